@@ -1,0 +1,42 @@
+# Two commands: `make run` (install, migrate, demo data, serve on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format stop bench clean
+
+run: install
+	$(BIN)/python manage.py run_platform
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	DJANGO_SETTINGS_MODULE=config.settings.base DATABASE_URL=postgres://unused/unused \
+		$(BIN)/python manage.py compile_translations
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+stop:
+	$(BIN)/python -m core.embedded stop
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dashboards.py
+	$(BIN)/python bench/sync.py
+
+clean: stop
+	rm -rf .data $(VENV)

@@ -1,0 +1,94 @@
+"""Writes for organisations, users and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_log
+
+from .choices import EnterpriseKind, Region, Role
+from .models import ApiToken, Organisation, User
+from .uscc import parse_uscc
+
+TOKEN_PREFIX = "jjj"
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def organisation_register(
+    *,
+    uscc: str,
+    name_zh: str,
+    region: str,
+    kinds: list[str] | None = None,
+    name_en: str = "",
+    is_regulator: bool = False,
+    department: str = "",
+    address: str = "",
+    actor: User | None = None,
+) -> Organisation:
+    """Register an enterprise or a regulator body; the USCC check character is verified (GB 32100)."""
+    code = parse_uscc(uscc).code
+    if region not in Region.values:
+        raise ValueError(f"unknown region {region!r}; choose one of {', '.join(Region.values)}")
+    unknown = [k for k in kinds or [] if k not in EnterpriseKind.values]
+    if unknown:
+        raise ValueError(f"unknown enterprise kinds: {', '.join(unknown)}")
+    org, created = Organisation.objects.update_or_create(
+        uscc=code,
+        defaults={
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "region": region,
+            "kinds": list(kinds or []),
+            "is_regulator": is_regulator,
+            "department": department,
+            "address": address,
+        },
+    )
+    audit_log(actor=actor, action="create" if created else "update", obj=org, changes={"kinds": org.kinds})
+    return org
+
+
+@transaction.atomic
+def user_create(
+    *, organisation: Organisation | None, username: str, password: str, role: str = Role.OPERATOR, **extra
+) -> User:
+    user = User.objects.create_user(
+        username=username, password=password, organisation=organisation, role=role, **extra
+    )
+    audit_log(actor=None, action="create", obj=user, changes={"role": role})
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    raw: str
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, name: str = "default", actor: User | None = None) -> IssuedToken:
+    """Create a token; the raw value is returned once and only its digest is stored."""
+    prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=token_digest(raw))
+    audit_log(actor=actor or user, action="issue_token", obj=token, changes={"name": name})
+    return IssuedToken(token=token, raw=raw)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_log(actor=actor, action="revoke_token", obj=token)
+    return token

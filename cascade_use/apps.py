@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CascadeUseConfig(AppConfig):
+    name = "cascade_use"

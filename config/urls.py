@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("traceability.api.urls")),
+    path("", include("recycling_network.api.urls")),
+    path("", include("cascade_use.api.urls")),
+    path("", include("regeneration.api.urls")),
+    path("", include("valuation.api.urls")),
+    path("", include("alliance.api.urls")),
+    path("", include("dashboards.api.urls")),
+    path("", include("national_sync.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("", include("traceability.urls")),
+    path("", include("recycling_network.urls")),
+    path("", include("cascade_use.urls")),
+    path("", include("regeneration.urls")),
+    path("", include("valuation.urls")),
+    path("", include("alliance.urls")),
+    path("", include("dashboards.urls")),
+    path("", include("national_sync.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,48 @@
+import importlib
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Organisation
+from core.demo import DemoWorld
+
+# Order matters: each app's demo builds on the ones before it.
+DEMO_APPS = [
+    "accounts",
+    "traceability",
+    "recycling_network",
+    "cascade_use",
+    "regeneration",
+    "valuation",
+    "alliance",
+    "dashboards",
+    "national_sync",
+]
+
+
+class Command(BaseCommand):
+    help = "Load the deterministic demo world; --scale N grows vehicles and batteries for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", type=int, default=1)
+        parser.add_argument("--seed", type=int, default=20260401)
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when organisations exist")
+
+    def handle(self, *args, **opts):
+        if opts["if_empty"] and Organisation.objects.exists():
+            self.stdout.write("demo world already loaded")
+            return
+        world = DemoWorld(scale=opts["scale"], seed=opts["seed"])
+        for app in DEMO_APPS:
+            try:
+                module = importlib.import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            started = time.monotonic()
+            with transaction.atomic():
+                module.seed(world)
+            self.stdout.write(f"  {app:<18} {time.monotonic() - started:6.1f} s")
+        self.stdout.write(self.style.SUCCESS(f"demo world loaded (scale {world.scale})"))

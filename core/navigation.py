@@ -1,0 +1,53 @@
+"""Navigation registry: each app registers its menu entries in ``AppConfig.ready``; the menu shows those
+that fit the user's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+from core.tenancy import scope_of
+
+PUBLIC, ENTERPRISE, REGULATOR, ADMIN = "public", "enterprise", "regulator", "admin"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    audience: tuple[str, ...] = (ENTERPRISE, REGULATOR, ADMIN)
+    kinds: tuple[str, ...] = ()  # enterprise kinds that see it; empty = all
+    order: int = 100
+    group: str = field(default="")
+
+
+_items: list[NavItem] = []
+
+
+def register(*items: NavItem) -> None:
+    _items.extend(items)
+
+
+def items_for(user) -> list[dict]:
+    scope = scope_of(user)
+    if scope.superuser:
+        audience = ADMIN
+    elif scope.regulator:
+        audience = REGULATOR
+    elif scope.authenticated:
+        audience = ENTERPRISE
+    else:
+        audience = PUBLIC
+    visible = []
+    for item in sorted(_items, key=lambda i: i.order):
+        if audience not in item.audience and PUBLIC not in item.audience:
+            continue
+        if audience == ENTERPRISE and item.kinds and not set(item.kinds) & set(scope.kinds):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"label": item.label, "url": url, "group": item.group})
+    return visible

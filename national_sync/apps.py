@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class NationalSyncConfig(AppConfig):
+    name = "national_sync"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class RecyclingNetworkConfig(AppConfig):
+    name = "recycling_network"

@@ -1,0 +1,302 @@
+"""Batteries (pack, module, cell), vehicles, bindings and the append-only lifecycle event table.
+
+R-CODE (codes and hierarchy), R-BIND (vehicle-battery bindings), R-LIFE (lifecycle events).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Region
+from core.tenancy import TenancyRule
+
+from .lifecycle import EventKind, State
+
+
+class Level(models.TextChoices):
+    PACK = "P", _("Pack")
+    MODULE = "M", _("Module")
+    CELL = "C", _("Cell")
+
+
+class Chemistry(models.TextChoices):
+    """Position 5 of the GB/T 34014 code (domain.md §1)."""
+
+    NIMH = "A", _("Nickel-metal hydride")
+    LFP = "B", _("Lithium iron phosphate (LFP)")
+    LMO = "C", _("Lithium manganese oxide")
+    LCO = "D", _("Lithium cobalt oxide")
+    NCM = "E", _("Ternary (NCM/NCA)")
+    SUPERCAP = "F", _("Supercapacitor")
+    LTO = "G", _("Lithium titanate")
+    OTHER = "Z", _("Other")
+
+
+class BatteryState(models.TextChoices):
+    REGISTERED = State.REGISTERED, _("Registered")
+    IN_VEHICLE = State.IN_VEHICLE, _("In vehicle")
+    REMOVED = State.REMOVED, _("Retired / removed")
+    AT_SERVICE_POINT = State.AT_SERVICE_POINT, _("At service point")
+    IN_TRANSIT = State.IN_TRANSIT, _("In transit")
+    CASCADE_USE = State.CASCADE_USE, _("Cascade use")
+    AT_REGENERATION = State.AT_REGENERATION, _("At regeneration")
+    DISMANTLED = State.DISMANTLED, _("Dismantled")
+    RECYCLED = State.RECYCLED, _("Recycled")
+    SCRAPPED = State.SCRAPPED, _("Scrapped")
+    CONSUMED = State.CONSUMED, _("Built into a cascade-use product")
+
+
+class EventKindChoices(models.TextChoices):
+    PRODUCED = EventKind.PRODUCED, _("Produced")
+    BOUND = EventKind.BOUND, _("Sold with vehicle")
+    REPLACED_OUT = EventKind.REPLACED_OUT, _("Replaced in maintenance (out)")
+    REPLACED_IN = EventKind.REPLACED_IN, _("Replaced in maintenance (in)")
+    REMOVED = EventKind.REMOVED, _("Removed / retired")
+    HANDED_OVER = EventKind.HANDED_OVER, _("Handed over")
+    DISPATCHED = EventKind.DISPATCHED, _("Dispatched")
+    RECEIVED = EventKind.RECEIVED, _("Received at service point")
+    STORED = EventKind.STORED, _("Stored")
+    TRANSPORTED = EventKind.TRANSPORTED, _("Transported")
+    ASSESSED = EventKind.ASSESSED, _("Assessed")
+    CASCADE_RECEIVED = EventKind.CASCADE_RECEIVED, _("Received for cascade use")
+    CASCADE_REPURPOSED = EventKind.CASCADE_REPURPOSED, _("Cascade-use repurposed")
+    CASCADE_RETIRED = EventKind.CASCADE_RETIRED, _("Cascade use ended")
+    REGENERATION_RECEIVED = EventKind.REGENERATION_RECEIVED, _("Received for regeneration")
+    DISMANTLED = EventKind.DISMANTLED, _("Dismantled")
+    MATERIALS_RECOVERED = EventKind.MATERIALS_RECOVERED, _("Materials recovered")
+    SCRAPPED = EventKind.SCRAPPED, _("Scrapped")
+    LOST = EventKind.LOST, _("Reported missing")
+
+
+class VehicleUse(models.TextChoices):
+    PRIVATE = "private", _("Private car")
+    TAXI = "taxi", _("Taxi / ride-hailing")
+    BUS = "bus", _("Bus")
+    LOGISTICS = "logistics", _("Logistics")
+    OTHER = "other", _("Other")
+
+
+def _bound_to_automaker(org_id: int) -> Q:
+    active = Binding.objects.filter(
+        pack=OuterRef("pk"), unbound_at__isnull=True, vehicle__automaker_id=org_id
+    )
+    return Q(Exists(active))
+
+
+class Battery(models.Model):
+    """A pack, module or cell, identified by its GB/T 34014 code (R-CODE)."""
+
+    code = models.CharField(_("code"), max_length=25, unique=True)
+    level = models.CharField(_("level"), max_length=1, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    manufacturer_code = models.CharField(_("manufacturer code"), max_length=3, blank=True)
+    chemistry = models.CharField(_("chemistry"), max_length=1, choices=Chemistry.choices, blank=True)
+    spec_code = models.CharField(_("specification code"), max_length=2, blank=True)
+    rated_capacity_ah = models.DecimalField(
+        _("rated capacity (Ah)"), max_digits=9, decimal_places=2, null=True
+    )
+    rated_energy_kwh = models.DecimalField(_("rated energy (kWh)"), max_digits=9, decimal_places=3, null=True)
+    mass_kg = models.DecimalField(_("mass (kg)"), max_digits=9, decimal_places=2, null=True)
+    maker = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="made_batteries",
+        verbose_name=_("battery maker"),
+    )
+    production_date = models.DateField(_("production date"), null=True, blank=True)
+    custodian = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="batteries_in_custody",
+        verbose_name=_("custodian"),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=BatteryState.choices, db_index=True)
+    region = models.CharField(_("current region"), max_length=3, choices=Region.choices, blank=True)
+    registered = models.BooleanField(
+        _("registered by its maker"), default=True, help_text=_("False for codes first seen at intake.")
+    )
+    is_cascade_product = models.BooleanField(_("cascade-use code"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("custodian", "maker", _bound_to_automaker), region="region")
+
+    class Meta:
+        verbose_name = _("battery")
+        verbose_name_plural = _("batteries")
+        indexes = [
+            models.Index(fields=["custodian", "state"]),
+            models.Index(fields=["maker"]),
+            models.Index(fields=["region", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class BatteryLink(models.Model):
+    """A cascade-use product's new code linked to each original it was built from (domain.md §1)."""
+
+    source = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="product_links")
+    product = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="source_links")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "product"], name="battery_link_once")]
+
+
+class Vehicle(models.Model):
+    vin = models.CharField(_("VIN"), max_length=17, unique=True)
+    automaker = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="vehicles",
+        verbose_name=_("automaker"),
+    )
+    model_name = models.CharField(_("model"), max_length=100, blank=True)
+    use = models.CharField(_("use"), max_length=16, choices=VehicleUse.choices, default=VehicleUse.PRIVATE)
+    region = models.CharField(_("region of registration"), max_length=3, choices=Region.choices, blank=True)
+    sold_at = models.DateField(_("sold on"), null=True, blank=True)
+    fleet_owner = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fleet_vehicles",
+        verbose_name=_("fleet owner"),
+    )
+    scrapped_at = models.DateField(_("scrapped on"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("automaker", "fleet_owner"), region="region")
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        indexes = [models.Index(fields=["automaker", "region"])]
+
+    def __str__(self) -> str:
+        return self.vin
+
+
+class Binding(models.Model):
+    """Which pack is in which vehicle, from when to when (R-BIND)."""
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="bindings")
+    pack = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="bindings")
+    bound_at = models.DateTimeField(_("bound at"))
+    unbound_at = models.DateTimeField(_("unbound at"), null=True, blank=True)
+    unbound_reason = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("vehicle__automaker", "pack__custodian"), region="vehicle__region")
+
+    class Meta:
+        verbose_name = _("binding")
+        verbose_name_plural = _("bindings")
+        constraints = [
+            # One pack in at most one vehicle at a time, enforced by PostgreSQL.
+            models.UniqueConstraint(
+                fields=["pack"], condition=Q(unbound_at__isnull=True), name="one_active_binding_per_pack"
+            ),
+            models.CheckConstraint(
+                condition=Q(unbound_at__isnull=True) | Q(unbound_at__gte=models.F("bound_at")),
+                name="binding_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["vehicle", "unbound_at"])]
+
+
+class LifecycleEvent(models.Model):
+    """Everything that happens to a battery, append-only (R-LIFE). Rows are never updated or deleted."""
+
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=32, choices=EventKindChoices.choices)
+    state_before = models.CharField(max_length=20, blank=True)
+    state_after = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    custodian_before = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    custodian_after = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    place_ref = models.CharField(
+        _("place reference"), max_length=64, blank=True, help_text=_("e.g. sp:<service point id>")
+    )
+    region = models.CharField(_("region"), max_length=3, choices=Region.choices, blank=True)
+    occurred_at = models.DateTimeField(_("happened at"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    deadline = models.DateField(_("reporting deadline"), null=True, blank=True)
+    on_time = models.BooleanField(_("reported on time"), null=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    tenancy = TenancyRule(owners=("actor", "custodian_before", "custodian_after"), region="region")
+
+    class Meta:
+        verbose_name = _("lifecycle event")
+        verbose_name_plural = _("lifecycle events")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["battery", "id"]),
+            models.Index(fields=["kind", "occurred_at"]),
+            models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["region", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.battery_id} @ {self.occurred_at:%Y-%m-%d}"
+
+
+class DeadlineRule(models.Model):
+    """Upload deadlines in working days (domain.md §3), data not code: a regulator corrects them here."""
+
+    event_kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
+    actor_kind = models.CharField(max_length=32, blank=True, help_text=_("enterprise kind; blank = any"))
+    working_days = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=200, blank=True)
+    confidence = models.CharField(max_length=4, default="S", help_text=_("S, S2 or U as in domain.md"))
+    valid_from = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reporting deadline rule")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_kind", "actor_kind", "valid_from"], name="deadline_rule_once"
+            )
+        ]
+
+
+class CalendarDay(models.Model):
+    """Chinese public-holiday calendar: holidays and make-up working days (调休) that override weekdays."""
+
+    date = models.DateField(primary_key=True)
+    is_working_day = models.BooleanField()
+    name = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        ordering = ["date"]
