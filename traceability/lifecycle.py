@@ -59,15 +59,22 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
     EventKind.REMOVED: (frozenset({S.IN_VEHICLE}), S.REMOVED),
     EventKind.HANDED_OVER: (HOLDING | {S.REGISTERED}, None),
     EventKind.DISPATCHED: (HOLDING, S.IN_TRANSIT),
-    EventKind.RECEIVED: (frozenset({S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}), S.AT_SERVICE_POINT),
+    # REGISTERED: a never-sold pack (factory reject, or a code first seen at intake) can enter the network.
+    EventKind.RECEIVED: (
+        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}),
+        S.AT_SERVICE_POINT,
+    ),
     EventKind.STORED: (frozenset({S.AT_SERVICE_POINT}), None),
     EventKind.TRANSPORTED: (frozenset({S.IN_TRANSIT}), None),
     EventKind.ASSESSED: (HOLDING | {S.IN_VEHICLE, S.REGISTERED}, None),
-    EventKind.CASCADE_RECEIVED: (frozenset({S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}), S.CASCADE_USE),
+    EventKind.CASCADE_RECEIVED: (
+        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}),
+        S.CASCADE_USE,
+    ),
     EventKind.CASCADE_REPURPOSED: (frozenset({S.CASCADE_USE, S.REGISTERED}), S.CASCADE_USE),
     EventKind.CASCADE_RETIRED: (frozenset({S.CASCADE_USE}), S.REMOVED),
     EventKind.REGENERATION_RECEIVED: (
-        frozenset({S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT, S.CASCADE_USE}),
+        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT, S.CASCADE_USE}),
         S.AT_REGENERATION,
     ),
     EventKind.DISMANTLED: (frozenset({S.AT_REGENERATION, S.AT_SERVICE_POINT}), S.DISMANTLED),
