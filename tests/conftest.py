@@ -118,3 +118,10 @@ def login(page, live_server):
         page.wait_for_load_state("networkidle")
 
     return do
+
+
+def pytest_sessionstart(session):
+    """Compile the .po catalogues so pages are tested in both languages with current translations."""
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)

@@ -43,6 +43,7 @@ def test_healthz(client, db):
 def test_home_page_in_chinese_by_default_and_english_on_request(client, db):
     zh = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.status_code == 200
+    assert "京津冀动力电池溯源平台" in zh.content.decode()
     en = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Jingjinji Battery Trace" in en.content.decode()
 
