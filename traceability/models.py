@@ -300,3 +300,67 @@ class CalendarDay(models.Model):
     class Meta:
         verbose_name = _("calendar day")
         ordering = ["date"]
+
+
+class Replacement(models.Model):
+    """A maintenance pack swap, "one in, one out" (R-BIND; 溯源管理暂行规定 第十条)."""
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="replacements")
+    pack_out = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="replaced_out_in")
+    pack_in = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="replaced_in_in")
+    actor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(_("replaced at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("actor", "vehicle__automaker"), region="vehicle__region")
+
+    class Meta:
+        verbose_name = _("replacement")
+        verbose_name_plural = _("replacements")
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "pack_out", "pack_in"], name="replacement_once")
+        ]
+
+
+class LedgerLeaf(models.Model):
+    """Leaf ``index`` of the Merkle log (RFC 9162 §2.1): the hash of one lifecycle event's canonical bytes.
+
+    ``event_id`` is deliberately not a foreign key: a row deleted behind the platform's back must leave its leaf
+    behind so that ``verify_ledger`` can name it.
+    """
+
+    index = models.BigIntegerField(primary_key=True)
+    event_id = models.BigIntegerField(unique=True)
+    leaf_hash = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("ledger leaf")
+
+
+class LedgerNode(models.Model):
+    """A complete (perfect) subtree of the log: level ``level`` >= 1, covering leaves
+    ``[index * 2**level, (index + 1) * 2**level)``. Roots and proofs read O(log n) of these."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("ledger node")
+
+
+class SignedTreeHead(models.Model):
+    """The platform's signed statement of the log's size and root after each append (RFC 9162 §4.10)."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField()
+    timestamp = models.DateTimeField(default=timezone.now)
+    algorithm = models.CharField(max_length=16)
+    key_id = models.CharField(max_length=64)
+    signature = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("signed tree head")
+        ordering = ["-tree_size"]
