@@ -9,8 +9,11 @@ STAMP := $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py run_platform
 
+# With no DATABASE_URL / REDIS_URL the tests start the embedded servers; they are stopped afterwards.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ -z "$$DATABASE_URL" ] || [ -z "$$REDIS_URL" ]; then $(BIN)/python -m core.embedded stop; fi; \
+	exit $$rc
 
 install: $(STAMP)
 

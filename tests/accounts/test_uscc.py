@@ -1,15 +1,15 @@
 """GB 32100 unified social credit codes, checked on published codes and corrupted variants."""
 
 import csv
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.uscc import ALPHABET, UsccError, check_character, is_valid_uscc, parse_uscc
+from tests.shared_data import IDENTIFIERS
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "data" / "identifiers" / "uscc.csv"
+VECTORS = IDENTIFIERS / "uscc.csv"
 
 
 def _rows():
