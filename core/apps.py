@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401 - registers the OpenAPI extension
+        from .navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
+        register(NavItem(_("Audit trail"), "audit-log", audience=(ENTERPRISE, REGULATOR, ADMIN), order=900))

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.tenancy import TenancyRule
+
 
 class AuditLog(models.Model):
     """Who changed what, when and from where. Written by services, never edited."""
@@ -21,6 +23,8 @@ class AuditLog(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+
+    tenancy = TenancyRule(owners=("organisation",))
 
     class Meta:
         ordering = ["-created_at", "-id"]
