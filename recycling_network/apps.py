@@ -19,7 +19,17 @@ class RecyclingNetworkConfig(AppConfig):
                 kinds=("service_operator", "automaker", "dismantler", "after_sales", "logistics"),
                 order=30,
             ),
-            NavItem(_("My points and stock"), "recycling_network:points", audience=(ENTERPRISE, REGULATOR, ADMIN), order=31),
-            NavItem(_("Transfers"), "recycling_network:transfers", audience=(ENTERPRISE, REGULATOR, ADMIN), order=32),
+            NavItem(
+                _("My points and stock"),
+                "recycling_network:points",
+                audience=(ENTERPRISE, REGULATOR, ADMIN),
+                order=31,
+            ),
+            NavItem(
+                _("Transfers"),
+                "recycling_network:transfers",
+                audience=(ENTERPRISE, REGULATOR, ADMIN),
+                order=32,
+            ),
             NavItem(_("Network alerts"), "recycling_network:alerts", audience=(REGULATOR, ADMIN), order=33),
         )

@@ -71,7 +71,11 @@ class Division(models.Model):
 
 
 def _serves_automaker(org_id: int) -> Q:
-    return Q(Exists(ServicePoint.automakers.through.objects.filter(servicepoint=OuterRef("pk"), organisation=org_id)))
+    return Q(
+        Exists(
+            ServicePoint.automakers.through.objects.filter(servicepoint=OuterRef("pk"), organisation=org_id)
+        )
+    )
 
 
 class ServicePoint(models.Model):
@@ -115,7 +119,9 @@ class ServicePoint(models.Model):
     opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
     capacity_packs = models.PositiveIntegerField(_("storage capacity (packs)"), default=0)
     capacity_kg = models.PositiveIntegerField(_("storage capacity (kg)"), default=0)
-    storage_area_m2 = models.DecimalField(_("storage area (m²)"), max_digits=9, decimal_places=1, null=True, blank=True)
+    storage_area_m2 = models.DecimalField(
+        _("storage area (m²)"), max_digits=9, decimal_places=1, null=True, blank=True
+    )
     has_isolation_area = models.BooleanField(_("isolation area for damaged packs"), default=False)
     has_fire_suppression = models.BooleanField(_("fire suppression"), default=False)
     fire_rating = models.CharField(_("fire-resistance rating"), max_length=40, blank=True)
@@ -173,9 +179,7 @@ class PointReview(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    tenancy = TenancyRule(
-        owners=("point__operator", "point__registered_by"), region="point__region"
-    )
+    tenancy = TenancyRule(owners=("point__operator", "point__registered_by"), region="point__region")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -302,7 +306,9 @@ class ScrapCertificate(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
-    tenancy = TenancyRule(owners=("dismantler", "vehicle__automaker", "vehicle__fleet_owner"), region="region")
+    tenancy = TenancyRule(
+        owners=("dismantler", "vehicle__automaker", "vehicle__fleet_owner"), region="region"
+    )
 
     class Meta:
         verbose_name = _("scrap certificate")
