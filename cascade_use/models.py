@@ -195,7 +195,10 @@ class SafetyAssessment(models.Model):
         ordering = ["-assessed_at", "-id"]
         verbose_name = _("safety assessment")
         verbose_name_plural = _("safety assessments")
-        indexes = [models.Index(fields=["battery", "-assessed_at"]), models.Index(fields=["enterprise", "verdict"])]
+        indexes = [
+            models.Index(fields=["battery", "-assessed_at"]),
+            models.Index(fields=["enterprise", "verdict"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(soh_pct__gte=0) & Q(soh_pct__lte=120), name="assessment_soh_range"

@@ -1,0 +1,169 @@
+"""Reads for cascade use: the enterprise's work queues, outstanding waste with deadlines, product traces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from accounts.models import Organisation
+from core import tenancy
+from traceability.lifecycle import EventKind, State
+from traceability.models import Battery, BatteryLink, LifecycleEvent
+
+from .models import (
+    Authorisation,
+    RepurposedProduct,
+    SafetyAssessment,
+    Scenario,
+    Verdict,
+    WasteDeadlineRule,
+    WasteReason,
+)
+
+
+def _latest_verdict():
+    return Subquery(
+        SafetyAssessment.objects.filter(battery=OuterRef("pk"))
+        .order_by("-assessed_at", "-id")
+        .values("verdict")[:1]
+    )
+
+
+def _held(enterprise: Organisation) -> QuerySet[Battery]:
+    return Battery.objects.filter(custodian=enterprise).annotate(latest_verdict=_latest_verdict())
+
+
+def queue_to_assess(enterprise: Organisation) -> QuerySet[Battery]:
+    """Originals received for cascade use and not assessed yet."""
+    return (
+        _held(enterprise)
+        .filter(state=State.CASCADE_USE, is_cascade_product=False, latest_verdict__isnull=True)
+        .select_related("maker")
+        .order_by("state_changed_at", "id")
+    )
+
+
+def queue_to_repurpose(enterprise: Organisation) -> QuerySet[Battery]:
+    """Originals whose latest assessment passed (with or without limits), not yet built into a product."""
+    return (
+        _held(enterprise)
+        .filter(
+            state=State.CASCADE_USE,
+            is_cascade_product=False,
+            latest_verdict__in=[Verdict.PASS, Verdict.PASS_LIMITED],
+        )
+        .select_related("maker")
+        .order_by("state_changed_at", "id")
+    )
+
+
+def waste_reason(battery: Battery) -> str | None:
+    """Why ``battery`` is its holder's waste (a failed item, a product at the end of its second life)."""
+    if battery.is_cascade_product and battery.state == State.REMOVED:
+        return WasteReason.END_OF_SECOND_LIFE
+    if battery.state in (State.CASCADE_USE, State.REMOVED):
+        latest = SafetyAssessment.objects.filter(battery=battery).order_by("-assessed_at", "-id").first()
+        if (
+            latest is not None
+            and latest.verdict == Verdict.FAIL
+            and latest.enterprise_id == battery.custodian_id
+        ):
+            return WasteReason.ASSESSMENT_FAILED
+    return None
+
+
+@dataclass(frozen=True)
+class WasteItem:
+    battery: Battery
+    reason: str
+    since: datetime
+    deadline: date
+    days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+def outstanding_waste(enterprise: Organisation, *, today: date | None = None) -> list[WasteItem]:
+    """The enterprise's own waste still in its custody, with the hand-over deadline of each item (R-CASCADE)."""
+    today = today or timezone.localdate()
+    days = dict(WasteDeadlineRule.objects.values_list("reason", "days"))
+    items: list[WasteItem] = []
+    failed = (
+        _held(enterprise)
+        .filter(
+            state__in=[State.CASCADE_USE, State.REMOVED],
+            is_cascade_product=False,
+            latest_verdict=Verdict.FAIL,
+        )
+        .annotate(
+            failed_at=Subquery(
+                SafetyAssessment.objects.filter(battery=OuterRef("pk"), enterprise=enterprise)
+                .order_by("-assessed_at", "-id")
+                .values("assessed_at")[:1]
+            )
+        )
+    )
+    for battery in failed:
+        if battery.failed_at is not None:
+            items.append(_item(battery, WasteReason.ASSESSMENT_FAILED, battery.failed_at, days, today))
+    ended = Battery.objects.filter(custodian=enterprise, is_cascade_product=True, state=State.REMOVED)
+    for battery in ended:
+        items.append(_item(battery, WasteReason.END_OF_SECOND_LIFE, battery.state_changed_at, days, today))
+    return sorted(items, key=lambda i: (i.deadline, i.battery.code))
+
+
+def _item(battery: Battery, reason: str, since: datetime, days: dict, today: date) -> WasteItem:
+    deadline = timezone.localdate(since) + timedelta(days=days.get(reason, 90))
+    return WasteItem(battery, reason, since, deadline, (deadline - today).days)
+
+
+def product_trace(product: RepurposedProduct) -> dict:
+    """Back to every original and its history, forward to the product's own events (domain.md §1)."""
+    sources = list(
+        Battery.objects.filter(product_links__product=product.battery)
+        .select_related("maker")
+        .order_by("code")
+    )
+    events = LifecycleEvent.objects.filter(battery__in=[product.battery, *sources]).select_related("battery")
+    by_battery: dict[int, list[LifecycleEvent]] = {}
+    for event in events.order_by("occurred_at", "id"):
+        by_battery.setdefault(event.battery_id, []).append(event)
+    return {
+        "product": product,
+        "sources": [(b, by_battery.get(b.pk, [])) for b in sources],
+        "events": by_battery.get(product.battery_id, []),
+    }
+
+
+def products_of(battery: Battery) -> QuerySet[Battery]:
+    """Forward from an original: the cascade-use codes it was built into."""
+    return Battery.objects.filter(
+        pk__in=BatteryLink.objects.filter(source=battery).values("product_id")
+    ).order_by("code")
+
+
+def visible_authorisations(user) -> QuerySet[Authorisation]:
+    return tenancy.visible(Authorisation.objects.select_related("battery_maker", "enterprise"), user)
+
+
+def visible_assessments(user) -> QuerySet[SafetyAssessment]:
+    return tenancy.visible(SafetyAssessment.objects.select_related("battery", "enterprise"), user)
+
+
+def visible_products(user) -> QuerySet[RepurposedProduct]:
+    return tenancy.visible(
+        RepurposedProduct.objects.select_related("battery", "enterprise", "scenario"), user
+    )
+
+
+def active_scenarios() -> QuerySet[Scenario]:
+    return Scenario.objects.filter(is_active=True)
+
+
+def assessment_events_count(battery: Battery) -> int:
+    return LifecycleEvent.objects.filter(battery=battery, kind=EventKind.ASSESSED).count()
