@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import ExchangeFeedView, SyncStatusView
+
+urlpatterns = [
+    path("exchange/feed/", ExchangeFeedView.as_view(), name="exchange-feed"),
+    path("national-sync/status/", SyncStatusView.as_view(), name="national-sync-status"),
+]

@@ -1,0 +1,81 @@
+"""API of the national sync: the three-region exchange feed and the queue status (R-SHARE)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import HttpResponse
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.base import AuditedViewMixin
+from core.tenancy import JJJ_REGIONS, require_regulator, scope_of
+
+from .. import conf, exchange, selectors
+
+
+def exchange_key() -> bytes:
+    """The key the three regions' instances share; derived from the ledger key or SECRET_KEY when unset."""
+    secret = conf.get("EXCHANGE_SIGNING_KEY") or settings.LEDGER_SIGNING_KEY or settings.SECRET_KEY
+    return exchange.derive_key(secret)
+
+
+class ExchangeFeedView(AuditedViewMixin, APIView):
+    """``GET /api/v1/exchange/feed/?since=<cursor>&region=BJ``: signed JSON Lines, oldest first.
+
+    For regulators (each region reads the others', R-SHARE). Follow ``X-Next-Cursor`` until
+    ``X-Exchange-Count`` is 0; verify ``X-Exchange-Signature`` with ``national_sync.exchange.verify``.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        since = serializers.IntegerField(min_value=0, default=0)
+        region = serializers.ChoiceField(choices=JJJ_REGIONS, required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=5000, default=1000)
+
+    def get(self, request):
+        require_regulator(request.user)
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        region = params.validated_data.get("region") or scope_of(request.user).region
+        if region not in JJJ_REGIONS:
+            raise PermissionDenied("name the region to read with ?region=")
+        since = params.validated_data["since"]
+        records = selectors.exchange_feed_records(
+            region=region, since=since, limit=params.validated_data["limit"]
+        )
+        lines = [
+            json.dumps(
+                {"cursor": r.id, "key": r.idempotency_key, "kind": r.kind, "region": r.region,
+                 "battery": r.partition_key, "day": r.record_day.isoformat(), "hash": r.payload_hash,
+                 "queued_at": r.created_at.isoformat(), "data": r.payload},
+                ensure_ascii=False, sort_keys=True,
+            )
+            for r in records
+        ]  # fmt: skip
+        body = ("\n".join(lines) + ("\n" if lines else "")).encode()
+        next_cursor = records[-1].id if records else since
+        response = HttpResponse(body, content_type="application/x-ndjson; charset=utf-8")
+        response["X-Exchange-Region"] = region
+        response["X-Exchange-Count"] = str(len(records))
+        response["X-Next-Cursor"] = str(next_cursor)
+        response["X-Exchange-Signature"] = exchange.sign(
+            exchange_key(), region=region, since=since, next_cursor=next_cursor, body=body
+        )
+        return response
+
+
+class SyncStatusView(AuditedViewMixin, APIView):
+    """``GET /api/v1/national-sync/status/``: the operations page's figures, for administrators."""
+
+    def get(self, request):
+        if not (request.user.is_superuser or request.user.is_staff):
+            raise PermissionDenied("administrators only")
+        s = selectors.queue_stats()
+        return Response(
+            {"pending": s.pending, "dead": s.dead, "oldest_pending_age_seconds": round(s.oldest_pending_age, 1),
+             "send_rate_per_second": round(s.send_rate, 2), "error_rate": round(s.error_rate, 4),
+             "window_seconds": s.window_seconds}
+        )  # fmt: skip
