@@ -1,0 +1,511 @@
+"""Reads behind the regulator dashboards. Aggregates are computed by PostgreSQL (GROUP BY, window functions,
+materialised views from :mod:`dashboards.views_sql`); Python only shapes the few resulting rows.
+
+R-LIFE (states, flows, lost packs), R-SHARE (three regions read each other's figures), R-COMPLY (service
+points, timely uploads, unregistered codes, score and credit status), R-FORECAST (retirement forecast).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.choices import JJJ_REGIONS
+from accounts.models import Organisation
+from core.tenancy import scope_of
+from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
+
+from . import forecasting, sources
+from .models import (
+    CohortRow,
+    ComplianceRule,
+    CreditBand,
+    Finding,
+    ForecastReference,
+    MaterialisedViewRefresh,
+    WeibullParameter,
+)
+from .views_sql import (
+    STAGE_CASCADE,
+    STAGE_HUB,
+    STAGE_OUTSIDE,
+    STAGE_REGENERATION,
+    STAGE_RETIRED,
+    STAGE_SERVICE_POINT,
+)
+
+DATA = Path(__file__).resolve().parent / "data"
+ALL = "JJJ"
+RETIREMENT_KINDS = ("removed", "replaced_out")
+
+
+# --- whose view -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """The region a page shows (one of the three, or all of JJJ) and whether the viewer may write there."""
+
+    code: str
+    home: str | None
+    editable: bool
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return JJJ_REGIONS if self.code == ALL else (self.code,)
+
+
+def region_view(user, requested: str | None) -> RegionView:
+    """A regulator's own region is the default and the only editable one (R-SHARE: the others read-only)."""
+    scope = scope_of(user)
+    home = scope.region if scope.region in JJJ_REGIONS else None
+    code = requested if requested in (*JJJ_REGIONS, ALL) else (home or ALL)
+    editable = scope.superuser or (scope.regulator and not scope.read_only and code == home)
+    return RegionView(code=code, home=home, editable=bool(editable))
+
+
+def regions_of(code: str | None) -> tuple[str, ...]:
+    return JJJ_REGIONS if code in (None, "", ALL) else (code,)
+
+
+# --- raw SQL helper ---------------------------------------------------------------------------------------
+
+
+def _rows(sql: str, params: Sequence = ()) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def refreshed_at() -> datetime | None:
+    row = MaterialisedViewRefresh.objects.order_by("refreshed_at").first()
+    return row.refreshed_at if row else None
+
+
+# --- overview ---------------------------------------------------------------------------------------------
+
+
+def battery_mix(regions: Sequence[str]) -> dict[str, list[dict]]:
+    """Packs by state, chemistry and maker in ``regions`` (materialised view ``dashboards_battery_mix``)."""
+    params = [list(regions)]
+    by_state = _rows(
+        "SELECT state, sum(packs)::bigint AS packs, sum(mass_kg) AS mass_kg FROM dashboards_battery_mix "
+        "WHERE region = ANY(%s) GROUP BY state ORDER BY packs DESC",
+        params,
+    )
+    by_chemistry = _rows(
+        "SELECT chemistry, sum(packs)::bigint AS packs FROM dashboards_battery_mix "
+        "WHERE region = ANY(%s) GROUP BY chemistry ORDER BY packs DESC",
+        params,
+    )
+    by_maker = _rows(
+        "SELECT m.maker_id, o.name_zh, o.name_en, m.packs FROM ("
+        "  SELECT maker_id, sum(packs)::bigint AS packs FROM dashboards_battery_mix"
+        "  WHERE region = ANY(%s) GROUP BY maker_id) m "
+        "LEFT JOIN accounts_organisation o ON o.id = m.maker_id ORDER BY m.packs DESC LIMIT 12",
+        params,
+    )
+    return {"state": by_state, "chemistry": by_chemistry, "maker": by_maker}
+
+
+def retired_mass(regions: Sequence[str], today: date) -> dict[str, float]:
+    """Retired pack mass (kg) this month and this year (materialised view ``dashboards_retired_monthly``)."""
+    row = _rows(
+        "SELECT COALESCE(sum(mass_kg) FILTER (WHERE month = %s), 0) AS month_kg,"
+        "       COALESCE(sum(mass_kg) FILTER (WHERE month >= %s), 0) AS year_kg,"
+        "       COALESCE(sum(packs) FILTER (WHERE month = %s), 0) AS month_packs,"
+        "       COALESCE(sum(packs) FILTER (WHERE month >= %s), 0) AS year_packs "
+        "FROM dashboards_retired_monthly WHERE region = ANY(%s) AND month <= %s",
+        [
+            today.replace(day=1),
+            today.replace(month=1, day=1),
+            today.replace(day=1),
+            today.replace(month=1, day=1),
+            list(regions),
+            today.replace(day=1),
+        ],
+    )[0]
+    return {k: float(v) for k, v in row.items()}
+
+
+def retired_monthly(regions: Sequence[str], today: date, months: int = 24) -> list[dict]:
+    start = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    return _rows(
+        "SELECT month, sum(packs)::bigint AS packs, sum(mass_kg) AS mass_kg FROM dashboards_retired_monthly "
+        "WHERE region = ANY(%s) AND month >= %s GROUP BY month ORDER BY month",
+        [list(regions), start],
+    )
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """Aware datetimes of the start of ``month`` and of the next month, in the platform's time zone."""
+    start = month.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    tz = timezone.get_default_timezone()
+    return datetime.combine(start, time.min, tz), datetime.combine(end, time.min, tz)
+
+
+# --- flows ------------------------------------------------------------------------------------------------
+
+STAGE_KEYS = {
+    STAGE_RETIRED: "retired",
+    STAGE_SERVICE_POINT: "service_point",
+    STAGE_HUB: "hub",
+    STAGE_CASCADE: "cascade_use",
+    STAGE_REGENERATION: "regeneration",
+    STAGE_OUTSIDE: "outside",
+}
+
+
+def node_key(stage: int, region: str) -> str:
+    """One Sankey node per stage and region; the hub and "outside JJJ" are one node each."""
+    if stage in (STAGE_HUB, STAGE_OUTSIDE):
+        return STAGE_KEYS[stage]
+    return f"{STAGE_KEYS[stage]}:{region or '-'}"
+
+
+def flow_edges(regions: Sequence[str], date_from: date | None, date_to: date | None) -> list[dict]:
+    """Mass (kg) and packs along each edge walked by packs retired in ``regions`` within the period
+    (materialised view ``dashboards_flow_edge``), grouped in SQL."""
+    sql = [
+        "SELECT src_stage, src_region, dst_stage, dst_region, count(*) AS packs, sum(mass_kg) AS mass_kg",
+        "FROM dashboards_flow_edge WHERE retired_region = ANY(%s)",
+    ]
+    params: list = [list(regions)]
+    if date_from:
+        sql.append("AND retired_at >= %s")
+        params.append(_day_start(date_from))
+    if date_to:
+        sql.append("AND retired_at < %s")
+        params.append(_day_start(date_to + timedelta(days=1)))
+    sql.append("GROUP BY src_stage, src_region, dst_stage, dst_region ORDER BY src_stage, dst_stage")
+    return _rows(" ".join(sql), params)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, timezone.get_default_timezone())
+
+
+def flow_battery_ids_sql(
+    *, src: str, dst: str, regions: Sequence[str], date_from: date | None, date_to: date | None
+) -> tuple[str, list]:
+    """SQL selecting the packs behind one Sankey link (``src``/``dst`` are node keys)."""
+    where = ["retired_region = ANY(%s)"]
+    params: list = [list(regions)]
+    for prefix, key in (("src", src), ("dst", dst)):
+        stage_name, _, region = key.partition(":")
+        stage = next((s for s, n in STAGE_KEYS.items() if n == stage_name), None)
+        if stage is None:
+            return "SELECT NULL::bigint WHERE false", []
+        where.append(f"{prefix}_stage = %s")
+        params.append(stage)
+        if region:
+            where.append(f"{prefix}_region = %s")
+            params.append("" if region == "-" else region)
+    if date_from:
+        where.append("retired_at >= %s")
+        params.append(_day_start(date_from))
+    if date_to:
+        where.append("retired_at < %s")
+        params.append(_day_start(date_to + timedelta(days=1)))
+    return "SELECT battery_id FROM dashboards_flow_edge WHERE " + " AND ".join(where), params
+
+
+# --- lost and stuck ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def alert_thresholds() -> dict:
+    """Storage, transit and removal limits in days, from the versioned data file (domain.md: data, not code)."""
+    return json.loads((DATA / "alert_thresholds_v1.json").read_text(encoding="utf-8"))
+
+
+ALERT_CATEGORIES = ("scrapped_not_removed", "missing_in_transit", "over_storage", "left_jjj")
+
+
+def alert_queryset(category: str, regions: Sequence[str], now: datetime | None = None) -> QuerySet:
+    """Packs in one lost-or-stuck category (R-LIFE: every node controlled; R-SCRAP)."""
+    now = now or timezone.now()
+    limits = alert_thresholds()
+    packs = Battery.objects.filter(level="P")
+    if category == "scrapped_not_removed":
+        # The vehicle was scrapped, yet the pack is still bound to it: no removal was recorded.
+        scrapped = Binding.objects.filter(
+            pack=OuterRef("pk"),
+            unbound_at__isnull=True,
+            vehicle__scrapped_at__lte=(now - timedelta(days=limits["scrap_removal_days"])).date(),
+            vehicle__region__in=regions,
+        )
+        return packs.filter(Exists(scrapped))
+    if category == "missing_in_transit":
+        lost = LifecycleEvent.objects.filter(battery=OuterRef("pk"), kind="lost")
+        overdue = Q(state="in_transit", state_changed_at__lt=now - timedelta(days=limits["transit_days"]))
+        return packs.filter(region__in=regions).filter(Q(Exists(lost), state="in_transit") | overdue)
+    if category == "over_storage":
+        return packs.filter(
+            region__in=regions,
+            state="at_service_point",
+            state_changed_at__lt=now - timedelta(days=limits["storage_days"]),
+        )
+    if category == "left_jjj":
+        # Dispatched out of the three regions and never received: the receiver left no record. The region of
+        # the dispatch (the last JJJ region) is that of the event that moved the pack out.
+        left_from = LifecycleEvent.objects.filter(
+            battery=OuterRef("pk"), kind="dispatched", region="OUT", custodian_before__region__in=regions
+        )
+        return packs.filter(state="in_transit", region="OUT").filter(Exists(left_from))
+    raise ValueError(f"unknown alert category {category!r}")
+
+
+def alert_counts(regions: Sequence[str]) -> dict[str, int]:
+    return {c: alert_queryset(c, regions).count() for c in ALERT_CATEGORIES}
+
+
+# --- compliance -------------------------------------------------------------------------------------------
+
+
+def automakers() -> QuerySet:
+    return Organisation.objects.filter(is_regulator=False, kinds__contains=["automaker"]).order_by("name_zh")
+
+
+def timeliness_by_actor(regions: Sequence[str], year: int | None) -> dict[int, dict]:
+    """actor id -> on-time / late / unknown uploads (materialised view ``dashboards_upload_timeliness``)."""
+    sql = (
+        "SELECT actor_id, sum(on_time)::bigint AS on_time, sum(late)::bigint AS late, "
+        "sum(unknown)::bigint AS unknown FROM dashboards_upload_timeliness WHERE region = ANY(%s)"
+    )
+    params: list = [list(regions)]
+    if year:
+        sql += " AND month >= %s AND month < %s"
+        params += [date(year, 1, 1), date(year + 1, 1, 1)]
+    return {r["actor_id"]: r for r in _rows(sql + " GROUP BY actor_id", params)}
+
+
+def timeliness_by_kind_month(actor_id: int | None, regions: Sequence[str], year: int | None) -> list[dict]:
+    sql = (
+        "SELECT kind, month, sum(on_time)::bigint AS on_time, sum(late)::bigint AS late "
+        "FROM dashboards_upload_timeliness WHERE region = ANY(%s)"
+    )
+    params: list = [list(regions)]
+    if actor_id:
+        sql += " AND actor_id = %s"
+        params.append(actor_id)
+    if year:
+        sql += " AND month >= %s AND month < %s"
+        params += [date(year, 1, 1), date(year + 1, 1, 1)]
+    return _rows(sql + " GROUP BY kind, month ORDER BY month, kind", params)
+
+
+def unregistered_events(regions: Sequence[str], year: int | None = None) -> QuerySet:
+    """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use)."""
+    qs = LifecycleEvent.objects.filter(kind="received", battery__registered=False, region__in=regions)
+    if year:
+        qs = qs.filter(
+            occurred_at__gte=_day_start(date(year, 1, 1)), occurred_at__lt=_day_start(date(year + 1, 1, 1))
+        )
+    return qs
+
+
+def unregistered_by_actor(regions: Sequence[str], year: int | None) -> dict[int, int]:
+    rows = unregistered_events(regions, year).values("actor_id").annotate(n=Count("id"))
+    return {r["actor_id"]: r["n"] for r in rows}
+
+
+@dataclass
+class RuleResult:
+    code: str
+    label: str
+    measured: float | None
+    threshold: float
+    comparison: str
+    points: float
+    earned: float
+    evidence_url_name: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.earned >= self.points
+
+
+@dataclass
+class EnterpriseScore:
+    org: Organisation
+    points: int | None
+    districts: int | None
+    on_time: int
+    late: int
+    unregistered: int
+    results: list[RuleResult] = field(default_factory=list)
+    score: float = 100.0
+    status: str = "good"
+
+    @property
+    def on_time_ratio(self) -> float | None:
+        total = self.on_time + self.late
+        return None if total == 0 else self.on_time / total
+
+
+def _rule_result(rule: ComplianceRule, measured: float | None, lang_zh: bool) -> RuleResult:
+    """A rule earns all its points when the measure meets the threshold, none when it misses; a measure that
+    cannot be taken (no uploads yet, no network data) does not cost points."""
+    if measured is None:
+        ok = True
+    elif rule.comparison == ComplianceRule.Comparison.GTE:
+        ok = measured >= rule.threshold
+    else:
+        ok = measured <= rule.threshold
+    return RuleResult(
+        code=rule.code,
+        label=rule.label_zh if lang_zh else rule.label_en,
+        measured=measured,
+        threshold=rule.threshold,
+        comparison=rule.comparison,
+        points=rule.points,
+        earned=rule.points if ok else 0,
+    )
+
+
+def credit_status(score: float, bands: Sequence[CreditBand]) -> str:
+    for band in sorted(bands, key=lambda b: -b.min_score):
+        if score >= band.min_score:
+            return band.status
+    return CreditBand.Status.LISTED
+
+
+def compliance_scores(
+    *, regions: Sequence[str], year: int | None, lang_zh: bool = True, org_ids: Sequence[int] | None = None
+) -> list[EnterpriseScore]:
+    """Per automaker: published points in JJJ and their districts, uploads on time vs late, unregistered
+    codes received, then the score from the rules (``ComplianceRule``) and the credit band (R-COMPLY).
+
+    Service points are counted across all of JJJ (the obligation is regional: ≥ 3 in JJJ), uploads and
+    receipts within ``regions``."""
+    rules = list(ComplianceRule.objects.filter(is_active=True))
+    bands = list(CreditBand.objects.all())
+    points = sources.points_per_automaker(JJJ_REGIONS)
+    network = sources.available()
+    timely = timeliness_by_actor(regions, year)
+    unregistered = unregistered_by_actor(regions, year)
+    orgs = automakers()
+    if org_ids is not None:
+        orgs = orgs.filter(pk__in=org_ids)
+    out = []
+    for org in orgs:
+        t = timely.get(org.pk, {})
+        p = points.get(org.pk, {})
+        score = EnterpriseScore(
+            org=org,
+            points=p.get("points", 0) if network else None,
+            districts=p.get("districts", 0) if network else None,
+            on_time=int(t.get("on_time") or 0),
+            late=int(t.get("late") or 0),
+            unregistered=unregistered.get(org.pk, 0),
+        )
+        measures = {
+            "service_points": score.points,
+            "upload_timeliness": score.on_time_ratio,
+            "unregistered_codes": score.unregistered,
+        }
+        score.results = [_rule_result(r, measures.get(r.code), lang_zh) for r in rules if r.code in measures]
+        total = sum(r.points for r in score.results) or 1
+        score.score = round(100.0 * sum(r.earned for r in score.results) / total, 1)
+        score.status = credit_status(score.score, bands)
+        out.append(score)
+    return out
+
+
+def findings_for(enterprise_id: int) -> QuerySet:
+    return Finding.objects.filter(enterprise_id=enterprise_id).select_related("rule", "publication")
+
+
+def public_violations() -> QuerySet:
+    return (
+        Finding.objects.filter(status=Finding.Status.PUBLISHED)
+        .select_related("enterprise", "rule", "publication")
+        .order_by("-publication__published_at", "enterprise__name_zh")
+    )
+
+
+# --- forecast ---------------------------------------------------------------------------------------------
+
+
+def weibull_params() -> dict[str, forecasting.Weibull]:
+    return {p.use: forecasting.Weibull(p.shape, p.scale) for p in WeibullParameter.objects.all()}
+
+
+def platform_cohorts(regions: Sequence[str]) -> list[forecasting.Cohort]:
+    """Cohorts from the platform's own vehicles: sale year, use and the mass of the pack first bound to each
+    vehicle, grouped in SQL."""
+    rows = _rows(
+        "SELECT v.region, extract(year FROM v.sold_at)::int AS year, v.use, count(*) AS vehicles, "
+        "       avg(b.mass_kg)::float AS avg_pack_kg "
+        "FROM traceability_vehicle v "
+        "JOIN LATERAL (SELECT pack_id FROM traceability_binding WHERE vehicle_id = v.id "
+        "              ORDER BY bound_at LIMIT 1) first ON true "
+        "JOIN traceability_battery b ON b.id = first.pack_id "
+        "WHERE v.sold_at IS NOT NULL AND v.region = ANY(%s) AND b.mass_kg IS NOT NULL "
+        "GROUP BY v.region, 2, v.use",
+        [list(regions)],
+    )
+    return [
+        forecasting.Cohort(r["region"], r["year"], r["use"], r["vehicles"], r["avg_pack_kg"]) for r in rows
+    ]
+
+
+def imported_cohorts(regions: Sequence[str]) -> list[forecasting.Cohort]:
+    rows = CohortRow.objects.filter(region__in=regions)
+    return [forecasting.Cohort(r.region, r.year, r.use, r.vehicles, r.avg_pack_kg) for r in rows]
+
+
+def reference_series(regions: Sequence[str]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for ref in ForecastReference.objects.filter(region__in=regions):
+        out[ref.year] = out.get(ref.year, 0.0) + ref.tonnes
+    return dict(sorted(out.items()))
+
+
+def forecast(regions: Sequence[str], years: Sequence[int]) -> dict:
+    """Retired tonnes per year from the platform's cohorts and from imported cohorts, with the reference."""
+    params = weibull_params()
+    platform = forecasting.totals_by_year(
+        forecasting.retired_tonnes(platform_cohorts(regions), params, years)
+    )
+    imported = forecasting.totals_by_year(
+        forecasting.retired_tonnes(imported_cohorts(regions), params, years)
+    )
+    reference = reference_series(regions)
+    return {
+        "years": list(years),
+        "platform": [round(platform.get(y, 0.0), 1) for y in years],
+        "imported": [round(imported.get(y, 0.0), 1) for y in years],
+        "reference": [reference.get(y) for y in years],
+        "params": params,
+    }
+
+
+# --- search -----------------------------------------------------------------------------------------------
+
+
+def battery_lookup(query: str) -> tuple[Battery | None, Vehicle | None]:
+    """A battery by its code, or a vehicle by VIN with the pack bound to it now (or last)."""
+    q = (query or "").strip().upper()
+    if not q:
+        return None, None
+    battery = Battery.objects.filter(code=q).first()
+    if battery is not None:
+        return battery, None
+    vehicle = Vehicle.objects.filter(vin=q).first()
+    if vehicle is None:
+        return None, None
+    order = (F("unbound_at").desc(nulls_first=True), "-bound_at")
+    binding = vehicle.bindings.select_related("pack").order_by(*order).first()
+    return (binding.pack if binding else None), vehicle
