@@ -1,0 +1,321 @@
+"""One residual-value assessment from a battery's history (R-VALUE): SOH, RUL, grade, scenarios and value.
+
+:func:`assess` is a pure function of three pieces of data — the battery's history (:class:`AssessmentInput`), the
+model parameters and grade table, and the price set — so a stored valuation can be recomputed from what it
+stored and must give the same answer (reproducibility).
+
+SOH comes from the latest capacity test when there is one (remaining capacity / rated capacity, GB/T 34015.1
+residual-capacity testing); otherwise from the calendar + cycle ageing model of :mod:`.degradation`, driven by the
+battery's age and its use: reported cycle counts first, then reported mileage, then the typical annual mileage of
+its vehicle use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from . import degradation as deg
+from .grading import GradeTable, grade_for
+from .value import PriceMissing, cascade_value, price_per_kwh, regeneration_value
+
+DAYS_PER_YEAR = 365.25
+
+
+class AssessmentError(ValueError):
+    def __init__(self, message: str, *, field: str = "non_field_errors"):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass(frozen=True)
+class AssessmentInput:
+    """Everything the history gives; dates as ISO strings so the input round-trips through JSON unchanged."""
+
+    valuation_date: str
+    chemistry: str = ""
+    rated_capacity_ah: float | None = None
+    rated_energy_kwh: float | None = None
+    mass_kg: float | None = None
+    production_date: str | None = None
+    vehicle_use: str | None = None
+    in_vehicle_from: str | None = None
+    in_vehicle_until: str | None = None
+    second_life_from: str | None = None
+    reported_efc: float | None = None
+    mileage_km: float | None = None
+    capacity_test_date: str | None = None
+    capacity_test_soh: float | None = None
+    safety_passed: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AssessmentInput:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AssessmentResult:
+    soh: float
+    soh_source: str
+    soh_model: float
+    age_years: float
+    efc: float
+    grade: str
+    grade_label: str
+    route: str
+    scenarios: list[str]
+    rul_years: float | None
+    rul_low_years: float | None
+    rul_high_years: float | None
+    rul_efc: float | None
+    eol_soh: float
+    value_cny: float | None
+    value_route: str
+    value_detail: dict
+    reasons: list[str] = field(default_factory=list)
+    curve: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _years(a: date, b: date) -> float:
+    return max((b - a).days, 0) / DAYS_PER_YEAR
+
+
+def _by_chemistry(table: dict, chemistry: str) -> dict:
+    return table.get(chemistry) or table["*"]
+
+
+class _Usage:
+    """Cycle count as a function of date, from the history (reported EFC, mileage or the use profile)."""
+
+    def __init__(self, inp: AssessmentInput, params: dict, reasons: list[str]):
+        self.start = _d(inp.in_vehicle_from)
+        self.until = _d(inp.in_vehicle_until)
+        self.second_from = _d(inp.second_life_from)
+        self.today = _d(inp.valuation_date)
+        pack_kwh = inp.rated_energy_kwh or params["default_pack_kwh"]
+        use = inp.vehicle_use if inp.vehicle_use in params["usage"] else "other"
+        profile = params["usage"][use]
+        self.profile_rate = deg.efc_per_year(
+            annual_km=profile["annual_km"], kwh_per_km=profile["kwh_per_km"], pack_kwh=pack_kwh
+        )
+        self.second_rate = float(params["second_life_efc_per_year"])
+        self.vehicle_rate = self.profile_rate
+        in_vehicle_years = self._vehicle_years(self.today)
+        if inp.reported_efc is not None:
+            self.vehicle_efc_total = float(inp.reported_efc)
+            reasons.append(f"cycles: {inp.reported_efc:.0f} equivalent full cycles reported")
+        elif inp.mileage_km is not None:
+            self.vehicle_efc_total = inp.mileage_km * profile["kwh_per_km"] / pack_kwh
+            reasons.append(
+                f"cycles: {self.vehicle_efc_total:.0f} EFC from {inp.mileage_km:.0f} km reported "
+                f"at {profile['kwh_per_km']} kWh/km ({use} use)"
+            )
+        else:
+            self.vehicle_efc_total = self.profile_rate * in_vehicle_years
+            reasons.append(
+                f"cycles: {self.vehicle_efc_total:.0f} EFC estimated from {in_vehicle_years:.1f} years of "
+                f"{use} use ({profile['annual_km']:.0f} km/year)"
+            )
+        if in_vehicle_years > 0 and (inp.reported_efc is not None or inp.mileage_km is not None):
+            self.vehicle_rate = self.vehicle_efc_total / in_vehicle_years
+
+    def _vehicle_years(self, on: date) -> float:
+        if self.start is None:
+            return 0.0
+        end = min(self.until or on, on)
+        if self.second_from is not None:
+            end = min(end, self.second_from)
+        return _years(self.start, end)
+
+    def efc_at(self, on: date) -> float:
+        efc = self.vehicle_rate * self._vehicle_years(on)
+        if self.second_from is not None and on > self.second_from:
+            efc += self.second_rate * _years(self.second_from, on)
+        return efc
+
+    @property
+    def in_second_life(self) -> bool:
+        return self.second_from is not None and self.second_from <= self.today
+
+
+def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: dict) -> AssessmentResult:
+    """Assess one battery. Raises :class:`AssessmentError` when the history is too thin to say anything."""
+    reasons: list[str] = []
+    today = _d(inp.valuation_date)
+    born = _d(inp.production_date) or _d(inp.in_vehicle_from)
+    if today is None:
+        raise AssessmentError("a valuation date is required", field="valuation_date")
+    if born is None:
+        raise AssessmentError(
+            "neither a production date nor a date of sale is known", field="production_date"
+        )
+    if born > today:
+        raise AssessmentError("the battery was produced after the valuation date", field="production_date")
+    chemistry = inp.chemistry or "*"
+    model = deg.DegradationParams.from_dict(_by_chemistry(params["degradation"], chemistry))
+    usage = _Usage(inp, params, reasons)
+    age = _years(born, today)
+    efc = usage.efc_at(today)
+    if inp.reported_efc is not None and not usage.in_second_life:
+        efc = float(inp.reported_efc)
+    soh_modelled = deg.soh_model(model, age, efc)
+
+    scale, uncertainty = 1.0, float(params["uncertainty"]["model"])
+    test_day = _d(inp.capacity_test_date)
+    if inp.capacity_test_soh is not None:
+        measured = float(inp.capacity_test_soh)
+        if not 0 < measured <= 1.2:
+            raise AssessmentError(
+                f"capacity test SOH {measured} is outside (0, 1.2]", field="capacity_test_soh"
+            )
+        test_day = test_day or today
+        t_age, t_efc = _years(born, test_day), usage.efc_at(test_day)
+        bounds = tuple(params["anchor_bounds"])
+        scale = deg.anchor_scale(model, t_age, t_efc, measured, bounds=bounds)
+        raw = (
+            (1 - measured) / deg.capacity_fade(model, t_age, t_efc)
+            if deg.capacity_fade(model, t_age, t_efc)
+            else 1
+        )
+        if scale != raw:
+            reasons.append(
+                f"capacity test far from the model (fade ×{raw:.2f}); projection clipped to ×{scale:.2f}"
+            )
+        uncertainty = float(params["uncertainty"]["measured"])
+        soh = measured if test_day >= today else deg.soh_model(model, age, efc, scale=scale)
+        source = f"capacity test on {test_day.isoformat()}"
+        reasons.append(
+            f"SOH {measured:.1%} measured on {test_day.isoformat()}; model alone gives {soh_modelled:.1%}"
+        )
+    else:
+        soh, source = soh_modelled, "degradation model"
+        reasons.append(
+            f"SOH {soh:.1%} from the {chemistry} calendar + cycle ageing model at {age:.1f} years, {efc:.0f} EFC"
+        )
+    soh = round(soh, 4)
+
+    graded = grade_for(grades, soh, safety_passed=inp.safety_passed)
+    reasons.append(f"grade {graded.grade.code}: {graded.reason}")
+    if inp.safety_passed is True:
+        reasons.append("safety assessment passed")
+
+    in_vehicle_grade = soh >= params["eol"]["vehicle"]
+    eol = float(params["eol"]["vehicle" if in_vehicle_grade else "second_life"])
+    rate = usage.vehicle_rate if in_vehicle_grade and not usage.in_second_life else usage.second_rate
+    rul = deg.remaining_life(
+        model, age_years=age, efc=efc, efc_per_year=rate, scale=scale, eol_soh=eol,
+        relative_uncertainty=uncertainty,
+    )  # fmt: skip
+    if rul.reached:
+        reasons.append(f"already at or below the end-of-life threshold {eol:.0%}")
+    elif rul.years is None:
+        reasons.append(f"end-of-life threshold {eol:.0%} not reached within 50 years at {rate:.0f} EFC/year")
+    else:
+        reasons.append(
+            f"RUL {rul.years:.1f} years ({rul.years_low or 0:.1f}–{rul.years_high or 0:.1f}) to SOH {eol:.0%} "
+            f"at {rate:.0f} EFC/year"
+        )
+
+    value, value_route, detail = _value(inp, chemistry, soh, graded.grade, params, prices, reasons)
+    curve = deg.curve(
+        model,
+        history=_history(usage, born, today),
+        future_efc_per_year=rate,
+        scale=scale,
+        relative_uncertainty=uncertainty,
+        until_years=min(age + (rul.years_high or rul.years or 10.0) + 1.0, age + 30.0),
+    )
+    return AssessmentResult(
+        soh=soh,
+        soh_source=source,
+        soh_model=round(soh_modelled, 4),
+        age_years=round(age, 3),
+        efc=round(efc, 1),
+        grade=graded.grade.code,
+        grade_label=graded.grade.label,
+        route=graded.grade.route,
+        scenarios=list(graded.grade.scenarios),
+        rul_years=_r(rul.years, 2),
+        rul_low_years=_r(rul.years_low, 2),
+        rul_high_years=_r(rul.years_high, 2),
+        rul_efc=_r(rul.efc, 0),
+        eol_soh=eol,
+        value_cny=_r(value, 2),
+        value_route=value_route,
+        value_detail=detail,
+        reasons=reasons,
+        curve=curve,
+    )
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _history(usage: _Usage, born: date, today: date) -> list[tuple[float, float]]:
+    points = [(0.0, 0.0)]
+    for day in (usage.start, usage.until, usage.second_from, today):
+        if day is not None and born <= day <= today:
+            points.append((_years(born, day), usage.efc_at(day)))
+    return sorted(set(points))
+
+
+def _value(inp, chemistry, soh, grade, params, prices, reasons) -> tuple[float | None, str, dict]:
+    materials = params["materials"]
+    mass = inp.mass_kg
+    if mass is None and inp.rated_energy_kwh:
+        mass = inp.rated_energy_kwh / float(
+            _by_chemistry_value(materials["specific_energy_kwh_per_kg"], chemistry)
+        )
+    regen = None
+    if mass:
+        try:
+            regen = regeneration_value(
+                mass_kg=mass, chemistry=chemistry, composition=materials["composition"],
+                recovery=materials["recovery"], prices=prices,
+            )  # fmt: skip
+        except PriceMissing as exc:
+            reasons.append(f"regeneration value unknown: {exc}")
+    detail: dict = {"mass_kg": _r(mass, 1)}
+    if regen is not None:
+        detail["regeneration"] = {
+            "value": round(regen.value, 2), "metals": regen.metals, "processing_cost": round(regen.processing_cost, 2)
+        }  # fmt: skip
+    if grade.route == "regeneration":
+        if regen is None:
+            reasons.append("value unknown: pack mass and rated energy are both missing")
+            return None, "regeneration", detail
+        reasons.append(f"value: recoverable metals less processing, {regen.value:,.0f} CNY for {mass:.0f} kg")
+        return regen.value, "regeneration", detail
+    if not inp.rated_energy_kwh:
+        reasons.append("value unknown: rated energy is missing")
+        return None, grade.route, detail
+    try:
+        unit = price_per_kwh(prices, grade.code, chemistry)
+    except PriceMissing as exc:
+        reasons.append(f"value unknown: {exc}")
+        return None, grade.route, detail
+    usable = inp.rated_energy_kwh * soh
+    value = cascade_value(rated_energy_kwh=inp.rated_energy_kwh, soh=soh, unit_price=unit)
+    detail.update({"usable_kwh": round(usable, 2), "price_per_kwh": unit})
+    reasons.append(
+        f"value: {usable:.1f} kWh usable × {unit:.0f} CNY/kWh (grade {grade.code}) = {value:,.0f} CNY"
+    )
+    if regen is not None and regen.value > value:
+        reasons.append(f"note: regeneration would yield more ({regen.value:,.0f} CNY)")
+    return value, grade.route, detail
+
+
+def _by_chemistry_value(table: dict, chemistry: str):
+    return table.get(chemistry, table.get("*"))

@@ -1,0 +1,238 @@
+"""Reads for the valuation (R-VALUE): a battery's history as assessment inputs, price sets, valuations, jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from django.apps import apps
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from core import tenancy
+from traceability.lifecycle import EventKind
+from traceability.models import Battery, LifecycleEvent
+
+from . import datafiles
+from .core.assess import AssessmentInput, AssessmentResult, assess
+from .core.grading import GradeTable
+from .models import PriceSet, Valuation, ValuationJob
+
+log = logging.getLogger(__name__)
+
+OWN_PAYLOAD_MARK = "residual_value"  # our own 'assessed' events, never read back as capacity tests
+REMOVAL_KINDS = {EventKind.REMOVED, EventKind.REPLACED_OUT}
+SECOND_LIFE_KINDS = {EventKind.CASCADE_RECEIVED, EventKind.CASCADE_REPURPOSED}
+PASS_WORDS = {"pass", "passed", "ok", "qualified", "合格", "通过"}
+FAIL_WORDS = {"fail", "failed", "rejected", "unqualified", "不合格", "未通过"}
+
+
+class PriceSetMissing(LookupError):
+    pass
+
+
+def price_set_in_force(*, on: date) -> PriceSet:
+    """The price set in force on a date: the latest one effective on or before it."""
+    price_set = PriceSet.objects.filter(effective_date__lte=on).order_by("-effective_date", "-id").first()
+    if price_set is None:
+        raise PriceSetMissing(f"no price set in force on {on.isoformat()}")
+    return price_set
+
+
+def price_set_list(*, user) -> QuerySet[PriceSet]:
+    return tenancy.visible(PriceSet.objects.all(), user)
+
+
+def batteries_visible(*, user) -> QuerySet[Battery]:
+    return tenancy.visible(Battery.objects.all(), user)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _soh_from(payload: dict, rated_ah: float | None) -> float | None:
+    soh = _number(payload.get("soh"))
+    if soh is not None:
+        return soh / 100 if soh > 1.5 else soh  # percentages are common in reports
+    remaining = _number(payload.get("remaining_capacity_ah"))
+    if remaining is not None and rated_ah:
+        return remaining / rated_ah
+    return None
+
+
+def _safety_from(payload: dict) -> bool | None:
+    for key in ("safety_passed", "passed"):
+        if isinstance(payload.get(key), bool):
+            return payload[key]
+    for key in ("safety_verdict", "verdict", "safety_result", "result"):
+        word = str(payload.get(key, "")).strip().lower()
+        if word in PASS_WORDS:
+            return True
+        if word in FAIL_WORDS:
+            return False
+    return None
+
+
+def _day(value: datetime | date | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
+    """What the battery's history says, up to and including ``on`` (R-LIFE events, bindings, assessments)."""
+    rated_ah = float(battery.rated_capacity_ah) if battery.rated_capacity_ah is not None else None
+    bindings = list(battery.bindings.select_related("vehicle").order_by("bound_at"))
+    bindings = [b for b in bindings if _day(b.bound_at) <= on]
+    use = sold = until = None
+    if bindings:
+        first, last = bindings[0], bindings[-1]
+        use = last.vehicle.use
+        sold = first.vehicle.sold_at or _day(first.bound_at)
+        if sold and sold > on:
+            sold = _day(first.bound_at)
+        until = _day(last.unbound_at) if last.unbound_at and _day(last.unbound_at) <= on else None
+    second_from = removed = None
+    test_day = test_soh = safety = mileage = cycles = None
+    events = LifecycleEvent.objects.filter(battery=battery).order_by("occurred_at", "id")
+    for event in events.only("kind", "occurred_at", "payload"):
+        day = _day(event.occurred_at)
+        if day > on:
+            break
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        if event.kind in REMOVAL_KINDS:
+            removed = day
+        if event.kind in SECOND_LIFE_KINDS and second_from is None:
+            second_from = day
+        if payload.get("assessment") == OWN_PAYLOAD_MARK:
+            continue
+        soh = _soh_from(payload, rated_ah)
+        if soh is not None and 0 < soh <= 1.2:
+            test_day, test_soh = day, soh
+        verdict = _safety_from(payload)
+        if verdict is not None:
+            safety = verdict
+        for key in ("mileage_km", "odometer_km", "mileage"):
+            if _number(payload.get(key)) is not None:
+                mileage = _number(payload[key])
+        for key in ("efc", "cycle_count", "cycles"):
+            if _number(payload.get(key)) is not None:
+                cycles = _number(payload[key])
+    for found in _cascade_assessments(battery, on):
+        if found["day"] and (test_day is None or found["day"] >= test_day) and found["soh"] is not None:
+            test_day, test_soh = found["day"], found["soh"]
+        if found["passed"] is not None:
+            safety = found["passed"]
+    if until is None and removed is not None and bindings:
+        until = removed
+    return AssessmentInput(
+        valuation_date=on.isoformat(),
+        chemistry=battery.chemistry or "",
+        rated_capacity_ah=rated_ah,
+        rated_energy_kwh=float(battery.rated_energy_kwh) if battery.rated_energy_kwh is not None else None,
+        mass_kg=float(battery.mass_kg) if battery.mass_kg is not None else None,
+        production_date=battery.production_date.isoformat() if battery.production_date else None,
+        vehicle_use=use,
+        in_vehicle_from=sold.isoformat() if sold else None,
+        in_vehicle_until=until.isoformat() if until else None,
+        second_life_from=second_from.isoformat() if second_from else None,
+        reported_efc=cycles,
+        mileage_km=mileage,
+        capacity_test_date=test_day.isoformat() if test_day else None,
+        capacity_test_soh=round(test_soh, 4) if test_soh is not None else None,
+        safety_passed=safety,
+    )
+
+
+def _cascade_assessments(battery: Battery, on: date) -> list[dict]:
+    """Safety assessments of the cascade-use app, read defensively: the app may not have them (yet)."""
+    try:
+        model = apps.get_model("cascade_use", "SafetyAssessment")
+    except LookupError:
+        return []
+    names = {f.name for f in model._meta.get_fields()}
+    if "battery" not in names:
+        return []
+    found = []
+    try:
+        for row in model.objects.filter(battery=battery)[:50]:
+            day = None
+            for attr in ("assessed_at", "assessed_on", "performed_at", "created_at"):
+                if getattr(row, attr, None):
+                    day = _day(getattr(row, attr))
+                    break
+            if day is not None and day > on:
+                continue
+            payload = {k: getattr(row, k, None) for k in ("soh", "remaining_capacity_ah", "passed", "verdict",
+                                                           "safety_passed", "result")}  # fmt: skip
+            payload = {k: v for k, v in payload.items() if v is not None}
+            rated = float(battery.rated_capacity_ah) if battery.rated_capacity_ah else None
+            found.append({"day": day, "soh": _soh_from(payload, rated), "passed": _safety_from(payload)})
+    except Exception:  # a schema we do not know; the event payloads still carry the assessment
+        log.warning("could not read cascade-use safety assessments", exc_info=True)
+        return []
+    return sorted(found, key=lambda f: f["day"] or date.min)
+
+
+def valuation_list(*, user) -> QuerySet[Valuation]:
+    return tenancy.visible(Valuation.objects.select_related("battery", "price_set"), user)
+
+
+def valuation_latest(*, battery: Battery, user) -> Valuation | None:
+    return valuation_list(user=user).filter(battery=battery).order_by("-created_at", "-id").first()
+
+
+def valuation_reproduce(*, valuation: Valuation) -> AssessmentResult:
+    """Recompute a stored valuation from its stored inputs, parameters, grade table and prices."""
+    return assess(
+        AssessmentInput.from_dict(valuation.inputs),
+        params=valuation.parameters,
+        grades=GradeTable.from_dict(valuation.grading),
+        prices=valuation.prices,
+    )
+
+
+def job_list(*, user) -> QuerySet[ValuationJob]:
+    return tenancy.visible(ValuationJob.objects.all(), user)
+
+
+def service_point_stock(*, place_ref: str, user) -> list[str]:
+    """Codes of the packs currently held at a service point (``place_ref`` as on its events, e.g. ``sp:12``).
+
+    Read from the lifecycle events so this app does not depend on the network app's models: a pack is in a
+    point's stock when it is at a service point and its latest receipt or storage event names that point.
+    """
+    kinds = [EventKind.RECEIVED, EventKind.STORED]
+    last_place = (
+        LifecycleEvent.objects.filter(battery=OuterRef("pk"), kind__in=kinds)
+        .order_by("-occurred_at", "-id")
+        .values("place_ref")[:1]
+    )
+    held = batteries_visible(user=user).filter(state="at_service_point")
+    held = held.annotate(last_place=Subquery(last_place)).filter(last_place=place_ref)
+    return list(held.order_by("code").values_list("code", flat=True))
+
+
+def custody_stock(*, user) -> list[str]:
+    """Codes of the retired packs in the user's organisation's custody."""
+    org_id = user.organisation_id
+    states = ["removed", "at_service_point", "cascade_use"]
+    return list(
+        Battery.objects.filter(custodian_id=org_id, state__in=states)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+
+
+def parameters_and_grades() -> tuple[dict, dict]:
+    return datafiles.parameters(), datafiles.grading_data()
