@@ -51,7 +51,8 @@ def canonical_record(row: dict) -> dict:
         "reported_at": _ts(row["reported_at"]),
         "deadline": _d(row["deadline"]),
         "on_time": row["on_time"],
-        "payload": row["payload"],
+        # Raw cursors return jsonb as text; model instances hold the parsed value.
+        "payload": json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
     }
 
 
@@ -97,9 +98,7 @@ def _fetch(cur, nodes: list[merkle.Node]) -> dict[merkle.Node, bytes]:
     leaves = [i for level, i in nodes if level == 0]
     inner = [(level, i) for level, i in nodes if level > 0]
     if leaves:
-        cur.execute(
-            "SELECT index, leaf_hash FROM traceability_ledgerleaf WHERE index = ANY(%s)", [leaves]
-        )
+        cur.execute("SELECT index, leaf_hash FROM traceability_ledgerleaf WHERE index = ANY(%s)", [leaves])
         found.update({(0, i): bytes(h) for i, h in cur.fetchall()})
     if inner:
         cur.execute(
@@ -330,14 +329,16 @@ def verify() -> Report:
             "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature FROM traceability_signedtreehead "
             "ORDER BY tree_size"
         )
-        for size, root_hash, ts, algorithm, key_id, signature in cur:
+        for size, root_hash, ts, _algorithm, key_id, signature in cur:
             report.heads_checked += 1
             root_hash = bytes(root_hash)
             message = tree_head_message(tree_size=size, timestamp_ms=_ms(ts), root_hash=root_hash)
             if key_id == signer.key_id and not signer.verify(message, bytes(signature)):
                 report.problems.append(Problem("signature", f"signed tree head {size} has a bad signature"))
             if size > len(recomputed):
-                report.problems.append(Problem("head", f"signed tree head {size} is beyond the log's {len(recomputed)} leaves"))
+                report.problems.append(
+                    Problem("head", f"signed tree head {size} is beyond the log's {len(recomputed)} leaves")
+                )
                 continue
             if merkle.root(size, lambda lv, i: levels[lv][i]) != root_hash:
                 report.problems.append(
@@ -360,7 +361,11 @@ def _check_nodes(cur, levels: list[list[bytes]], stored_leaves: list[bytes], rep
     stored_levels = _levels(stored_leaves)
     cur.execute("SELECT level, index, hash FROM traceability_ledgernode ORDER BY level, index")
     for level, index, hash_ in cur:
-        expected = stored_levels[level][index] if level < len(stored_levels) and index < len(stored_levels[level]) else None
+        expected = (
+            stored_levels[level][index]
+            if level < len(stored_levels) and index < len(stored_levels[level])
+            else None
+        )
         if expected is None or bytes(hash_) != expected:
             first, last = index << level, ((index + 1) << level) - 1
             report.problems.append(

@@ -88,7 +88,7 @@ def _bound_to_automaker(org_id: int) -> Q:
 class Battery(models.Model):
     """A pack, module or cell, identified by its GB/T 34014 code (R-CODE)."""
 
-    code = models.CharField(_("code"), max_length=25, unique=True)
+    code = models.CharField(_("code"), max_length=64, unique=True)
     level = models.CharField(_("level"), max_length=1, choices=Level.choices)
     parent = models.ForeignKey(
         "self",

@@ -1,21 +1,38 @@
 """Writes for the traceability core (R-CODE, R-BIND, R-LIFE). Other apps change a battery only through
-:func:`event_record`, so every custody change is a lifecycle event, in the trace and in the ledger."""
+:func:`event_record` (or :func:`events_record_bulk`), so every custody change is a lifecycle event, in the trace
+and in the ledger.
+
+Every write path ends in :func:`_after_events` (ledger + ``core.hooks.records_written("lifecycle_event", ...)``)
+and tells the hooks about the batteries, bindings and replacements it wrote, inside the same transaction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from accounts.models import Organisation, User
 from core import hooks
+from core.audit import audit_log
 
-from .lifecycle import CONSUMING, EventKind, IllegalTransition, next_state
-from .models import Battery, LifecycleEvent
+from . import codes
+from .lifecycle import CONSUMING, EventKind, IllegalTransition, State, next_state
+from .models import Battery, BatteryLink, Binding, LifecycleEvent, Replacement, Vehicle
 
 UNCHANGED: Any = object()
+
+# Events that end a pack's stay in a vehicle close its active binding.
+UNBINDING = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT})
+# Events recorded by the party that takes the battery in; the actor becomes the custodian.
+RECEIVING = frozenset(
+    {EventKind.RECEIVED, EventKind.CASCADE_RECEIVED, EventKind.REGENERATION_RECEIVED, EventKind.REMOVED}
+)
 
 
 class TraceabilityError(ValueError):
@@ -24,6 +41,80 @@ class TraceabilityError(ValueError):
     def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
         super().__init__(message)
         self.message, self.field, self.code = message, field, code
+
+    def as_dict(self) -> dict:
+        return {self.field: [self.message]}
+
+
+@dataclass
+class EventSpec:
+    """One event for :func:`events_record_bulk`; the fields mean what they mean for :func:`event_record`."""
+
+    battery: Battery
+    kind: str
+    occurred_at: datetime
+    custodian_after: Organisation | None = UNCHANGED
+    place: str = ""
+    place_ref: str = ""
+    region: str | None = None
+    payload: dict | None = None
+    reported_at: datetime | None = None
+
+
+@dataclass
+class BulkOutcome:
+    events: list[LifecycleEvent] = field(default_factory=list)
+    errors: dict[int, TraceabilityError] = field(default_factory=dict)  # spec index -> error
+
+
+def _plan(
+    battery: Battery, spec: EventSpec, *, actor: Organisation | None, actor_user: User | None, now: datetime
+) -> LifecycleEvent:
+    """The checks every event write shares: the state machine, the clock, the deadline. Moves ``battery`` in
+    memory and returns the unsaved event; raises :class:`TraceabilityError` and leaves ``battery`` untouched."""
+    try:
+        step = next_state(battery.state or None, spec.kind)
+    except IllegalTransition as exc:
+        raise TraceabilityError(f"{battery.code}: {exc}", field="kind", code="illegal_transition") from exc
+    except ValueError as exc:
+        raise TraceabilityError(str(exc), field="kind", code="unknown_kind") from exc
+    if spec.occurred_at is None or timezone.is_naive(spec.occurred_at):
+        raise TraceabilityError("a time zone-aware time is required", field="occurred_at")
+    reported_at = spec.reported_at or now
+    if spec.occurred_at > reported_at:
+        raise TraceabilityError("an event cannot happen after it is reported", field="occurred_at")
+    payload = spec.payload or {}
+    state_after = step.after
+    if spec.kind == EventKind.CASCADE_REPURPOSED and payload.get("consumed_into"):
+        state_after = CONSUMING[EventKind.CASCADE_REPURPOSED]
+    before_id = battery.custodian_id
+    after_id = before_id if spec.custodian_after is UNCHANGED else getattr(spec.custodian_after, "pk", None)
+    after_region = spec.custodian_after.region if spec.custodian_after not in (UNCHANGED, None) else None
+    region = spec.region or after_region or battery.region or ""
+    deadline, on_time = _deadline_for(
+        kind=spec.kind, actor=actor, occurred_at=spec.occurred_at, reported_at=reported_at
+    )
+    event = LifecycleEvent(
+        battery=battery,
+        kind=spec.kind,
+        state_before=step.before or "",
+        state_after=state_after,
+        actor=actor,
+        actor_user=actor_user,
+        custodian_before_id=before_id,
+        custodian_after_id=after_id,
+        place=spec.place,
+        place_ref=spec.place_ref,
+        region=region,
+        occurred_at=spec.occurred_at,
+        reported_at=reported_at,
+        deadline=deadline,
+        on_time=on_time,
+        payload=payload,
+    )
+    battery.state, battery.custodian_id, battery.region = state_after, after_id, region or battery.region
+    battery.state_changed_at = spec.occurred_at
+    return event
 
 
 @transaction.atomic
@@ -41,52 +132,114 @@ def event_record(
     payload: dict | None = None,
     reported_at: datetime | None = None,
 ) -> LifecycleEvent:
-    """Record one lifecycle event: check the state machine, append the event, move the battery.
+    """Record one lifecycle event: check the state machine, append the event, move the battery (R-LIFE).
 
     The battery row is locked for the duration, so concurrent events on one battery are serialised.
     Raises :class:`TraceabilityError` (code ``illegal_transition``) when the step is not allowed.
     """
-    battery = Battery.objects.select_for_update().get(pk=battery.pk)
-    try:
-        step = next_state(battery.state or None, kind)
-    except IllegalTransition as exc:
-        raise TraceabilityError(f"{battery.code}: {exc}", field="kind", code="illegal_transition") from exc
-    reported_at = reported_at or timezone.now()
-    if occurred_at > reported_at:
-        raise TraceabilityError("an event cannot happen after it is reported", field="occurred_at")
-    before = battery.custodian
-    after = before if custodian_after is UNCHANGED else custodian_after
-    state_after = step.after
-    if kind == EventKind.CASCADE_REPURPOSED and (payload or {}).get("consumed_into"):
-        state_after = CONSUMING[EventKind.CASCADE_REPURPOSED]
-    event_region = region or (after.region if after is not None else battery.region)
-    deadline, on_time = _deadline_for(
-        kind=kind, actor=actor, occurred_at=occurred_at, reported_at=reported_at
-    )
-    event = LifecycleEvent.objects.create(
-        battery=battery,
+    locked = Battery.objects.select_for_update().get(pk=battery.pk)
+    spec = EventSpec(
+        battery=locked,
         kind=kind,
-        state_before=step.before or "",
-        state_after=state_after,
-        actor=actor,
-        actor_user=actor_user,
-        custodian_before=before,
-        custodian_after=after,
+        occurred_at=occurred_at,
+        custodian_after=custodian_after,
         place=place,
         place_ref=place_ref,
-        region=event_region or "",
-        occurred_at=occurred_at,
+        region=region,
+        payload=payload,
         reported_at=reported_at,
-        deadline=deadline,
-        on_time=on_time,
-        payload=payload or {},
     )
-    changed = ["state", "custodian", "region", "state_changed_at"]
-    battery.state, battery.custodian, battery.region = state_after, after, event_region or battery.region
-    battery.state_changed_at = occurred_at
-    battery.save(update_fields=changed)
+    event = _plan(locked, spec, actor=actor, actor_user=actor_user, now=timezone.now())
+    event.save()
+    locked.save(update_fields=["state", "custodian", "region", "state_changed_at"])
+    if kind in UNBINDING:
+        _close_bindings([locked.pk], occurred_at, kind)
     _after_events([event])
+    # The caller's instance reflects the move too.
+    battery.state, battery.custodian_id, battery.region = locked.state, locked.custodian_id, locked.region
+    battery.state_changed_at = locked.state_changed_at
+    audit_log(actor=actor_user, action=f"battery.event.{kind}", obj=locked, changes={"event": event.pk})
     return event
+
+
+@transaction.atomic
+def events_record_bulk(
+    *,
+    specs: list[EventSpec],
+    actor: Organisation | None,
+    actor_user: User | None = None,
+    skip_errors: bool = False,
+) -> BulkOutcome:
+    """Record many events in a handful of statements (internal and bulk writes), with the checks of
+    :func:`event_record`. Several specs may concern one battery; they apply in order.
+
+    With ``skip_errors`` a refused spec is reported in ``errors`` and the others are written; without it the first
+    refusal raises and nothing is written.
+    """
+    outcome = BulkOutcome()
+    if not specs:
+        return outcome
+    ids = sorted({s.battery.pk for s in specs})
+    # Lock in id order so that two bulk writers cannot deadlock.
+    locked = {b.pk: b for b in Battery.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    now = timezone.now()
+    unbind: dict[int, tuple[datetime, str]] = {}
+    for i, spec in enumerate(specs):
+        battery = locked[spec.battery.pk]
+        spec.battery = battery
+        try:
+            event = _plan(battery, spec, actor=actor, actor_user=actor_user, now=now)
+        except TraceabilityError as exc:
+            if not skip_errors:
+                raise TraceabilityError(f"item {i}: {exc.message}", field=exc.field, code=exc.code) from exc
+            outcome.errors[i] = exc
+            continue
+        outcome.events.append(event)
+        if spec.kind in UNBINDING:
+            unbind[battery.pk] = (spec.occurred_at, spec.kind)
+    _write_events(outcome.events, [locked[i] for i in {e.battery_id for e in outcome.events}])
+    for occurred_at, kind in set(unbind.values()):
+        _close_bindings([pk for pk, v in unbind.items() if v == (occurred_at, kind)], occurred_at, kind)
+    if outcome.events:
+        audit_log(
+            actor=actor_user,
+            action="battery.events_bulk",
+            object_type="traceability.lifecycleevent",
+            object_id=f"{outcome.events[0].pk}..{outcome.events[-1].pk}",
+            changes={"count": len(outcome.events)},
+        )
+    return outcome
+
+
+def _write_events(events: list[LifecycleEvent], batteries: list[Battery]) -> None:
+    """Insert events, move their batteries in one UPDATE, then ledger and hooks."""
+    if not events:
+        return
+    LifecycleEvent.objects.bulk_create(events, batch_size=5000)
+    _update_batteries(batteries)
+    _after_events(events)
+
+
+def _update_batteries(batteries: list[Battery]) -> None:
+    if not batteries:
+        return
+    with connection.cursor() as cur:
+        execute_values(
+            cur,
+            "UPDATE traceability_battery AS b SET state = v.state, custodian_id = v.custodian_id, "
+            "region = v.region, state_changed_at = v.changed FROM (VALUES %s) AS v(id, state, custodian_id, region, "
+            "changed) WHERE b.id = v.id",
+            [(b.pk, b.state, b.custodian_id, b.region or "", b.state_changed_at) for b in batteries],
+            template="(%s::bigint, %s, %s::bigint, %s, %s::timestamptz)",
+            page_size=10000,
+        )
+
+
+def _close_bindings(pack_ids: list[int], at: datetime, reason: str) -> None:
+    open_ = Binding.objects.filter(pack_id__in=pack_ids, unbound_at__isnull=True)
+    if open_.filter(bound_at__gt=at).exists():
+        raise TraceabilityError("the pack cannot leave the vehicle before it was bound", field="occurred_at")
+    open_.update(unbound_at=at, unbound_reason=str(reason))
 
 
 def _deadline_for(*, kind: str, actor: Organisation | None, occurred_at: datetime, reported_at: datetime):
@@ -102,3 +255,741 @@ def _after_events(events: list[LifecycleEvent]) -> None:
 
     ledger_append(events)
     hooks.records_written("lifecycle_event", events)
+
+
+# --- registration (R-CODE) ----------------------------------------------------------------------------------
+
+LEVEL_RANK = {"P": 3, "M": 2, "C": 1}
+
+
+@dataclass
+class BatterySpec:
+    """One battery for :func:`batteries_register_bulk`; ``parent_code`` may name a battery of the same call."""
+
+    code: str
+    parent: Battery | None = None
+    parent_code: str = ""
+    rated_capacity_ah: Decimal | None = None
+    rated_energy_kwh: Decimal | None = None
+    mass_kg: Decimal | None = None
+    custodian: Organisation | None = None
+    occurred_at: datetime | None = None
+    registered: bool = True
+    is_cascade_product: bool = False
+    maker: Organisation | None = UNCHANGED
+    parse_errors: dict | None = None  # for codes first seen at intake that do not parse
+    payload: dict = field(default_factory=dict)
+
+
+def parse_code(code: str, *, field_name: str = "code") -> codes.BatteryCode:
+    try:
+        return codes.parse(code, today=timezone.localdate())
+    except codes.CodeError as exc:
+        raise TraceabilityError(exc.message, field=field_name, code=exc.field) from exc
+
+
+def battery_register(
+    *,
+    code: str,
+    maker: Organisation | None,
+    actor: Organisation | None,
+    actor_user=None,
+    parent: Battery | None = None,
+    rated_capacity_ah=None,
+    rated_energy_kwh=None,
+    mass_kg=None,
+    custodian: Organisation | None = None,
+    occurred_at=None,
+    registered: bool = True,
+    is_cascade_product: bool = False,
+) -> Battery:
+    """Register one produced pack, module or cell by its GB/T 34014 code and write its ``produced`` event.
+
+    Level, chemistry, specification and production date come from the code; a 25-character cascade-use code is
+    accepted and flagged (domain.md §1). Raises :class:`TraceabilityError` naming the code's field at fault.
+    """
+    spec = BatterySpec(
+        code=code,
+        parent=parent,
+        rated_capacity_ah=rated_capacity_ah,
+        rated_energy_kwh=rated_energy_kwh,
+        mass_kg=mass_kg,
+        custodian=custodian,
+        occurred_at=occurred_at,
+        registered=registered,
+        is_cascade_product=is_cascade_product,
+        maker=maker,
+    )
+    return batteries_register_bulk(specs=[spec], maker=maker, actor=actor, actor_user=actor_user)[0]
+
+
+@transaction.atomic
+def battery_register_unknown(*, code: str, actor: Organisation, occurred_at) -> Battery:
+    """A code first seen at a service point's intake (R-LIFE): kept as read, even when it does not parse, with
+    ``registered=False`` and the parse errors in the ``produced`` event's payload; the caller then records
+    ``received``. A code already known is returned as it is."""
+    raw = (code or "").strip().upper()
+    if not raw:
+        raise TraceabilityError("a code is required", field="code", code="required")
+    existing = Battery.objects.filter(code=raw).first()
+    if existing is not None:
+        return existing
+    errors = None
+    try:
+        codes.parse(raw, today=timezone.localdate())
+    except codes.CodeError as exc:
+        errors = exc.as_dict()
+    spec = BatterySpec(
+        code=raw,
+        custodian=actor,
+        occurred_at=occurred_at,
+        registered=False,
+        maker=None,
+        parse_errors=errors,
+        payload={"first_seen_at_intake": True},
+    )
+    return batteries_register_bulk(specs=[spec], maker=None, actor=actor)[0]
+
+
+@transaction.atomic
+def batteries_register_bulk(
+    *,
+    specs: list[BatterySpec],
+    maker: Organisation | None,
+    actor: Organisation | None,
+    actor_user: User | None = None,
+    reported_at: datetime | None = None,
+) -> list[Battery]:
+    """Register many batteries at once (bulk uploads, demo data): batteries, ``produced`` events, ledger, hooks.
+
+    Parents come before their children in ``specs`` or already exist. Raises :class:`TraceabilityError` at the
+    first bad spec; nothing is written then.
+    """
+    now = timezone.now()
+    reported_at = reported_at or now
+    seen: dict[str, Battery] = {}
+    batteries: list[Battery] = []
+    for spec in specs:
+        battery = _battery_from_spec(spec, maker=maker, actor=actor, seen=seen, now=now)
+        seen[battery.code] = battery
+        batteries.append(battery)
+    taken = set(Battery.objects.filter(code__in=list(seen)).values_list("code", flat=True))
+    if taken:
+        raise TraceabilityError(
+            f"already registered: {', '.join(sorted(taken)[:5])}", field="code", code="duplicate"
+        )
+    # Insert level by level so that a child's parent already has its id.
+    for rank in (3, 2, 1, 0):
+        group = [b for b in batteries if LEVEL_RANK.get(b.level, 0) == rank]
+        for b in group:
+            if b.parent is not None:
+                b.parent_id = b.parent.pk
+        Battery.objects.bulk_create(group, batch_size=5000)
+    events = []
+    for battery, spec in zip(batteries, specs, strict=True):
+        occurred = spec.occurred_at or now
+        if occurred > reported_at:
+            raise TraceabilityError("an event cannot happen after it is reported", field="occurred_at")
+        payload = dict(spec.payload)
+        if spec.parse_errors:
+            payload["parse_errors"] = spec.parse_errors
+        if battery.is_cascade_product:
+            payload["cascade_product"] = True
+        deadline, on_time = _deadline_for(kind=EventKind.PRODUCED, actor=actor, occurred_at=occurred,
+                                          reported_at=reported_at)  # fmt: skip
+        events.append(
+            LifecycleEvent(
+                battery=battery,
+                kind=EventKind.PRODUCED,
+                state_before="",
+                state_after=State.REGISTERED,
+                actor=actor,
+                actor_user=actor_user,
+                custodian_before_id=None,
+                custodian_after_id=battery.custodian_id,
+                region=battery.region,
+                occurred_at=occurred,
+                reported_at=reported_at,
+                deadline=deadline,
+                on_time=on_time,
+                payload=payload,
+            )
+        )
+    LifecycleEvent.objects.bulk_create(events, batch_size=5000)
+    _after_events(events)
+    hooks.records_written("battery", batteries)
+    if len(batteries) == 1:
+        audit_log(actor=actor_user, action="battery.register", obj=batteries[0])
+    else:
+        audit_log(
+            actor=actor_user,
+            action="battery.register_bulk",
+            object_type="traceability.battery",
+            object_id=f"{batteries[0].pk}..{batteries[-1].pk}",
+            changes={"count": len(batteries)},
+        )
+    return batteries
+
+
+def _battery_from_spec(
+    spec: BatterySpec, *, maker: Organisation | None, actor: Organisation | None, seen: dict, now: datetime
+) -> Battery:
+    code = codes.normalise(spec.code)
+    if code in seen:
+        raise TraceabilityError(f"{code} appears twice", field="code", code="duplicate")
+    if len(code) > Battery._meta.get_field("code").max_length:
+        raise TraceabilityError("the code is too long to store", field="code", code="length")
+    spec_maker = maker if spec.maker is UNCHANGED else spec.maker
+    parsed = None
+    if spec.parse_errors is None and spec.registered:
+        parsed = parse_code(code)
+    elif spec.parse_errors is None:
+        try:
+            parsed = codes.parse(code, today=timezone.localdate())
+        except codes.CodeError:
+            parsed = None
+    parent = spec.parent or (seen.get(codes.normalise(spec.parent_code)) if spec.parent_code else None)
+    if spec.parent_code and parent is None:
+        parent = Battery.objects.filter(code=codes.normalise(spec.parent_code)).first()
+        if parent is None:
+            raise TraceabilityError(f"unknown parent {spec.parent_code}", field="parent", code="unknown")
+    level = parsed.product_type if parsed else "P"
+    if parent is not None and LEVEL_RANK[parent.level] <= LEVEL_RANK[level]:
+        raise TraceabilityError(
+            f"a {codes.PRODUCT_TYPES[level]} cannot be part of a {codes.PRODUCT_TYPES[parent.level]}",
+            field="parent",
+            code="hierarchy",
+        )
+    custodian = spec.custodian or spec_maker or actor
+    occurred = spec.occurred_at or now
+    return Battery(
+        code=code,
+        level=level,
+        parent=parent,
+        manufacturer_code=parsed.manufacturer_code if parsed else "",
+        chemistry=parsed.battery_type if parsed else "",
+        spec_code=parsed.spec_code if parsed else "",
+        rated_capacity_ah=spec.rated_capacity_ah,
+        rated_energy_kwh=spec.rated_energy_kwh,
+        mass_kg=spec.mass_kg,
+        maker=spec_maker,
+        production_date=parsed.production_date if parsed else None,
+        custodian=custodian,
+        state=State.REGISTERED,
+        region=(custodian.region if custodian else "") or "",
+        registered=spec.registered,
+        is_cascade_product=spec.is_cascade_product or bool(parsed and parsed.is_cascade),
+        created_at=now,
+        state_changed_at=occurred,
+    )
+
+
+@transaction.atomic
+def product_link(
+    *, product: Battery, sources: list[Battery], actor: Organisation, actor_user=None, occurred_at
+) -> None:
+    """Link a cascade-use product's new code to every original it was built from (GB/T 34014 §1, R-CODE):
+    a :class:`BatteryLink` per source and a ``cascade_repurposed`` event on each source, which is then consumed."""
+    if not sources:
+        raise TraceabilityError("a cascade-use product needs at least one original battery", field="sources")
+    if any(s.pk == product.pk for s in sources):
+        raise TraceabilityError("a product cannot be its own source", field="sources")
+    links = BatteryLink.objects.bulk_create(
+        [BatteryLink(source=s, product=product, created_at=timezone.now()) for s in sources],
+        ignore_conflicts=False,
+    )
+    specs = [
+        EventSpec(
+            battery=s,
+            kind=EventKind.CASCADE_REPURPOSED,
+            occurred_at=occurred_at,
+            payload={"consumed_into": product.code},
+        )
+        for s in sources
+    ]
+    events_record_bulk(specs=specs, actor=actor, actor_user=actor_user)
+    hooks.records_written("battery_link", links)
+    audit_log(
+        actor=actor_user,
+        action="battery.product_link",
+        obj=product,
+        changes={"sources": [s.code for s in sources]},
+    )
+
+
+# --- bindings and replacements (R-BIND) ---------------------------------------------------------------------
+
+
+def pack_bindable_by(pack: Battery, automaker_id: int) -> bool:
+    """Tenancy rule for binding: an automaker may bind a registered, unbound pack that is in its own custody, or
+    still with its maker (or with nobody); a pack in another enterprise's custody (sold to another automaker)
+    is not available to it."""
+    return pack.registered and pack.level == "P" and pack.custodian_id in (None, automaker_id, pack.maker_id)
+
+
+@transaction.atomic
+def replacement_record(
+    *,
+    vehicle: Vehicle,
+    pack_out: Battery,
+    pack_in: Battery,
+    actor: Organisation,
+    actor_user: User | None = None,
+    occurred_at: datetime,
+    place: str = "",
+    reported_at: datetime | None = None,
+) -> Replacement:
+    """A maintenance swap, "one in, one out" (第十条): the old pack leaves the vehicle into the outlet's custody,
+    the new pack is bound in its place."""
+    if not actor.has_kind("after_sales", "automaker"):
+        raise TraceabilityError(
+            "only an after-sales outlet or the automaker reports a replacement", field="actor"
+        )
+    if actor.has_kind("automaker") and not actor.has_kind("after_sales") and vehicle.automaker_id != actor.pk:
+        raise TraceabilityError("no vehicle with this VIN is available to you", field="vin", code="not_found")
+    if not Binding.objects.filter(vehicle=vehicle, pack=pack_out, unbound_at__isnull=True).exists():
+        raise TraceabilityError("this pack is not in this vehicle", field="old_pack_code", code="not_bound")
+    if not (pack_in.registered and pack_in.level == "P") or pack_in.custodian_id not in (
+        None,
+        actor.pk,
+        pack_in.maker_id,
+        vehicle.automaker_id,
+    ):
+        raise TraceabilityError(
+            "no pack with this code is available to you", field="new_pack_code", code="not_found"
+        )
+    if pack_in.pk == pack_out.pk:
+        raise TraceabilityError("the new pack must differ from the old one", field="new_pack_code")
+    outcome = events_record_bulk(
+        specs=[
+            EventSpec(
+                battery=pack_out,
+                kind=EventKind.REPLACED_OUT,
+                occurred_at=occurred_at,
+                custodian_after=actor,
+                place=place,
+                region=vehicle.region or None,
+                payload={"vin": vehicle.vin, "replaced_by": pack_in.code},
+                reported_at=reported_at,
+            ),
+            EventSpec(
+                battery=pack_in,
+                kind=EventKind.REPLACED_IN,
+                occurred_at=occurred_at,
+                custodian_after=vehicle.automaker,
+                place=place,
+                region=vehicle.region or None,
+                payload={"vin": vehicle.vin, "replaces": pack_out.code},
+                reported_at=reported_at,
+            ),
+        ],
+        actor=actor,
+        actor_user=actor_user,
+    )
+    binding = Binding.objects.create(vehicle=vehicle, pack=pack_in, bound_at=occurred_at)
+    replacement = Replacement.objects.create(
+        vehicle=vehicle, pack_out=pack_out, pack_in=pack_in, actor=actor, occurred_at=occurred_at, place=place
+    )
+    hooks.records_written("binding", [binding])
+    hooks.records_written("replacement", [replacement])
+    audit_log(
+        actor=actor_user,
+        action="replacement.record",
+        obj=replacement,
+        changes={"events": [e.pk for e in outcome.events]},
+    )
+    return replacement
+
+
+# --- bulk uploads: one result per item (REST and CSV/XLSX pages) -------------------------------------------
+
+CREATED, UNCHANGED_STATUS, ERROR = "created", "unchanged", "error"
+
+
+def _result(index: int, status: str, **extra) -> dict:
+    return {"index": index, "status": status, **extra}
+
+
+def _error(index: int, errors: dict) -> dict:
+    return _result(index, ERROR, errors=errors)
+
+
+def _parse_when(value, field_name: str) -> datetime:
+    """A date (start of that day, local time) or an ISO datetime; never in the future."""
+    from datetime import date as date_  # noqa: PLC0415
+
+    if isinstance(value, datetime):
+        when = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise TraceabilityError("this field is required", field=field_name, code="required")
+        try:
+            if len(text) == 10:
+                d = date_.fromisoformat(text)
+                when = datetime(d.year, d.month, d.day)
+            else:
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise TraceabilityError(f"not a date or ISO time: {text!r}", field=field_name) from exc
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > timezone.now():
+        raise TraceabilityError("this is in the future", field=field_name)
+    return when
+
+
+VEHICLE_USES = {"private", "taxi", "bus", "logistics", "other"}
+REGIONS = {"BJ", "TJ", "HB", "OUT"}
+
+
+@transaction.atomic
+def bindings_upload(
+    *, items: list, actor: Organisation, actor_user: User | None = None, reported_at: datetime | None = None
+) -> list[dict]:
+    """Vehicle-battery pairs from an automaker (R-BIND; 溯源管理暂行规定 第九条): ``{"vin", "pack_code",
+    "sold_at"}`` plus optional ``model_name``, ``use`` and ``region`` (of registration; default the automaker's).
+
+    Set-based: one query loads the packs (locked), one their open bindings, one the vehicles; vehicles,
+    bindings and ``bound`` events are inserted in bulk and the ledger grows once per call. An exact replay is
+    ``unchanged``; every good item is kept when others fail.
+    """
+    from . import vin as vin_mod  # noqa: PLC0415
+
+    now = timezone.now()
+    reported_at = reported_at or now
+    results: list[dict | None] = [None] * len(items)
+    clean: list[tuple[int, str, str, datetime, dict]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            results[i] = _error(i, {"non_field_errors": ["each item must be an object"]})
+            continue
+        errors: dict[str, list[str]] = {}
+        try:
+            vin = vin_mod.parse(str(item.get("vin") or "")).vin
+        except vin_mod.VinError as exc:
+            errors["vin"] = [f"{exc.field}: {exc.message}"]
+        code = codes.normalise(str(item.get("pack_code") or ""))
+        if not code:
+            errors["pack_code"] = ["this field is required"]
+        try:
+            sold_at = _parse_when(item.get("sold_at"), "sold_at")
+        except TraceabilityError as exc:
+            errors.update(exc.as_dict())
+        extra = {
+            "model_name": str(item.get("model_name") or "")[:100],
+            "use": str(item.get("use") or "private"),
+            "region": str(item.get("region") or actor.region),
+        }
+        if extra["use"] not in VEHICLE_USES:
+            errors["use"] = [f"one of {', '.join(sorted(VEHICLE_USES))}"]
+        if extra["region"] not in REGIONS:
+            errors["region"] = [f"one of {', '.join(sorted(REGIONS))}"]
+        if errors:
+            results[i] = _error(i, errors)
+        else:
+            clean.append((i, vin, code, sold_at, extra))
+
+    packs = {
+        b.code: b
+        for b in Battery.objects.select_for_update().filter(code__in={c[2] for c in clean}).order_by("pk")
+    }
+    open_bindings = dict(
+        Binding.objects.filter(
+            pack_id__in=[b.pk for b in packs.values()], unbound_at__isnull=True
+        ).values_list("pack_id", "vehicle__vin")
+    )
+    vehicles = {v.vin: v for v in Vehicle.objects.filter(vin__in={c[1] for c in clean})}
+    new_vehicles: dict[str, Vehicle] = {}
+    planned: list[tuple[int, Battery, Vehicle, datetime]] = []
+    events: list[LifecycleEvent] = []
+    used: set[str] = set()
+    unavailable = "no pack with this code is available to you"
+    for i, vin, code, sold_at, extra in clean:
+        pack = packs.get(code)
+        if pack is None or not (pack_bindable_by(pack, actor.pk) or open_bindings.get(pack.pk) == vin):
+            message = unavailable
+            if pack is None and codes.check(code) is not None:
+                message = f"{codes.check(code).field}: {codes.check(code).message}"
+            results[i] = _error(i, {"pack_code": [message]})
+            continue
+        vehicle = vehicles.get(vin) or new_vehicles.get(vin)
+        if vehicle is not None and vehicle.automaker_id != actor.pk:
+            results[i] = _error(i, {"vin": ["this VIN is registered by another automaker"]})
+            continue
+        bound_vin = open_bindings.get(pack.pk)
+        if bound_vin == vin:
+            results[i] = _result(i, UNCHANGED_STATUS, vin=vin, pack_code=code)
+            continue
+        if bound_vin is not None or code in used:
+            results[i] = _error(i, {"pack_code": ["this pack is already bound to a vehicle"]})
+            continue
+        if pack.production_date and sold_at.date() < pack.production_date:
+            results[i] = _error(i, {"sold_at": ["the vehicle cannot be sold before its pack was produced"]})
+            continue
+        if vehicle is None:
+            vehicle = Vehicle(
+                vin=vin,
+                automaker=actor,
+                model_name=extra["model_name"],
+                use=extra["use"],
+                region=extra["region"],
+                sold_at=sold_at.date(),
+                created_at=now,
+            )
+            new_vehicles[vin] = vehicle
+        spec = EventSpec(
+            battery=pack,
+            kind=EventKind.BOUND,
+            occurred_at=sold_at,
+            custodian_after=actor,
+            region=vehicle.region or None,
+            payload={"vin": vin},
+            reported_at=reported_at,
+        )
+        try:
+            event = _plan(pack, spec, actor=actor, actor_user=actor_user, now=now)
+        except TraceabilityError as exc:
+            results[i] = _error(i, {"pack_code" if exc.field == "kind" else exc.field: [exc.message]})
+            continue
+        used.add(code)
+        events.append(event)
+        planned.append((i, pack, vehicle, sold_at))
+    Vehicle.objects.bulk_create(list(new_vehicles.values()), batch_size=5000)
+    bindings = [
+        Binding(vehicle=vehicle, pack=pack, bound_at=sold_at, created_at=now)
+        for _, pack, vehicle, sold_at in planned
+    ]
+    Binding.objects.bulk_create(bindings, batch_size=5000)
+    _write_events(events, [p for _, p, _, _ in planned])
+    for (i, pack, vehicle, _), event in zip(planned, events, strict=True):
+        results[i] = _result(i, CREATED, vin=vehicle.vin, pack_code=pack.code, event_id=event.pk)
+    hooks.records_written("binding", bindings)
+    if bindings:
+        audit_log(
+            actor=actor_user,
+            action="binding.upload",
+            object_type="traceability.binding",
+            object_id=f"{bindings[0].pk}..{bindings[-1].pk}",
+            changes={"created": len(bindings), "items": len(items)},
+        )
+    return results  # type: ignore[return-value]
+
+
+def _decimal(value, field_name: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise TraceabilityError("not a number", field=field_name) from exc
+    if not number.is_finite() or number <= 0 or number >= 10**6:
+        raise TraceabilityError("must be a positive number below 1,000,000", field=field_name)
+    return number
+
+
+def _battery_specs(item: dict, *, parent_code: str = "", custodian=None, path: str = "") -> list[BatterySpec]:
+    """One item and its nested ``children`` (modules, cells) as specs, parents first."""
+    if not isinstance(item, dict):
+        raise TraceabilityError("each item must be an object", field=path or "non_field_errors")
+    code = codes.normalise(str(item.get("code") or ""))
+    name = f"{path}code" if path else "code"
+    if not code:
+        raise TraceabilityError("this field is required", field=name, code="required")
+    parse_code(code, field_name=name)
+    spec = BatterySpec(
+        code=code,
+        parent_code=parent_code,
+        rated_capacity_ah=_decimal(item.get("rated_capacity_ah"), f"{path}rated_capacity_ah"),
+        rated_energy_kwh=_decimal(item.get("rated_energy_kwh"), f"{path}rated_energy_kwh"),
+        mass_kg=_decimal(item.get("mass_kg"), f"{path}mass_kg"),
+        custodian=custodian,
+        occurred_at=_parse_when(item["produced_at"], f"{path}produced_at")
+        if item.get("produced_at")
+        else None,
+    )
+    specs = [spec]
+    children = item.get("children") or []
+    if not isinstance(children, list):
+        raise TraceabilityError("must be a list", field=f"{path}children")
+    for n, child in enumerate(children):
+        specs.extend(
+            _battery_specs(child, parent_code=code, custodian=custodian, path=f"{path}children[{n}].")[:]
+        )
+    return specs
+
+
+@transaction.atomic
+def batteries_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Produced codes from a battery maker (R-CODE): ``{"code", "rated_capacity_ah", "rated_energy_kwh",
+    "mass_kg", "produced_at", "customer_uscc", "children": [...]}``; an item (a pack with its modules and cells)
+    is registered whole or not at all. ``customer_uscc`` names the automaker the pack is sold to: it becomes the
+    custodian, and only that automaker may then bind it."""
+    if not actor.has_kind("battery_maker"):
+        raise TraceabilityError("only a battery maker registers produced codes", field="actor")
+    results: list[dict | None] = [None] * len(items)
+    per_item: list[tuple[int, list[BatterySpec]]] = []
+    customers = {
+        o.uscc: o
+        for o in Organisation.objects.filter(
+            uscc__in={
+                str(it.get("customer_uscc"))
+                for it in items
+                if isinstance(it, dict) and it.get("customer_uscc")
+            }
+        )
+    }
+    for i, item in enumerate(items):
+        try:
+            customer = None
+            if isinstance(item, dict) and item.get("customer_uscc"):
+                customer = customers.get(str(item["customer_uscc"]))
+                if customer is None or not customer.has_kind("automaker"):
+                    raise TraceabilityError("no automaker with this USCC", field="customer_uscc")
+            per_item.append((i, _battery_specs(item, custodian=customer)))
+        except TraceabilityError as exc:
+            results[i] = _error(i, exc.as_dict())
+    all_codes = [s.code for _, specs in per_item for s in specs]
+    existing = dict(Battery.objects.filter(code__in=all_codes).values_list("code", "maker_id"))
+    good: list[BatterySpec] = []
+    accepted: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for i, specs in per_item:
+        item_codes = [s.code for s in specs]
+        if all(c in existing and existing[c] == actor.pk for c in item_codes):
+            results[i] = _result(i, UNCHANGED_STATUS, code=item_codes[0])
+            continue
+        clash = [c for c in item_codes if c in existing or c in seen or item_codes.count(c) > 1]
+        if clash:
+            results[i] = _error(i, {"code": [f"already registered: {', '.join(clash[:3])}"]})
+            continue
+        seen.update(item_codes)
+        good.extend(specs)
+        accepted.append((i, item_codes[0]))
+    if good:
+        batteries_register_bulk(specs=good, maker=actor, actor=actor, actor_user=actor_user)
+    for i, code in accepted:
+        results[i] = _result(i, CREATED, code=code)
+    return results  # type: ignore[return-value]
+
+
+def replacements_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Pack swaps from after-sales outlets (R-BIND, 第十条): ``{"vin", "old_pack_code", "new_pack_code",
+    "replaced_at", "place"}``. Low volume: one savepoint per item, so a bad item does not undo the others."""
+    results = []
+    for i, item in enumerate(items):
+        try:
+            with transaction.atomic():
+                results.append(_replacement_item(i, item, actor=actor, actor_user=actor_user))
+        except TraceabilityError as exc:
+            results.append(_error(i, exc.as_dict()))
+    return results
+
+
+def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | None) -> dict:
+    if not isinstance(item, dict):
+        raise TraceabilityError("each item must be an object")
+    vin = str(item.get("vin") or "").strip().upper()
+    old_code = codes.normalise(str(item.get("old_pack_code") or ""))
+    new_code = codes.normalise(str(item.get("new_pack_code") or ""))
+    when = _parse_when(item.get("replaced_at"), "replaced_at")
+    vehicle = Vehicle.objects.filter(vin=vin).first()
+    if vehicle is None:
+        raise TraceabilityError("no vehicle with this VIN is available to you", field="vin", code="not_found")
+    old = Battery.objects.filter(code=old_code).first()
+    new = Battery.objects.filter(code=new_code).first()
+    if old is None:
+        raise TraceabilityError("this pack is not in this vehicle", field="old_pack_code", code="not_bound")
+    if new is None:
+        raise TraceabilityError(
+            "no pack with this code is available to you", field="new_pack_code", code="not_found"
+        )
+    if Replacement.objects.filter(vehicle=vehicle, pack_out=old, pack_in=new).exists():
+        return _result(i, UNCHANGED_STATUS, vin=vin, new_pack_code=new_code)
+    replacement_record(
+        vehicle=vehicle,
+        pack_out=old,
+        pack_in=new,
+        actor=actor,
+        actor_user=actor_user,
+        occurred_at=when,
+        place=str(item.get("place") or "")[:200],
+    )
+    return _result(i, CREATED, vin=vin, new_pack_code=new_code)
+
+
+# Kinds with their own endpoints: the generic one refuses them.
+DEDICATED_KINDS = frozenset(
+    {EventKind.PRODUCED, EventKind.BOUND, EventKind.REPLACED_IN, EventKind.REPLACED_OUT}
+)
+
+
+@transaction.atomic
+def events_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Generic lifecycle events from the other actors (R-LIFE): ``{"battery_code", "kind", "occurred_at",
+    "to_uscc", "place", "place_ref", "payload"}``.
+
+    The actor must hold the battery, except for the receiving kinds (received, cascade_received,
+    regeneration_received, removed), recorded by the party that takes the battery in and becomes its custodian.
+    ``to_uscc`` names the new custodian of a hand-over or dispatch.
+    """
+    results: list[dict | None] = [None] * len(items)
+    wanted = {codes.normalise(str(it.get("battery_code") or "")) for it in items if isinstance(it, dict)}
+    batteries = {b.code: b for b in Battery.objects.filter(code__in=wanted)}
+    usccs = {str(it.get("to_uscc")) for it in items if isinstance(it, dict) and it.get("to_uscc")}
+    orgs = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
+    specs: list[EventSpec] = []
+    index_of: list[int] = []
+    holder: dict[int, int | None] = {}
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise TraceabilityError("each item must be an object")
+            battery = batteries.get(codes.normalise(str(item.get("battery_code") or "")))
+            kind = str(item.get("kind") or "")
+            if battery is None:
+                raise TraceabilityError("no battery with this code is available to you", field="battery_code")
+            if kind in DEDICATED_KINDS:
+                raise TraceabilityError(f"'{kind}' has its own endpoint", field="kind")
+            custodian = holder.get(battery.pk, battery.custodian_id)
+            if kind not in RECEIVING and custodian != actor.pk:
+                raise TraceabilityError("no battery with this code is available to you", field="battery_code")
+            after = UNCHANGED
+            if kind in RECEIVING:
+                after = actor
+            if item.get("to_uscc"):
+                after = orgs.get(str(item["to_uscc"]))
+                if after is None:
+                    raise TraceabilityError("no organisation with this USCC", field="to_uscc")
+            elif kind == EventKind.HANDED_OVER:
+                raise TraceabilityError(
+                    "a hand-over names the new custodian", field="to_uscc", code="required"
+                )
+            payload = item.get("payload") or {}
+            if not isinstance(payload, dict):
+                raise TraceabilityError("must be an object", field="payload")
+            specs.append(
+                EventSpec(
+                    battery=battery,
+                    kind=kind,
+                    occurred_at=_parse_when(item.get("occurred_at"), "occurred_at"),
+                    custodian_after=after,
+                    place=str(item.get("place") or "")[:200],
+                    place_ref=str(item.get("place_ref") or "")[:64],
+                    payload=payload,
+                )
+            )
+            index_of.append(i)
+            holder[battery.pk] = custodian if after is UNCHANGED else getattr(after, "pk", None)
+        except TraceabilityError as exc:
+            results[i] = _error(i, exc.as_dict())
+    outcome = events_record_bulk(specs=specs, actor=actor, actor_user=actor_user, skip_errors=True)
+    written = iter(outcome.events)
+    for n, i in enumerate(index_of):
+        if n in outcome.errors:
+            exc = outcome.errors[n]
+            results[i] = _error(i, {"battery_code" if exc.field == "kind" else exc.field: [exc.message]})
+        else:
+            event = next(written)
+            results[i] = _result(i, CREATED, battery_code=event.battery.code, event_id=event.pk)
+    return results  # type: ignore[return-value]
