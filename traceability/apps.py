@@ -1,5 +1,27 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TraceabilityConfig(AppConfig):
     name = "traceability"
+    verbose_name = _("Battery traceability")
+
+    def ready(self) -> None:
+        from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
+
+        register(
+            NavItem(
+                _("Batteries"),
+                "traceability:battery-search",
+                audience=(ENTERPRISE, REGULATOR, ADMIN),
+                order=10,
+            ),
+            NavItem(
+                _("Uploads"),
+                "traceability:upload-index",
+                audience=(ENTERPRISE, ADMIN),
+                kinds=("automaker", "battery_maker", "after_sales"),
+                order=11,
+            ),
+            NavItem(_("Code decoder"), "traceability:code-decode", audience=(PUBLIC,), order=90),
+        )

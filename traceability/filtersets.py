@@ -1,0 +1,49 @@
+"""One FilterSet per model, shared by the API and the pages."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import Battery, BatteryState, Binding, Chemistry, Level, LifecycleEvent, Vehicle
+
+
+class BatteryFilterSet(django_filters.FilterSet):
+    code = django_filters.CharFilter(label=_("Code"), lookup_expr="istartswith")
+    level = django_filters.ChoiceFilter(label=_("Level"), choices=Level.choices)
+    chemistry = django_filters.ChoiceFilter(label=_("Chemistry"), choices=Chemistry.choices)
+    state = django_filters.ChoiceFilter(label=_("State"), choices=BatteryState.choices)
+    region = django_filters.CharFilter(label=_("Region"))
+    produced_after = django_filters.DateFilter(
+        label=_("Produced from"), field_name="production_date", lookup_expr="gte"
+    )
+    produced_before = django_filters.DateFilter(
+        label=_("Produced until"), field_name="production_date", lookup_expr="lte"
+    )
+
+    class Meta:
+        model = Battery
+        fields = ["code", "level", "chemistry", "state", "region", "registered", "is_cascade_product"]
+
+
+class VehicleFilterSet(django_filters.FilterSet):
+    vin = django_filters.CharFilter(label=_("VIN"), lookup_expr="istartswith")
+
+    class Meta:
+        model = Vehicle
+        fields = ["vin", "region", "use"]
+
+
+class BindingFilterSet(django_filters.FilterSet):
+    active = django_filters.BooleanFilter(label=_("Active"), field_name="unbound_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Binding
+        fields = ["active"]
+
+
+class LifecycleEventFilterSet(django_filters.FilterSet):
+    occurred_after = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte")
+    occurred_before = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = LifecycleEvent
+        fields = ["kind", "region", "on_time"]

@@ -1,0 +1,264 @@
+"""Pages: battery search and list, battery page with its trace and ledger proofs, vehicle page, code decoder,
+CSV/XLSX uploads with a downloadable per-row error report (R-CODE, R-BIND, R-LIFE)."""
+
+import json
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied
+
+from core import tenancy
+from core.tabular import TabularError, export_response, read_rows
+
+from . import codes, ledger_store, merkle, selectors, services
+from .filtersets import BatteryFilterSet
+from .forms import CodeForm, SearchForm, UploadForm
+from .models import Battery
+
+EXPORT_COLUMNS = ["code", "level", "chemistry", "production_date", "state", "region", "maker", "custodian"]
+
+
+@login_required
+def battery_search(request):
+    """Search box (a code or a VIN goes straight to its page) and the filtered, paginated list."""
+    form = SearchForm(request.GET or None)
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip().upper()
+        if selectors.battery_get_by_code(code=q, user=request.user):
+            return redirect("traceability:battery-detail", code=q)
+        if selectors.vehicle_get_by_vin(vin=q, user=request.user):
+            return redirect("traceability:vehicle-detail", vin=q)
+        form.add_error("q", _("No battery or vehicle with this code is visible to you."))
+    qs = tenancy.visible(Battery.objects.select_related("maker", "custodian"), request.user).order_by("-id")
+    filterset = BatteryFilterSet(request.GET, queryset=qs)
+    fmt = request.GET.get("export")
+    if fmt in {"csv", "xlsx"}:
+        rows = (
+            [
+                b.code,
+                b.level,
+                b.chemistry,
+                b.production_date,
+                b.state,
+                b.region,
+                b.maker or "",
+                b.custodian or "",
+            ]
+            for b in filterset.qs[:100000]
+        )
+        return export_response(rows, EXPORT_COLUMNS, filename="batteries", fmt=fmt)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "traceability/battery_search.html",
+        {
+            "form": form,
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "title": _("Batteries"),
+        },
+    )
+
+
+@login_required
+def battery_detail(request, code):
+    battery = selectors.battery_get_by_code(code=code, user=request.user)
+    if battery is None:
+        raise Http404
+    trace = selectors.battery_trace(battery=battery)
+    return render(
+        request,
+        "traceability/battery_detail.html",
+        {"battery": battery, "trace": trace, "head": ledger_store.latest_head(), "title": battery.code},
+    )
+
+
+@login_required
+def event_proof(request, event_id: int):
+    """The inclusion proof of one event, checked here the way a client checks it offline (htmx fragment)."""
+    if selectors.event_get(event_id=event_id, user=request.user) is None:
+        raise Http404
+    proof = ledger_store.inclusion_proof(event_id)
+    if proof is None:
+        raise Http404
+    ok = merkle.verify_inclusion(
+        merkle.leaf_hash(proof.as_dict()["leaf_data"].encode()),
+        proof.leaf_index,
+        proof.tree_size,
+        proof.audit_path,
+        proof.head.root_hash,
+    )
+    return render(request, "traceability/_proof.html", {"proof": proof.as_dict(), "ok": ok})
+
+
+@login_required
+def vehicle_detail(request, vin):
+    vehicle = selectors.vehicle_get_by_vin(vin=vin, user=request.user)
+    if vehicle is None:
+        raise Http404
+    return render(
+        request,
+        "traceability/vehicle_detail.html",
+        {"vehicle": selectors.vehicle_detail(vehicle=vehicle), "title": vehicle.vin},
+    )
+
+
+def code_decode(request):
+    """Public decoder of GB/T 34014 codes."""
+    form = CodeForm(request.GET or None)
+    decoded = error = None
+    if form.is_valid():
+        try:
+            decoded = codes.parse(form.cleaned_data["code"], today=timezone.localdate()).as_dict()
+        except codes.CodeError as exc:
+            error = exc
+    return render(
+        request,
+        "traceability/code_decode.html",
+        {"form": form, "decoded": decoded, "error": error, "title": _("Battery code decoder")},
+    )
+
+
+UPLOADS = {
+    "batteries": {
+        "title": _("Register batteries"),
+        "kinds": ("battery_maker",),
+        "columns": [
+            "code",
+            "parent_code",
+            "rated_capacity_ah",
+            "rated_energy_kwh",
+            "mass_kg",
+            "produced_at",
+            "customer_uscc",
+        ],  # fmt: skip
+    },
+    "bindings": {
+        "title": _("Upload vehicle-battery pairs"),
+        "kinds": ("automaker",),
+        "columns": ["vin", "pack_code", "sold_at", "model_name", "use", "region"],
+    },
+    "replacements": {
+        "title": _("Report pack replacements"),
+        "kinds": ("after_sales", "automaker"),
+        "columns": ["vin", "old_pack_code", "new_pack_code", "replaced_at", "place"],
+    },
+}
+
+
+def _battery_items(rows: list[dict]) -> tuple[list[dict], list[list[int]]]:
+    """Flat rows (children name their parent_code) to nested items; each item remembers its rows."""
+    items: list[dict] = []
+    by_code: dict[str, dict] = {}
+    rows_of: list[list[int]] = []
+    for n, row in enumerate(rows):
+        node = {k: v for k, v in row.items() if k != "parent_code" and v != ""}
+        node["children"] = []
+        parent = by_code.get(codes.normalise(row.get("parent_code", "")))
+        by_code[codes.normalise(row.get("code", ""))] = node
+        if parent is not None:
+            parent["children"].append(node)
+            rows_of[parent["_item"]].append(n)
+            node["_item"] = parent["_item"]
+        else:
+            node["_item"] = len(items)
+            items.append(node)
+            rows_of.append([n])
+    for node in by_code.values():
+        node.pop("_item", None)
+    return items, rows_of
+
+
+def _run_upload(kind: str, rows: list[dict], request) -> list[dict]:
+    actor = tenancy.require_kind(request.user, *UPLOADS[kind]["kinds"])
+    if kind == "batteries":
+        items, rows_of = _battery_items(rows)
+        results = services.batteries_upload(items=items, actor=actor, actor_user=request.user)
+        per_row = []
+        for result, row_numbers in zip(results, rows_of, strict=True):
+            per_row.extend({**result, "index": n} for n in row_numbers)
+        return sorted(per_row, key=lambda r: r["index"])
+    service = services.bindings_upload if kind == "bindings" else services.replacements_upload
+    return service(items=rows, actor=actor, actor_user=request.user)
+
+
+@login_required
+def upload_index(request):
+    return render(request, "traceability/upload_index.html", {"uploads": UPLOADS, "title": _("Uploads")})
+
+
+@login_required
+def upload(request, kind: str):
+    """CSV/XLSX upload; the answer lists every row's outcome and offers the error report as CSV or XLSX."""
+    if kind not in UPLOADS:
+        raise Http404
+    spec = UPLOADS[kind]
+    form = UploadForm(request.POST or None, request.FILES or None)
+    results = report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = read_rows(form.cleaned_data["file"])
+            results = _run_upload(kind, rows, request)
+        except TabularError as exc:
+            form.add_error("file", str(exc))
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc.detail))
+        except services.TraceabilityError as exc:
+            form.add_error(None, exc.message)
+        else:
+            errors = [
+                [
+                    r["index"] + 2,
+                    *(rows[r["index"]].get(c, "") for c in spec["columns"]),
+                    _messages(r["errors"]),
+                ]
+                for r in results
+                if r["status"] == "error"
+            ]
+            report = uuid.uuid4().hex
+            cache.set(
+                f"trace-upload-report:{report}", {"kind": kind, "user": request.user.pk, "rows": errors}, 3600
+            )
+    summary = None
+    if results is not None:
+        summary = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "unchanged", "error")}
+    return render(
+        request,
+        "traceability/upload.html",
+        {
+            "form": form,
+            "kind": kind,
+            "spec": spec,
+            "results": results,
+            "summary": summary,
+            "report": report,
+            "title": spec["title"],
+        },
+    )
+
+
+def _messages(errors: dict) -> str:
+    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in errors.items())
+
+
+@login_required
+def upload_report(request, token: str):
+    data = cache.get(f"trace-upload-report:{token}")
+    if not data or data["user"] != request.user.pk:
+        raise Http404
+    header = ["row", *UPLOADS[data["kind"]]["columns"], "errors"]
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return export_response(data["rows"], header, filename=f"{data['kind']}-errors", fmt=fmt)
+
+
+def results_json(results) -> str:
+    return json.dumps(results, ensure_ascii=False, default=str)
