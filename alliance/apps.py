@@ -1,5 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AllianceConfig(AppConfig):
     name = "alliance"
+    verbose_name = _("Industry alliance")
+
+    def ready(self) -> None:
+        from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
+
+        everyone = (PUBLIC, ENTERPRISE, REGULATOR, ADMIN)
+        register(
+            NavItem(_("Alliance"), "alliance:home", audience=everyone, order=70, group="alliance"),
+            NavItem(_("Price guidance"), "alliance:guidance", audience=everyone, order=71, group="alliance"),
+            NavItem(_("Residual-value trading"), "alliance:lots", order=72, group="alliance"),
+        )

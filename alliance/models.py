@@ -1,8 +1,8 @@
 """The JJJ power-battery recycling alliance (R-ALLIANCE, seed 四(四)): membership, co-built service points,
 third-party price guidance and residual-value trading.
 
-Co-built points refer to a recycling-network service point by its place reference (``sp:<id>``, the same
-reference lifecycle events carry in ``place_ref``), so the alliance does not depend on that app's tables.
+A co-built point is a recycling-network service point with the members' shares attached; the mass collected
+there is read from the lifecycle events that carry its place reference (``sp:<id>``).
 """
 
 from __future__ import annotations
@@ -114,16 +114,14 @@ class Membership(models.Model):
 
 
 class SharedServicePoint(models.Model):
-    """A recycling service point co-built and shared by several members (共建共享网点, R-NET, R-ALLIANCE)."""
+    """A recycling-network service point co-built and shared by several members (共建共享网点, R-NET, R-ALLIANCE):
+    the alliance keeps each member's share of its running cost and of the mass collected there."""
 
-    service_point_ref = models.CharField(
-        _("service point reference"), max_length=64, unique=True, help_text=_("sp:<service point id>")
-    )
-    name = models.CharField(_("name"), max_length=200)
-    region = models.CharField(_("region"), max_length=3, choices=Region.choices)
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    operator = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("operator")
+    service_point = models.OneToOneField(
+        "recycling_network.ServicePoint",
+        on_delete=models.PROTECT,
+        related_name="alliance_sharing",
+        verbose_name=_("service point"),
     )
     monthly_cost_cny = models.DecimalField(_("monthly running cost (CNY)"), max_digits=12, decimal_places=2)
     opened_on = models.DateField(_("shared since"))
@@ -132,20 +130,24 @@ class SharedServicePoint(models.Model):
 
     tenancy = TenancyRule(
         owners=(
-            "operator",
+            "service_point__operator",
             lambda org_id: Q(Exists(PointShare.objects.filter(point=OuterRef("pk"), member_id=org_id))),
         ),
-        region="region",
+        region="service_point__region",
         extra_readers=(_is_secretariat,),
     )
 
     class Meta:
         verbose_name = _("co-built service point")
         verbose_name_plural = _("co-built service points")
-        ordering = ["region", "name"]
+        ordering = ["service_point__region", "service_point__code"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.service_point)
+
+    @property
+    def place_ref(self) -> str:
+        return self.service_point.place_ref
 
     def active_on(self, day) -> bool:
         return self.opened_on <= day and (self.closed_on is None or day <= self.closed_on)
@@ -265,7 +267,9 @@ class MetalPrice(models.Model):
     class Meta:
         verbose_name = _("metal price")
         verbose_name_plural = _("metal prices")
-        constraints = [models.UniqueConstraint(fields=["guidance", "metal"], name="alliance_metal_price_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["guidance", "metal"], name="alliance_metal_price_once")
+        ]
 
 
 # --- residual-value trading ---------------------------------------------------------------------------------
@@ -409,7 +413,9 @@ class Deal(models.Model):
     )
     deviation = models.DecimalField(_("deviation from guidance"), max_digits=7, decimal_places=4, null=True)
     is_outlier = models.BooleanField(_("outlier against guidance"), default=False)
-    guidance = models.ForeignKey(PriceGuidance, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    guidance = models.ForeignKey(
+        PriceGuidance, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     concluded_at = models.DateTimeField(_("concluded at"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

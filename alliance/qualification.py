@@ -1,0 +1,121 @@
+"""Who may buy a lot (R-ALLIANCE with R-CASCADE and R-REGEN): the bridge from the cascade-use and regeneration
+records to the pure rules in :mod:`alliance.rules`.
+
+Authorisations come from ``cascade_use.Authorisation``; licences, waste categories and the scale used this year
+from ``regeneration.selectors``. Each is read only when that app's table is installed (the apps land
+independently); a buyer with no record there is unqualified on that route, with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Organisation
+
+from . import rules
+from .models import Lot, Membership, MembershipStatus
+
+KG_PER_T = Decimal(1000)
+
+
+@cache
+def _installed(app_label: str, model_name: str):
+    """The model class when its app defines it and its table exists, else None (apps land independently)."""
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+    return model if model._meta.db_table in connection.introspection.table_names() else None
+
+
+def buyer_qualification(*, buyer: Organisation, lot: Lot, on: date | None = None) -> tuple[bool, list[str]]:
+    """Whether ``buyer`` may bid on ``lot`` on ``on`` (today by default), and the reasons when it may not."""
+    on = on or timezone.localdate()
+    if buyer.pk == lot.seller_id:
+        return False, ["a seller cannot bid on its own lot"]
+    is_member = Membership.objects.filter(organisation=buyer, status=MembershipStatus.APPROVED).exists()
+    result = rules.qualify(
+        buyer_kinds=buyer.kinds,
+        is_member=is_member,
+        lot=lot_facts(lot),
+        on=on,
+        authorisations=authorisations_of(buyer) if "cascade_use" in buyer.kinds else (),
+        licences=licences_of(buyer, on=on) if "regeneration" in buyer.kinds else (),
+    )
+    return result.ok, result.reasons
+
+
+def lot_facts(lot: Lot) -> rules.LotFacts:
+    by_maker: dict[int, set[tuple[str, str]]] = {}
+    names: dict[int, str] = {}
+    categories: set[str] = set()
+    mass = Decimal(0)
+    regen = _regeneration_selectors()
+    for item in lot.items.select_related("battery__maker"):
+        battery = item.battery
+        maker_id = battery.maker_id or 0
+        names[maker_id] = battery.maker.display_name if battery.maker else "(unknown maker)"
+        by_maker.setdefault(maker_id, set()).add((item.chemistry or battery.chemistry, battery.level))
+        category = regen.category_for(battery) if regen is not None else None
+        categories.add(category.code if category is not None else f"chemistry {battery.chemistry or 'Z'}")
+        mass += item.mass_kg or 0
+    return rules.LotFacts(
+        items_by_maker={k: frozenset(v) for k, v in by_maker.items()},
+        maker_names=names,
+        mass_t=mass / KG_PER_T,
+        categories=frozenset(categories),
+    )
+
+
+def _regeneration_selectors():
+    if _installed("regeneration", "Licence") is None:
+        return None
+    from regeneration import selectors  # noqa: PLC0415 - optional: the app lands independently
+
+    return selectors
+
+
+def authorisations_of(buyer: Organisation) -> list[rules.Authorisation]:
+    model = _installed("cascade_use", "Authorisation")
+    if model is None:
+        return []
+    found = []
+    for a in model.objects.filter(enterprise=buyer):
+        valid_to = a.valid_to
+        if a.revoked_at is not None:
+            # A revoked authorisation ends the day before its revocation.
+            valid_to = min(valid_to, timezone.localdate(a.revoked_at) - timedelta(days=1))
+        found.append(
+            rules.Authorisation(
+                maker_id=a.battery_maker_id,
+                valid_from=a.valid_from,
+                valid_to=valid_to,
+                chemistries=frozenset(a.chemistries or ()),
+                levels=frozenset(a.product_types or ()),
+            )
+        )
+    return found
+
+
+def licences_of(buyer: Organisation, *, on: date) -> list[rules.Licence]:
+    """The buyer's licences with the scale already used in ``on``'s year (the regeneration app's own count)."""
+    regen = _regeneration_selectors()
+    if regen is None:
+        return []
+    return [
+        rules.Licence(
+            number=lic.number,
+            categories=frozenset(lic.categories),
+            annual_scale_t=lic.annual_scale_t,
+            used_t=regen.licence_usage_t(lic, on.year),
+            valid_from=lic.valid_from,
+            valid_to=lic.valid_to,
+        )
+        for lic in regen.Licence.objects.filter(enterprise=buyer)
+    ]
