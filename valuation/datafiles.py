@@ -17,7 +17,7 @@ PARAMETERS_FILE = DATA_DIR / "parameters-v1.json"
 GRADING_FILE = DATA_DIR / "grading-v1.json"
 INITIAL_PRICES_FILE = DATA_DIR / "prices-2025-01-01.json"
 CYCLE_LIFE_FILE = DATA_DIR / "cycle_life_model.json"
-CELLS_CSV = Path("/work/shared/data/early-cycle-features/cells.csv")
+CELLS_CSV = DATA_DIR / "early-cycle-features.csv"
 
 
 def _read(path: Path) -> dict:

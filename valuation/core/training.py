@@ -128,13 +128,13 @@ def _mean_sd(values: list[float]) -> dict:
     return {"mean": round(mean, 3), "sd": round(sd, 3)}
 
 
-def train(path: Path) -> dict:
+def train(path: Path, *, repeats: int = REPEATS) -> dict:
     """Cross-validate, then fit on every cell; returns the artefact (JSON-ready dict)."""
     import numpy as np  # noqa: PLC0415
     import sklearn  # noqa: PLC0415
 
     data = load_dataset(path)
-    metrics = cross_validate(data)
+    metrics = cross_validate(data, repeats=repeats)
     scaler, model = _fit(np.array(data.X), np.array(data.y), np.array(data.cells))
     body = {
         "recipe": RECIPE,

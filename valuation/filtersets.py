@@ -1,0 +1,43 @@
+"""One FilterSet per model, shared by the API and the pages."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import Grade, JobStatus, PriceSet, Valuation, ValuationJob
+
+
+class ValuationFilterSet(django_filters.FilterSet):
+    code = django_filters.CharFilter(
+        field_name="battery__code", lookup_expr="icontains", label=_("battery code")
+    )
+    grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("grade"))
+    route = django_filters.ChoiceFilter(
+        choices=[
+            ("vehicle", _("vehicle")),
+            ("cascade", _("cascade use")),
+            ("regeneration", _("regeneration")),
+        ],
+        label=_("route"),
+    )
+    date_from = django_filters.DateFilter(field_name="valuation_date", lookup_expr="gte", label=_("from"))
+    date_to = django_filters.DateFilter(field_name="valuation_date", lookup_expr="lte", label=_("to"))
+
+    class Meta:
+        model = Valuation
+        fields = ["code", "grade", "route", "region", "date_from", "date_to"]
+
+
+class PriceSetFilterSet(django_filters.FilterSet):
+    on_or_before = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
+
+    class Meta:
+        model = PriceSet
+        fields = ["on_or_before"]
+
+
+class ValuationJobFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=JobStatus.choices)
+
+    class Meta:
+        model = ValuationJob
+        fields = ["status"]
