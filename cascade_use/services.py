@@ -136,7 +136,8 @@ def authorisation_for(*, enterprise: Organisation, battery: Battery, on: date) -
         )
     problems = []
     for a in sorted(own, key=lambda a: a.valid_to, reverse=True):
-        if a.revoked_at is not None and _local_day(a.revoked_at) <= on:
+        # A revocation stops new records at once, including back-dated ones.
+        if a.revoked_at is not None:
             problems.append(f"{a.document_ref} was revoked on {_local_day(a.revoked_at).isoformat()}")
         elif on > a.valid_to:
             problems.append(f"{a.document_ref} expired on {a.valid_to.isoformat()}")
@@ -289,7 +290,7 @@ def _product_code(*, enterprise: Organisation, sources: list[Battery], level: st
         code = compose(
             manufacturer=first.manufacturer_code or first.code[:3],
             product_type=level,
-            battery_type=first.chemistry or first.code[4],
+            battery_type=first.chemistry if len({b.chemistry for b in sources}) == 1 else "Z",
             spec="00",
             trace=f"T{enterprise.pk % 1000000:06d}",
             produced=on,
@@ -362,22 +363,36 @@ def product_create(
         authorisation = authorisation_for(enterprise=enterprise, battery=battery, on=on)
         checked.append((battery, authorisation, assessment))
     code = code.strip().upper() or _product_code(enterprise=enterprise, sources=sources, level=level, on=on)
-    chemistries = {b.chemistry for b in sources}
-    new = trace.battery_register(
-        code=code,
-        actor=enterprise,
-        actor_user=actor_user,
-        occurred_at=commissioned_at,
-        chemistry=chemistries.pop() if len(chemistries) == 1 else "Z",
-        rated_energy_kwh=rated_energy_kwh,
-        mass_kg=sum((b.mass_kg or Decimal(0) for b in sources), Decimal(0)) or None,
-        is_cascade_product=True,
-        custodian=enterprise,
-        region=site_region,
-    )
-    trace.product_link(
-        product=new, sources=sources, actor=enterprise, actor_user=actor_user, occurred_at=commissioned_at
-    )
+    try:
+        new = trace.battery_register(
+            code=code,
+            maker=enterprise,
+            actor=enterprise,
+            actor_user=actor_user,
+            occurred_at=commissioned_at,
+            rated_energy_kwh=rated_energy_kwh,
+            mass_kg=sum((b.mass_kg or Decimal(0) for b in sources), Decimal(0)) or None,
+            is_cascade_product=True,
+            custodian=enterprise,
+        )
+        trace.product_link(
+            product=new, sources=sources, actor=enterprise, actor_user=actor_user, occurred_at=commissioned_at
+        )
+        # The new code starts its second life at the site (REGISTERED -> CASCADE_USE).
+        trace.event_record(
+            battery=new,
+            kind=EventKind.CASCADE_REPURPOSED,
+            actor=enterprise,
+            actor_user=actor_user,
+            occurred_at=commissioned_at,
+            region=site_region,
+            place=site,
+            payload={"scenario": scenario.key, "operator": operator, "sources": [b.code for b in sources]},
+        )
+    except trace.TraceabilityError as exc:
+        raise CascadeError(
+            exc.message, field="code" if exc.field == "code" else "sources", code=exc.code
+        ) from exc
     product = RepurposedProduct.objects.create(
         battery=new,
         enterprise=enterprise,

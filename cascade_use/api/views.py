@@ -1,0 +1,223 @@
+"""Cascade-use API (R-CASCADE): authorisations, safety assessments, repurposed products, waste hand-over.
+
+Workflows are small APIViews calling one service; lists are tenancy-filtered with the app's FilterSets.
+Business refusals answer 422 with the refusal's code and a message naming what is missing."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organisation
+from core import tenancy
+from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from traceability.models import Battery
+
+from .. import selectors, services
+from ..filtersets import AuthorisationFilterSet, RepurposedProductFilterSet, SafetyAssessmentFilterSet
+from ..models import Authorisation, RepurposedProduct, SafetyAssessment, Scenario
+from . import serializers as s
+
+
+class Refused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "refused"
+
+
+def refused(exc: services.CascadeError) -> Refused:
+    return Refused(detail=exc.message, code=exc.code)
+
+
+def battery_by_code(user, code: str, field: str = "battery") -> Battery:
+    battery = (
+        tenancy.visible(Battery.objects.select_related("maker"), user)
+        .filter(code=code.strip().upper())
+        .first()
+    )
+    if battery is None:
+        raise serializers.ValidationError({field: [f"no battery {code} among the records you may see"]})
+    return battery
+
+
+def organisation_by_uscc(uscc: str, field: str) -> Organisation:
+    org = Organisation.objects.filter(uscc=uscc.strip().upper(), is_active=True).first()
+    if org is None:
+        raise serializers.ValidationError({field: [f"no organisation with USCC {uscc}"]})
+    return org
+
+
+class ScenarioViewSet(viewsets.ReadOnlyModelViewSet):
+    """Application scenarios of second life and their SOH bands (data, domain.md §6)."""
+
+    queryset = Scenario.objects.filter(is_active=True)
+    serializer_class = s.ScenarioSerializer
+    lookup_field = "key"
+    pagination_class = None
+
+
+class AuthorisationListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Authorisations granted (battery maker) or held (cascade-use enterprise); POST grants one."""
+
+    queryset = Authorisation.objects.select_related("battery_maker", "enterprise")
+    serializer_class = s.AuthorisationOutput
+    filterset_class = AuthorisationFilterSet
+
+    @extend_schema(request=s.AuthorisationInput, responses={201: s.AuthorisationOutput})
+    def post(self, request):
+        maker = tenancy.require_kind(request.user, "battery_maker")
+        data = s.AuthorisationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            authorisation = services.authorisation_grant(
+                battery_maker=maker,
+                enterprise=organisation_by_uscc(v.pop("enterprise"), "enterprise"),
+                actor_user=request.user,
+                **v,
+            )
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.AuthorisationOutput(authorisation).data, status=status.HTTP_201_CREATED)
+
+
+class AuthorisationDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = Authorisation.objects.select_related("battery_maker", "enterprise")
+    serializer_class = s.AuthorisationOutput
+
+
+class AuthorisationRevokeView(AuditedViewMixin, APIView):
+    """The granting battery maker revokes an authorisation."""
+
+    @extend_schema(request=s.RevokeInput, responses=s.AuthorisationOutput)
+    def post(self, request, pk: int):
+        authorisation = tenancy.get_visible_or_404(Authorisation.objects.all(), request.user, pk=pk)
+        maker = tenancy.require_kind(request.user, "battery_maker")
+        if authorisation.battery_maker_id != maker.pk:
+            raise exceptions.PermissionDenied("only the granting battery maker may revoke an authorisation")
+        data = s.RevokeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.authorisation_revoke(
+                authorisation=authorisation, actor_user=request.user, reason=data.validated_data["reason"]
+            )
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.AuthorisationOutput(authorisation).data)
+
+
+class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Safety assessments recorded by the enterprise; POST records one (GB/T 34015.1 steps)."""
+
+    queryset = SafetyAssessment.objects.select_related("battery")
+    serializer_class = s.AssessmentOutput
+    filterset_class = SafetyAssessmentFilterSet
+
+    @extend_schema(request=s.AssessmentInput, responses={201: s.AssessmentOutput})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        data = s.AssessmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        battery = battery_by_code(request.user, v.pop("battery"))
+        try:
+            assessment = services.assessment_record(
+                battery=battery, enterprise=enterprise, actor_user=request.user, **v
+            )
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.AssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
+
+
+class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Repurposed products; POST builds one from assessed, authorised originals under a new code."""
+
+    queryset = RepurposedProduct.objects.select_related("battery", "enterprise", "scenario").prefetch_related(
+        "sources__battery", "sources__authorisation"
+    )
+    serializer_class = s.ProductOutput
+    filterset_class = RepurposedProductFilterSet
+
+    @extend_schema(request=s.ProductInput, responses={201: s.ProductOutput})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        data = s.ProductInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        sources = [battery_by_code(request.user, code, "sources") for code in v.pop("sources")]
+        scenario = Scenario.objects.filter(key=v.pop("scenario"), is_active=True).first()
+        if scenario is None:
+            raise serializers.ValidationError(
+                {"scenario": ["unknown scenario; see /api/v1/cascade/scenarios/"]}
+            )
+        try:
+            product = services.product_create(
+                enterprise=enterprise, sources=sources, scenario=scenario, actor_user=request.user, **v
+            )
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.ProductOutput(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = ProductListView.queryset
+    serializer_class = s.ProductOutput
+
+
+class ProductRetireView(AuditedViewMixin, APIView):
+    """End a product's second life; it joins the enterprise's waste to hand to regeneration."""
+
+    @extend_schema(request=s.RetireInput, responses=s.ProductOutput)
+    def post(self, request, pk: int):
+        product = tenancy.get_visible_or_404(RepurposedProduct.objects.all(), request.user, pk=pk)
+        tenancy.require_write(request.user, product)
+        data = s.RetireInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.product_retire(product=product, actor_user=request.user, **data.validated_data)
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.ProductOutput(get_object_or_404(ProductListView.queryset, pk=pk)).data)
+
+
+class WasteView(AuditedViewMixin, APIView):
+    """The enterprise's outstanding waste with hand-over deadlines; POST /handover/ hands one item over."""
+
+    @extend_schema(responses=s.WasteOutput(many=True))
+    def get(self, request):
+        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
+
+
+class WasteHandoverView(AuditedViewMixin, APIView):
+    @extend_schema(request=s.HandoverInput, responses={200: s.WasteOutput(many=True)})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        data = s.HandoverInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        battery = battery_by_code(request.user, v["battery"])
+        try:
+            services.waste_handover(
+                battery=battery,
+                enterprise=enterprise,
+                to=organisation_by_uscc(v["to"], "to"),
+                occurred_at=v["occurred_at"],
+                actor_user=request.user,
+            )
+        except services.CascadeError as exc:
+            raise refused(exc)
+        return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
+
+
+class QueueView(AuditedViewMixin, APIView):
+    """Work queues: ``to_assess`` and ``to_repurpose`` (originals in the enterprise's custody)."""
+
+    QUEUES = {"to_assess": selectors.queue_to_assess, "to_repurpose": selectors.queue_to_repurpose}
+
+    @extend_schema(responses=s.BatteryBrief(many=True))
+    def get(self, request, queue: str):
+        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        if queue not in self.QUEUES:
+            raise exceptions.NotFound(f"unknown queue; choose one of {', '.join(self.QUEUES)}")
+        return Response(s.BatteryBrief(self.QUEUES[queue](enterprise)[:500], many=True).data)

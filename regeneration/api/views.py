@@ -1,0 +1,247 @@
+"""Regeneration API (R-REGEN): licences, receipts, two-stage batches and their evaluation per edition.
+
+Business refusals answer 422 with the refusal's code (licence_expired, licence_category, licence_scale,
+outputs_exceed_inputs, ...) and a message naming what is wrong."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import tenancy
+from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from traceability.models import Battery
+
+from .. import selectors, services
+from ..filtersets import BatchFilterSet, LicenceFilterSet
+from ..models import Batch, Licence, ThresholdEdition, WasteCategory
+from . import serializers as s
+
+
+class Refused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "refused"
+
+
+def refused(exc: services.RegenerationError) -> Refused:
+    return Refused(detail=exc.message, code=exc.code)
+
+
+def battery_by_code(user, code: str, field: str = "battery") -> Battery:
+    battery = tenancy.visible(Battery.objects.all(), user).filter(code=code.strip().upper()).first()
+    if battery is None:
+        raise serializers.ValidationError({field: [f"no battery {code} among the records you may see"]})
+    return battery
+
+
+def _edition(code: str | None) -> ThresholdEdition:
+    if not code:
+        return selectors.default_edition()
+    edition = ThresholdEdition.objects.filter(code=code).first()
+    if edition is None:
+        known = ", ".join(ThresholdEdition.objects.values_list("code", flat=True))
+        raise serializers.ValidationError({"edition": [f"unknown edition {code}; known: {known}"]})
+    return edition
+
+
+BATCHES = Batch.objects.select_related("enterprise", "edition").prefetch_related(
+    "inputs__battery", "outputs", "recoveries"
+)
+
+
+class WasteCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = WasteCategory.objects.all()
+    serializer_class = s.WasteCategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+class EditionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Recovery-rate thresholds of the 2019 and 2024 editions (data, domain.md §4)."""
+
+    queryset = ThresholdEdition.objects.prefetch_related("thresholds")
+    serializer_class = s.EditionSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+class LicenceListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Hazardous-waste licences with this year's usage against the annual scale; POST registers one."""
+
+    queryset = Licence.objects.select_related("enterprise")
+    serializer_class = s.LicenceOutput
+    filterset_class = LicenceFilterSet
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "year": timezone.localdate().year}
+
+    @extend_schema(request=s.LicenceInput, responses={201: s.LicenceOutput})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "regeneration")
+        data = s.LicenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            licence = services.licence_register(
+                enterprise=enterprise, actor_user=request.user, **data.validated_data
+            )
+        except services.RegenerationError as exc:
+            raise refused(exc)
+        return Response(s.LicenceOutput(licence, context=self.get_serializer_context()).data, status=201)
+
+
+class LicenceDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = Licence.objects.select_related("enterprise")
+    serializer_class = s.LicenceOutput
+
+
+class ReceiveView(AuditedViewMixin, APIView):
+    """Book in a battery handed to this enterprise, checked against the licence (category, validity, scale)."""
+
+    @extend_schema(request=s.ReceiveInput, responses={201: None})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "regeneration")
+        data = s.ReceiveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        battery = battery_by_code(request.user, v["battery"])
+        try:
+            services.pack_receive(
+                enterprise=enterprise,
+                battery=battery,
+                occurred_at=v["occurred_at"],
+                mass_kg=v.get("mass_kg"),
+                actor_user=request.user,
+            )
+        except services.RegenerationError as exc:
+            raise refused(exc)
+        return Response({"code": battery.code, "state": "at_regeneration"}, status=201)
+
+
+class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Processing batches; POST opens one with its input packs."""
+
+    queryset = BATCHES
+    serializer_class = s.BatchOutput
+    filterset_class = BatchFilterSet
+
+    @extend_schema(request=s.BatchCreateInput, responses={201: s.BatchOutput})
+    def post(self, request):
+        enterprise = tenancy.require_kind(request.user, "regeneration")
+        data = s.BatchCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        batteries, masses = [], {}
+        for item in v["inputs"]:
+            battery = battery_by_code(request.user, item["code"], "inputs")
+            batteries.append(battery)
+            if item.get("mass_kg"):
+                masses[battery.pk] = item["mass_kg"]
+        try:
+            batch = services.batch_create(
+                enterprise=enterprise,
+                reference=v["reference"],
+                batteries=batteries,
+                masses=masses,
+                started_at=v["started_at"],
+                edition=_edition(v.get("edition")),
+                powder_content_kg=v.get("powder_content_kg"),
+                notes=v["notes"],
+                actor_user=request.user,
+            )
+        except services.RegenerationError as exc:
+            raise refused(exc)
+        return Response(s.BatchOutput(BATCHES.get(pk=batch.pk)).data, status=201)
+
+
+class BatchDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = BATCHES
+    serializer_class = s.BatchOutput
+
+
+class _BatchStageView(AuditedViewMixin, APIView):
+    input_class: type[serializers.Serializer]
+
+    def _batch(self, request, pk: int) -> Batch:
+        batch = tenancy.get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
+        tenancy.require_write(request.user, batch)
+        tenancy.require_kind(request.user, "regeneration")
+        return batch
+
+
+class BatchStage1View(_BatchStageView):
+    """Stage 1, harmless dismantling: outputs with masses; outputs heavier than inputs are rejected."""
+
+    @extend_schema(request=s.Stage1Input, responses=s.BatchOutput)
+    def post(self, request, pk: int):
+        batch = self._batch(request, pk)
+        data = s.Stage1Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.batch_stage1_record(batch=batch, actor_user=request.user, **data.validated_data)
+        except services.RegenerationError as exc:
+            raise refused(exc)
+        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
+
+
+class BatchStage2View(_BatchStageView):
+    """Stage 2, material recovery per element and route; recovered above feed is rejected."""
+
+    @extend_schema(request=s.Stage2Input, responses=s.BatchOutput)
+    def post(self, request, pk: int):
+        batch = self._batch(request, pk)
+        data = s.Stage2Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.batch_stage2_record(batch=batch, actor_user=request.user, **data.validated_data)
+        except services.RegenerationError as exc:
+            raise refused(exc)
+        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
+
+
+class BatchEvaluationView(AuditedViewMixin, APIView):
+    """Mass balance and recovery rates of a batch under an edition (``?edition=2019``; default the batch's)."""
+
+    @extend_schema(parameters=[OpenApiParameter("edition", str)], responses=dict)
+    def get(self, request, pk: int):
+        batch = tenancy.get_visible_or_404(BATCHES, request.user, pk=pk)
+        edition = _edition(request.query_params.get("edition") or batch.edition.code)
+        return Response(
+            {"edition": edition.code, **s.evaluation_data(selectors.batch_evaluate(batch, edition))}
+        )
+
+
+class YearBalanceView(AuditedViewMixin, APIView):
+    """Per enterprise per year: input vs outputs and recovery rates under each edition (R-REGEN)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int), OpenApiParameter("enterprise", str)], responses=dict
+    )
+    def get(self, request):
+        try:
+            year = int(request.query_params.get("year") or timezone.localdate().year)
+        except ValueError:
+            raise serializers.ValidationError({"year": ["a year such as 2026"]})
+        uscc = request.query_params.get("enterprise")
+        if uscc:
+            from accounts.models import Organisation  # noqa: PLC0415
+
+            enterprise = Organisation.objects.filter(uscc=uscc.upper()).first()
+            if enterprise is None or not (
+                tenancy.scope_of(request.user).regulator
+                or request.user.is_superuser
+                or enterprise.pk == request.user.organisation_id
+            ):
+                raise exceptions.NotFound()
+        else:
+            enterprise = tenancy.require_kind(request.user, "regeneration")
+        return Response(
+            {
+                "enterprise": enterprise.uscc,
+                "year": year,
+                "editions": {
+                    e.code: s.evaluation_data(selectors.year_evaluate(enterprise, year, e))
+                    for e in selectors.editions()
+                },
+            }
+        )

@@ -1,0 +1,124 @@
+"""Safety assessment before reuse (GB/T 34015.1 fields); a failed item can only go to regeneration."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from cascade_use import selectors
+from cascade_use.models import Scenario
+from cascade_use.services import CascadeError, product_create, waste_handover
+from regeneration.services import pack_receive
+from tests.cascade_use.factories import (
+    assess,
+    authorise,
+    battery_maker,
+    cascade_enterprise,
+    held_pack,
+    licence,
+    now,
+    regeneration_enterprise,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    maker, enterprise, regen = battery_maker(), cascade_enterprise(), regeneration_enterprise()
+    authorise(maker, enterprise)
+    licence(regen)
+    return {
+        "maker": maker,
+        "enterprise": enterprise,
+        "regen": regen,
+        "pack": held_pack(maker=maker, holder=enterprise),
+    }
+
+
+def test_soh_is_remaining_over_rated_capacity_and_an_event_is_written(world):
+    a = assess(world["pack"], world["enterprise"])
+    assert a.soh_pct == Decimal("75.00")  # 112.5 Ah of 150 Ah
+    event = world["pack"].events.order_by("-id").first()
+    assert event.kind == "assessed" and event.payload["verdict"] == "pass"
+
+
+def test_a_failed_step_cannot_be_given_a_pass(world):
+    with pytest.raises(CascadeError, match=r"failed steps \(insulation\) require the verdict 'fail'"):
+        assess(world["pack"], world["enterprise"], insulation_ok=False)
+
+
+def test_pass_with_limits_needs_the_limits(world):
+    with pytest.raises(CascadeError, match="state the limits"):
+        assess(world["pack"], world["enterprise"], verdict="pass_limited", limits="")
+
+
+def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
+    assess(world["pack"], world["enterprise"], verdict="fail", insulation_ok=False)
+    with pytest.raises(CascadeError) as exc:
+        product_create(
+            enterprise=world["enterprise"],
+            sources=[world["pack"]],
+            scenario=Scenario.objects.get(key="street_light"),
+            name="x",
+            site="x",
+            site_region="BJ",
+            operator="x",
+            commissioned_at=now(),
+        )
+    assert exc.value.code == "assessment_failed"
+    assert "can only be handed to a regeneration enterprise" in exc.value.message
+    # it is outstanding waste with a deadline, and not in the repurpose queue
+    waste = selectors.outstanding_waste(world["enterprise"])
+    assert [w.battery.code for w in waste] == [world["pack"].code]
+    assert waste[0].reason == "assessment_failed" and waste[0].days_left > 0
+    assert world["pack"] not in selectors.queue_to_repurpose(world["enterprise"])
+    # hand-over to a cascade-use enterprise is refused; to a licensed regeneration enterprise it goes
+    with pytest.raises(CascadeError, match="is not a regeneration enterprise"):
+        waste_handover(
+            battery=world["pack"], enterprise=world["enterprise"], to=cascade_enterprise(), occurred_at=now()
+        )
+    waste_handover(
+        battery=world["pack"], enterprise=world["enterprise"], to=world["regen"], occurred_at=now()
+    )
+    world["pack"].refresh_from_db()
+    assert world["pack"].custodian == world["regen"]
+    assert selectors.outstanding_waste(world["enterprise"]) == []
+    pack_receive(enterprise=world["regen"], battery=world["pack"], occurred_at=now())
+    world["pack"].refresh_from_db()
+    assert world["pack"].state == "at_regeneration"
+
+
+def test_a_passed_item_is_not_waste(world):
+    assess(world["pack"], world["enterprise"])
+    with pytest.raises(CascadeError) as exc:
+        waste_handover(
+            battery=world["pack"], enterprise=world["enterprise"], to=world["regen"], occurred_at=now()
+        )
+    assert exc.value.code == "not_waste"
+
+
+def test_handover_to_an_unlicensed_regenerator_is_refused(world):
+    assess(world["pack"], world["enterprise"], verdict="fail", visual_ok=False)
+    with pytest.raises(CascadeError, match="holds no hazardous-waste business licence"):
+        waste_handover(
+            battery=world["pack"],
+            enterprise=world["enterprise"],
+            to=regeneration_enterprise(),
+            occurred_at=now(),
+        )
+
+
+def test_overdue_waste_is_shown_as_overdue(world):
+    from cascade_use.services import assessment_record
+    from tests.cascade_use.factories import ASSESSMENT
+
+    assessment_record(
+        battery=world["pack"],
+        enterprise=world["enterprise"],
+        assessed_at=now() - timedelta(days=20),
+        verdict="fail",
+        **{**ASSESSMENT, "visual_ok": False},
+    )
+    (item,) = selectors.outstanding_waste(world["enterprise"], today=(now() + timedelta(days=200)).date())
+    assert item.overdue

@@ -1,0 +1,135 @@
+"""Two-stage batches over the API: inputs, stage 1 outputs, stage 2 recovery, flags and tenancy (R-REGEN)."""
+
+from decimal import Decimal
+
+import pytest
+
+from regeneration.models import Batch
+from tests.cascade_use.factories import battery_maker, held_pack, licence, regeneration_enterprise
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(client_for):
+    regen = regeneration_enterprise()
+    licence(regen)
+    maker = battery_maker()
+    packs = [
+        held_pack(maker=maker, holder=regen, kind="regeneration_received", mass_kg=Decimal(300))
+        for _ in range(2)
+    ]
+    user = UserFactory(organisation=regen)
+    return {"regen": regen, "packs": packs, "api": client_for(user)}
+
+
+def open_batch(world, **extra):
+    body = {
+        "reference": "B-2026-001",
+        "started_at": "2026-01-05T08:00:00+08:00",
+        "edition": "2024",
+        "inputs": [{"code": p.code} for p in world["packs"]],
+        "powder_content_kg": "250",
+        **extra,
+    }
+    return world["api"].post("/api/v1/regeneration/batches/", body, format="json")
+
+
+STAGE1 = {
+    "finished_at": "2026-01-06T08:00:00+08:00",
+    "outputs": [
+        {"kind": "black_mass", "mass_kg": "245", "cu_impurity_pct": "0.9", "al_impurity_pct": "1.1"},
+        {"kind": "casing", "mass_kg": "200"},
+        {"kind": "copper_foil", "mass_kg": "60"},
+        {"kind": "aluminium_foil", "mass_kg": "40"},
+        {"kind": "electrolyte", "mass_kg": "45"},
+    ],
+}
+
+
+def test_outputs_exceeding_inputs_are_rejected(world):
+    batch = open_batch(world).json()
+    assert batch["input_kg"] == "600.00"
+    too_much = {**STAGE1, "outputs": [*STAGE1["outputs"], {"kind": "residue", "mass_kg": "20"}]}
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", too_much, format="json")
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "outputs_exceed_inputs"
+    assert "610.00 kg, more than the 600.00 kg" in r.json()["error"]["message"]
+    assert Batch.objects.get(pk=batch["id"]).status == "open"
+
+
+def test_two_stages_write_events_and_flag_shortfalls(world):
+    batch = open_batch(world).json()
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", STAGE1, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == "dismantled" and not r.json()["has_unexplained_mass"]
+    for p in world["packs"]:
+        p.refresh_from_db()
+        assert p.state == "dismantled"
+    stage2 = {
+        "finished_at": "2026-01-08T08:00:00+08:00",
+        "recoveries": [
+            {
+                "element": "Li",
+                "route": "wet",
+                "feed_kg": "10",
+                "recovered_kg": "8.8",
+                "product_form": "Li2CO3",
+            },
+            {"element": "Ni", "route": "wet", "feed_kg": "60", "recovered_kg": "59.2"},
+            {"element": "Co", "route": "wet", "feed_kg": "20", "recovered_kg": "19.7"},
+        ],
+    }
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage2/", stage2, format="json")
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["status"] == "recovered" and body["has_shortfall"]
+    assert [f["metric"] for f in body["flags"]] == ["li"]  # 88 % < 90 % (2024)
+    ev2019 = world["api"].get(f"/api/v1/regeneration/batches/{batch['id']}/evaluation/?edition=2019").json()
+    assert ev2019["flags"] == []  # 88 % >= 85 % (2019)
+    for p in world["packs"]:
+        p.refresh_from_db()
+        assert p.state == "recycled"
+    year = world["api"].get("/api/v1/regeneration/balance/?year=2026").json()
+    assert {f["metric"] for f in year["editions"]["2024"]["flags"]} == {"li"}
+
+
+def test_recovered_above_feed_is_rejected(world):
+    batch = open_batch(world).json()
+    world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", STAGE1, format="json")
+    bad = {"finished_at": "2026-01-08T08:00:00+08:00",
+           "recoveries": [{"element": "Li", "route": "wet", "feed_kg": "10", "recovered_kg": "11"}]}  # fmt: skip
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage2/", bad, format="json")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "outputs_exceed_inputs"
+
+
+def test_another_regenerator_cannot_see_or_change_the_batch(world, client_for):
+    batch = open_batch(world).json()
+    stranger = client_for(UserFactory(organisation=regeneration_enterprise()))
+    assert stranger.get(f"/api/v1/regeneration/batches/{batch['id']}/").status_code == 404
+    assert (
+        stranger.post(
+            f"/api/v1/regeneration/batches/{batch['id']}/stage1/", STAGE1, format="json"
+        ).status_code
+        == 404
+    )
+    assert stranger.get("/api/v1/regeneration/batches/").json()["count"] == 0
+
+
+def test_a_pack_of_another_enterprise_cannot_be_put_in_a_batch(world):
+    other = held_pack(maker=battery_maker(), holder=regeneration_enterprise(), kind="regeneration_received")
+    r = open_batch(world, inputs=[{"code": other.code}])
+    assert r.status_code == 400 and "inputs" in r.json()["error"]["fields"]
+
+
+def test_licence_registration_and_receipt_refusal_over_the_api(world):
+    r = world["api"].post(
+        "/api/v1/regeneration/licences/",
+        {"number": "TJ-HW-0099", "issuing_authority": "TJ EEB", "categories": ["NOPE"], "annual_scale_t": "10",
+         "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+        format="json",
+    )  # fmt: skip
+    assert r.status_code == 422 and "unknown waste categories: NOPE" in r.json()["error"]["message"]
+    listing = world["api"].get("/api/v1/regeneration/licences/").json()
+    assert listing["count"] == 1 and listing["results"][0]["usage"]["cap_t"] == "1000.000"
