@@ -1,0 +1,396 @@
+"""REST API of the recycling network (R-NET, R-SCRAP, R-PUBLIC). Workflow endpoints are thin: validate,
+look up (tenancy-scoped), call one service, answer."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, permissions, renderers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import tenancy
+from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from core.api.bulk import ERROR, BulkAPIView, item_result
+from core.api.errors import Conflict
+from core.tabular import TabularError, export_response, read_rows
+
+from .. import selectors, services
+from ..filtersets import (
+    IntakeFilterSet,
+    NetworkAlertFilterSet,
+    ServicePointFilterSet,
+    StockEntryFilterSet,
+    TransferFilterSet,
+)
+from ..geo import gcj02_to_wgs84, parse_lat_lon
+from ..models import Division, Intake, NetworkAlert, ScrapCertificate, ServicePoint, StockEntry, Transfer
+from . import serializers as s
+
+
+@contextmanager
+def service_errors():
+    """Refusals from the services as API errors: 409 for custody conflicts, 400 for bad input."""
+    try:
+        yield
+    except services.CustodyConflict as exc:
+        raise Conflict(exc.message, code=exc.code)
+    except services.NetworkError as exc:
+        raise exceptions.ValidationError({exc.field: [exc.message]}, code=exc.code)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Lets ``?format=csv`` through content negotiation; the view itself streams the file."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class XLSXRenderer(CSVRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Public, open data
+
+
+def nearest_origin(params) -> tuple[float, float] | None:
+    """(lat, lon) in WGS-84 from ``near=lat,lon`` (``near_system=gcj02`` converts) or ``near_district=code``
+    (the district's centroid); None when neither is given. Raises ValidationError on bad input."""
+    if params.get("near"):
+        try:
+            lat, lon = parse_lat_lon(params["near"])
+        except ValueError as exc:
+            raise exceptions.ValidationError({"near": [str(exc)]})
+        if params.get("near_system") == "gcj02":
+            lat, lon = gcj02_to_wgs84(lat, lon)
+        return lat, lon
+    if params.get("near_district"):
+        division = Division.objects.filter(code=params["near_district"]).first()
+        if division is None:
+            raise exceptions.ValidationError({"near_district": ["unknown district code"]})
+        return division.lat, division.lon
+    return None
+
+
+NEAR_PARAMS = [
+    OpenApiParameter("near", str, description="lat,lon (WGS-84) to sort by distance, e.g. 39.9042,116.4074"),
+    OpenApiParameter("near_system", str, enum=["wgs84", "gcj02"], description="datum of `near`"),
+    OpenApiParameter("near_district", str, description="sort by distance from a district's centroid"),
+    OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+]
+
+
+class PublicServicePointListView(generics.ListAPIView):
+    """Published recycling service points as open data (R-PUBLIC), JSON or CSV/XLSX (``?format=csv``).
+
+    Filters: ``region`` (BJ, TJ, HB), ``district``, ``automaker`` (USCC), ``kind``, ``q``; ``near`` sorts by
+    distance and adds ``distance_km``. A contact phone is present only where the point chose to publish it.
+    """
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    serializer_class = s.PublicServicePointSerializer
+    filterset_class = ServicePointFilterSet
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+
+    def get_queryset(self):
+        return selectors.published_points()
+
+    @extend_schema(parameters=NEAR_PARAMS)
+    def get(self, request, *args, **kwargs):
+        qs = self.filter_queryset(self.get_queryset())
+        origin = nearest_origin(request.query_params)
+        distances: dict[int, float] = {}
+        rows = list(qs)
+        if origin is not None:
+            ranked = selectors.points_nearest(rows, lat=origin[0], lon=origin[1])
+            rows = [n.point for n in ranked]
+            distances = {n.point.pk: n.distance_m for n in ranked}
+        fmt = getattr(request, "accepted_renderer", None) and request.accepted_renderer.format
+        if fmt in ("csv", "xlsx"):
+            data = (s.public_csv_row(p, distances.get(p.pk)) for p in rows)
+            return export_response(data, s.PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
+        page = self.paginate_queryset(rows)
+        body = self.get_serializer(page, many=True, context={"distances": distances, "request": request}).data
+        return self.get_paginated_response(body)
+
+
+class PublicServicePointDetailView(generics.RetrieveAPIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    serializer_class = s.PublicServicePointSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return selectors.published_points()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Service points (enterprises and regulators)
+
+
+class ServicePointListCreateView(TenantQuerysetMixin, generics.ListAPIView):
+    """Points you register, operate or are served by (a regulator: all). POST registers a draft point."""
+
+    queryset = ServicePoint.objects.select_related("operator", "registered_by", "district").prefetch_related(
+        "automakers"
+    )
+    serializer_class = s.ServicePointSerializer
+    filterset_class = ServicePointFilterSet
+
+    @extend_schema(request=s.ServicePointInputSerializer, responses={201: s.ServicePointSerializer})
+    def post(self, request):
+        data = s.ServicePointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            point = services.service_point_register(actor=request.user, **data.validated_data)
+        return Response(s.ServicePointSerializer(point).data, status=status.HTTP_201_CREATED)
+
+
+class ServicePointDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = ServicePointListCreateView.queryset
+    serializer_class = s.ServicePointSerializer
+
+    @extend_schema(request=s.ServicePointInputSerializer, responses=s.ServicePointSerializer)
+    def patch(self, request, pk: int):
+        point = self.get_object()
+        data = s.ServicePointInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("operator", None)
+        with service_errors():
+            point = services.service_point_update(point=point, actor=request.user, **fields)
+        return Response(s.ServicePointSerializer(point).data)
+
+
+class ServicePointReviewView(AuditedViewMixin, APIView):
+    """Workflow step: ``submit`` (owner), ``publish`` / ``return`` / ``suspend`` / ``reinstate`` (regulator of
+    the point's region), ``close`` (either)."""
+
+    @extend_schema(request=s.ReviewInputSerializer, responses=s.ServicePointSerializer)
+    def post(self, request, pk: int):
+        point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
+        data = s.ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            point = services.service_point_review(point=point, actor=request.user, **data.validated_data)
+        return Response(s.ServicePointSerializer(point).data)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Intake and stock
+
+
+def _point_for(request, point_id: int) -> ServicePoint:
+    return tenancy.get_visible_or_404(
+        ServicePoint.objects.select_related("operator"), request.user, pk=point_id
+    )
+
+
+class IntakeListCreateView(TenantQuerysetMixin, generics.ListAPIView):
+    """Packs received at your points. POST registers one received pack: 201 with ``unregistered`` true for a
+    code first seen here (flagged to the regulator), 409 when another point holds the pack, 403 at a point
+    you do not operate."""
+
+    queryset = Intake.objects.select_related("point", "battery", "battery__custodian")
+    serializer_class = s.IntakeSerializer
+    filterset_class = IntakeFilterSet
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=s.IntakeInputSerializer, responses={201: s.IntakeSerializer})
+    def post(self, request):
+        data = s.IntakeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        point = _point_for(request, fields.pop("point"))
+        with service_errors():
+            result = services.intake_record(point=point, actor=request.user, **fields)
+        return Response(s.IntakeSerializer(result.intake).data, status=status.HTTP_201_CREATED)
+
+
+class IntakeBulkView(AuditedViewMixin, BulkAPIView):
+    """``{"point": id, "items": [{"code", "source_kind", "condition", "mass_kg", "received_at"}, ...]}``: one
+    result per item; a conflict is an ``error`` item with ``code: custody_conflict``."""
+
+    def process(self, items, request):
+        point_id = request.data.get("point")
+        if not isinstance(point_id, int):
+            raise exceptions.ValidationError({"point": ["the service point id is required"]})
+        point = _point_for(request, point_id)
+        rows = [
+            {k: "" if v is None else str(v) for k, v in (i if isinstance(i, dict) else {}).items()}
+            for i in items
+        ]
+        report = services.intake_bulk(point=point, actor=request.user, rows=rows)
+        results = []
+        for index, line in enumerate(report):
+            if line["status"] == "created":
+                results.append(
+                    item_result(
+                        index,
+                        "created",
+                        code=line["code"],
+                        intake=line["intake"],
+                        unregistered=line["unregistered"],
+                    )
+                )
+            else:
+                code = "custody_conflict" if line["status"] == "conflict" else "invalid"
+                field = line.get("field", "code")
+                results.append(
+                    item_result(
+                        index, ERROR, code=line["code"], error_code=code, errors={field: [line["message"]]}
+                    )
+                )
+        return results
+
+
+class IntakeUploadView(AuditedViewMixin, APIView):
+    """Bulk intake from a CSV or XLSX file (columns ``code, source_kind, condition, mass_kg, received_at,
+    source_name``); answers a per-row report."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=s.IntakeUploadSerializer)
+    def post(self, request):
+        data = s.IntakeUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        point = _point_for(request, data.validated_data["point"])
+        try:
+            rows = read_rows(data.validated_data["file"])
+        except TabularError as exc:
+            raise exceptions.ValidationError({"file": [str(exc)]})
+        with service_errors():
+            report = services.intake_bulk(point=point, actor=request.user, rows=rows)
+        summary = {k: sum(1 for r in report if r["status"] == k) for k in ("created", "conflict", "error")}
+        summary["unregistered"] = sum(1 for r in report if r.get("unregistered"))
+        return Response({"summary": {"total": len(report), **summary}, "rows": report})
+
+
+class StockListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Packs physically held at your points now."""
+
+    queryset = StockEntry.objects.select_related("battery", "point")
+    serializer_class = s.StockEntrySerializer
+    filterset_class = StockEntryFilterSet
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Transfers
+
+
+class TransferListCreateView(TenantQuerysetMixin, generics.ListAPIView):
+    """Transfers you send, receive or carry. POST dispatches packs from your point under a manifest."""
+
+    queryset = Transfer.objects.select_related(
+        "sender", "receiver", "from_point", "to_point"
+    ).prefetch_related("items__battery")
+    serializer_class = s.TransferSerializer
+    filterset_class = TransferFilterSet
+
+    @extend_schema(request=s.TransferInputSerializer, responses={201: s.TransferSerializer})
+    def post(self, request):
+        data = s.TransferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["from_point"] = _point_for(request, fields["from_point"])
+        if "to_point" in fields:
+            fields["to_point"] = get_object_or_404(ServicePoint, pk=fields["to_point"])
+        with service_errors():
+            transfer = services.transfer_dispatch(actor=request.user, **fields)
+        return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+
+class TransferDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    queryset = TransferListCreateView.queryset
+    serializer_class = s.TransferSerializer
+
+
+class TransferReceiveView(AuditedViewMixin, APIView):
+    """The receiver confirms which packs arrived (partial arrival allowed); ``close`` reports the rest missing."""
+
+    @extend_schema(request=s.ReceiveInputSerializer, responses=s.TransferSerializer)
+    def post(self, request, pk: int):
+        transfer = tenancy.get_visible_or_404(Transfer.objects.all(), request.user, pk=pk)
+        data = s.ReceiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            transfer = services.transfer_receive(transfer=transfer, actor=request.user, **data.validated_data)
+        return Response(s.TransferSerializer(transfer).data)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Scrapped vehicles
+
+
+class ScrapCertificateCreateView(AuditedViewMixin, APIView):
+    """A dismantler records a scrap certificate (《报废汽车回收证明》)."""
+
+    @extend_schema(request=s.ScrapCertificateInputSerializer)
+    def post(self, request):
+        data = s.ScrapCertificateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            cert = services.scrap_certificate_record(actor=request.user, **data.validated_data)
+        body = {"id": cert.pk, "number": cert.number, "vin": cert.vin, "pack_present": cert.pack_present}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PackRemovalCreateView(AuditedViewMixin, APIView):
+    @extend_schema(request=s.PackRemovalInputSerializer)
+    def post(self, request, pk: int):
+        cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
+        data = s.PackRemovalInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            removal = services.pack_remove(certificate=cert, actor=request.user, **data.validated_data)
+        body = {
+            "id": removal.pk,
+            "code": removal.battery.code,
+            "custodian": removal.custodian.uscc,
+            "event": removal.event_id,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RecycledCertificateCreateView(AuditedViewMixin, APIView):
+    """For a vehicle scrapped without its pack: the battery-recycled certificate, checked against the trace."""
+
+    @extend_schema(request=s.RecycledCertificateInputSerializer)
+    def post(self, request, pk: int):
+        cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
+        data = s.RecycledCertificateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            record = services.recycled_certificate_record(
+                certificate=cert, actor=request.user, **data.validated_data
+            )
+        body = {"id": record.pk, "check_result": record.check_result, "check_notes": record.check_notes}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Supervision
+
+
+class NetworkAlertListView(TenantQuerysetMixin, generics.ListAPIView):
+    queryset = NetworkAlert.objects.select_related("battery")
+    serializer_class = s.NetworkAlertSerializer
+    filterset_class = NetworkAlertFilterSet
+
+
+class ComplianceView(AuditedViewMixin, APIView):
+    """Per-automaker compliance signals (regulators): point coverage, late uploads, stale packs, unregistered
+    intakes (R-COMPLY)."""
+
+    def get(self, request):
+        tenancy.require_regulator(request.user)
+        return Response({"results": selectors.compliance_summary()})

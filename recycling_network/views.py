@@ -1,0 +1,386 @@
+"""Pages: the public service-point map and guide (R-PUBLIC, no login), and the network's working pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import Organisation
+from core import tenancy
+from core.tabular import TabularError, export_response, read_rows
+
+from . import selectors, services
+from .api.serializers import PUBLIC_CSV_HEADER, public_csv_row
+from .api.views import nearest_origin
+from .choices import ItemStatus, PointKind, PointStatus
+from .filtersets import ServicePointFilterSet, TransferFilterSet
+from .forms import IntakeForm, IntakeUploadForm, ServicePointForm
+from .models import Division, GuideSection, Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
+from .workflow import OWNER, REGULATOR, actions_for
+
+
+def _is_en() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Public
+
+
+def public_list(request):
+    """List, offline map, filters and "nearest to me" for published points."""
+    filterset = ServicePointFilterSet(request.GET or None, queryset=selectors.published_points())
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.published_points()
+    origin, near_error = None, ""
+    try:
+        origin = nearest_origin(request.GET)
+    except Exception as exc:  # ValidationError: shown beside the form rather than as an error page
+        near_error = "; ".join(str(m) for msgs in getattr(exc, "detail", {}).values() for m in msgs) or str(
+            exc
+        )
+    points = list(qs)
+    distances: dict[int, float] = {}
+    if origin is not None:
+        ranked = selectors.points_nearest(points, lat=origin[0], lon=origin[1])
+        points = [n.point for n in ranked]
+        distances = {n.point.pk: n.distance_m for n in ranked}
+    fmt = request.GET.get("export")
+    if fmt in ("csv", "xlsx"):
+        rows = (public_csv_row(p, distances.get(p.pk)) for p in points)
+        return export_response(rows, PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
+    en = _is_en()
+    map_points = [
+        {
+            "name": (p.name_en or p.name_zh) if en else p.name_zh,
+            "value": [round(p.lon, 6), round(p.lat, 6)],
+            "kind": p.kind,
+            "url": reverse("recycling_network:public-detail", args=[p.code]),
+            "address": p.address,
+        }
+        for p in points
+    ]
+    for p in points:
+        p.distance_km = round(distances[p.pk] / 1000, 1) if p.pk in distances else None
+    page = Paginator(points, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": _("Recycling service points"),
+        "filterset": filterset,
+        "page": page,
+        "map_points": map_points,
+        "kinds": PointKind.choices,
+        "regions": [("BJ", _("Beijing")), ("TJ", _("Tianjin")), ("HB", _("Hebei"))],
+        "districts": Division.objects.exclude(level="province"),
+        "automakers": Organisation.objects.filter(service_points__status=PointStatus.PUBLISHED)
+        .distinct()
+        .order_by("name_zh"),
+        "origin": origin,
+        "near_error": near_error,
+        "query": query.urlencode(),
+        "total": len(points),
+    }
+    return render(request, "recycling_network/public_list.html", context)
+
+
+def public_detail(request, code: str):
+    point = get_object_or_404(selectors.published_points(), code=code)
+    map_point = {
+        "name": point.display_name,
+        "value": [round(point.lon, 6), round(point.lat, 6)],
+        "kind": point.kind,
+    }
+    return render(
+        request,
+        "recycling_network/public_detail.html",
+        {"title": point.display_name, "point": point, "map_points": [map_point]},
+    )
+
+
+def guide(request):
+    en = _is_en()
+    sections = [
+        {
+            "key": g.key,
+            "icon": g.icon,
+            "title": g.title_en if en else g.title_zh,
+            "body": g.body_en if en else g.body_zh,
+        }
+        for g in GuideSection.objects.filter(is_active=True)
+    ]
+    return render(
+        request, "recycling_network/guide.html", {"title": _("Recycling guide"), "sections": sections}
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Enterprises and regulators
+
+
+def _operated_points(user):
+    qs = ServicePoint.objects.filter(status=PointStatus.PUBLISHED).select_related("operator")
+    if user.is_superuser:
+        return qs
+    return qs.filter(operator_id=user.organisation_id)
+
+
+@login_required
+def points(request):
+    """Points you register, operate or are served by, with stock and workflow actions; a regulator sees all
+    and reviews those of its region."""
+    base = tenancy.visible(ServicePoint.objects.select_related("district", "operator"), request.user)
+    filterset = ServicePointFilterSet(request.GET or None, queryset=base)
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).annotate(
+        stock_count=Count("stock")
+    )
+    if request.GET.get("export") in ("csv", "xlsx"):
+        header = ["code", "name_zh", "kind", "status", "region", "district", "operator", "stock"]
+        rows = (
+            [p.code, p.name_zh, p.kind, p.status, p.region, p.district_id, str(p.operator), p.stock_count]
+            for p in qs
+        )
+        return export_response(rows, header, filename="my-service-points", fmt=request.GET["export"])
+    scope = tenancy.scope_of(request.user)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    for p in page:
+        if scope.regulator:
+            role = REGULATOR if p.region == scope.region and not scope.read_only else None
+        else:
+            role = OWNER if tenancy.can_write(request.user, p) else None
+        p.actions = actions_for(p.status, role) if role else []
+    context = {
+        "title": _("Service points"),
+        "filterset": filterset,
+        "page": page,
+        "is_regulator": scope.regulator,
+        "can_register": "automaker" in scope.kinds or scope.superuser,
+    }
+    return render(request, "recycling_network/points.html", context)
+
+
+@login_required
+def point_register(request):
+    form = ServicePointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["district"] = data["district"].code
+        data["automakers"] = list(data["automakers"])
+        data["operator"] = data["operator"] or None
+        try:
+            point = services.service_point_register(actor=request.user, **data)
+        except services.NetworkError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except (PermissionDenied, DjangoPermissionDenied) as exc:
+            form.add_error(None, str(exc.detail if hasattr(exc, "detail") else exc))
+        else:
+            messages.success(
+                request,
+                _("Service point %(code)s saved as a draft; submit it for review.") % {"code": point.code},
+            )
+            return redirect("recycling_network:points")
+    return render(
+        request, "recycling_network/point_form.html", {"title": _("Register a service point"), "form": form}
+    )
+
+
+@login_required
+@require_POST
+def point_review(request, pk: int):
+    point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
+    try:
+        services.service_point_review(
+            point=point,
+            actor=request.user,
+            action=request.POST.get("action", ""),
+            note=request.POST.get("note", ""),
+        )
+    except services.NetworkError as exc:
+        messages.error(request, exc.message)
+    except (PermissionDenied, DjangoPermissionDenied) as exc:
+        messages.error(request, str(getattr(exc, "detail", exc)))
+    else:
+        messages.success(
+            request, _("%(code)s is now %(status)s.") % {"code": point.code, "status": point.status}
+        )
+    return redirect(request.POST.get("next") or "recycling_network:points")
+
+
+@login_required
+def intake(request):
+    """Scanner-friendly intake: the code field keeps focus, Enter submits, the point stays selected."""
+    operated = _operated_points(request.user)
+    initial = {"point": request.session.get("intake_point")}
+    form = IntakeForm(request.POST or None, request.FILES or None, points=operated, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        point = data.pop("point")
+        request.session["intake_point"] = point.pk
+        try:
+            result = services.intake_record(point=point, actor=request.user, **data)
+        except services.CustodyConflict as exc:
+            form.add_error("code", exc.message)
+        except services.NetworkError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except (PermissionDenied, DjangoPermissionDenied) as exc:
+            form.add_error(None, str(getattr(exc, "detail", exc)))
+        else:
+            if result.unregistered:
+                messages.warning(
+                    request,
+                    _("%(code)s taken in as an unregistered code; the regulator has been told.")
+                    % {"code": result.intake.code},
+                )
+            else:
+                messages.success(request, _("%(code)s taken in.") % {"code": result.intake.code})
+            return redirect("recycling_network:intake")
+    recent = Intake.objects.filter(point__in=operated).select_related("point")[:20]
+    return render(
+        request,
+        "recycling_network/intake.html",
+        {"title": _("Intake"), "form": form, "recent": recent, "has_points": operated.exists()},
+    )
+
+
+@login_required
+def intake_upload(request):
+    operated = _operated_points(request.user)
+    form = IntakeUploadForm(request.POST or None, request.FILES or None, points=operated)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = read_rows(form.cleaned_data["file"])
+        except TabularError as exc:
+            form.add_error("file", str(exc))
+        else:
+            report = services.intake_bulk(point=form.cleaned_data["point"], actor=request.user, rows=rows)
+    summary = None
+    if report is not None:
+        summary = {k: sum(1 for r in report if r["status"] == k) for k in ("created", "conflict", "error")}
+        summary["unregistered"] = sum(1 for r in report if r.get("unregistered"))
+    return render(
+        request,
+        "recycling_network/intake_upload.html",
+        {"title": _("Bulk intake"), "form": form, "report": report, "summary": summary},
+    )
+
+
+@login_required
+def stock(request, pk: int):
+    point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
+    if not tenancy.scope_of(request.user).regulator and not tenancy.can_write(request.user, point):
+        raise DjangoPermissionDenied
+    entries = StockEntry.objects.filter(point=point).select_related("battery")
+    if request.GET.get("export") in ("csv", "xlsx"):
+        rows = ([e.battery.code, e.since, e.condition, e.mass_kg, e.bay] for e in entries)
+        return export_response(
+            rows,
+            ["code", "since", "condition", "mass_kg", "bay"],
+            filename=f"stock-{point.code}",
+            fmt=request.GET["export"],
+        )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "recycling_network/stock.html", {"title": point.display_name, "point": point, "page": page}
+    )
+
+
+@login_required
+def transfers(request):
+    base = tenancy.visible(
+        Transfer.objects.select_related("from_point", "to_point", "receiver", "sender").annotate(
+            packs=Count("items")
+        ),
+        request.user,
+    )
+    filterset = TransferFilterSet(request.GET or None, queryset=base)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    if request.GET.get("export") in ("csv", "xlsx"):
+        header = [
+            "number",
+            "status",
+            "from",
+            "to",
+            "receiver",
+            "carrier",
+            "plate",
+            "dangerous_goods",
+            "packs",
+            "kg",
+            "departed_at",
+            "arrived_at",
+        ]
+        rows = (
+            [t.number, t.status, t.from_point.code, t.to_point.code if t.to_point else "", str(t.receiver), t.carrier_name,
+             t.vehicle_plate, t.dangerous_goods, t.packs, t.total_mass_kg, t.departed_at, t.arrived_at]
+            for t in qs
+        )  # fmt: skip
+        return export_response(rows, header, filename="transfers", fmt=request.GET["export"])
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "recycling_network/transfers.html",
+        {"title": _("Transfers"), "filterset": filterset, "page": page},
+    )
+
+
+@login_required
+def transfer_detail(request, pk: int):
+    transfer = tenancy.get_visible_or_404(
+        Transfer.objects.select_related("from_point", "to_point", "receiver", "sender"), request.user, pk=pk
+    )
+    if request.method == "POST":
+        try:
+            services.transfer_receive(
+                transfer=transfer,
+                actor=request.user,
+                codes=request.POST.getlist("codes"),
+                close=bool(request.POST.get("close")),
+            )
+        except services.NetworkError as exc:
+            messages.error(request, exc.message)
+        except (PermissionDenied, DjangoPermissionDenied) as exc:
+            messages.error(request, str(getattr(exc, "detail", exc)))
+        else:
+            messages.success(request, _("Arrival recorded."))
+        return redirect("recycling_network:transfer-detail", pk=pk)
+    items = transfer.items.select_related("battery")
+    is_receiver = request.user.organisation_id == transfer.receiver_id
+    return render(
+        request,
+        "recycling_network/transfer_detail.html",
+        {
+            "title": transfer.number,
+            "transfer": transfer,
+            "items": items,
+            "can_receive": is_receiver and any(i.status != ItemStatus.RECEIVED for i in items),
+        },
+    )
+
+
+@login_required
+def alerts(request):
+    qs = tenancy.visible(NetworkAlert.objects.select_related("battery", "point"), request.user)
+    if request.GET.get("open") == "1":
+        qs = qs.filter(resolved_at__isnull=True)
+    if request.GET.get("kind"):
+        qs = qs.filter(kind=request.GET["kind"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    coverage = (
+        selectors.compliance_point_coverage()
+        if tenancy.scope_of(request.user).regulator or request.user.is_superuser
+        else []
+    )
+    return render(
+        request,
+        "recycling_network/alerts.html",
+        {"title": _("Network alerts"), "page": page, "coverage": coverage},
+    )

@@ -1,0 +1,59 @@
+"""Factories and helpers for the recycling-network tests. Batteries are made through the traceability
+services so that their traces are real."""
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from recycling_network.models import Division, ServicePoint
+from tests.factories import OrganisationFactory
+
+_serial = itertools.count(1)
+_point = itertools.count(1)
+
+
+def pack_code(n: int | None = None, maker: str = "0AB") -> str:
+    """A well-formed GB/T 34014 pack code (NCM, produced 2023-01-01)."""
+    n = next(_serial) if n is None else n
+    return f"{maker}PE01TRACE01D11{n:07d}"
+
+
+def make_pack(*, custodian=None, maker=None, mass_kg=None, code=None):
+    from traceability.services import battery_register
+
+    return battery_register(
+        code=code or pack_code(),
+        maker=maker,
+        actor=maker,
+        custodian=custodian,
+        mass_kg=mass_kg,
+        occurred_at=timezone.now() - timedelta(days=400),
+    )
+
+
+def make_point(
+    *, operator=None, automakers=None, region="BJ", district=None, status="published", **kw
+) -> ServicePoint:
+    """A service point straight in the database (the workflow has its own tests)."""
+    district = district or {"BJ": "110105", "TJ": "120116", "HB": "130600"}[region]
+    division = Division.objects.get(code=district)
+    automakers = automakers or [OrganisationFactory(kinds=["automaker"], region=region)]
+    operator = operator or automakers[0]
+    n = next(_point)
+    defaults = {
+        "code": f"SP-T{n:05d}",
+        "name_zh": f"测试网点{n}",
+        "name_en": f"Test point {n}",
+        "address": f"测试路{n}号",
+        "lat": division.lat + 0.01,
+        "lon": division.lon + 0.01,
+        "status": status,
+        "published_at": timezone.now() if status == "published" else None,
+    }
+    defaults.update(kw)
+    point = ServicePoint.objects.create(
+        operator=operator, registered_by=automakers[0], region=division.region, district=division, **defaults
+    )
+    point.automakers.set(automakers)
+    return point
