@@ -97,7 +97,12 @@ def _shards_ensure() -> None:
     global _shards_ready
     if not _shards_ready:
         n = conf.get("NATIONAL_SYNC_SHARDS")
-        SyncShard.objects.bulk_create([SyncShard(id=i) for i in range(n)], ignore_conflicts=True)
+        past = timezone.now() - timedelta(
+            days=1
+        )  # no clock skew between app and database can delay a new shard
+        SyncShard.objects.bulk_create(
+            [SyncShard(id=i, next_attempt_at=past) for i in range(n)], ignore_conflicts=True
+        )
         _shards_ready = True
 
 
@@ -111,12 +116,12 @@ def shard_claim(*, owner: str) -> int | None:
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            UPDATE {SHARDS} s SET lease_owner = %s, lease_expires_at = now() + %s * interval '1 second',
-                   last_claimed_at = now()
+            UPDATE {SHARDS} s SET lease_owner = %s, lease_expires_at = clock_timestamp() + %s * interval '1 second',
+                   last_claimed_at = clock_timestamp()
             WHERE s.id = (
                 SELECT c.id FROM {SHARDS} c
-                WHERE (c.lease_expires_at IS NULL OR c.lease_expires_at < now())
-                  AND c.next_attempt_at <= now()
+                WHERE (c.lease_expires_at IS NULL OR c.lease_expires_at < clock_timestamp())
+                  AND c.next_attempt_at <= clock_timestamp()
                   AND EXISTS (SELECT 1 FROM {OUTBOX} o WHERE o.shard = c.id AND o.status = 'pending')
                 ORDER BY c.last_claimed_at NULLS FIRST
                 LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -132,7 +137,7 @@ def shard_renew(*, shard: int, owner: str) -> bool:
     """Extend the lease; ``False`` when another worker has taken the shard over (ours expired)."""
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {SHARDS} SET lease_expires_at = now() + %s * interval '1 second' "
+            f"UPDATE {SHARDS} SET lease_expires_at = clock_timestamp() + %s * interval '1 second' "
             f"WHERE id = %s AND lease_owner = %s",
             [conf.get("NATIONAL_SYNC_LEASE_SECONDS"), shard, owner],
         )
@@ -144,7 +149,7 @@ def shard_release(*, shard: int, owner: str, delay: float = 0.0, failed: bool = 
         cur.execute(
             f"""
             UPDATE {SHARDS} SET lease_owner = '', lease_expires_at = NULL,
-                   next_attempt_at = now() + %s * interval '1 second',
+                   next_attempt_at = clock_timestamp() + %s * interval '1 second',
                    failures = CASE WHEN %s THEN failures + 1 ELSE 0 END
             WHERE id = %s AND lease_owner = %s
             """,
@@ -181,7 +186,7 @@ def _pending_batch(shard: int, limit: int) -> list[OutgoingRecord]:
 def _mark_sent(keys: Sequence[str]) -> None:
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {OUTBOX} SET status = 'sent', sent_at = now(), attempts = attempts + 1 "
+            f"UPDATE {OUTBOX} SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1 "
             f"WHERE idempotency_key = ANY(%s) AND status = 'pending'",
             [list(keys)],
         )
@@ -263,7 +268,10 @@ def _send_one(
             _mark_sent(list(result.acknowledged))
         for key, reason in result.rejected.items():
             dead += _mark_failed([key], f"rejected: {reason}", dead_now=True)
-        missing = [k for k in keys if k not in result.acknowledged and k not in result.rejected]
+        refused = {r.partition for r in batch if r.key in result.rejected}
+        # Records held behind a refused one of the same battery are not failures: they wait for the operator.
+        missing = [r.key for r in batch if r.key not in result.acknowledged and r.key not in result.rejected
+                   and r.partition not in refused]  # fmt: skip
         if missing:
             error = f"{len(missing)} record(s) not acknowledged"
             dead += _mark_failed(missing, error)
@@ -287,7 +295,7 @@ def claimable_shards() -> int:
         cur.execute(
             f"""
             SELECT count(*) FROM {SHARDS} c
-            WHERE (c.lease_expires_at IS NULL OR c.lease_expires_at < now()) AND c.next_attempt_at <= now()
+            WHERE (c.lease_expires_at IS NULL OR c.lease_expires_at < clock_timestamp()) AND c.next_attempt_at <= clock_timestamp()
               AND EXISTS (SELECT 1 FROM {OUTBOX} o WHERE o.shard = c.id AND o.status = 'pending')
             """
         )

@@ -3,7 +3,8 @@
 Protocol (JSON over HTTP, ``Authorization: Bearer <token>`` when a token is configured):
 
 - ``POST /api/v1/records/batch`` ``{"records": [{"key", "kind", "partition", "day", "hash", "data"}]}`` →
-  200 ``{"acks": [{"key", "result": "stored"|"duplicate"}], "rejected": [{"key", "error"}]}``
+  200 ``{"acks": [{"key", "result": "stored"|"duplicate"}], "rejected": [{"key", "error"}]}``; records after a
+  refused one of the same partition are neither stored nor acknowledged (held), so order per battery holds
 - ``GET /api/v1/summary?since=&until=`` → ``{"days": [{"day", "kind", "count", "digest"}]}``
 - ``GET /api/v1/keys?day=&kind=`` → ``{"keys": [{"key", "hash"}]}``
 - ``GET|POST /admin/faults``, ``POST /admin/reset``, ``GET /admin/stats``, ``GET /healthz``
@@ -305,13 +306,17 @@ class Handler(BaseHTTPRequestHandler):
         if error_now and sim.roll(0.5):
             sim.count("errors_injected")
             return self._reply(503, {"error": "injected failure before storing"})
-        rejected, valid, seen = [], [], set()
+        rejected, valid, seen, held = [], [], set(), set()
         for record in records:
             reason = validate(record)
             if reason:
                 rejected.append(
                     {"key": record.get("key") if isinstance(record, dict) else None, "error": reason}
                 )
+                if isinstance(record, dict):
+                    held.add(record.get("partition"))
+            elif record["partition"] in held:
+                continue  # order per battery: nothing after a refused record of the same battery
             elif record["key"] not in seen:  # a key twice in one batch is stored once
                 seen.add(record["key"])
                 valid.append(record)

@@ -1,0 +1,50 @@
+import pytest
+
+from national_sync import services
+from national_sync.client import set_client
+
+from .helpers import FakePlatform
+
+
+@pytest.fixture
+def platform():
+    fake = FakePlatform()
+    set_client(fake)
+    yield fake
+    set_client(None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shards(settings):
+    """Shard rows are created once per process; the test database is emptied between tests."""
+    services._shards_ready = False
+    settings.NATIONAL_SYNC_RATE_LIMIT = 0
+    yield
+    services._shards_ready = False
+
+
+def dsn_of(connection) -> str:
+    s = connection.settings_dict
+    host = s.get("HOST") or "127.0.0.1"
+    return f"postgresql://{s['USER']}:{s.get('PASSWORD') or ''}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def simulator(db):
+    """The national-platform simulator in a thread, on a free port, storing in the test database."""
+    import threading
+
+    from django.db import connection
+
+    from national_sync.simulator.server import build, parse_args
+
+    server, sim = build(
+        parse_args(["--port", "0", "--database-url", dsn_of(connection), "--reset", "--seed", "1"])
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sim.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield sim
+    server.shutdown()
+    server.server_close()
+    sim.store.pool.closeall()
