@@ -1,0 +1,41 @@
+"""Helpers for traceability tests: codes, VINs and registered packs."""
+
+import itertools
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from traceability import codes, services
+from traceability.vin import with_check_digit
+
+_serial = itertools.count(1)
+_vin = itertools.count(1)
+
+
+def make_code(
+    level: str = "P", *, produced: date = date(2024, 3, 5), maker: str = "0A1", cascade=False
+) -> str:
+    return codes.compose(
+        manufacturer=maker, product_type=level, battery_type="B", spec="12", trace="ABCDEFG",
+        produced=produced, serial=next(_serial), cascade=cascade,
+    )  # fmt: skip
+
+
+def make_vin() -> str:
+    return with_check_digit(f"LGXC16DF0P{next(_vin):07d}")
+
+
+def at(y: int, m: int, d: int) -> datetime:
+    return timezone.make_aware(datetime(y, m, d, 10, 0))
+
+
+def register_pack(maker, *, customer=None, modules: int = 0, cells: int = 0, **kw):
+    pack = services.battery_register(code=make_code("P"), maker=maker, actor=maker, custodian=customer,
+                                     occurred_at=at(2024, 3, 6), **kw)  # fmt: skip
+    for _ in range(modules):
+        module = services.battery_register(code=make_code("M"), maker=maker, actor=maker, parent=pack,
+                                           custodian=customer, occurred_at=at(2024, 3, 6))  # fmt: skip
+        for _ in range(cells):
+            services.battery_register(code=make_code("C"), maker=maker, actor=maker, parent=module,
+                                      custodian=customer, occurred_at=at(2024, 3, 6))  # fmt: skip
+    return pack

@@ -1,0 +1,164 @@
+import pytest
+
+from core import hooks
+from traceability import services
+from traceability.models import Battery, BatteryLink, Binding, LifecycleEvent
+from traceability.selectors import battery_trace
+
+from .factories import at, make_code, make_vin, register_pack
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def captured():
+    seen = []
+
+    def receiver(kind, records):
+        seen.append((kind, len(records)))
+
+    hooks.connect(receiver)
+    yield seen
+    hooks._receivers.remove(receiver)
+
+
+def test_register_reads_level_chemistry_and_date_from_the_code(make_org, captured):
+    maker = make_org(kinds=["battery_maker"])
+    code = make_code("M")
+    battery = services.battery_register(code=code, maker=maker, actor=maker, occurred_at=at(2024, 3, 6))
+    assert (battery.level, battery.chemistry, battery.production_date.isoformat()) == ("M", "B", "2024-03-05")
+    event = battery.events.get()
+    assert event.kind == "produced" and event.deadline is not None
+    assert ("battery", 1) in captured and ("lifecycle_event", 1) in captured
+
+
+def test_register_refuses_a_bad_code_naming_the_field(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    with pytest.raises(services.TraceabilityError) as err:
+        services.battery_register(code="0A1XB12ABCDEFGE350000001", maker=maker, actor=maker)
+    assert err.value.code == "product_type"
+
+
+def test_cascade_code_is_flagged(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    battery = services.battery_register(code=make_code("P", cascade=True), maker=maker, actor=maker)
+    assert battery.is_cascade_product
+
+
+def test_unknown_code_at_intake_is_kept_with_its_errors(make_org):
+    point = make_org(kinds=["service_operator"])
+    battery = services.battery_register_unknown(code="NOT-A-CODE", actor=point, occurred_at=at(2025, 1, 2))
+    assert battery.registered is False and battery.custodian == point
+    assert "length" in battery.events.get().payload["parse_errors"]
+    services.event_record(battery=battery, kind="received", actor=point, occurred_at=at(2025, 1, 2))
+    battery.refresh_from_db()
+    assert battery.state == "at_service_point"
+
+
+def test_illegal_event_is_refused_and_not_stored(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    pack = register_pack(maker)
+    with pytest.raises(services.TraceabilityError) as err:
+        services.event_record(battery=pack, kind="dismantled", actor=maker, occurred_at=at(2024, 4, 1))
+    assert err.value.code == "illegal_transition"
+    assert pack.events.count() == 1
+
+
+def test_product_link_consumes_sources_and_trace_follows_both_ways(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    cascade = make_org(kinds=["cascade_use"])
+    sources = [register_pack(maker, customer=cascade) for _ in range(2)]
+    for s in sources:
+        services.event_record(battery=s, kind="cascade_received", actor=cascade, custodian_after=cascade,
+                              occurred_at=at(2025, 1, 1))  # fmt: skip
+    product = services.battery_register(code=make_code("P", cascade=True), maker=None, actor=cascade,
+                                        custodian=cascade, is_cascade_product=True)  # fmt: skip
+    services.product_link(product=product, sources=sources, actor=cascade, occurred_at=at(2025, 2, 1))
+    assert BatteryLink.objects.filter(product=product).count() == 2
+    for s in sources:
+        s.refresh_from_db()
+        assert s.state == "consumed"
+        assert s.events.last().payload == {"consumed_into": product.code}
+    trace = battery_trace(battery=product)
+    assert {s["code"] for s in trace["sources"]} == {s.code for s in sources}
+    assert battery_trace(battery=sources[0])["products"][0]["code"] == product.code
+
+
+def test_trace_goes_from_pack_to_cells_with_ledger_indexes(make_org, django_assert_max_num_queries):
+    maker = make_org(kinds=["battery_maker"])
+    pack = register_pack(maker, modules=2, cells=3)
+    with django_assert_max_num_queries(10):
+        trace = battery_trace(battery=pack)
+    assert len(trace["children"]) == 2 and len(trace["children"][0]["children"]) == 3
+    assert all(e["ledger_index"] is not None for e in trace["events"])
+
+
+def test_bulk_events_share_the_checks(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    point = make_org(kinds=["service_operator"])
+    a, b = register_pack(maker), register_pack(maker)
+    specs = [
+        services.EventSpec(battery=a, kind="received", occurred_at=at(2025, 1, 1), custodian_after=point),
+        services.EventSpec(battery=b, kind="dismantled", occurred_at=at(2025, 1, 1)),
+        services.EventSpec(battery=a, kind="stored", occurred_at=at(2025, 1, 2)),
+    ]
+    outcome = services.events_record_bulk(specs=specs, actor=point, skip_errors=True)
+    assert [e.kind for e in outcome.events] == ["received", "stored"]
+    assert outcome.errors[1].code == "illegal_transition"
+    with pytest.raises(services.TraceabilityError):
+        services.events_record_bulk(specs=[services.EventSpec(battery=b, kind="stored", occurred_at=at(2025, 1, 1))],
+                                    actor=point)  # fmt: skip
+
+
+def test_replacement_one_in_one_out(make_org, captured):
+    maker = make_org(kinds=["battery_maker"])
+    automaker = make_org(kinds=["automaker"])
+    outlet = make_org(kinds=["after_sales"])
+    old, new = register_pack(maker, customer=automaker), register_pack(maker, customer=automaker)
+    vin = make_vin()
+    services.bindings_upload(
+        items=[{"vin": vin, "pack_code": old.code, "sold_at": "2024-05-01"}], actor=automaker
+    )
+    results = services.replacements_upload(
+        items=[
+            {"vin": vin, "old_pack_code": old.code, "new_pack_code": new.code, "replaced_at": "2025-06-01"}
+        ],
+        actor=outlet,
+    )
+    assert results[0]["status"] == "created"
+    old.refresh_from_db()
+    assert old.state == "removed" and old.custodian == outlet
+    assert Binding.objects.get(pack=old).unbound_reason == "replaced_out"
+    assert Binding.objects.get(pack=new, unbound_at__isnull=True).vehicle.vin == vin
+    assert ("replacement", 1) in captured
+    again = services.replacements_upload(
+        items=[
+            {"vin": vin, "old_pack_code": old.code, "new_pack_code": new.code, "replaced_at": "2025-06-01"}
+        ],
+        actor=outlet,
+    )
+    assert again[0]["status"] == "unchanged"
+
+
+def test_late_report_is_marked(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    automaker = make_org(kinds=["automaker"])
+    pack = register_pack(maker, customer=automaker)
+    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
+                             actor=automaker, reported_at=at(2024, 9, 1))  # fmt: skip
+    event = LifecycleEvent.objects.get(battery=pack, kind="bound")
+    # 15 working days after Monday 6 May 2024, Saturday 11 May being a make-up working day (调休): 24 May.
+    assert event.deadline.isoformat() == "2024-05-24" and event.on_time is False
+
+
+def test_removal_closes_the_binding(make_org):
+    maker = make_org(kinds=["battery_maker"])
+    automaker = make_org(kinds=["automaker"])
+    dismantler = make_org(kinds=["dismantler"])
+    pack = register_pack(maker, customer=automaker)
+    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
+                             actor=automaker)  # fmt: skip
+    services.event_record(battery=pack, kind="removed", actor=dismantler, custodian_after=dismantler,
+                          occurred_at=at(2025, 5, 6))  # fmt: skip
+    assert not Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
+    assert Battery.objects.get(pk=pack.pk).custodian == dismantler
