@@ -1,5 +1,24 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CascadeUseConfig(AppConfig):
     name = "cascade_use"
+    verbose_name = _("Cascade use")
+
+    def ready(self) -> None:
+        from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
+        register(
+            NavItem(
+                _("Cascade use"), "cascade_use:home", audience=(ENTERPRISE,), kinds=("cascade_use",), order=40
+            ),
+            NavItem(
+                _("Authorisations"),
+                "cascade_use:authorisations",
+                audience=(ENTERPRISE, ADMIN),
+                kinds=("battery_maker",),
+                order=41,
+            ),
+            NavItem(_("Repurposed products"), "cascade_use:products", audience=(REGULATOR, ADMIN), order=42),
+        )

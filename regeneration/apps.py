@@ -1,5 +1,21 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegenerationConfig(AppConfig):
     name = "regeneration"
+    verbose_name = _("Regeneration")
+
+    def ready(self) -> None:
+        from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
+        register(
+            NavItem(
+                _("Regeneration"),
+                "regeneration:home",
+                audience=(ENTERPRISE,),
+                kinds=("regeneration",),
+                order=45,
+            ),
+            NavItem(_("Regeneration batches"), "regeneration:batches", audience=(REGULATOR, ADMIN), order=46),
+        )

@@ -1,0 +1,176 @@
+"""Pages for the regeneration enterprise: intake queue, licence usage against the cap, batch forms for both
+stages, evaluation under the 2019 and 2024 editions, and the yearly balance."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied as DrfDenied
+
+from core import tenancy
+from core.tabular import export_response
+from traceability.models import Battery
+
+from . import selectors, services
+from .filtersets import BatchFilterSet, LicenceFilterSet
+from .forms import BatchForm, LicenceForm, ReceiveForm, Stage1Form, Stage2Form
+from .models import Batch
+
+
+def _enterprise(request, required: bool = False):
+    try:
+        return tenancy.require_kind(request.user, "regeneration")
+    except DrfDenied as exc:
+        if required:
+            raise PermissionDenied(str(exc.detail)) from exc
+        return None
+
+
+def _now_local() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+@login_required
+def home(request):
+    enterprise = _enterprise(request)
+    if enterprise is None:
+        return redirect("regeneration:batches")
+    context = {
+        "title": _("Regeneration"),
+        "usages": selectors.licence_usages(enterprise),
+        "to_receive": selectors.queue_to_receive(enterprise)[:100],
+        "to_process": selectors.queue_to_process(enterprise).count(),
+        "receive_now": _now_local(),
+        "recent": Batch.objects.filter(enterprise=enterprise).select_related("edition")[:10],
+    }
+    return render(request, "regeneration/home.html", context)
+
+
+@login_required
+@require_POST
+def receive(request):
+    enterprise = _enterprise(request, required=True)
+    form = ReceiveForm(request.POST)
+    if form.is_valid():
+        battery = tenancy.get_visible_or_404(
+            Battery.objects.all(), request.user, code=form.cleaned_data["battery"]
+        )
+        try:
+            services.pack_receive(enterprise=enterprise, battery=battery, occurred_at=form.cleaned_data["occurred_at"],
+                                  mass_kg=form.cleaned_data["mass_kg"], actor_user=request.user)  # fmt: skip
+            messages.success(request, _("%(code)s booked in.") % {"code": battery.code})
+        except services.RegenerationError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+    return redirect("regeneration:home")
+
+
+@login_required
+def licences(request):
+    enterprise = _enterprise(request)
+    form = LicenceForm(request.POST or None) if enterprise else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
+        except services.RegenerationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Licence registered."))
+            return redirect("regeneration:licences")
+    filterset = LicenceFilterSet(request.GET, queryset=selectors.visible_licences(request.user))
+    year = timezone.localdate().year
+    rows = [(lic, selectors.licence_usage_t(lic, year)) for lic in filterset.qs[:200]]
+    return render(request, "regeneration/licences.html",
+                  {"title": _("Hazardous-waste licences"), "filter": filterset, "rows": rows, "form": form, "year": year})  # fmt: skip
+
+
+@login_required
+def batches(request):
+    filterset = BatchFilterSet(request.GET, queryset=selectors.visible_batches(request.user))
+    rows = filterset.qs
+    if request.GET.get("export") in ("csv", "xlsx"):
+        return export_response(
+            ((b.reference, b.enterprise, b.edition.code, b.get_status_display(), b.started_at, b.input_kg,
+              b.has_shortfall, b.has_unexplained_mass, "; ".join(f["message"] for f in b.flags)) for b in rows),
+            ["batch", "enterprise", "edition", "status", "started at", "input kg", "shortfall", "unexplained mass", "flags"],
+            filename="regeneration-batches", fmt=request.GET["export"],
+        )  # fmt: skip
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(request, "regeneration/batches.html",
+                  {"title": _("Processing batches"), "filter": filterset, "page": page,
+                   "can_create": _enterprise(request) is not None})  # fmt: skip
+
+
+@login_required
+def batch_new(request):
+    enterprise = _enterprise(request, required=True)
+    candidates = list(selectors.queue_to_process(enterprise)[:500])
+    initial = {"started_at": _now_local(), "edition": selectors.default_edition(),
+               "reference": f"B-{timezone.localdate():%Y%m%d}-{Batch.objects.filter(enterprise=enterprise).count() + 1:03d}"}  # fmt: skip
+    form = BatchForm(request.POST or None, candidates=candidates, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        by_code = {b.code: b for b in candidates}
+        try:
+            batch = services.batch_create(
+                enterprise=enterprise, reference=d["reference"], batteries=[by_code[c] for c in d["inputs"]],
+                started_at=d["started_at"], edition=d["edition"], powder_content_kg=d["powder_content_kg"],
+                notes=d["notes"], actor_user=request.user,
+            )  # fmt: skip
+        except services.RegenerationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("regeneration:batch", pk=batch.pk)
+    return render(request, "regeneration/batch_form.html", {"title": _("New batch"), "form": form})
+
+
+@login_required
+def batch_detail(request, pk: int):
+    batch = tenancy.get_visible_or_404(selectors.visible_batches(request.user), request.user, pk=pk)
+    can_write = tenancy.can_write(request.user, batch) and _enterprise(request) is not None
+    stage1 = Stage1Form(
+        request.POST if "stage1" in request.POST else None, initial={"finished_at": _now_local()}
+    )
+    stage2 = Stage2Form(
+        request.POST if "stage2" in request.POST else None, initial={"finished_at": _now_local()}
+    )
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied(_("read-only"))
+        try:
+            if "stage1" in request.POST and stage1.is_valid():
+                services.batch_stage1_record(batch=batch, outputs=stage1.outputs(),
+                                             finished_at=stage1.cleaned_data["finished_at"], actor_user=request.user)  # fmt: skip
+                return redirect("regeneration:batch", pk=pk)
+            if "stage2" in request.POST and stage2.is_valid():
+                services.batch_stage2_record(
+                    batch=batch, recoveries=stage2.recoveries(), finished_at=stage2.cleaned_data["finished_at"],
+                    energy_kgce_per_t=stage2.cleaned_data["energy_kgce_per_t"],
+                    water_recycled_pct=stage2.cleaned_data["water_recycled_pct"], actor_user=request.user,
+                )  # fmt: skip
+                return redirect("regeneration:batch", pk=pk)
+        except services.RegenerationError as exc:
+            (stage1 if "stage1" in request.POST else stage2).add_error(None, exc.message)
+    evaluations = [(e, selectors.batch_evaluate(batch, e)) for e in selectors.editions()]
+    return render(request, "regeneration/batch_detail.html",
+                  {"title": batch.reference, "batch": batch, "can_write": can_write, "stage1": stage1,
+                   "stage2": stage2, "evaluations": evaluations})  # fmt: skip
+
+
+@login_required
+def balance(request):
+    """Per enterprise per year: input vs outputs and recovery rates under each edition."""
+    enterprise = _enterprise(request, required=True)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    evaluations = [(e, selectors.year_evaluate(enterprise, year, e)) for e in selectors.editions()]
+    return render(request, "regeneration/balance.html",
+                  {"title": _("Yearly balance"), "year": year, "evaluations": evaluations,
+                   "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1)})  # fmt: skip
