@@ -58,9 +58,8 @@ def test_trigger_refuses_update_and_delete(events):
         "UPDATE traceability_lifecycleevent SET place = 'x'",
         "DELETE FROM traceability_lifecycleevent",
     ):
-        with pytest.raises((InternalError, IntegrityError)), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(sql)
+        with pytest.raises((InternalError, IntegrityError)), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql)
 
 
 def test_altered_row_is_named(events):
