@@ -194,6 +194,7 @@ def shared_point_register(
         errors.append("not approved alliance members: " + ", ".join(outsiders))
     if errors:
         raise AllianceError("; ".join(errors), field="shares", reasons=errors)
+    service_point = type(service_point).objects.get(pk=service_point.pk)  # the network's current row
     if SharedServicePoint.objects.filter(service_point=service_point).exists():
         raise AllianceError("this service point is already declared co-built", field="service_point")
     served = list(service_point.automakers.all())
@@ -298,8 +299,59 @@ def guidance_publish(*, user: User, guidance: PriceGuidance) -> PriceGuidance:
         user,
     )
     guidance.save(update_fields=["status", "published_at", "published_by"])
-    audit_log(actor=user, action="alliance.guidance_publish", obj=guidance)
+    price_set = _publish_to_valuation(guidance=guidance, user=user)
+    audit_log(actor=user, action="alliance.guidance_publish", obj=guidance, changes={"price_set": price_set})
     return guidance
+
+
+# Li mass fraction of Li2CO3 (2 × 6.941 / 73.89): the valuation prices contained lithium per kg.
+LI_IN_LI2CO3 = Decimal("0.18787")
+VALUATION_METALS = {"ni": "Ni", "co": "Co", "mn": "Mn", "cu": "Cu", "al": "Al"}
+
+
+def valuation_prices(guidance: PriceGuidance) -> dict:
+    """The guidance as a partial price set of the residual-value assessment: pack prices per kWh by grade and
+    chemistry, metal prices per kg of contained metal."""
+    per_kwh: dict[str, dict[str, float]] = {}
+    for p in guidance.prices.filter(form=PriceForm.PACK):
+        per_kwh.setdefault(p.grade, {})[p.chemistry] = float(p.price)
+    metals: dict[str, float] = {}
+    for m in guidance.metal_prices.all():
+        per_kg = m.price_cny_per_t / 1000
+        if m.metal in VALUATION_METALS:
+            metals[VALUATION_METALS[m.metal]] = float(per_kg.quantize(Decimal("0.01")))
+        elif m.metal == "li2co3":
+            metals["Li"] = float((per_kg / LI_IN_LI2CO3).quantize(Decimal("0.01")))
+    prices: dict = {}
+    if per_kwh:
+        prices["per_kwh"] = per_kwh
+    if metals:
+        prices["metals_cny_per_kg"] = metals
+    return prices
+
+
+def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
+    """Hand the published guidance to the residual-value assessment, which prices every valuation with the set
+    in force on its valuation date (R-VALUE, R-ALLIANCE)."""
+    try:
+        from valuation.services import ValuationError, price_set_publish  # noqa: PLC0415
+    except ImportError:
+        return None
+    prices = valuation_prices(guidance)
+    if not prices:
+        return None
+    try:
+        price_set = price_set_publish(
+            effective_date=guidance.effective_from,
+            prices=prices,
+            source=f"alliance price guidance #{guidance.pk}: {guidance.assessor.display_name}",
+            actor=user,
+        )
+    except ValuationError as exc:
+        raise AllianceError(
+            f"the residual-value assessment refused the prices: {exc.message}", field="prices"
+        ) from exc
+    return price_set.pk
 
 
 @transaction.atomic

@@ -1,0 +1,138 @@
+"""Co-built service points: compliance credit for each automaker served, shares and monthly statements."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from alliance import selectors, services
+from traceability.services import event_record
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def point_world(make_regulator):
+    from recycling_network.services import service_point_register, service_point_review
+
+    op, op_user = f.member(kinds=("service_operator",))
+    a1, a1_user = f.member(kinds=("automaker",))
+    a2, _ = f.member(kinds=("automaker",))
+    point = service_point_register(
+        actor=a1_user,
+        name_zh="共建网点",
+        district="110115",
+        address="Daxing",
+        lat=39.7,
+        lon=116.3,
+        operator=op,
+    )
+    service_point_review(point=point, actor=a1_user, action="submit")
+    service_point_review(point=point, actor=make_regulator("BJ"), action="publish")
+    return {"op": op, "op_user": op_user, "a1": a1, "a2": a2, "point": point}
+
+
+def shares(w):
+    return [
+        services.ShareInput(member=w["a1"], cost_share=Decimal("0.4"), mass_share=Decimal("0.5")),
+        services.ShareInput(member=w["a2"], cost_share=Decimal("0.4"), mass_share=Decimal("0.5")),
+        services.ShareInput(member=w["op"], cost_share=Decimal("0.2"), mass_share=Decimal("0")),
+    ]
+
+
+def test_co_built_point_counts_for_each_automaker_it_serves(point_world):
+    from recycling_network.selectors import compliance_point_coverage
+
+    w = point_world
+    services.shared_point_register(
+        user=w["op_user"],
+        service_point=w["point"],
+        monthly_cost_cny=Decimal("10000"),
+        opened_on=date(2026, 1, 1),
+        shares=shares(w),
+    )
+    counts = selectors.co_built_point_counts()
+    assert counts[w["a1"].pk] == 1 and counts[w["a2"].pk] == 1
+    assert w["op"].pk not in counts
+    coverage = {r["automaker_id"]: r for r in compliance_point_coverage(automakers=[w["a1"], w["a2"]])}
+    assert coverage[w["a1"].pk]["points"] == 1 and coverage[w["a1"].pk]["co_built"] == 1
+    assert coverage[w["a2"].pk]["points"] == 1 and coverage[w["a2"].pk]["co_built"] == 1
+    assert selectors.co_built_points_serving(automaker=w["a2"])[0].service_point == w["point"]
+
+
+def test_shares_must_add_up(point_world):
+    w = point_world
+    bad = shares(w)[:2]
+    with pytest.raises(services.AllianceError, match="cost shares must add up to 1"):
+        services.shared_point_register(
+            user=w["op_user"],
+            service_point=w["point"],
+            monthly_cost_cny=Decimal(1),
+            opened_on=date(2026, 1, 1),
+            shares=bad,
+        )
+
+
+def test_non_members_cannot_hold_shares(point_world, make_org):
+    w = point_world
+    outsider = make_org(kinds=("automaker",))
+    s = shares(w)
+    s[1] = services.ShareInput(member=outsider, cost_share=Decimal("0.4"), mass_share=Decimal("0.5"))
+    with pytest.raises(services.AllianceError, match="not approved alliance members"):
+        services.shared_point_register(
+            user=w["op_user"],
+            service_point=w["point"],
+            monthly_cost_cny=Decimal(1),
+            opened_on=date(2026, 1, 1),
+            shares=s,
+        )
+
+
+def test_monthly_statement_per_member(point_world, client_for):
+    w = point_world
+    services.shared_point_register(
+        user=w["op_user"],
+        service_point=w["point"],
+        monthly_cost_cny=Decimal("10000"),
+        opened_on=date(2026, 1, 1),
+        shares=shares(w),
+    )
+    tz = timezone.get_current_timezone()
+    for mass, day in (("300", 3), ("200", 20), ("999", 1)):
+        b = f.battery(custodian=w["op"], maker=None, mass=mass, state="removed")
+        month = 3 if day != 1 else 4
+        event_record(
+            battery=b,
+            kind="received",
+            actor=w["op"],
+            occurred_at=datetime(2026, month, day, 10, tzinfo=tz),
+            place_ref=w["point"].place_ref,
+        )
+    st = selectors.member_statement(member=w["a1"], year=2026, month=3)
+    assert st.total_kg == Decimal("250.00") and st.total_cost_cny == Decimal("4000.00")
+    body = client_for(w["op_user"]).get("/api/v1/alliance/statements/", {"month": "2026-03"}).json()
+    assert body["total_kg"] == "0.00" and body["total_cost_cny"] == "2000.00"
+    # A member cannot read another member's statement.
+    other = client_for(w["op_user"]).get(
+        "/api/v1/alliance/statements/", {"month": "2026-03", "member": w["a1"].uscc}
+    )
+    assert other.status_code == 404
+
+
+def test_shared_points_visible_to_share_holders_only(point_world, client_for, make_user):
+    w = point_world
+    services.shared_point_register(
+        user=w["op_user"],
+        service_point=w["point"],
+        monthly_cost_cny=Decimal("1"),
+        opened_on=date(2026, 1, 1),
+        shares=shares(w),
+    )
+    assert client_for(w["op_user"]).get("/api/v1/alliance/shared-points/").json()["count"] == 1
+    assert (
+        client_for(make_user(kinds=("automaker",))).get("/api/v1/alliance/shared-points/").json()["count"]
+        == 0
+    )
