@@ -62,7 +62,7 @@ class BatteryFilterSet(df.FilterSet):
 
     def filter_region(self, queryset, name, value):
         # An alert or flow selects packs by the region of its own record; the region filter is passed on there.
-        if self.data.get("alert") or self.data.get("flow_src"):
+        if self.data.get("alert") or self.data.get("flow_src") or self.data.get("retired_month"):
             return queryset
         return _region_filter("region")(queryset, name, value)
 

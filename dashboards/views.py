@@ -525,7 +525,8 @@ class FindingRowsView(RegulatorPage):
         if export:
             return export
         return self.render(
-            request, {"filter": filterset, "page": Paginator(qs, 50).get_page(request.GET.get("page"))}
+            request,
+            {"filter": styled(filterset), "page": Paginator(qs, 50).get_page(request.GET.get("page"))},
         )
 
 

@@ -1,0 +1,8 @@
+import pytest
+
+from tests.dashboards.factories import build_world
+
+
+@pytest.fixture
+def world(db, monkeypatch):
+    return build_world(monkeypatch)
