@@ -57,7 +57,9 @@ def test_a_tampered_body_or_cursor_fails_verification(client_for, make_regulator
     response = read(client_for(make_regulator(region="BJ")))
     sig, cursor = response["X-Exchange-Signature"], int(response["X-Next-Cursor"])
     key = exchange_key()
-    assert not exchange.verify(key, sig, region="BJ", since=0, next_cursor=cursor, body=response.content + b" ")
+    assert not exchange.verify(
+        key, sig, region="BJ", since=0, next_cursor=cursor, body=response.content + b" "
+    )
     assert not exchange.verify(key, sig, region="BJ", since=1, next_cursor=cursor, body=response.content)
     assert not exchange.verify(key, sig, region="TJ", since=0, next_cursor=cursor, body=response.content)
 
