@@ -29,7 +29,7 @@ class ServicePointFilterSet(django_filters.FilterSet):
 
     def filter_automaker(self, qs, name, value):
         value = value.strip().upper()
-        if value.isdigit():
+        if value.isdigit() and len(value) < 18:  # an id; a USCC has 18 characters
             return qs.filter(automakers__pk=int(value)).distinct()
         return qs.filter(automakers__uscc=value).distinct()
 
