@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 OWN_PAYLOAD_MARK = "residual_value"  # our own 'assessed' events, never read back as capacity tests
 REMOVAL_KINDS = {EventKind.REMOVED, EventKind.REPLACED_OUT}
 SECOND_LIFE_KINDS = {EventKind.CASCADE_RECEIVED, EventKind.CASCADE_REPURPOSED}
-PASS_WORDS = {"pass", "passed", "ok", "qualified", "合格", "通过"}
+PASS_WORDS = {"pass", "pass_limited", "passed", "ok", "qualified", "合格", "通过"}
 FAIL_WORDS = {"fail", "failed", "rejected", "unqualified", "不合格", "未通过"}
 
 
@@ -62,6 +62,9 @@ def _soh_from(payload: dict, rated_ah: float | None) -> float | None:
     soh = _number(payload.get("soh"))
     if soh is not None:
         return soh / 100 if soh > 1.5 else soh  # percentages are common in reports
+    pct = _number(payload.get("soh_pct"))  # cascade-use safety assessments (GB/T 34015.1) report percent
+    if pct is not None:
+        return pct / 100
     remaining = _number(payload.get("remaining_capacity_ah"))
     if remaining is not None and rated_ah:
         return remaining / rated_ah
@@ -173,7 +176,7 @@ def _cascade_assessments(battery: Battery, on: date) -> list[dict]:
                     break
             if day is not None and day > on:
                 continue
-            payload = {k: getattr(row, k, None) for k in ("soh", "remaining_capacity_ah", "passed", "verdict",
+            payload = {k: getattr(row, k, None) for k in ("soh", "soh_pct", "remaining_capacity_ah", "passed", "verdict",
                                                            "safety_passed", "result")}  # fmt: skip
             payload = {k: v for k, v in payload.items() if v is not None}
             rated = float(battery.rated_capacity_ah) if battery.rated_capacity_ah else None

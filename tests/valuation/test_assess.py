@@ -97,3 +97,15 @@ def test_a_battery_without_dates_is_refused_with_the_field(holder):
     with pytest.raises(ValuationError) as err:
         valuation_assess(battery=pack, actor=holder)
     assert err.value.field == "production_date"
+
+
+def test_cascade_use_safety_assessment_payloads_are_read(holder):
+    from tests.valuation.factories import days_ago
+    from traceability.services import event_record
+
+    pack = BatteryFactory(custodian=holder.organisation)
+    event_record(battery=pack, kind="assessed", actor=holder.organisation, occurred_at=days_ago(3),
+                 payload={"assessment": "safety", "verdict": "fail", "soh_pct": "82.50"})  # fmt: skip
+    inputs = battery_inputs(battery=pack, on=timezone.localdate())
+    assert inputs.capacity_test_soh == 0.825 and inputs.safety_passed is False
+    assert valuation_assess(battery=pack, actor=holder).grade == "R"
