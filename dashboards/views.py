@@ -187,7 +187,17 @@ class FlowsView(RegulatorPage):
                 date_from=date_from.isoformat(),
                 date_to=date_to.isoformat(),
             )
-            rows.append({**e, "src": src, "dst": dst, "link": link, "tonnes": e["mass_kg"] / 1000})
+            rows.append(
+                {
+                    **e,
+                    "src": src,
+                    "dst": dst,
+                    "link": link,
+                    "tonnes": e["mass_kg"] / 1000,
+                    "src_label": charts.node_label(src),
+                    "dst_label": charts.node_label(dst),
+                }  # fmt: skip
+            )
         header = [_("From"), _("To"), _("Packs"), _("Mass (kg)")]
         export = export_or_none(
             request,

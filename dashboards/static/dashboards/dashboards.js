@@ -21,6 +21,7 @@
     var source = document.getElementById(el.dataset.chart);
     if (!source) return;
     var option = JSON.parse(source.textContent);
+    if (navigator.webdriver) option.animation = false;  // automated screenshots capture the final state
     var old = echarts.getInstanceByDom(el);
     if (old) old.dispose();
     var render = function () {

@@ -1,0 +1,107 @@
+"""A Beijing regulator walks through every dashboard page in Debian chromium (Playwright)."""
+
+import pytest
+
+from dashboards import services
+from tests.dashboards.factories import build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def live_world(transactional_db, monkeypatch):
+    world = build_world(monkeypatch, n=36)
+    tj = world.users["reg_tj"]
+    finding = services.finding_propose(
+        actor=tj, enterprise=world.orgs["auto_tj"], rule_code="unregistered_codes", period="2026"
+    )
+    services.finding_decide(actor=tj, finding=finding, confirm=True)
+    return world
+
+
+def charts_ready(page, n):
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-chart][data-ready]').length >= {n}", timeout=15000
+    )
+
+
+def test_beijing_regulator_walks_the_dashboards(page, login, screenshot, live_server, live_world):
+    base = live_server.url
+    login("reg_bj")
+
+    page.goto(f"{base}/dashboards/")
+    charts_ready(page, 5)
+    assert page.locator("#access-badge").get_attribute("data-editable") == "1"
+    screenshot("dashboards-overview")
+    page.click("#region-switch [data-region=TJ]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#access-badge").get_attribute("data-editable") == "0"
+    charts_ready(page, 5)
+    screenshot("dashboards-overview-tianjin")
+
+    page.goto(f"{base}/dashboards/flows/?region=JJJ&date_from=2024-01-01")
+    charts_ready(page, 1)
+    page.fill("#id_date_from", "2000-01-01")
+    page.dispatch_event("#id_date_from", "change")
+    page.wait_for_url("**date_from=2000-01-01**")
+    charts_ready(page, 1)
+    assert page.locator("#flow-table tbody tr").count() >= 4
+    screenshot("dashboards-flows")
+    with page.expect_download() as download:
+        page.click("[data-export=csv]")
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert text.count("\n") >= 5
+
+    page.goto(f"{base}/dashboards/compliance/?region=JJJ")
+    charts_ready(page, 1)
+    page.fill("#id_year", "2025")
+    page.dispatch_event("#id_year", "change")
+    page.wait_for_url("**year=2025**")
+    page.fill("#id_year", "2026")
+    page.dispatch_event("#id_year", "change")
+    page.wait_for_url("**year=2026**")
+    charts_ready(page, 1)
+    assert page.locator("#compliance-table tbody tr").count() == 3
+    assert page.locator("#publish-form").count() == 0  # Jingjinji view: nobody's own region
+    screenshot("dashboards-compliance")
+    with page.expect_download() as download:
+        page.click("[data-export=xlsx]")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    # A Tianjin automaker's page: visible, with its confirmed finding, but nothing to edit for Beijing.
+    page.goto(f"{base}/dashboards/compliance/{live_world.orgs['auto_tj'].pk}/?region=TJ")
+    charts_ready(page, 1)
+    assert page.locator("#findings tbody tr[data-finding]").count() == 1
+    assert page.locator("#propose-form").count() == 0
+    assert page.locator("#findings button").count() == 0
+    assert page.locator("#read-only-note").is_visible()
+    assert page.locator("#access-badge").get_attribute("data-editable") == "0"
+    screenshot("dashboards-enterprise")
+
+    page.goto(f"{base}/dashboards/lost/?region=JJJ")
+    page.click("#alert-cards a >> nth=3")
+    page.wait_for_url("**alert=left_jjj**")
+    assert page.locator("#rows-table tbody tr").count() >= 1
+    screenshot("dashboards-lost")
+
+    page.goto(f"{base}/dashboards/forecast/")
+    charts_ready(page, 1)
+    screenshot("dashboards-forecast")
+
+    page.goto(f"{base}/dashboards/search/")
+    page.fill("#search-form input[name=q]", live_world.vehicles[2].vin)
+    page.click("#search-form button")
+    page.wait_for_selector("#search-result")
+    assert live_world.packs[2].code in page.inner_text("#search-result")
+    screenshot("dashboards-search")
+
+    page.goto(f"{base}/dashboards/rows/batteries/?region=JJJ")
+    page.select_option("#id_state", "in_transit")
+    page.wait_for_url("**state=in_transit**")
+    rows = page.locator("#rows-table tbody tr").count()
+    assert rows >= 1
+    screenshot("dashboards-batteries")
+    with page.expect_download() as download:
+        page.click("[data-export=csv]")
+    lines = open(download.value.path(), encoding="utf-8-sig").read().strip().splitlines()
+    assert len(lines) - 1 == rows
