@@ -28,7 +28,7 @@ class OrgField(serializers.SlugRelatedField):
         super().__init__(slug_field="uscc", queryset=Organisation.objects.filter(is_active=True), **kw)
 
 
-class OrgBriefSerializer(serializers.ModelSerializer):
+class AllianceOrgSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
 
     class Meta:
@@ -45,7 +45,7 @@ class TierSerializer(serializers.ModelSerializer):
 class DirectoryEntrySerializer(serializers.ModelSerializer):
     """Public part of a member's directory entry; members see the contact and capability fields too."""
 
-    organisation = OrgBriefSerializer()
+    organisation = AllianceOrgSerializer()
     tier = serializers.CharField(source="tier.code")
 
     class Meta:
@@ -64,7 +64,7 @@ class DirectoryEntrySerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    organisation = OrgBriefSerializer()
+    organisation = AllianceOrgSerializer()
     tier = serializers.CharField(source="tier.code")
 
     class Meta:
@@ -120,7 +120,7 @@ class SharedPointSerializer(serializers.ModelSerializer):
     code = serializers.CharField(source="service_point.code")
     name = serializers.CharField(source="service_point.display_name")
     region = serializers.CharField(source="service_point.region")
-    operator = OrgBriefSerializer(source="service_point.operator")
+    operator = AllianceOrgSerializer(source="service_point.operator")
     shares = serializers.SerializerMethodField()
     automakers_served = serializers.SerializerMethodField()
 
@@ -180,7 +180,7 @@ class MetalPriceSerializer(serializers.ModelSerializer):
 
 
 class GuidanceSerializer(serializers.ModelSerializer):
-    assessor = OrgBriefSerializer()
+    assessor = AllianceOrgSerializer()
     prices = ReferencePriceSerializer(many=True)
     metal_prices = MetalPriceSerializer(many=True)
 
@@ -236,7 +236,7 @@ class LotItemSerializer(serializers.ModelSerializer):
 
 
 class LotSerializer(serializers.ModelSerializer):
-    seller = OrgBriefSerializer()
+    seller = AllianceOrgSerializer()
     items = LotItemSerializer(many=True)
     bids_revealed = serializers.SerializerMethodField()
     reserve_price_cny = serializers.SerializerMethodField()
@@ -300,7 +300,7 @@ class LotInput(serializers.Serializer):
 
 
 class BidSerializer(serializers.ModelSerializer):
-    bidder = OrgBriefSerializer()
+    bidder = AllianceOrgSerializer()
 
     class Meta:
         model = Bid
@@ -326,8 +326,8 @@ class LotEventSerializer(serializers.ModelSerializer):
 
 class DealSerializer(serializers.ModelSerializer):
     lot = serializers.CharField(source="lot.number")
-    seller = OrgBriefSerializer()
-    buyer = OrgBriefSerializer()
+    seller = AllianceOrgSerializer()
+    buyer = AllianceOrgSerializer()
     batteries = serializers.SerializerMethodField()
 
     class Meta:

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.response import Response
@@ -147,7 +148,8 @@ class StatementView(AuditedViewMixin, APIView):
     Members get their own; the secretariat and regulators may name a member with ``member=<USCC>``."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, description="YYYY-MM"), OpenApiParameter("member", str)]
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM"), OpenApiParameter("member", str)],
+        responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         year, month = _month(request.GET.get("month"))
@@ -222,7 +224,7 @@ class InForceView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[s.InForceQuery])
+    @extend_schema(parameters=[s.InForceQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = s.InForceQuery(data=request.GET)
         q.is_valid(raise_exception=True)
@@ -246,7 +248,10 @@ class PriceHistoryView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter(n, str) for n in ("chemistry", "grade", "form")])
+    @extend_schema(
+        parameters=[OpenApiParameter(n, str) for n in ("chemistry", "grade", "form")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         chemistry = request.GET.get("chemistry", "B")
         grade = request.GET.get("grade", "B")
@@ -316,6 +321,7 @@ class BidWithdrawView(AuditedViewMixin, APIView):
 class LotQualificationView(AuditedViewMixin, APIView):
     """Whether your organisation may bid on the lot, and the reasons when not."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         lot = _lot(request, pk)
         if request.user.organisation is None:
@@ -388,7 +394,8 @@ class MarketReportView(AuditedViewMixin, APIView):
             OpenApiParameter("from", date),
             OpenApiParameter("to", date),
             OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
-        ]
+        ],
+        responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         require_report_reader(request.user)
