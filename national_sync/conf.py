@@ -22,6 +22,7 @@ _DEFAULTS: dict[str, tuple[type, Any]] = {
     "NATIONAL_SYNC_LEASE_SECONDS": (float, 60.0),
     "NATIONAL_SYNC_DRAIN_SECONDS": (float, 50.0),
     "NATIONAL_SYNC_DRAINERS": (int, 4),
+    "NATIONAL_SYNC_THREADS": (int, 2),  # shards sent at once by one drain task
     "NATIONAL_SYNC_RATE_LIMIT": (int, 0),  # records per second across all workers; 0 = unlimited
     "NATIONAL_SYNC_FEED_SETTLE_SECONDS": (float, 2.0),
     "NATIONAL_SYNC_METRICS_TOKEN": (str, ""),

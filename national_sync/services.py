@@ -3,22 +3,24 @@ reconciliation with the national traceability platform (溯源管理暂行规定
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from core.audit import audit_log
 
 from . import conf, ratelimit
-from .canonical import backoff_delay, payload_hash, shard_of
+from .canonical import backoff_delay, canonical_json, shard_of
 from .client import (
     NationalPlatformClient,
     OutgoingRecord,
@@ -48,34 +50,40 @@ def outbox_records_write(kind: str, records: Sequence[Any]) -> int:
 
 
 def outbox_rows_insert(*, rows: Sequence[MappedRecord]) -> int:
-    """Insert mapped rows in one statement. The same record with the same content is queued once."""
+    """Insert mapped rows in one statement. The same record with the same content is queued once.
+
+    Column arrays through ``unnest`` rather than ``bulk_create``: a bulk upload's thousands of rows cost one
+    round trip and no per-row model instances.
+    """
     if not rows:
         return 0
-    source, shards, today, now = (
-        conf.get("NATIONAL_SYNC_SOURCE"),
-        conf.get("NATIONAL_SYNC_SHARDS"),
-        timezone.localdate(),
-        timezone.now(),
-    )
-    objs = []
+    source, shards = conf.get("NATIONAL_SYNC_SOURCE"), conf.get("NATIONAL_SYNC_SHARDS")
+    cols: dict[str, list] = {name: [] for name in ("kind", "object_id", "partition_key", "shard", "region",
+                                                    "idempotency_key", "payload", "payload_hash")}  # fmt: skip
     for row in rows:
-        digest = payload_hash(row.data)
-        objs.append(
-            OutboxRecord(
-                kind=row.kind,
-                object_id=row.object_id[:64],
-                partition_key=row.partition_key[:80],
-                shard=shard_of(row.partition_key, shards),
-                region=row.region,
-                record_day=today,
-                idempotency_key=f"{source}-{row.kind}-{row.object_id}-{digest[:16]}"[:160],
-                payload=row.data,
-                payload_hash=digest,
-                created_at=now,
-            )
+        body = canonical_json(row.data)
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        cols["kind"].append(row.kind)
+        cols["object_id"].append(row.object_id[:64])
+        cols["partition_key"].append(row.partition_key[:80])
+        cols["shard"].append(shard_of(row.partition_key, shards))
+        cols["region"].append(row.region)
+        cols["idempotency_key"].append(f"{source}-{row.kind}-{row.object_id}-{digest[:16]}"[:160])
+        cols["payload"].append(body)
+        cols["payload_hash"].append(digest)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            INSERT INTO {OUTBOX} (kind, object_id, partition_key, shard, region, idempotency_key, payload,
+                                  payload_hash, record_day, status, attempts, last_error, created_at)
+            SELECT k, o, p, s, r, i, pl::jsonb, h, %s, 'pending', 0, '', %s
+            FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[],
+                        %s::text[], %s::varchar[]) AS t(k, o, p, s, r, i, pl, h)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """,
+            [timezone.localdate(), timezone.now(), *cols.values()],
         )
-    OutboxRecord.objects.bulk_create(objs, ignore_conflicts=True)
-    return len(objs)
+    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------------- sender
@@ -161,13 +169,13 @@ def _shard_failures(shard: int) -> int:
     return SyncShard.objects.filter(pk=shard).values_list("failures", flat=True).first() or 0
 
 
-def _pending_batch(shard: int, limit: int) -> list[OutgoingRecord]:
+def _pending_batch(shard: int, limit: int) -> tuple[list[OutgoingRecord], dict[str, int]]:
     """The oldest pending records of a shard, in id order, skipping batteries held behind a dead letter
     (sending their later records would break the order per battery upstream)."""
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            SELECT idempotency_key, kind, partition_key, record_day, payload, payload_hash
+            SELECT id, idempotency_key, kind, partition_key, record_day, payload, payload_hash
             FROM {OUTBOX}
             WHERE shard = %s AND status = 'pending'
               AND partition_key NOT IN (SELECT partition_key FROM {OUTBOX} WHERE shard = %s AND status = 'dead')
@@ -176,33 +184,34 @@ def _pending_batch(shard: int, limit: int) -> list[OutgoingRecord]:
             [shard, shard, limit],
         )
         rows = cur.fetchall()
-    return [
+    batch = [
         OutgoingRecord(key=k, kind=kind, partition=p, day=d.isoformat(),
                        data=data if isinstance(data, dict) else json.loads(data), hash=h)
-        for k, kind, p, d, data, h in rows
+        for _, k, kind, p, d, data, h in rows
     ]  # fmt: skip
+    return batch, {row[1]: row[0] for row in rows}
 
 
-def _mark_sent(keys: Sequence[str]) -> None:
+def _mark_sent(ids: Sequence[int]) -> None:
     with connection.cursor() as cur:
         cur.execute(
             f"UPDATE {OUTBOX} SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1 "
-            f"WHERE idempotency_key = ANY(%s) AND status = 'pending'",
-            [list(keys)],
+            f"WHERE id = ANY(%s) AND status = 'pending'",
+            [list(ids)],
         )
 
 
-def _mark_failed(keys: Sequence[str], error: str, *, dead_now: bool = False) -> int:
+def _mark_failed(ids: Sequence[int], error: str, *, dead_now: bool = False) -> int:
     """Count a failed attempt; records reaching the attempt limit (or refused for good) become dead letters."""
     with connection.cursor() as cur:
         cur.execute(
             f"""
             UPDATE {OUTBOX} SET attempts = attempts + 1, last_error = %s,
                    status = CASE WHEN %s OR attempts + 1 >= %s THEN 'dead' ELSE status END
-            WHERE idempotency_key = ANY(%s) AND status = 'pending'
+            WHERE id = ANY(%s) AND status = 'pending'
             RETURNING status
             """,
-            [error[:2000], dead_now, conf.get("NATIONAL_SYNC_MAX_ATTEMPTS"), list(keys)],
+            [error[:2000], dead_now, conf.get("NATIONAL_SYNC_MAX_ATTEMPTS"), list(ids)],
         )
         return sum(1 for (status,) in cur.fetchall() if status == "dead")
 
@@ -218,25 +227,54 @@ def outbox_drain(
     client = client or get_client()
     budget = conf.get("NATIONAL_SYNC_DRAIN_SECONDS") if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
+    threads = conf.get("NATIONAL_SYNC_THREADS")
+    if threads <= 1:
+        return _drain_loop(deadline, client)
+    # Several shards at once per process: one thread's batch is on the wire while another's is written.
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        reports = list(pool.map(lambda _: _drain_thread(deadline, client), range(threads)))
+    total = DrainReport()
+    for r in reports:
+        total.batches += r.batches
+        total.sent += r.sent
+        total.failed_batches += r.failed_batches
+        total.dead += r.dead
+        total.shards |= r.shards
+    return total
+
+
+def _drain_thread(deadline: float, client: NationalPlatformClient) -> DrainReport:
+    try:
+        return _drain_loop(deadline, client)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def _drain_loop(deadline: float, client: NationalPlatformClient) -> DrainReport:
     batch_size = conf.get("NATIONAL_SYNC_BATCH_SIZE")
     report = DrainReport()
     while time.monotonic() < deadline:
         owner = uuid.uuid4().hex
         shard = shard_claim(owner=owner)
         if shard is None:
-            break
+            # Work may only be waiting out a backoff: wait for it here rather than for the next dispatch.
+            wait = _next_backoff_end()
+            if wait is None or wait > min(5.0, deadline - time.monotonic()):
+                break
+            time.sleep(max(wait, 0.01))
+            continue
         report.shards.add(shard)
         delay, failed = 0.0, False
         try:
             while time.monotonic() < deadline:
-                batch = _pending_batch(shard, batch_size)
+                batch, ids = _pending_batch(shard, batch_size)
                 if not batch:
-                    delay = 1.0  # only held records left: look again shortly
+                    delay = 10.0  # only records held behind dead letters: look again later
                     break
                 ratelimit.acquire(len(batch))
                 if not shard_renew(shard=shard, owner=owner):
                     break
-                ok, dead = _send_one(shard, batch, client, report)
+                ok, dead = _send_one(shard, batch, ids, client, report)
                 report.dead += dead
                 if not ok:
                     failed = True
@@ -252,25 +290,25 @@ def outbox_drain(
 
 
 def _send_one(
-    shard: int, batch: list[OutgoingRecord], client: NationalPlatformClient, report: DrainReport
-) -> tuple[bool, int]:
+    shard: int, batch: list[OutgoingRecord], ids: dict[str, int], client: NationalPlatformClient,
+    report: DrainReport,
+) -> tuple[bool, int]:  # fmt: skip
     started, t0 = timezone.now(), time.monotonic()
-    keys = [r.key for r in batch]
     error, dead, acked = "", 0, 0
     try:
         result = client.send_batch(batch)
     except (TransientError, PermanentError) as exc:
         error = f"{exc.__class__.__name__}: {exc}"
-        dead = _mark_failed(keys, error)
+        dead = _mark_failed(list(ids.values()), error)
     else:
         acked = len(result.acknowledged)
         if result.acknowledged:
-            _mark_sent(list(result.acknowledged))
+            _mark_sent([ids[k] for k in result.acknowledged])
         for key, reason in result.rejected.items():
-            dead += _mark_failed([key], f"rejected: {reason}", dead_now=True)
+            dead += _mark_failed([ids[key]], f"rejected: {reason}", dead_now=True)
         refused = {r.partition for r in batch if r.key in result.rejected}
         # Records held behind a refused one of the same battery are not failures: they wait for the operator.
-        missing = [r.key for r in batch if r.key not in result.acknowledged and r.key not in result.rejected
+        missing = [ids[r.key] for r in batch if r.key not in result.acknowledged and r.key not in result.rejected
                    and r.partition not in refused]  # fmt: skip
         if missing:
             error = f"{len(missing)} record(s) not acknowledged"
@@ -286,6 +324,20 @@ def _send_one(
     if error:
         log.warning("national sync: shard %s batch of %s failed: %s", shard, len(batch), error)
     return ok, dead
+
+
+def _next_backoff_end() -> float | None:
+    """Seconds until the first free shard with pending work leaves its backoff; ``None`` if there is none."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT extract(epoch FROM min(c.next_attempt_at) - clock_timestamp()) FROM {SHARDS} c
+            WHERE (c.lease_expires_at IS NULL OR c.lease_expires_at < clock_timestamp())
+              AND EXISTS (SELECT 1 FROM {OUTBOX} o WHERE o.shard = c.id AND o.status = 'pending')
+            """
+        )
+        value = cur.fetchone()[0]
+    return None if value is None else float(value)
 
 
 def claimable_shards() -> int:

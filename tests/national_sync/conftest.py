@@ -19,6 +19,7 @@ def _fresh_shards(settings):
     """Shard rows are created once per process; the test database is emptied between tests."""
     services._shards_ready = False
     settings.NATIONAL_SYNC_RATE_LIMIT = 0
+    settings.NATIONAL_SYNC_THREADS = 1  # threads would not see the test's open transaction
     yield
     services._shards_ready = False
 

@@ -65,7 +65,7 @@ def test_bulk_write_is_one_insert_with_a_bounded_number_of_reads(make_org):
     bindings = list(Binding.objects.all())  # relations not loaded, as after a bulk upload
     with CaptureQueriesContext(connection) as ctx:
         outbox_records_write("binding", bindings)
-    inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
+    inserts = [q for q in ctx.captured_queries if q["sql"].lstrip().startswith("INSERT")]
     assert len(inserts) == 1
     assert len(ctx.captured_queries) <= 5  # vehicle, pack, automaker, insert: not one per binding
     rows = OutboxRecord.objects.filter(kind="binding")

@@ -48,7 +48,7 @@ def test_transient_failure_backs_off_and_keeps_records_pending(platform):
     enqueue(batteries=2, per_battery=2)
     platform.fail_next = 100
     before = timezone.now()
-    report = services.outbox_drain(budget_seconds=5)
+    report = services.outbox_drain(budget_seconds=0.5)  # shorter than the backoff: no second try
     assert report.sent == 0 and report.failed_batches >= 1
     assert not platform.stored
     rec = OutboxRecord.objects.first()
@@ -59,6 +59,15 @@ def test_transient_failure_backs_off_and_keeps_records_pending(platform):
     calls = platform.calls
     services.outbox_drain(budget_seconds=0.5)
     assert platform.calls == calls
+
+
+def test_a_drain_waits_out_a_short_backoff_within_its_budget(platform, settings):
+    settings.NATIONAL_SYNC_BACKOFF_BASE = 0.05
+    enqueue(batteries=1, per_battery=2)
+    platform.fail_next = 2
+    report = services.outbox_drain(budget_seconds=10)
+    assert report.failed_batches == 2 and report.sent == 2
+    assert OutboxRecord.objects.filter(status="sent", attempts=3).count() == 2
 
 
 def test_after_max_attempts_a_record_becomes_a_dead_letter_with_its_error(platform, settings):
@@ -110,7 +119,7 @@ def test_resending_an_unacknowledged_batch_does_not_duplicate_upstream(platform)
     SyncShard.objects.update(next_attempt_at=timezone.now())
     # Simulate a lost acknowledgement: the platform already has the first record.
     rec = OutboxRecord.objects.order_by("id").first()
-    platform.send_batch([services._pending_batch(rec.shard, 1)[0]])
+    platform.send_batch(services._pending_batch(rec.shard, 1)[0])
     services.outbox_drain(budget_seconds=2)
     assert len(platform.stored) == 3 and len(platform.arrivals) == 3
     assert OutboxRecord.objects.filter(status="sent").count() == 3
