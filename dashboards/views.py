@@ -198,7 +198,7 @@ class FlowsView(RegulatorPage):
                     "dst_label": charts.node_label(dst),
                 }  # fmt: skip
             )
-        header = [_("From"), _("To"), _("Packs"), _("Mass (kg)")]
+        header = [_("Flow from"), _("Flow to"), _("Packs"), _("Mass (kg)")]
         export = export_or_none(
             request,
             (
@@ -289,7 +289,7 @@ class EnterpriseView(RegulatorPage):
             "org": org,
             "score": score,
             "year": year,
-            "finding_region": region,
+            "finding_region": Region(region).label if region in Region.values else region,
             "can_write": can_write,
             "findings": selectors.findings_for(pk),
             "coverage": sources.district_coverage(pk, JJJ_REGIONS),

@@ -1,5 +1,7 @@
 """A Beijing regulator walks through every dashboard page in Debian chromium (Playwright)."""
 
+from pathlib import Path
+
 import pytest
 
 from dashboards import services
@@ -49,7 +51,7 @@ def test_beijing_regulator_walks_the_dashboards(page, login, screenshot, live_se
     screenshot("dashboards-flows")
     with page.expect_download() as download:
         page.click("[data-export=csv]")
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.count("\n") >= 5
 
     page.goto(f"{base}/dashboards/compliance/?region=JJJ")
@@ -103,5 +105,5 @@ def test_beijing_regulator_walks_the_dashboards(page, login, screenshot, live_se
     screenshot("dashboards-batteries")
     with page.expect_download() as download:
         page.click("[data-export=csv]")
-    lines = open(download.value.path(), encoding="utf-8-sig").read().strip().splitlines()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").strip().splitlines()
     assert len(lines) - 1 == rows
