@@ -95,3 +95,18 @@ def test_beat_schedules_sender_and_reconciliation():
 
     for name in tasks - {"dashboards.tasks.refresh_materialised_views"}:
         assert name in app.tasks
+
+
+def test_demo_marks_the_outbox_partly_sent_with_dead_letters():
+    from core.demo import DemoWorld
+    from national_sync import demo
+
+    enqueue(batteries=20, per_battery=5)
+    demo.seed(DemoWorld())
+    counts = {s: OutboxRecord.objects.filter(status=s).count() for s in ("sent", "pending", "dead")}
+    assert counts["sent"] == 85 and counts["dead"] == 3 and counts["pending"] == 12
+    # Order per battery: nothing sent after a record that is still queued or dead.
+    for rec in OutboxRecord.objects.exclude(status="sent"):
+        assert not OutboxRecord.objects.filter(
+            partition_key=rec.partition_key, id__gt=rec.id, status="sent"
+        ).exists()
