@@ -84,7 +84,9 @@ def seed(world: DemoWorld) -> None:
                 event_record(battery=p, kind=EventKind.HANDED_OVER, actor=p.custodian or org, custodian_after=org,
                              occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
                 p.refresh_from_db()
-                services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor_user=user)
+                # Packs that arrived without a registered mass (unregistered codes) are weighed at the gate.
+                services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor_user=user,
+                                      mass_kg=p.mass_kg or Decimal(300))  # fmt: skip
             edition = editions["2024"] if m % 4 else editions["2019"]
             input_kg = sum((p.mass_kg or Decimal(300) for p in batch_packs), Decimal(0))
             batch = services.batch_create(
