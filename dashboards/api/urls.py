@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import FindingViewSet
+
+router = SimpleRouter()
+router.register("dashboards/findings", FindingViewSet, basename="dashboard-finding")
+urlpatterns = router.urls

@@ -169,3 +169,14 @@ def test_search_finds_by_vin_and_code(world):
     assert response.context["battery"] == world.packs[1]
     response = client.get(reverse("dashboards:search"), {"q": "NOTHING"})
     assert response.context["battery"] is None and response.status_code == 200
+
+
+def test_findings_api_follows_tenancy(world, client_for):
+    tj = world.users["reg_tj"]
+    services.finding_decide(actor=tj, finding=_propose(world, tj), confirm=True)
+    assert (
+        client_for(world.users["reg_bj"]).get("/api/v1/dashboards/findings/?region=TJ").json()["count"] == 1
+    )
+    assert client_for(world.users["auto_tj"]).get("/api/v1/dashboards/findings/").json()["count"] == 0
+    services.violations_publish(actor=tj, region="TJ")
+    assert client_for(world.users["auto_tj"]).get("/api/v1/dashboards/findings/").json()["count"] == 1
