@@ -886,8 +886,9 @@ def pack_remove(
     *, certificate: ScrapCertificate, actor: User, code: str, removed_at: datetime | None = None
 ) -> PackRemoval:
     """The dismantler takes the pack out of a scrapped vehicle (a ``removed`` event, 第十三条). The pack's
-    custodian afterwards is the dismantler, unless a fleet operator owns it separately from the vehicle
-    (bus and taxi fleets): then the fleet operator stays custodian and hands it to a service point itself."""
+    custodian afterwards is the dismantler, unless a fleet operator owns it separately from the vehicle (bus and
+    taxi fleets: the vehicle's fleet owner, or a fleet holding the pack): then the fleet operator is custodian
+    and hands it to a service point itself."""
     org = _acting_org(actor)
     if certificate.dismantler_id != org.pk and not _is_admin(actor):
         raise PermissionDenied("only the dismantler that issued the certificate records the removal")
@@ -900,8 +901,11 @@ def pack_remove(
     if not bound:
         raise NetworkError(f"{battery.code} is not the pack in vehicle {certificate.vin}", field="code")
     removed_at = removed_at or timezone.now()
-    fleet_owned = battery.custodian is not None and battery.custodian.has_kind("fleet_operator")
-    custodian = battery.custodian if fleet_owned else certificate.dismantler
+    fleet = certificate.vehicle.fleet_owner
+    if fleet is None and battery.custodian is not None and battery.custodian.has_kind("fleet_operator"):
+        fleet = battery.custodian
+    fleet_owned = fleet is not None and fleet.has_kind("fleet_operator")
+    custodian = fleet if fleet_owned else certificate.dismantler
     try:
         event = trace.event_record(
             battery=battery,

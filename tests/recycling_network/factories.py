@@ -57,3 +57,26 @@ def make_point(
     )
     point.automakers.set(automakers)
     return point
+
+
+_vin = itertools.count(1)
+
+
+def make_vehicle_with_pack(*, automaker, fleet_owner=None, use="private"):
+    """A sold vehicle with a bound pack, through the traceability services; returns (vehicle, pack)."""
+    from traceability.models import Vehicle
+    from traceability.services import bindings_upload
+    from traceability.vin import with_check_digit
+
+    pack = make_pack()
+    vin = with_check_digit(f"LRW3E7FA0RC{next(_vin):06d}")
+    result = bindings_upload(
+        items=[{"vin": vin, "pack_code": pack.code, "sold_at": "2024-05-01", "use": use}], actor=automaker
+    )
+    assert result[0]["status"] == "created", result
+    vehicle = Vehicle.objects.get(vin=vin)
+    if fleet_owner is not None:
+        Vehicle.objects.filter(pk=vehicle.pk).update(fleet_owner=fleet_owner)
+        vehicle.refresh_from_db()
+    pack.refresh_from_db()
+    return vehicle, pack
