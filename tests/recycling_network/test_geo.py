@@ -1,9 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from recycling_network.geo import distance_m, gcj02_to_wgs84, out_of_china, parse_lat_lon, wgs84_to_gcj02
-
-import pytest
 
 
 def test_known_offset_in_beijing():
