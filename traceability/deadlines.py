@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -77,5 +77,19 @@ def evaluate(*, kind: str, actor_kinds, occurred_at: datetime, reported_at: date
     return deadline, _local_date(reported_at) <= deadline
 
 
-def span(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+def evaluate_cached(*, kind: str, actor_kinds: tuple, occurred_at: datetime, reported_at: datetime):
+    """:func:`evaluate` with the deadline memoised per (kind, actor kinds, day): bulk writes share days."""
+    _fresh()
+    day = _local_date(occurred_at)
+    key = (kind, actor_kinds, day)
+    memo = _cache.setdefault("memo", {})
+    if _cache.get("memo_loaded") != _cache["loaded"]:
+        memo.clear()
+        _cache["memo_loaded"] = _cache["loaded"]
+    if key not in memo:
+        days = working_days_for(kind, actor_kinds, day)
+        memo[key] = None if days is None else deadline_after(day, days)
+    deadline = memo[key]
+    if deadline is None:
+        return None, None
+    return deadline, _local_date(reported_at) <= deadline
