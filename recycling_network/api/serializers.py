@@ -301,7 +301,7 @@ class TransferInputSerializer(serializers.Serializer):
         return _orgs_by_uscc([value], "carrier")[0]
 
 
-class ReceiveInputSerializer(serializers.Serializer):
+class TransferReceiveInputSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=True)
     received_at = serializers.DateTimeField(required=False)
     close = serializers.BooleanField(

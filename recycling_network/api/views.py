@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, renderers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -220,6 +221,10 @@ class IntakeBulkView(AuditedViewMixin, BulkAPIView):
     """``{"point": id, "items": [{"code", "source_kind", "condition", "mass_kg", "received_at"}, ...]}``: one
     result per item; a conflict is an ``error`` item with ``code: custody_conflict``."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
     def process(self, items, request):
         point_id = request.data.get("point")
         if not isinstance(point_id, int):
@@ -259,7 +264,7 @@ class IntakeUploadView(AuditedViewMixin, APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=s.IntakeUploadSerializer)
+    @extend_schema(request=s.IntakeUploadSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = s.IntakeUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -317,10 +322,10 @@ class TransferDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
 class TransferReceiveView(AuditedViewMixin, APIView):
     """The receiver confirms which packs arrived (partial arrival allowed); ``close`` reports the rest missing."""
 
-    @extend_schema(request=s.ReceiveInputSerializer, responses=s.TransferSerializer)
+    @extend_schema(request=s.TransferReceiveInputSerializer, responses=s.TransferSerializer)
     def post(self, request, pk: int):
         transfer = tenancy.get_visible_or_404(Transfer.objects.all(), request.user, pk=pk)
-        data = s.ReceiveInputSerializer(data=request.data)
+        data = s.TransferReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with service_errors():
             transfer = services.transfer_receive(transfer=transfer, actor=request.user, **data.validated_data)
@@ -334,7 +339,7 @@ class TransferReceiveView(AuditedViewMixin, APIView):
 class ScrapCertificateCreateView(AuditedViewMixin, APIView):
     """A dismantler records a scrap certificate (《报废汽车回收证明》)."""
 
-    @extend_schema(request=s.ScrapCertificateInputSerializer)
+    @extend_schema(request=s.ScrapCertificateInputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = s.ScrapCertificateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -345,7 +350,7 @@ class ScrapCertificateCreateView(AuditedViewMixin, APIView):
 
 
 class PackRemovalCreateView(AuditedViewMixin, APIView):
-    @extend_schema(request=s.PackRemovalInputSerializer)
+    @extend_schema(request=s.PackRemovalInputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk: int):
         cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
         data = s.PackRemovalInputSerializer(data=request.data)
@@ -364,7 +369,7 @@ class PackRemovalCreateView(AuditedViewMixin, APIView):
 class RecycledCertificateCreateView(AuditedViewMixin, APIView):
     """For a vehicle scrapped without its pack: the battery-recycled certificate, checked against the trace."""
 
-    @extend_schema(request=s.RecycledCertificateInputSerializer)
+    @extend_schema(request=s.RecycledCertificateInputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk: int):
         cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
         data = s.RecycledCertificateInputSerializer(data=request.data)
@@ -391,6 +396,7 @@ class ComplianceView(AuditedViewMixin, APIView):
     """Per-automaker compliance signals (regulators): point coverage, late uploads, stale packs, unregistered
     intakes (R-COMPLY)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         tenancy.require_regulator(request.user)
         return Response({"results": selectors.compliance_summary()})
