@@ -330,6 +330,7 @@ class BatterySpec:
     maker: Organisation | None = UNCHANGED
     parse_errors: dict | None = None  # for codes first seen at intake that do not parse
     payload: dict = field(default_factory=dict)
+    reported_at: datetime | None = None  # defaults to the call's (imports of historical records)
 
 
 def parse_code(code: str, *, field_name: str = "code") -> codes.BatteryCode:
@@ -439,7 +440,8 @@ def batteries_register_bulk(
     events = []
     for battery, spec in zip(batteries, specs, strict=True):
         occurred = spec.occurred_at or now
-        if occurred > reported_at:
+        reported = spec.reported_at or reported_at
+        if occurred > reported:
             raise TraceabilityError("an event cannot happen after it is reported", field="occurred_at")
         payload = dict(spec.payload)
         if spec.parse_errors:
@@ -447,7 +449,7 @@ def batteries_register_bulk(
         if battery.is_cascade_product:
             payload["cascade_product"] = True
         deadline, on_time = _deadline_for(kind=EventKind.PRODUCED, actor=actor, occurred_at=occurred,
-                                          reported_at=reported_at)  # fmt: skip
+                                          reported_at=reported)  # fmt: skip
         events.append(
             LifecycleEvent(
                 battery=battery,
@@ -460,7 +462,7 @@ def batteries_register_bulk(
                 custodian_after_id=battery.custodian_id,
                 region=battery.region,
                 occurred_at=occurred,
-                reported_at=reported_at,
+                reported_at=reported,
                 deadline=deadline,
                 on_time=on_time,
                 payload=payload,
@@ -696,7 +698,12 @@ REGIONS = {"BJ", "TJ", "HB", "OUT"}
 
 @transaction.atomic
 def bindings_upload(
-    *, items: list, actor: Organisation, actor_user: User | None = None, reported_at: datetime | None = None
+    *,
+    items: list,
+    actor: Organisation,
+    actor_user: User | None = None,
+    reported_at: datetime | None = None,
+    reported_at_by_index: dict[int, datetime] | None = None,
 ) -> list[dict]:
     """Vehicle-battery pairs from an automaker (R-BIND; 溯源管理暂行规定 第九条): ``{"vin", "pack_code",
     "sold_at"}`` plus optional ``model_name``, ``use`` and ``region`` (of registration; default the automaker's).
@@ -796,7 +803,7 @@ def bindings_upload(
             custodian_after=actor,
             region=vehicle.region or None,
             payload={"vin": vin},
-            reported_at=reported_at,
+            reported_at=(reported_at_by_index or {}).get(i, reported_at),
         )
         try:
             event = _plan(pack, spec, actor=actor, actor_user=actor_user, now=now)
