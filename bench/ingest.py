@@ -79,8 +79,15 @@ def make_rows(n: int, run: str):
 
     produced = date(2024, 3, 5)
     packs = [
-        codes.compose(manufacturer="0A1", product_type="P", battery_type="E", spec="21", trace=run[:7],
-                      produced=produced, serial=i + 1)  # fmt: skip
+        codes.compose(
+            manufacturer="0A1",
+            product_type="P",
+            battery_type="E",
+            spec="21",
+            trace=run[:7],
+            produced=produced,
+            serial=i + 1,
+        )  # fmt: skip
         for i in range(n)
     ]
     prefix = "LB" + run[:6]
@@ -89,14 +96,18 @@ def make_rows(n: int, run: str):
     return packs, vins, sold
 
 
-def post_batches(session_factory, url: str, token: str, path: str, batches: list[list[dict]], concurrency: int):
+def post_batches(
+    session_factory, url: str, token: str, path: str, batches: list[list[dict]], concurrency: int
+):
     import requests
 
     errors = 0
 
     def send(items):
         s = session_factory()
-        r = s.post(f"{url}{path}", json={"items": items}, headers={"Authorization": f"Token {token}"}, timeout=600)
+        r = s.post(
+            f"{url}{path}", json={"items": items}, headers={"Authorization": f"Token {token}"}, timeout=600
+        )
         if r.status_code != 200:
             raise SystemExit(f"{path}: HTTP {r.status_code} {r.text[:300]}")
         return r.json()["summary"]["error"]
@@ -133,7 +144,9 @@ def copy_rate(automaker_id: int, packs: list[str], vins: list[str], sold: list[s
             vehicle_ids = dict(cur.fetchall())
             bindings = io.StringIO()
             for p, v, s in zip(packs, vins, sold, strict=True):
-                bindings.write(f"{vehicle_ids[v]}\t{pack_ids[p]}\t{s} 00:00:00+08\t\\N\t\t2026-01-01 00:00:00+00\n")
+                bindings.write(
+                    f"{vehicle_ids[v]}\t{pack_ids[p]}\t{s} 00:00:00+08\t\\N\t\t2026-01-01 00:00:00+00\n"
+                )
             bindings.seek(0)
             t0 = time.perf_counter()
             raw.copy_expert(
@@ -195,10 +208,15 @@ def main() -> None:
             return requests.Session()
 
         batteries = [
-            [{"code": c, "rated_energy_kwh": "60", "customer_uscc": automaker.uscc} for c in packs[i : i + args.batch]]
+            [
+                {"code": c, "rated_energy_kwh": "60", "customer_uscc": automaker.uscc}
+                for c in packs[i : i + args.batch]
+            ]
             for i in n_batches
         ]
-        secs, errs = post_batches(session, url, tokens[maker.pk], "/api/v1/batteries/", batteries, args.concurrency)
+        secs, errs = post_batches(
+            session, url, tokens[maker.pk], "/api/v1/batteries/", batteries, args.concurrency
+        )
         print(f"register packs via API : {args.rows / secs:10,.0f} packs/s  ({secs:.1f} s, {errs} errors)")
 
         raw_rate = copy_rate(automaker.pk, packs, vins, sold)
@@ -210,7 +228,9 @@ def main() -> None:
                                                                           sold[i : i + args.batch], strict=True)]
             for i in n_batches
         ]  # fmt: skip
-        secs, errs = post_batches(session, url, tokens[automaker.pk], "/api/v1/bindings/", pairs, args.concurrency)
+        secs, errs = post_batches(
+            session, url, tokens[automaker.pk], "/api/v1/bindings/", pairs, args.concurrency
+        )
         api_rate = args.rows / secs
         print(f"bindings via API       : {api_rate:10,.0f} pairs/s  ({secs:.1f} s, {errs} errors)")
         print(f"API / COPY ratio       : {api_rate / raw_rate:10.2f}")
@@ -221,16 +241,23 @@ def main() -> None:
         inproc = []
         for code in sample:
             t0 = time.perf_counter()
-            battery_trace(battery=Battery.objects.select_related("maker", "custodian", "parent").get(code=code))
+            battery_trace(
+                battery=Battery.objects.select_related("maker", "custodian", "parent").get(code=code)
+            )
             inproc.append((time.perf_counter() - t0) * 1000)
         s = requests.Session()
         http = []
         for code in sample:
             t0 = time.perf_counter()
-            r = s.get(f"{url}/api/v1/batteries/{code}/trace/", headers={"Authorization": f"Token {tokens[automaker.pk]}"})
+            r = s.get(
+                f"{url}/api/v1/batteries/{code}/trace/",
+                headers={"Authorization": f"Token {tokens[automaker.pk]}"},
+            )
             http.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.text[:200]
-        print(f"trace over {len(sample)} random codes ({total_packs:,} packs, {total_events:,} events in the database)")
+        print(
+            f"trace over {len(sample)} random codes ({total_packs:,} packs, {total_events:,} events in the database)"
+        )
         print(f"  server side (selector): p50 {pct(inproc, 50):6.1f} ms  p95 {pct(inproc, 95):6.1f} ms")
         print(f"  HTTP round trip       : p50 {pct(http, 50):6.1f} ms  p95 {pct(http, 95):6.1f} ms"
               f"  (mean {statistics.mean(http):.1f} ms)")  # fmt: skip
