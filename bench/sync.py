@@ -9,8 +9,8 @@ outbox (10 per battery), ``workers`` Celery worker processes (``-c 1`` each) sta
 clock starts; the clock runs from the first dispatch until no record is pending. Every run checks that the
 simulator holds each record exactly once.
 
-Uses its own database (``<DATABASE_URL name>_bench``, created and migrated when missing) and flushes the
-Redis database of REDIS_URL.
+Uses its own database (``<DATABASE_URL name>_bench``, created and migrated when missing) and empties the
+default Celery queue of REDIS_URL.
 """
 
 from __future__ import annotations
@@ -68,13 +68,13 @@ def main() -> int:
     from national_sync.field_map import MappedRecord
     from national_sync.models import OutboxRecord, SendAttempt, SyncShard
     from national_sync.services import outbox_rows_insert
-    from national_sync.simulator.harness import free_port, start_simulator, start_worker, stop
+    from national_sync.simulator.harness import clear_queue, free_port, start_simulator, start_worker, stop
 
     broker = redis.Redis.from_url(settings.REDIS_URL)
     results = []
     for fault in [float(f) for f in args.faults.split(",")]:
         for workers in [int(w) for w in args.workers.split(",")]:
-            broker.flushdb()
+            clear_queue(broker)
             with connection.cursor() as cur:
                 cur.execute(
                     f"TRUNCATE {OutboxRecord._meta.db_table}, {SendAttempt._meta.db_table}, {SyncShard._meta.db_table}"
@@ -127,7 +127,7 @@ def main() -> int:
             if stored != total:
                 print("  ERROR: the simulator does not hold every record exactly once", flush=True)
                 return 1
-    broker.flushdb()
+    clear_queue(broker)
     print("\n| faults | workers | records | seconds | records/s |\n|---|---|---|---|---|")
     for fault, workers, total, elapsed, rate, *_ in results:
         print(f"| {fault:.0%} | {workers} | {total} | {elapsed:.2f} | {rate:.0f} |")

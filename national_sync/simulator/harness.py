@@ -57,6 +57,13 @@ def start_worker(
     )  # fmt: skip
 
 
+def clear_queue(broker, queue: str = "celery") -> None:
+    """Drop queued and unacknowledged Celery messages and stored results (kombu's Redis keys)."""
+    broker.delete(queue, "unacked", "unacked_index", "unacked_mutex")
+    for key in broker.scan_iter("celery-task-meta-*", count=1000):
+        broker.delete(key)
+
+
 def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     """Signal the process and its children (a prefork worker's pool) at once."""
     with contextlib.suppress(ProcessLookupError):

@@ -25,9 +25,14 @@ def _fresh_shards(settings):
 
 
 def dsn_of(connection) -> str:
+    """A URL for the test database that dj_database_url and libpq both read (a socket directory too)."""
+    from urllib.parse import quote
+
     s = connection.settings_dict
-    host = s.get("HOST") or "127.0.0.1"
-    return f"postgresql://{s['USER']}:{s.get('PASSWORD') or ''}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
+    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else "")
+    host = quote(s.get("HOST") or "127.0.0.1", safe="")
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 @pytest.fixture
