@@ -620,6 +620,10 @@ def transfer_dispatch(
     if absent:
         raise NetworkError(f"not in stock at {from_point.code}: {', '.join(absent)}", field="codes")
     items = [entries[c] for c in codes]
+    if receiver.has_kind("regeneration"):
+        _require_licence_cover(
+            receiver, [(e.battery, e.mass_kg) for e in items], timezone.localdate(departed_at)
+        )
     transfer = Transfer.objects.create(
         number=f"TMP-{secrets.token_hex(8)}",
         from_point=from_point,
@@ -672,6 +676,25 @@ def transfer_dispatch(
     return transfer
 
 
+def _require_licence_cover(receiver: Organisation, packs: list, on) -> None:
+    """A regeneration enterprise takes packs only under its hazardous-waste licence (R-REGEN): each pack's
+    category and the licence's validity, and the whole load against the year's remaining scale."""
+    from regeneration.selectors import licence_refusal  # noqa: PLC0415 - regeneration builds on this app
+
+    problems = []
+    for battery, _mass in packs:
+        refusal = licence_refusal(enterprise=receiver, battery=battery, on=on, check_scale=False)
+        if refusal:
+            problems.append(f"{battery.code}: {refusal.message}")
+    if not problems and packs:
+        total = sum((m or b.mass_kg or Decimal(0) for b, m in packs), Decimal(0))
+        refusal = licence_refusal(enterprise=receiver, battery=packs[0][0], on=on, mass_kg=total)
+        if refusal:
+            problems.append(refusal.message)
+    if problems:
+        raise NetworkError("; ".join(problems), field="receiver", code="licence")
+
+
 def _arrival_kind(transfer: Transfer) -> str:
     if transfer.to_point_id:
         return EventKind.RECEIVED
@@ -722,6 +745,12 @@ def transfer_receive(
         raise NetworkError(f"already received: {', '.join(done)}", field="codes")
     kind = _arrival_kind(transfer)
     point = transfer.to_point
+    if kind == EventKind.REGENERATION_RECEIVED and codes:
+        _require_licence_cover(
+            transfer.receiver,
+            [(items[c].battery, items[c].mass_kg) for c in codes],
+            timezone.localdate(received_at),
+        )
     for code in codes:
         item = items[code]
         trace.event_record(

@@ -1,6 +1,7 @@
 """Transfers under manifests: dispatch, partial arrival, missing in transit, hand-over out of the network."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -193,6 +194,8 @@ def test_hand_over_to_a_cascade_use_or_regeneration_enterprise(
     client_for, point, operator_user, stocked, kind, event_kind, state
 ):
     enterprise = OrganisationFactory(kinds=[kind], region="HB")
+    if kind == "regeneration":
+        _licence(enterprise)
     manifest = dispatch(client_for(operator_user), point, [stocked[0].code], receiver=enterprise.uscc)
     assert manifest.status_code == 201, manifest.json()
     response = client_for(UserFactory(organisation=enterprise)).post(
@@ -202,6 +205,38 @@ def test_hand_over_to_a_cascade_use_or_regeneration_enterprise(
     stocked[0].refresh_from_db()
     assert stocked[0].state == state and stocked[0].custodian_id == enterprise.pk
     assert LifecycleEvent.objects.filter(battery=stocked[0], kind=event_kind).exists()
+
+
+def _licence(enterprise, *, scale_t="100", expired=False):
+    from regeneration.models import WasteCategory
+    from regeneration.services import licence_register
+
+    today = timezone.localdate()
+    end = today - timedelta(days=10) if expired else today + timedelta(days=365)
+    return licence_register(
+        enterprise=enterprise, number=f"HW-{enterprise.pk}", issuing_authority="生态环境局",
+        categories=list(WasteCategory.objects.values_list("code", flat=True)),
+        annual_scale_t=Decimal(scale_t), valid_from=today - timedelta(days=400), valid_to=end,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("licence", "message"), [
+    (None, "holds no hazardous-waste business licence"),
+    ({"expired": True}, "expired on"),
+    ({"scale_t": "0.1"}, "annual scale"),
+])  # fmt: skip
+def test_regeneration_receiver_needs_a_licence_that_covers_the_load(
+    client_for, point, operator_user, stocked, licence, message
+):
+    enterprise = OrganisationFactory(kinds=["regeneration"], region="HB")
+    if licence is not None:
+        _licence(enterprise, **licence)
+    response = dispatch(client_for(operator_user), point, [stocked[0].code], receiver=enterprise.uscc)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    assert not Transfer.objects.exists()
+    assert StockEntry.objects.filter(battery=stocked[0], point=point).exists()
 
 
 @pytest.mark.django_db
