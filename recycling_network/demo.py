@@ -241,6 +241,9 @@ def _transfers(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
         )
     # Onward from the hub, in batches, to the demo cascade-use and regeneration enterprises.
     destinations = ["cascade-bj", "cascade-hb", "regen-tj", "regen-hb"]
+    from regeneration.demo import licences_ensure  # noqa: PLC0415 - hand-overs need the receivers' licences
+
+    licences_ensure(world)
     stock = list(StockEntry.objects.filter(point=hub).order_by("since", "id"))
     batch = max(1, len(stock) // 6)
     for n, key in enumerate(destinations):

@@ -18,7 +18,7 @@ from traceability.models import Battery
 from traceability.services import battery_register, event_record
 
 from . import services
-from .models import ThresholdEdition
+from .models import Licence, ThresholdEdition
 
 ENTERPRISES = {"regen-tj": ("TJ-HW-120000-0421", "天津市生态环境局", 5000), "regen-hb": ("HB-HW-130000-1187", "河北省生态环境厅", 3000)}  # fmt: skip
 MAKER_CODES = {"catl": "0A1", "calb": "03H", "tjlishen": "04A", "svolt": "05C", "byd": "02X"}
@@ -57,18 +57,26 @@ def _packs(world: DemoWorld, need: int) -> list[Battery]:
     return packs
 
 
-def seed(world: DemoWorld) -> None:
-    rng, now, today = world.rng, timezone.now().replace(microsecond=0), timezone.localdate()
-    orgs = {k: world.orgs[k] for k in ENTERPRISES if k in world.orgs}
-    if not orgs:
-        return
-    for key, org in orgs.items():
-        number, authority, scale = ENTERPRISES[key]
+def licences_ensure(world: DemoWorld) -> None:
+    """Register the demo regeneration enterprises' licences once. The recycling network's demo calls this too:
+    its hub hands packs over to them, which the licence check refuses without a licence on file."""
+    today = timezone.localdate()
+    for key, (number, authority, scale) in ENTERPRISES.items():
+        if key not in world.orgs or Licence.objects.filter(number=number).exists():
+            continue
         services.licence_register(
-            enterprise=org, number=number, issuing_authority=authority, annual_scale_t=Decimal(scale),
+            enterprise=world.orgs[key], number=number, issuing_authority=authority, annual_scale_t=Decimal(scale),
             categories=["LIB-TERNARY", "LIB-LFP"] + (["LIB-OTHER"] if key == "regen-tj" else []),
             valid_from=today - timedelta(days=900), valid_to=today + timedelta(days=900),
         )  # fmt: skip
+
+
+def seed(world: DemoWorld) -> None:
+    rng, now = world.rng, timezone.now().replace(microsecond=0)
+    orgs = {k: world.orgs[k] for k in ENTERPRISES if k in world.orgs}
+    if not orgs:
+        return
+    licences_ensure(world)
     editions = {e.code: e for e in ThresholdEdition.objects.all()}
     months = 12
     pool = _packs(world, months * len(orgs) * PACKS_PER_BATCH * world.scale)
