@@ -106,7 +106,7 @@ class Store:
                     CONSTRAINT records_key_once UNIQUE (key)
                 )"""
             )
-            cur.execute(f"CREATE INDEX IF NOT EXISTS records_day_kind ON {s}.records (record_day, kind)")
+            cur.execute(f"CREATE INDEX IF NOT EXISTS records_day ON {s}.records USING brin (record_day)")
 
     def reset(self) -> None:
         with self.cursor() as cur:
