@@ -11,7 +11,15 @@ from django.db import transaction
 
 # Record kinds that reach the national platform; other apps' kinds are listed when they add them.
 NATIONAL_KINDS = frozenset(
-    {"lifecycle_event", "battery", "binding", "replacement", "cascade_product", "regeneration_batch"}
+    {
+        "lifecycle_event",
+        "battery",
+        "binding",
+        "replacement",
+        "battery_link",
+        "cascade_product",
+        "regeneration_batch",
+    }
 )
 
 

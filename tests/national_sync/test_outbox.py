@@ -99,3 +99,19 @@ def test_unmapped_fields_resolve_to_null_not_an_error(make_org):
     outbox_records_write("battery", [battery])
     payload = OutboxRecord.objects.get().payload
     assert payload["makerCreditCode"] is None and payload["parentCode"] is None
+
+
+def test_a_replacement_is_mapped_with_both_pack_codes(make_org):
+    from traceability.models import Replacement
+
+    automaker = make_org(kinds=("automaker", "after_sales"), region="TJ")
+    old, new = make_battery(automaker), make_battery(automaker)
+    vehicle = Vehicle.objects.create(vin="LSVREPL0000000001", automaker=automaker, region="TJ")
+    replacement = Replacement.objects.create(
+        vehicle=vehicle, pack_out=old, pack_in=new, actor=automaker, occurred_at=old.created_at
+    )
+    hooks.records_written("replacement", [Replacement.objects.get(pk=replacement.pk)])
+    row = OutboxRecord.objects.get(kind="replacement")
+    assert row.partition_key == old.code and row.region == "TJ"
+    assert row.payload["oldBatteryCode"] == old.code and row.payload["newBatteryCode"] == new.code
+    assert row.payload["outletCreditCode"] == automaker.uscc
