@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 
 from django.db import connection
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from . import merkle
 from .signing import get_signer, tree_head_message
@@ -90,7 +89,12 @@ EVENT_COLUMNS_SQL = """
 
 
 def event_leaf_hash(event) -> bytes:
-    return merkle.leaf_hash(canonical_bytes(canonical_record(event_row(event))))
+    return row_leaf_hash(event_row(event))
+
+
+def row_leaf_hash(row: dict) -> bytes:
+    """The leaf of an event given as a row (the keys of :func:`event_row`), for writers without instances."""
+    return merkle.leaf_hash(canonical_bytes(canonical_record(row)))
 
 
 def _fetch(cur, nodes: list[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -114,28 +118,41 @@ def ledger_append(events) -> None:
     """Append ``events`` (already inserted, same transaction) to the log and sign the new head."""
     if not events:
         return
-    leaves = [event_leaf_hash(e) for e in events]
+    ledger_append_leaves([(e.pk, event_leaf_hash(e)) for e in events])
+
+
+def ledger_append_leaves(leaves: list[tuple[int, bytes]]) -> None:
+    """Append ``(event_id, leaf_hash)`` pairs in order and sign the new head.
+
+    The leaf hashes are computed before the call, so the advisory lock (which serialises every writer of the
+    log until it commits) covers only the frontier read, the new nodes and two ``COPY`` statements.
+    """
+    if not leaves:
+        return
+    from .bulk_sql import copy_rows  # noqa: PLC0415
+
+    hashes = [h for _, h in leaves]
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         cur.execute("SELECT COALESCE(MAX(index) + 1, 0) FROM traceability_ledgerleaf")
         size = cur.fetchone()[0]
         known = _fetch(cur, merkle.frontier(size))
-        nodes = merkle.append(size, leaves, known)
-        execute_values(
+        nodes = merkle.append(size, hashes, known)
+        copy_rows(
             cur,
-            "INSERT INTO traceability_ledgerleaf (index, event_id, leaf_hash) VALUES %s",
-            [(size + i, e.pk, leaves[i]) for i, e in enumerate(events)],
-            page_size=10000,
+            "traceability_ledgerleaf",
+            ("index", "event_id", "leaf_hash"),
+            [(size + i, event_id, h) for i, (event_id, h) in enumerate(leaves)],
         )
         if nodes:
-            execute_values(
+            copy_rows(
                 cur,
-                "INSERT INTO traceability_ledgernode (level, index, hash) VALUES %s",
+                "traceability_ledgernode",
+                ("level", "index", "hash"),
                 [(lv, i, h) for (lv, i), h in nodes.items()],
-                page_size=10000,
             )
-        new_size = size + len(leaves)
-        everything = {**known, **nodes, **{(0, size + i): h for i, h in enumerate(leaves)}}
+        new_size = size + len(hashes)
+        everything = {**known, **nodes, **{(0, size + i): h for i, h in enumerate(hashes)}}
         root_hash = merkle.root(new_size, lambda lv, i: everything[(lv, i)])
         _sign_head(cur, new_size, root_hash)
 
