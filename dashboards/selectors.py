@@ -15,13 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core.tenancy import scope_of
-from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
+from traceability.models import Battery, LifecycleEvent, Vehicle
 
 from . import forecasting, sources
 from .models import (
@@ -174,19 +175,20 @@ def node_key(stage: int, region: str) -> str:
 
 
 def flow_edges(regions: Sequence[str], date_from: date | None, date_to: date | None) -> list[dict]:
-    """Mass (kg) and packs along each edge walked by packs retired in ``regions`` within the period
-    (materialised view ``dashboards_flow_edge``), grouped in SQL."""
+    """Mass (kg) and packs along each edge walked by packs retired in ``regions`` within the period (whole days
+    in the platform's time zone), summed from ``dashboards_flow_daily`` (the per-pack edges of
+    ``dashboards_flow_edge`` summed per day of retirement)."""
     sql = [
-        "SELECT src_stage, src_region, dst_stage, dst_region, count(*) AS packs, sum(mass_kg) AS mass_kg",
-        "FROM dashboards_flow_edge WHERE retired_region = ANY(%s)",
+        "SELECT src_stage, src_region, dst_stage, dst_region, sum(packs)::bigint AS packs,",
+        "sum(mass_kg) AS mass_kg FROM dashboards_flow_daily WHERE retired_region = ANY(%s)",
     ]
     params: list = [list(regions)]
     if date_from:
-        sql.append("AND retired_at >= %s")
-        params.append(_day_start(date_from))
+        sql.append("AND day >= %s")
+        params.append(date_from)
     if date_to:
-        sql.append("AND retired_at < %s")
-        params.append(_day_start(date_to + timedelta(days=1)))
+        sql.append("AND day <= %s")
+        params.append(date_to)
     sql.append("GROUP BY src_stage, src_region, dst_stage, dst_region ORDER BY src_stage, dst_stage")
     return _rows(" ".join(sql), params)
 
@@ -232,42 +234,81 @@ def alert_thresholds() -> dict:
 ALERT_CATEGORIES = ("scrapped_not_removed", "missing_in_transit", "over_storage", "left_jjj")
 
 
-def alert_queryset(category: str, regions: Sequence[str], now: datetime | None = None) -> QuerySet:
-    """Packs in one lost-or-stuck category (R-LIFE: every node controlled; R-SCRAP)."""
-    now = now or timezone.now()
+def _alert_where(regions: Sequence[str], now: datetime, category: str | None = None) -> tuple[str, list]:
+    """The limits of ``alert_thresholds()`` applied to the candidates of ``dashboards_alert_candidate``."""
     limits = alert_thresholds()
-    packs = Battery.objects.filter(level="P")
-    if category == "scrapped_not_removed":
-        # The vehicle was scrapped, yet the pack is still bound to it: no removal was recorded.
-        scrapped = Binding.objects.filter(
-            pack=OuterRef("pk"),
-            unbound_at__isnull=True,
-            vehicle__scrapped_at__lte=(now - timedelta(days=limits["scrap_removal_days"])).date(),
-            vehicle__region__in=regions,
-        )
-        return packs.filter(Exists(scrapped))
-    if category == "missing_in_transit":
-        lost = LifecycleEvent.objects.filter(battery=OuterRef("pk"), kind="lost")
-        overdue = Q(state="in_transit", state_changed_at__lt=now - timedelta(days=limits["transit_days"]))
-        return packs.filter(region__in=regions).filter(Q(Exists(lost), state="in_transit") | overdue)
-    if category == "over_storage":
-        return packs.filter(
-            region__in=regions,
-            state="at_service_point",
-            state_changed_at__lt=now - timedelta(days=limits["storage_days"]),
-        )
-    if category == "left_jjj":
-        # Dispatched out of the three regions and never received: the receiver left no record. The region of
-        # the dispatch (the last JJJ region) is that of the event that moved the pack out.
-        left_from = LifecycleEvent.objects.filter(
-            battery=OuterRef("pk"), kind="dispatched", region="OUT", custodian_before__region__in=regions
-        )
-        return packs.filter(state="in_transit", region="OUT").filter(Exists(left_from))
-    raise ValueError(f"unknown alert category {category!r}")
+    # A vehicle scrapped on day D is overdue once D <= today - limit (whole days, platform time zone).
+    scrap_cutoff = _day_start(timezone.localdate(now) - timedelta(days=limits["scrap_removal_days"] - 1))
+    rules = {
+        "scrapped_not_removed": ("since < %s", [scrap_cutoff]),
+        "missing_in_transit": ("(flagged OR since < %s)", [now - timedelta(days=limits["transit_days"])]),
+        "over_storage": ("since < %s", [now - timedelta(days=limits["storage_days"])]),
+        "left_jjj": ("true", []),
+    }
+    chosen = [category] if category else list(ALERT_CATEGORIES)
+    clauses, params = [], []
+    for name in chosen:
+        condition, values = rules[name]
+        clauses.append(f"(category = %s AND {condition})")
+        params += [name, *values]
+    return f"region = ANY(%s) AND ({' OR '.join(clauses)})", [list(regions), *params]
 
 
-def alert_counts(regions: Sequence[str]) -> dict[str, int]:
-    return {c: alert_queryset(c, regions).count() for c in ALERT_CATEGORIES}
+def alert_ids_sql(category: str, regions: Sequence[str], now: datetime | None = None) -> tuple[str, list]:
+    """SQL selecting the packs in one lost-or-stuck category (R-LIFE: every node controlled; R-SCRAP), oldest
+    first. Candidates are as of the last refresh of the views; the limits and "now" apply at reading."""
+    if category not in ALERT_CATEGORIES:
+        raise ValueError(f"unknown alert category {category!r}")
+    where, params = _alert_where(regions, now or timezone.now(), category)
+    return f"SELECT battery_id FROM dashboards_alert_candidate WHERE {where}", params
+
+
+def alert_queryset(category: str, regions: Sequence[str], now: datetime | None = None) -> QuerySet:
+    """Packs in one lost-or-stuck category, as a queryset (the rows behind the figure, and their export)."""
+    sql, params = alert_ids_sql(category, regions, now)
+    # Column names in ``sql`` are constants; every value travels as a parameter.
+    return Battery.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+
+
+def alert_counts(regions: Sequence[str], now: datetime | None = None) -> dict[str, int]:
+    """Packs per lost-or-stuck category in ``regions``: one GROUP BY over the candidates' index."""
+    where, params = _alert_where(regions, now or timezone.now())
+    rows = _rows(
+        f"SELECT category, count(*) AS n FROM dashboards_alert_candidate WHERE {where} GROUP BY category",
+        params,
+    )
+    counts = dict.fromkeys(ALERT_CATEGORIES, 0)
+    counts.update({r["category"]: r["n"] for r in rows})
+    return counts
+
+
+class AlertRows:
+    """The packs of one category, oldest first, paged in SQL (for ``Paginator``): the page's ids come from the
+    candidates' index ``(category, region, since)``, then only those packs are read."""
+
+    def __init__(self, category: str, regions: Sequence[str], total: int, now: datetime | None = None):
+        self.sql, self.params = alert_ids_sql(category, regions, now)
+        self.total = total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            raise TypeError("AlertRows is read in pages")
+        start, stop = item.start or 0, item.stop if item.stop is not None else self.total
+        ids = [
+            r["battery_id"]
+            for r in _rows(
+                f"{self.sql} ORDER BY since, battery_id LIMIT %s OFFSET %s",
+                [*self.params, max(0, stop - start), start],
+            )
+        ]
+        packs = Battery.objects.select_related("custodian").in_bulk(ids)
+        return [packs[i] for i in ids if i in packs]
 
 
 # --- compliance -------------------------------------------------------------------------------------------
@@ -316,8 +357,14 @@ def unregistered_events(regions: Sequence[str], year: int | None = None) -> Quer
 
 
 def unregistered_by_actor(regions: Sequence[str], year: int | None) -> dict[int, int]:
-    rows = unregistered_events(regions, year).values("actor_id").annotate(n=Count("id"))
-    return {r["actor_id"]: r["n"] for r in rows}
+    """actor id -> receipts of unregistered codes (materialised view ``dashboards_unregistered_receipts``);
+    the rows behind are :func:`unregistered_events`."""
+    sql = "SELECT actor_id, sum(receipts)::bigint AS n FROM dashboards_unregistered_receipts WHERE region = ANY(%s)"
+    params: list = [list(regions)]
+    if year:
+        sql += " AND month >= %s AND month < %s"
+        params += [date(year, 1, 1), date(year + 1, 1, 1)]
+    return {r["actor_id"]: r["n"] for r in _rows(sql + " GROUP BY actor_id", params)}
 
 
 @dataclass
@@ -442,20 +489,18 @@ def weibull_params() -> dict[str, forecasting.Weibull]:
     return {p.use: forecasting.Weibull(p.shape, p.scale) for p in WeibullParameter.objects.all()}
 
 
-def platform_cohorts(regions: Sequence[str]) -> list[forecasting.Cohort]:
-    """Cohorts from the platform's own vehicles: sale year, use and the mass of the pack first bound to each
-    vehicle, grouped in SQL."""
-    rows = _rows(
-        "SELECT v.region, extract(year FROM v.sold_at)::int AS year, v.use, count(*) AS vehicles, "
-        "       avg(b.mass_kg)::float AS avg_pack_kg "
-        "FROM traceability_vehicle v "
-        "JOIN LATERAL (SELECT pack_id FROM traceability_binding WHERE vehicle_id = v.id "
-        "              ORDER BY bound_at LIMIT 1) first ON true "
-        "JOIN traceability_battery b ON b.id = first.pack_id "
-        "WHERE v.sold_at IS NOT NULL AND v.region = ANY(%s) AND b.mass_kg IS NOT NULL "
-        "GROUP BY v.region, 2, v.use",
-        [list(regions)],
+def platform_cohorts(regions: Sequence[str], chemistry: str | None = None) -> list[forecasting.Cohort]:
+    """Cohorts from the platform's own vehicles: region, sale year and use, with the mass of the pack first
+    bound to each vehicle (materialised view ``dashboards_vehicle_cohort``, optionally one chemistry)."""
+    sql = (
+        "SELECT region, year, use, sum(vehicles)::bigint AS vehicles, sum(mass_kg) / sum(vehicles) AS avg_pack_kg "
+        "FROM dashboards_vehicle_cohort WHERE region = ANY(%s)"
     )
+    params: list = [list(regions)]
+    if chemistry:
+        sql += " AND chemistry = %s"
+        params.append(chemistry)
+    rows = _rows(sql + " GROUP BY region, year, use ORDER BY region, year, use", params)
     return [
         forecasting.Cohort(r["region"], r["year"], r["use"], r["vehicles"], r["avg_pack_kg"]) for r in rows
     ]
@@ -473,11 +518,12 @@ def reference_series(regions: Sequence[str]) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
-def forecast(regions: Sequence[str], years: Sequence[int]) -> dict:
-    """Retired tonnes per year from the platform's cohorts and from imported cohorts, with the reference."""
+def forecast(regions: Sequence[str], years: Sequence[int], chemistry: str | None = None) -> dict:
+    """Retired tonnes per year from the platform's cohorts (optionally of one chemistry) and from imported
+    cohorts, with the reference."""
     params = weibull_params()
     platform = forecasting.totals_by_year(
-        forecasting.retired_tonnes(platform_cohorts(regions), params, years)
+        forecasting.retired_tonnes(platform_cohorts(regions, chemistry), params, years)
     )
     imported = forecasting.totals_by_year(
         forecasting.retired_tonnes(imported_cohorts(regions), params, years)

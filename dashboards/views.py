@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -28,6 +28,7 @@ from traceability.models import Battery, BatteryState, Chemistry, EventKindChoic
 from . import charts, selectors, services, sources
 from .filtersets import BatteryFilterSet, CohortRowFilterSet, FindingFilterSet, LifecycleEventFilterSet
 from .models import CohortRow, ComplianceRule, Finding
+from .paging import CappedPaginator, streamed
 
 
 def _zh() -> bool:
@@ -361,17 +362,17 @@ class LostView(RegulatorPage):
     tab = "lost"
 
     def get(self, request):
-        counts = selectors.alert_counts(self.view.regions)
-        category = request.GET.get("alert") or max(counts, key=counts.get)
-        qs = (
-            selectors.alert_queryset(category, self.view.regions)
-            .select_related("custodian")
-            .order_by("state_changed_at")
-        )
+        now = timezone.now()
+        counts = selectors.alert_counts(self.view.regions, now)
+        category = request.GET.get("alert")
+        if category not in selectors.ALERT_CATEGORIES:
+            category = max(counts, key=counts.get)
+        qs = selectors.alert_queryset(category, self.view.regions, now).order_by("state_changed_at", "id")
         export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), f"alerts-{category}")
         if export:
             return export
-        page = Paginator(qs, 25).get_page(request.GET.get("page"))
+        rows = selectors.AlertRows(category, self.view.regions, counts[category], now)
+        page = Paginator(rows, 25).get_page(request.GET.get("page"))
         context = {
             "counts": [
                 {"key": k, "count": n, "url": f"?{urlencode({'region': self.view.code, 'alert': k})}"}
@@ -391,7 +392,10 @@ class ForecastView(RegulatorPage):
 
     def get(self, request, form_error: str = ""):
         years = list(range(2016, timezone.localdate().year + 6))
-        data = selectors.forecast(self.view.regions, years)
+        chemistry = request.GET.get("chemistry") or None
+        if chemistry not in dict(Chemistry.choices):
+            chemistry = None
+        data = selectors.forecast(self.view.regions, years, chemistry)
         cohorts = CohortRowFilterSet(request.GET, queryset=CohortRow.objects.all()).qs.filter(
             region__in=self.view.regions
         )
@@ -408,6 +412,8 @@ class ForecastView(RegulatorPage):
             "data": data,
             "rows": list(zip(years, data["platform"], data["imported"], data["reference"], strict=True)),
             "cohorts": Paginator(cohorts, 20).get_page(request.GET.get("page")),
+            "chemistry": chemistry or "",
+            "chemistry_choices": Chemistry.choices,
             "params": data["params"],
             "form_error": form_error,
             "charts": {"forecast": charts.forecast(data)},
@@ -438,7 +444,7 @@ class SearchView(RegulatorPage):
         query = request.GET.get("q", "").strip()
         battery, vehicle = selectors.battery_lookup(query)
         trace_url = _trace_url(battery) if battery else None
-        if battery and trace_url and request.GET.get("go"):
+        if trace_url and request.GET.get("go"):
             return HttpResponseRedirect(trace_url)
         events = battery.events.select_related("actor").order_by("occurred_at", "id") if battery else []
         context = {
@@ -451,19 +457,9 @@ class SearchView(RegulatorPage):
         return self.render(request, context)
 
 
-def _trace_url(battery: Battery) -> str | None:
-    """The traceability app's battery page (trace with its ledger proof), whichever URL shape it has."""
-    for name, args in (
-        ("traceability:battery_detail", [battery.pk]),
-        ("traceability:battery", [battery.pk]),
-        ("traceability:battery_detail", [battery.code]),
-        ("traceability:trace", [battery.code]),
-    ):
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return None
+def _trace_url(battery: Battery) -> str:
+    """The traceability app's battery page: the trace with its ledger proof."""
+    return reverse("traceability:battery-detail", args=[battery.code])
 
 
 # --- the rows behind the figures ---------------------------------------------------------------------------
@@ -474,9 +470,11 @@ def BATTERY_HEADER():  # noqa: N802 - a header, translated at call time
 
 
 def _battery_rows(qs):
-    return qs.values_list(
-        "code", "state", "chemistry", "mass_kg", "region", "custodian__name_zh", "state_changed_at"
-    ).iterator(chunk_size=2000)
+    return streamed(
+        qs.values_list(
+            "code", "state", "chemistry", "mass_kg", "region", "custodian__name_zh", "state_changed_at"
+        )
+    )
 
 
 class BatteryRowsView(RegulatorPage):
@@ -489,7 +487,7 @@ class BatteryRowsView(RegulatorPage):
         export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), "batteries")
         if export:
             return export
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
         return self.render(request, {"filter": styled(filterset), "page": page})
 
 
@@ -499,23 +497,27 @@ class EventRowsView(RegulatorPage):
 
     def get(self, request):
         filterset = LifecycleEventFilterSet(request.GET, queryset=LifecycleEvent.objects.all())
-        qs = filterset.qs.select_related("battery", "actor").order_by("-occurred_at", "-id")
+        # Newest upload first, in primary-key order: the export streams along the index from its first row,
+        # where an order by time would sort every matching upload first.
+        qs = filterset.qs.select_related("battery", "actor").order_by("-id")
         header = [_("Battery"), _("Event"), _("Region"), _("Reported by"), _("Happened at"), _("Reported at"),
                   _("Deadline"), _("On time")]  # fmt: skip
-        rows = qs.values_list(
-            "battery__code",
-            "kind",
-            "region",
-            "actor__name_zh",
-            "occurred_at",
-            "reported_at",
-            "deadline",
-            "on_time",
-        ).iterator(chunk_size=2000)
+        rows = streamed(
+            qs.values_list(
+                "battery__code",
+                "kind",
+                "region",
+                "actor__name_zh",
+                "occurred_at",
+                "reported_at",
+                "deadline",
+                "on_time",
+            )
+        )
         export = export_or_none(request, rows, header, "events")
         if export:
             return export
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
         return self.render(request, {"filter": styled(filterset), "page": page})
 
 

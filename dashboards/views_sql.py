@@ -89,9 +89,103 @@ CREATE UNIQUE INDEX dashboards_flow_edge_key ON dashboards_flow_edge (battery_id
 CREATE INDEX dashboards_flow_edge_period ON dashboards_flow_edge (retired_at, retired_region);
 """
 
+# Created by migration 0002; this dict stays as it was so that the migration creates the same four views.
 VIEWS = {
     "dashboards_battery_mix": BATTERY_MIX,
     "dashboards_upload_timeliness": UPLOAD_TIMELINESS,
     "dashboards_retired_monthly": RETIRED_MONTHLY,
     "dashboards_flow_edge": FLOW_EDGE,
 }
+
+# --- added by migration 0003: what the pages used to compute per request at scale -----------------------
+
+# Sales cohorts of the platform's own vehicles (R-FORECAST): the pack first bound to each vehicle gives the
+# cohort its chemistry and mass. DISTINCT ON walks the bindings once instead of one lookup per vehicle.
+VEHICLE_COHORT = """
+CREATE MATERIALIZED VIEW dashboards_vehicle_cohort AS
+WITH first_pack AS (
+    SELECT DISTINCT ON (vehicle_id) vehicle_id, pack_id
+    FROM traceability_binding
+    ORDER BY vehicle_id, bound_at, id
+)
+SELECT v.region, extract(year FROM v.sold_at)::int AS year, v.use, b.chemistry,
+       count(*) AS vehicles, sum(b.mass_kg)::float AS mass_kg
+FROM traceability_vehicle v
+JOIN first_pack f ON f.vehicle_id = v.id
+JOIN traceability_battery b ON b.id = f.pack_id
+WHERE v.sold_at IS NOT NULL AND b.mass_kg IS NOT NULL
+GROUP BY v.region, 2, v.use, b.chemistry;
+CREATE UNIQUE INDEX dashboards_vehicle_cohort_key ON dashboards_vehicle_cohort (region, year, use, chemistry);
+"""
+
+# Candidates for the lost-and-stuck alerts (R-LIFE, R-SCRAP), one row per category and pack, with the time
+# the limit runs from. The limits themselves (data/alert_thresholds_v1.json) and "now" are applied when the
+# page reads, so a changed limit needs no new view. ``flagged`` marks a pack reported lost.
+#  - scrapped_not_removed: still bound to a scrapped vehicle; region of the vehicle, since its scrapping day;
+#  - missing_in_transit / over_storage: packs in transit / at a service point, since their last state change;
+#  - left_jjj: dispatched out of JJJ and not received; region of the custodian of the last dispatch out.
+ALERT_CANDIDATE = """
+CREATE MATERIALIZED VIEW dashboards_alert_candidate AS
+SELECT 'scrapped_not_removed'::varchar(24) AS category, b.id AS battery_id, v.region,
+       (v.scrapped_at::timestamp AT TIME ZONE 'Asia/Shanghai') AS since, false AS flagged
+FROM traceability_binding bd
+JOIN traceability_vehicle v ON v.id = bd.vehicle_id
+JOIN traceability_battery b ON b.id = bd.pack_id
+WHERE bd.unbound_at IS NULL AND v.scrapped_at IS NOT NULL AND b.level = 'P'
+UNION ALL
+SELECT 'missing_in_transit', b.id, b.region, b.state_changed_at,
+       EXISTS (SELECT 1 FROM traceability_lifecycleevent e WHERE e.battery_id = b.id AND e.kind = 'lost')
+FROM traceability_battery b
+WHERE b.level = 'P' AND b.state = 'in_transit'
+UNION ALL
+SELECT 'over_storage', b.id, b.region, b.state_changed_at, false
+FROM traceability_battery b
+WHERE b.level = 'P' AND b.state = 'at_service_point'
+UNION ALL
+SELECT 'left_jjj', b.id, d.region, b.state_changed_at, false
+FROM traceability_battery b
+JOIN LATERAL (
+    SELECT o.region FROM traceability_lifecycleevent e
+    JOIN accounts_organisation o ON o.id = e.custodian_before_id
+    WHERE e.battery_id = b.id AND e.kind = 'dispatched' AND e.region = 'OUT'
+    ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1
+) d ON true
+WHERE b.level = 'P' AND b.state = 'in_transit' AND b.region = 'OUT';
+CREATE UNIQUE INDEX dashboards_alert_candidate_key ON dashboards_alert_candidate (category, battery_id);
+CREATE INDEX dashboards_alert_candidate_since ON dashboards_alert_candidate (category, region, since);
+"""
+
+# The Sankey's edges summed per day of retirement (platform time zone): a period of whole days reads a few
+# thousand rows instead of every pack's edges.
+FLOW_DAILY = """
+CREATE MATERIALIZED VIEW dashboards_flow_daily AS
+SELECT (retired_at AT TIME ZONE 'Asia/Shanghai')::date AS day, retired_region,
+       src_stage, src_region, dst_stage, dst_region, count(*) AS packs, sum(mass_kg)::float AS mass_kg
+FROM dashboards_flow_edge
+GROUP BY 1, 2, 3, 4, 5, 6;
+CREATE UNIQUE INDEX dashboards_flow_daily_key
+    ON dashboards_flow_daily (day, retired_region, src_stage, src_region, dst_stage, dst_region);
+"""
+
+# Receipts of packs whose code no maker registered, per uploading actor, region and month (R-COMPLY).
+UNREGISTERED_RECEIPTS = """
+CREATE MATERIALIZED VIEW dashboards_unregistered_receipts AS
+SELECT e.actor_id, e.region, date_trunc('month', e.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+       count(*) AS receipts
+FROM traceability_lifecycleevent e
+JOIN traceability_battery b ON b.id = e.battery_id
+WHERE e.kind = 'received' AND b.registered = false AND e.actor_id IS NOT NULL
+GROUP BY e.actor_id, e.region, 3;
+CREATE UNIQUE INDEX dashboards_unregistered_receipts_key
+    ON dashboards_unregistered_receipts (actor_id, region, month);
+"""
+
+VIEWS_0003 = {
+    "dashboards_vehicle_cohort": VEHICLE_COHORT,
+    "dashboards_alert_candidate": ALERT_CANDIDATE,
+    "dashboards_flow_daily": FLOW_DAILY,
+    "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS,
+}
+
+# Refresh order: a view built on another view comes after it (flow_daily reads flow_edge).
+ALL_VIEWS = {**VIEWS, **VIEWS_0003}
