@@ -38,51 +38,20 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo", if_empty=True)
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "")}
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
         py = sys.executable
-        children = []
+        beat_file = str(embedded.DATA_DIR / "celerybeat-schedule")
+        commands = []
         if not opts["no_worker"]:
-            children.append(
-                subprocess.Popen(
-                    [
-                        py,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "config",
-                        "worker",
-                        "-l",
-                        "warning",
-                        "-c",
-                        "2",
-                        "-B",
-                        "-s",
-                        str(embedded.DATA_DIR / "celerybeat-schedule"),
-                    ],
-                    env=env,
-                )  # fmt: skip
+            commands.append(
+                ["celery", "-A", "config", "worker", "-l", "warning", "-c", "2", "-B", "-s", beat_file]
             )
-        children.append(
-            subprocess.Popen(
-                [
-                    py,
-                    "-m",
-                    "gunicorn",
-                    "config.wsgi",
-                    "-b",
-                    opts["bind"],
-                    "-w",
-                    "3",
-                    "--threads",
-                    "4",
-                    "--access-logfile",
-                    "-",
-                    "--timeout",
-                    "120",
-                ],
-                env={**env, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
-            )  # fmt: skip
-        )
+        if not settings.NATIONAL_PLATFORM_URL:
+            # No national endpoint configured: deliver to the bundled simulator of the national platform.
+            commands.append(["national_sync.simulator", "--port", "8765"])
+        gunicorn = ["gunicorn", "config.wsgi", "-b", opts["bind"], "-w", "3", "--threads", "4"]
+        commands.append([*gunicorn, "--access-logfile", "-", "--timeout", "120"])
+        children = [subprocess.Popen([py, "-m", *command], env=env) for command in commands]
         self._banner(opts["bind"])
         stop = {"now": False}
 
@@ -112,6 +81,8 @@ class Command(BaseCommand):
             "",
             f"Jingjinji Battery Trace is running at {url}/",
             f"  API docs: {url}/api/docs/    public service points: {url}/service-points/",
+            "  national platform: "
+            + (settings.NATIONAL_PLATFORM_URL or "bundled simulator on http://127.0.0.1:8765"),
             f"  Log in at {url}/accounts/login/ with password {DEMO_PASSWORD!r} as:",
         ]
         lines += [f"    {user:<16} {role}" for role, user in LOGINS]
