@@ -295,6 +295,7 @@ class EnterpriseView(RegulatorPage):
             "findings": selectors.findings_for(pk),
             "coverage": sources.district_coverage(pk, JJJ_REGIONS),
             "points": sources.automaker_points(pk, JJJ_REGIONS),
+            "intakes": sources.unregistered_intakes(pk),
             "network": sources.available(),
             "charts": {
                 "timeliness": charts.timeliness(
