@@ -121,8 +121,14 @@ def point_map(region: str, points: list[dict], *, zh: bool) -> dict:
     }
 
 
+LATE_DECAL = {"symbol": "rect", "dashArrayX": [1, 0], "dashArrayY": [3, 3], "rotation": -0.785}
+
+
 def timeliness(rows: list[dict], region: str, year: int, kind_labels: dict, actor: int | None = None) -> dict:
-    """Stacked bars of on-time and late uploads per month, one pair of stacks per event kind."""
+    """Uploads per month in two stacks, on time and late (hatched), coloured by event kind.
+
+    The legend names each event kind once (its on-time and late series share the name, so one click hides
+    both); each bar's own label ("kind · on time/late") shows in the tooltip."""
     months = sorted({r["month"] for r in rows})
     kinds = sorted({r["kind"] for r in rows})
     base = {"region": region, "year": year}
@@ -130,18 +136,25 @@ def timeliness(rows: list[dict], region: str, year: int, kind_labels: dict, acto
         base["actor"] = actor
     events_url = reverse("dashboards:events")
     series = []
-    for kind in kinds:
+    for index, kind in enumerate(kinds):
         by_month = {r["month"]: r for r in rows if r["kind"] == kind}
-        for flag, label, stack in (("true", _("on time"), "on_time"), ("false", _("late"), "late")):
-            column = "on_time" if flag == "true" else "late"
+        colour = PALETTE[index % len(PALETTE)]
+        name = str(kind_labels.get(kind, kind))
+        for flag, label, column in (("true", _("on time"), "on_time"), ("false", _("late"), "late")):
+            style = {"color": colour}
+            if flag == "false":
+                style["decal"] = {**LATE_DECAL, "color": "rgba(255, 255, 255, 0.6)"}
             series.append(
                 {
                     "type": "bar",
-                    "stack": stack,
-                    "name": f"{kind_labels.get(kind, kind)} · {label}",
+                    "stack": column,
+                    "name": name,
+                    "itemStyle": style,
+                    "barMaxWidth": 28,
                     "data": [
                         {
                             "value": int(by_month[m][column]) if m in by_month else 0,
+                            "label_text": f"{name} · {label}",
                             "link": f"{events_url}?"
                             + urlencode({**base, "kind": kind, "on_time": flag, "month": m.isoformat()}),
                         }
@@ -151,9 +164,10 @@ def timeliness(rows: list[dict], region: str, year: int, kind_labels: dict, acto
             )
     return {
         "color": PALETTE,
-        "tooltip": {"trigger": "axis"},
-        "legend": {"type": "scroll", "bottom": 0},
-        "grid": {"left": 50, "right": 20, "top": 20, "bottom": 70},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "tooltipLabels": True,
+        "legend": {"type": "scroll", "top": 0, "data": [str(kind_labels.get(k, k)) for k in kinds]},
+        "grid": {"left": 50, "right": 20, "top": 40, "bottom": 30},
         "xAxis": {"type": "category", "data": [m.strftime("%Y-%m") for m in months]},
         "yAxis": {"type": "value"},
         "series": series,

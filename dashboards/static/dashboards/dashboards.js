@@ -22,6 +22,19 @@
     if (!source) return;
     var option = JSON.parse(source.textContent);
     if (navigator.webdriver) option.animation = false;  // automated screenshots capture the final state
+    if (option.tooltipLabels) {
+      // Series that share a legend name (on time / late of one event) are told apart by their bars' labels;
+      // empty bars are left out of the tooltip.
+      option.tooltip.formatter = function (items) {
+        var lines = [items.length ? items[0].axisValueLabel : ""];
+        items.forEach(function (p) {
+          if (!p.value) return;
+          var text = (p.data && p.data.label_text) || p.seriesName;
+          lines.push(p.marker + echarts.format.encodeHTML(text) + ": <b>" + p.value + "</b>");
+        });
+        return lines.join("<br>");
+      };
+    }
     var old = echarts.getInstanceByDom(el);
     if (old) old.dispose();
     var render = function () {
