@@ -1,4 +1,4 @@
-"""Process helpers shared by the reliability test and ``bench/sync.py``: start the simulator and Celery
+"""Process utilities shared by the reliability test and ``bench/sync.py``: start the simulator and Celery
 workers as real processes, wait for them, kill them (SIGKILL to the whole process group)."""
 
 from __future__ import annotations

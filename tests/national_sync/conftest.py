@@ -3,7 +3,7 @@ import pytest
 from national_sync import services
 from national_sync.client import set_client
 
-from .helpers import FakePlatform
+from .support import FakePlatform
 
 
 @pytest.fixture

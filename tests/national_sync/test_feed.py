@@ -5,7 +5,7 @@ import pytest
 from national_sync import exchange
 from national_sync.api.views import exchange_key
 
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/exchange/feed/"

@@ -5,7 +5,7 @@ from core.models import AuditLog
 from national_sync import services
 from national_sync.models import OutboxRecord
 
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = pytest.mark.django_db
 PAGE = reverse("national_sync:operations")

@@ -4,7 +4,7 @@ from national_sync import services
 from national_sync.models import OutboxRecord
 from tests.factories import UserFactory
 
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from national_sync.models import OutboxRecord
 from national_sync.services import outbox_records_write
 from traceability.models import Binding, LifecycleEvent, Vehicle
 
-from .helpers import make_battery, produce
+from .support import make_battery, produce
 
 pytestmark = pytest.mark.django_db
 

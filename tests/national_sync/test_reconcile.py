@@ -7,7 +7,7 @@ from django.utils import timezone
 from national_sync import services
 from national_sync.models import OutboxRecord, ReconciliationRun
 
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from national_sync.simulator.harness import (
 )
 
 from .conftest import dsn_of
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = [
     pytest.mark.integration,

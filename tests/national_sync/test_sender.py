@@ -11,7 +11,7 @@ from national_sync import services
 from national_sync.canonical import backoff_delay
 from national_sync.models import OutboxRecord, SendAttempt, SyncShard
 
-from .helpers import enqueue
+from .support import enqueue
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Helpers for the national sync tests: batteries with events, and an in-memory national platform."""
+"""Support for the national sync tests: batteries with events, and an in-memory national platform."""
 
 from __future__ import annotations
 
