@@ -1,4 +1,4 @@
-"""Pure helpers shared by the sender, the reconciliation job and the simulator (no Django imports).
+"""Pure functions shared by the sender, the reconciliation job and the simulator (no Django imports).
 
 The payload hash and the per-day digest are computed the same way on both sides of the wire, so that
 reconciliation (R-SHARE) compares like with like.
