@@ -115,3 +115,21 @@ def test_a_replacement_is_mapped_with_both_pack_codes(make_org):
     assert row.partition_key == old.code and row.region == "TJ"
     assert row.payload["oldBatteryCode"] == old.code and row.payload["newBatteryCode"] == new.code
     assert row.payload["outletCreditCode"] == automaker.uscc
+
+
+def test_plain_records_from_bulk_uploads_are_mapped_without_queries(make_org, django_assert_num_queries):
+    """Bulk uploads hand over attribute records (not model instances); only the INSERT touches the database."""
+    from types import SimpleNamespace as Record
+
+    automaker = make_org(kinds=("automaker",), region="HB")
+    records = []
+    for n in range(50):
+        pack = Record(pk=n + 1, id=n + 1, code=f"PACK{n:020d}")
+        vehicle = Record(pk=n + 1, vin=f"LSVBULK{n:010d}", automaker=automaker, model_name="", region="HB")
+        records.append(Record(pk=1000 + n, vehicle=vehicle, pack=pack, bound_at=None, unbound_at=None,
+                              unbound_reason=""))  # fmt: skip
+    with django_assert_num_queries(1):
+        outbox_records_write("binding", records)
+    row = OutboxRecord.objects.get(object_id="1000")
+    assert row.partition_key == "PACK" + "0" * 20 and row.region == "HB"
+    assert row.payload["automakerCreditCode"] == automaker.uscc and row.payload["vin"] == "LSVBULK0000000000"
