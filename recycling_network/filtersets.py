@@ -65,9 +65,11 @@ class StockEntryFilterSet(django_filters.FilterSet):
 
 
 class TransferFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
-    item_status = django_filters.ChoiceFilter(choices=ItemStatus.choices, method="filter_item_status")
-    code = django_filters.CharFilter(method="filter_code")
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices, label=_("Status"))
+    item_status = django_filters.ChoiceFilter(
+        choices=ItemStatus.choices, method="filter_item_status", label=_("Pack status")
+    )
+    code = django_filters.CharFilter(method="filter_code", label=_("Battery code"))
 
     class Meta:
         model = Transfer

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -21,7 +21,7 @@ from core.tabular import TabularError, export_response, read_rows
 from . import selectors, services
 from .api.serializers import PUBLIC_CSV_HEADER, public_csv_row
 from .api.views import nearest_origin
-from .choices import ItemStatus, PointKind, PointStatus
+from .choices import ItemStatus, PointKind, PointStatus, ReviewAction
 from .filtersets import ServicePointFilterSet, TransferFilterSet
 from .forms import IntakeForm, IntakeUploadForm, ServicePointForm
 from .models import Division, GuideSection, Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
@@ -137,10 +137,17 @@ def _operated_points(user):
 def points(request):
     """Points you register, operate or are served by, with stock and workflow actions; a regulator sees all
     and reviews those of its region."""
+    scope = tenancy.scope_of(request.user)
     base = tenancy.visible(ServicePoint.objects.select_related("district", "operator"), request.user)
+    if scope.enterprise:
+        # Published points of other enterprises are public, but their stock is not: an enterprise's working list
+        # holds only the points it registers, operates or is served by (the public list shows the rest).
+        base = base.filter(_owned_by(scope.org_id))
     filterset = ServicePointFilterSet(request.GET or None, queryset=base)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).annotate(
-        stock_count=Count("stock")
+    qs = (
+        (filterset.qs if filterset.is_bound and filterset.is_valid() else base)
+        .annotate(stock_count=Count("stock"))
+        .order_by("code")
     )
     if request.GET.get("export") in ("csv", "xlsx"):
         header = ["code", "name_zh", "kind", "status", "region", "district", "operator", "stock"]
@@ -149,14 +156,15 @@ def points(request):
             for p in qs
         )
         return export_response(rows, header, filename="my-service-points", fmt=request.GET["export"])
-    scope = tenancy.scope_of(request.user)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     for p in page:
+        writable = tenancy.can_write(request.user, p)
         if scope.regulator:
             role = REGULATOR if p.region == scope.region and not scope.read_only else None
         else:
-            role = OWNER if tenancy.can_write(request.user, p) else None
-        p.actions = actions_for(p.status, role) if role else []
+            role = OWNER if writable else None
+        p.actions = [(a, ReviewAction(a).label) for a in actions_for(p.status, role)] if role else []
+        p.stock_visible = scope.regulator or scope.superuser or writable
     context = {
         "title": _("Service points"),
         "filterset": filterset,
@@ -165,6 +173,14 @@ def points(request):
         "can_register": "automaker" in scope.kinds or scope.superuser,
     }
     return render(request, "recycling_network/points.html", context)
+
+
+def _owned_by(org_id: int) -> Q:
+    """The owner paths of ``ServicePoint.tenancy`` for one organisation."""
+    q = Q(pk__in=[])
+    for path in tenancy.rule_of(ServicePoint).owners:
+        q |= path(org_id) if callable(path) else Q(**{path: org_id})
+    return q
 
 
 @login_required
@@ -209,7 +225,8 @@ def point_review(request, pk: int):
         messages.error(request, str(getattr(exc, "detail", exc)))
     else:
         messages.success(
-            request, _("%(code)s is now %(status)s.") % {"code": point.code, "status": point.status}
+            request,
+            _("%(code)s is now %(status)s.") % {"code": point.code, "status": point.get_status_display()},
         )
     return redirect(request.POST.get("next") or "recycling_network:points")
 
