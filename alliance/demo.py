@@ -128,7 +128,7 @@ def _guidance(world: DemoWorld) -> None:
             effective_from=date(year, month, 1),
             prices=prices,
             metals=metals,
-            notes="Reference prices from alliance trades and public metal quotations; pack and module per kWh of remaining energy.",
+            notes="参考联盟成交价和公开金属报价；电池包、模组按剩余电量每千瓦时计价。",
         )
         services.guidance_publish(user=assessor, guidance=g)
 

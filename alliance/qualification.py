@@ -8,6 +8,7 @@ independently); a buyer with no record there is unqualified on that route, with 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -15,6 +16,7 @@ from functools import cache
 from django.apps import apps
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
@@ -119,3 +121,51 @@ def licences_of(buyer: Organisation, *, on: date) -> list[rules.Licence]:
         )
         for lic in regen.Licence.objects.filter(enterprise=buyer)
     ]
+
+
+# The pure rules give their reasons in English; the pages show them in the reader's language.
+_REASONS = [
+    (r"the buyer is not an approved alliance member", _("the buyer is not an approved alliance member")),
+    (
+        r"only cascade-use or regeneration enterprises may buy retired batteries",
+        _("only cascade-use or regeneration enterprises may buy retired batteries"),
+    ),
+    (r"a seller cannot bid on its own lot", _("a seller cannot bid on its own lot")),
+    (
+        r"no cascade-use authorisation from battery maker (?P<name>.+)",
+        _("no cascade-use authorisation from battery maker %(name)s"),
+    ),
+    (
+        r"the cascade-use authorisation from battery maker (?P<name>.+) is not in force on (?P<on>\S+)",
+        _("the cascade-use authorisation from battery maker %(name)s is not in force on %(on)s"),
+    ),
+    (
+        r"the authorisation from battery maker (?P<name>.+) does not cover (?P<what>.+)",
+        _("the authorisation from battery maker %(name)s does not cover %(what)s"),
+    ),
+    (r"no hazardous-waste business licence on record", _("no hazardous-waste business licence on record")),
+    (
+        r"the hazardous-waste licence \((?P<numbers>.+)\) has expired or is not yet in force on (?P<on>\S+)",
+        _("the hazardous-waste licence (%(numbers)s) has expired or is not yet in force on %(on)s"),
+    ),
+    (
+        r"no licence in force covers waste category (?P<needed>.+)",
+        _("no licence in force covers waste category %(needed)s"),
+    ),
+    (
+        r"licence (?P<number>\S+): annual scale exhausted \((?P<left>\S+) t left of (?P<scale>\S+) t, "
+        r"the lot weighs (?P<mass>\S+) t\)",
+        _(
+            "licence %(number)s: annual scale exhausted (%(left)s t left of %(scale)s t, the lot weighs %(mass)s t)"
+        ),
+    ),
+]
+
+
+def reason_display(reason: str) -> str:
+    """A qualification reason in the active language (unknown wording is shown as it is)."""
+    for pattern, text in _REASONS:
+        match = re.fullmatch(pattern, reason)
+        if match:
+            return str(text) % match.groupdict() if match.groupdict() else str(text)
+    return reason

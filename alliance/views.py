@@ -25,7 +25,7 @@ from .config import market_rules
 from .filtersets import DealFilterSet, LotFilterSet, MembershipFilterSet, PriceGuidanceFilterSet
 from .forms import ApplyForm, BidForm, LotForm
 from .models import Bid, Lot, Membership, MembershipStatus, MembershipTier, PriceForm, PriceGuidance
-from .qualification import buyer_qualification
+from .qualification import buyer_qualification, reason_display
 
 
 def _page(request, qs, size=25):
@@ -189,15 +189,17 @@ def lot_detail(request, pk: int):
     org = request.user.organisation
     is_seller = org is not None and org.pk == lot.seller_id
     qualification = None
-    if org is not None and not is_seller and lot.bidding_open():
-        qualification = buyer_qualification(buyer=org, lot=lot)
+    # Only an enterprise buys; a regulator reading the lot is not told it may not bid.
+    if org is not None and not is_seller and lot.bidding_open() and tenancy.scope_of(request.user).enterprise:
+        ok, reasons = buyer_qualification(buyer=org, lot=lot)
+        qualification = (ok, [reason_display(r) for r in reasons])
     form = BidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.bid_place(user=request.user, lot=lot, **form.cleaned_data)
         except services.AllianceError as exc:
             for reason in exc.reasons:
-                form.add_error(None, reason)
+                form.add_error(None, reason_display(reason))
         except ApiPermissionDenied as exc:
             form.add_error(None, str(exc.detail))
         else:
