@@ -12,9 +12,15 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 # COPY's text format: backslash escapes for the four characters that would end a field or a row.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+@lru_cache(maxsize=8192)
+def _when(value: date) -> str:
+    return value.isoformat()
 
 
 def copy_value(value) -> str:
@@ -27,10 +33,10 @@ def copy_value(value) -> str:
         return "f"
     if isinstance(value, str):
         return value.translate(_ESCAPES)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
     if isinstance(value, int | Decimal | float):
         return str(value)
+    if isinstance(value, datetime | date):
+        return _when(value)  # a batch shares few distinct times
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False).translate(_ESCAPES)
     if isinstance(value, bytes | memoryview):
@@ -56,18 +62,22 @@ def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence])
     return n
 
 
+_sequences: dict[str, str] = {}
+
+
 def reserve_ids(cur, counts: dict[str, int]) -> dict[str, list[int]]:
     """``counts[table]`` fresh ids from each table's ``id`` sequence, in one query."""
     tables = [t for t, n in counts.items() if n > 0]
+    missing = [t for t in tables if t not in _sequences]
+    if missing:
+        cur.execute("SELECT t, pg_get_serial_sequence(t, 'id') FROM unnest(%s::text[]) AS t", [missing])
+        _sequences.update(cur.fetchall())
     if not tables:
         return {t: [] for t in counts}
-    parts = ", ".join(
-        "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))" for _ in tables
-    )
+    parts = ", ".join("ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s))" for _ in tables)
     params: list = []
     for table in tables:
-        params += [table, counts[table]]
+        params += [_sequences[table], counts[table]]
     cur.execute(f"SELECT {parts}", params)  # noqa: S608 - only placeholders are interpolated
-    row = cur.fetchone()
-    found = dict(zip(tables, row, strict=True))
+    found = dict(zip(tables, cur.fetchone(), strict=True))
     return {t: list(found.get(t, [])) for t in counts}

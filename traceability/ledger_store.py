@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
@@ -21,6 +22,7 @@ from .signing import get_signer, tree_head_message
 LOCK_KEY = 0x4A4A4A_4C454447  # "JJJ" "LEDG": one advisory lock for the whole log
 
 
+@lru_cache(maxsize=8192)  # bulk writes share few distinct times
 def _ts(value: datetime | None) -> str | None:
     if value is None:
         return None

@@ -122,8 +122,9 @@ class Battery(models.Model):
         blank=True,
         related_name="batteries_in_custody",
         verbose_name=_("custodian"),
+        db_index=False,  # (custodian, state) serves it
     )
-    state = models.CharField(_("state"), max_length=20, choices=BatteryState.choices, db_index=True)
+    state = models.CharField(_("state"), max_length=20, choices=BatteryState.choices)
     region = models.CharField(_("current region"), max_length=3, choices=Region.choices, blank=True)
     registered = models.BooleanField(
         _("registered by its maker"), default=True, help_text=_("False for codes first seen at intake.")
@@ -137,10 +138,12 @@ class Battery(models.Model):
     class Meta:
         verbose_name = _("battery")
         verbose_name_plural = _("batteries")
+        # Every bulk binding rewrites each pack row (state, custodian and region change, so no HOT update) and
+        # with it every index: no duplicates (the maker's foreign key has its own index), no pattern index on state.
         indexes = [
             models.Index(fields=["custodian", "state"]),
-            models.Index(fields=["maker"]),
             models.Index(fields=["region", "state"]),
+            models.Index(fields=["state"], name="battery_state"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +168,7 @@ class Vehicle(models.Model):
         on_delete=models.PROTECT,
         related_name="vehicles",
         verbose_name=_("automaker"),
+        db_index=False,  # (automaker, region) serves it
     )
     model_name = models.CharField(_("model"), max_length=100, blank=True)
     use = models.CharField(_("use"), max_length=16, choices=VehicleUse.choices, default=VehicleUse.PRIVATE)
@@ -195,7 +199,8 @@ class Vehicle(models.Model):
 class Binding(models.Model):
     """Which pack is in which vehicle, from when to when (R-BIND)."""
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="bindings")
+    # (vehicle, unbound_at) serves the vehicle's foreign key.
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="bindings", db_index=False)
     pack = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="bindings")
     bound_at = models.DateTimeField(_("bound at"))
     unbound_at = models.DateTimeField(_("unbound at"), null=True, blank=True)
@@ -223,7 +228,8 @@ class Binding(models.Model):
 class LifecycleEvent(models.Model):
     """Everything that happens to a battery, append-only (R-LIFE). Rows are never updated or deleted."""
 
-    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="events")
+    # (battery, id) and (actor, occurred_at) serve these foreign keys: an index less per row written.
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(_("event"), max_length=32, choices=EventKindChoices.choices)
     state_before = models.CharField(max_length=20, blank=True)
     state_after = models.CharField(max_length=20)
@@ -233,6 +239,7 @@ class LifecycleEvent(models.Model):
         null=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
     )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+import json
+
+from django.db.models import QuerySet
 
 from core import tenancy
 
 from . import codes
-from .models import Battery, BatteryLink, Binding, LedgerLeaf, LifecycleEvent, Vehicle
+from .models import Battery, Binding, LifecycleEvent, Vehicle
 
 
 def battery_list(*, user, filters: dict | None = None) -> QuerySet[Battery]:
@@ -77,104 +79,129 @@ def battery_summary(battery: Battery) -> dict:
     }
 
 
-def _event_dict(e: LifecycleEvent, names: dict[int, str]) -> dict:
-    return {
-        "id": e.pk,
-        "battery": e.battery_code,
-        "kind": e.kind,
-        "state_before": e.state_before,
-        "state_after": e.state_after,
-        "actor": names.get(e.actor_id),
-        "custodian_before": names.get(e.custodian_before_id),
-        "custodian_after": names.get(e.custodian_after_id),
-        "place": e.place,
-        "region": e.region,
-        "occurred_at": e.occurred_at,
-        "reported_at": e.reported_at,
-        "deadline": e.deadline,
-        "on_time": e.on_time,
-        "payload": e.payload,
-        "ledger_index": e.ledger_index,
-    }
+TRACE_SQL = """
+WITH RECURSIVE family AS (
+    SELECT id, code, level, state, parent_id, 0 AS depth FROM traceability_battery WHERE parent_id = %(id)s
+    UNION ALL
+    SELECT c.id, c.code, c.level, c.state, c.parent_id, f.depth + 1
+    FROM traceability_battery c JOIN family f ON c.parent_id = f.id WHERE f.depth < 1
+), related AS (
+    SELECT 'self' AS role, %(id)s::bigint AS id, %(code)s::varchar AS code, ''::varchar AS level, ''::varchar AS state,
+           NULL::bigint AS parent_id
+    UNION ALL
+    SELECT 'child', id, code, level, state, parent_id FROM family
+    UNION ALL
+    SELECT 'source', b.id, b.code, b.level, b.state, b.parent_id FROM traceability_batterylink l
+        JOIN traceability_battery b ON b.id = l.source_id WHERE l.product_id = %(id)s
+    UNION ALL
+    SELECT 'product', b.id, b.code, b.level, b.state, b.parent_id FROM traceability_batterylink l
+        JOIN traceability_battery b ON b.id = l.product_id WHERE l.source_id = %(id)s
+)
+SELECT r.role, r.id, r.code, r.level, r.state, r.parent_id,
+       e.id, e.kind, e.state_before, e.state_after, e.place, e.region, e.occurred_at, e.reported_at, e.deadline,
+       e.on_time, e.payload, l.index, oa.name_zh, oa.name_en, ob.name_zh, ob.name_en, oc.name_zh, oc.name_en
+FROM related r
+LEFT JOIN traceability_lifecycleevent e ON e.battery_id = r.id
+LEFT JOIN traceability_ledgerleaf l ON l.event_id = e.id
+LEFT JOIN accounts_organisation oa ON oa.id = e.actor_id
+LEFT JOIN accounts_organisation ob ON ob.id = e.custodian_before_id
+LEFT JOIN accounts_organisation oc ON oc.id = e.custodian_after_id
+ORDER BY e.occurred_at, e.id
+"""
+
+VEHICLES_SQL = """
+SELECT v.vin, k.bound_at, k.unbound_at, k.unbound_reason FROM traceability_binding k
+JOIN traceability_vehicle v ON v.id = k.vehicle_id WHERE k.pack_id = %s ORDER BY k.bound_at, k.id
+"""
 
 
 def battery_trace(*, battery: Battery) -> dict:
     """The whole history of ``battery``: its events, its modules and cells (pack to cells) with theirs, the
     vehicles it was in, and cascade-use links both ways (the originals it was built from and the products it went
-    into), each event with its ledger index. A fixed number of queries whatever the history's length."""
-    from accounts.models import Organisation  # noqa: PLC0415
+    into), each event with its ledger index.
 
-    family = [battery]
-    level_ids = [battery.pk]
-    for _ in range(2):  # pack -> modules -> cells
-        children = list(Battery.objects.filter(parent_id__in=level_ids).order_by("code"))
-        if not children:
-            break
-        family.extend(children)
-        level_ids = [c.pk for c in children]
-    sources = list(
-        BatteryLink.objects.filter(product=battery)
-        .select_related("source")
-        .values_list("source__code", flat=True)
-    )
-    products = list(
-        BatteryLink.objects.filter(source=battery)
-        .select_related("product")
-        .values_list("product__code", flat=True)
-    )
-    linked = list(Battery.objects.filter(code__in=sources + products))
-    ids = [b.pk for b in family] + [b.pk for b in linked]
-    events = list(
-        LifecycleEvent.objects.filter(battery_id__in=ids)
-        .annotate(
-            battery_code=Subquery(Battery.objects.filter(pk=OuterRef("battery_id")).values("code")[:1]),
-            ledger_index=Subquery(LedgerLeaf.objects.filter(event_id=OuterRef("pk")).values("index")[:1]),
-        )
-        .order_by("occurred_at", "id")
-    )
-    org_ids = {i for e in events for i in (e.actor_id, e.custodian_before_id, e.custodian_after_id) if i}
-    names = {o.pk: o.display_name for o in Organisation.objects.filter(pk__in=org_ids)}
+    Two queries whatever the history's length: the family, the links and every event (with its battery code,
+    ledger index and organisation names) in one, the vehicles in the other; each step is an index probe
+    (``parent_id``, ``battery_id``, the ledger's unique ``event_id``). Inclusion proofs are not read here: a
+    client asks for the proof of the event it wants to check.
+    """
+    from django.db import connection  # noqa: PLC0415
+    from django.utils.translation import get_language  # noqa: PLC0415
+
+    english = (get_language() or "").startswith("en")
+
+    def name(zh, en):
+        return (en if english and en else zh) if zh is not None else None
+
+    with connection.cursor() as cur:
+        cur.execute(TRACE_SQL, {"id": battery.pk, "code": battery.code})
+        rows = cur.fetchall()
+        cur.execute(VEHICLES_SQL, [battery.pk])
+        vehicles = cur.fetchall()
+    related: dict[int, tuple] = {}
     by_battery: dict[int, list[dict]] = {}
-    for e in events:
-        by_battery.setdefault(e.battery_id, []).append(_event_dict(e, names))
-    bindings = list(Binding.objects.filter(pack=battery).select_related("vehicle").order_by("bound_at", "id"))
-    children_of: dict[int | None, list[Battery]] = {}
-    for b in family[1:]:
-        children_of.setdefault(b.parent_id, []).append(b)
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        pk, code = row[1], row[2]
+        related.setdefault(pk, row[:6])
+        if row[6] is None or (pk, row[6]) in seen:  # a battery linked both ways comes twice
+            continue
+        seen.add((pk, row[6]))
+        payload = row[16]
+        by_battery.setdefault(pk, []).append(
+            {
+                "id": row[6],
+                "battery": code,
+                "kind": row[7],
+                "state_before": row[8],
+                "state_after": row[9],
+                "actor": name(row[18], row[19]),
+                "custodian_before": name(row[20], row[21]),
+                "custodian_after": name(row[22], row[23]),
+                "place": row[10],
+                "region": row[11],
+                "occurred_at": row[12],
+                "reported_at": row[13],
+                "deadline": row[14],
+                "on_time": row[15],
+                "payload": json.loads(payload) if isinstance(payload, str) else payload,
+                "ledger_index": row[17],
+            }
+        )
+    children = sorted((r for r in related.values() if r[0] == "child"), key=lambda r: r[2])
+    children_of: dict[int | None, list[tuple]] = {}
+    for row in children:
+        children_of.setdefault(row[5], []).append(row)
 
-    def node(b: Battery) -> dict:
+    def node(row: tuple) -> dict:
+        _, pk, code, level, state, _ = row
         return {
-            "code": b.code,
-            "level": b.level,
-            "state": b.state,
-            "events": by_battery.get(b.pk, []),
-            "children": [node(c) for c in children_of.get(b.pk, [])],
+            "code": code,
+            "level": level,
+            "state": state,
+            "events": by_battery.get(pk, []),
+            "children": [node(c) for c in children_of.get(pk, [])],
         }
 
-    tree = node(battery)
+    def linked(role: str) -> list[dict]:
+        ids = sorted({row[1] for row in rows if row[0] == role})
+        return [
+            {"code": code, "level": level, "state": state, "events": by_battery.get(pk, [])}
+            for _, pk, code, level, state, _ in (
+                next(r[:6] for r in rows if r[0] == role and r[1] == i) for i in ids
+            )
+        ]
+
     return {
         "battery": battery_summary(battery),
-        "events": tree["events"],
-        "children": tree["children"],
+        "events": by_battery.get(battery.pk, []),
+        "children": [node(c) for c in children_of.get(battery.pk, [])],
         "vehicles": [
-            {
-                "vin": b.vehicle.vin,
-                "bound_at": b.bound_at,
-                "unbound_at": b.unbound_at,
-                "reason": b.unbound_reason,
-            }
-            for b in bindings
+            {"vin": vin, "bound_at": bound_at, "unbound_at": unbound_at, "reason": reason}
+            for vin, bound_at, unbound_at, reason in vehicles
         ],
-        "sources": [
-            {"code": b.code, "level": b.level, "state": b.state, "events": by_battery.get(b.pk, [])}
-            for b in linked
-            if b.code in sources
-        ],
-        "products": [
-            {"code": b.code, "level": b.level, "state": b.state, "events": by_battery.get(b.pk, [])}
-            for b in linked
-            if b.code in products
-        ],
+        "sources": linked("source"),
+        "products": linked("product"),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -728,13 +728,13 @@ def bindings_upload(
         return results  # type: ignore[return-value]
 
     with connection.cursor() as cur:
-        # Lock the packs in id order so that two uploads cannot deadlock; the open binding comes along.
+        # Lock the packs in id order so that two uploads cannot deadlock; the open binding comes along (a
+        # correlated lookup: one probe of the partial unique index per pack, whatever the statistics say).
         cur.execute(
             "SELECT b.id, b.code, b.level, b.registered, b.custodian_id, b.maker_id, b.production_date, b.state, "
-            "b.region, v.vin FROM traceability_battery b "
-            "LEFT JOIN traceability_binding k ON k.pack_id = b.id AND k.unbound_at IS NULL "
-            "LEFT JOIN traceability_vehicle v ON v.id = k.vehicle_id "
-            "WHERE b.code = ANY(%s) ORDER BY b.id FOR UPDATE OF b",
+            "b.region, (SELECT v.vin FROM traceability_binding k JOIN traceability_vehicle v ON v.id = k.vehicle_id "
+            "WHERE k.pack_id = b.id AND k.unbound_at IS NULL) FROM traceability_battery b "
+            "WHERE b.code = ANY(%s) ORDER BY b.id FOR UPDATE",
             [list({c[2] for c in clean})],
         )
         packs = {row[1]: row for row in cur.fetchall()}
@@ -896,6 +896,8 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         event_records, binding_records = [], []
         vehicle_records: dict[str, Any] = {}
         for n, (i, pack, vin, region, sold_at, reported, step) in enumerate(planned):
+            # In UTC, as the rows read back: the outbox payload (and its hash) must not depend on who wrote it.
+            sold_at, reported = sold_at.astimezone(UTC), reported.astimezone(UTC)
             binding_id, event_id = ids["traceability_binding"][n], ids["traceability_lifecycleevent"][n]
             pack_id, code, custodian_before = pack[0], pack[1], pack[4]
             key = (sold_at, reported)
