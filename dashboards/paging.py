@@ -27,7 +27,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        seen = self.object_list[: self.cap + 1].count()
+        # No ORDER BY in the count: any plan that finds cap + 1 matching rows will do.
+        seen = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = seen > self.cap
         return min(seen, self.cap)
 

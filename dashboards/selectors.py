@@ -234,29 +234,33 @@ def alert_thresholds() -> dict:
 ALERT_CATEGORIES = ("scrapped_not_removed", "missing_in_transit", "over_storage", "left_jjj")
 
 
-def _alert_where(regions: Sequence[str], now: datetime, category: str | None = None) -> tuple[str, list]:
-    """The limits of ``alert_thresholds()`` applied to the candidates of ``dashboards_alert_candidate``."""
+def _alert_cutoffs(now: datetime) -> dict[str, datetime | None]:
+    """Per category, the time before which a candidate counts (None: every candidate counts), from the limits
+    of ``alert_thresholds()``."""
     limits = alert_thresholds()
     # A vehicle scrapped on day D is overdue once D <= today - limit (whole days, platform time zone).
-    scrap_cutoff = _day_start(timezone.localdate(now) - timedelta(days=limits["scrap_removal_days"] - 1))
-    rules = {
-        "scrapped_not_removed": ("since < %s", [scrap_cutoff]),
-        "missing_in_transit": ("(flagged OR since < %s)", [now - timedelta(days=limits["transit_days"])]),
-        "over_storage": ("since < %s", [now - timedelta(days=limits["storage_days"])]),
-        "left_jjj": ("true", []),
+    scrapped = _day_start(timezone.localdate(now) - timedelta(days=limits["scrap_removal_days"] - 1))
+    return {
+        "scrapped_not_removed": scrapped,
+        "missing_in_transit": now - timedelta(days=limits["transit_days"]),
+        "over_storage": now - timedelta(days=limits["storage_days"]),
+        "left_jjj": None,
     }
-    chosen = [category] if category else list(ALERT_CATEGORIES)
-    clauses, params = [], []
-    for name in chosen:
-        condition, values = rules[name]
-        clauses.append(f"(category = %s AND {condition})")
-        params += [name, *values]
-    return f"region = ANY(%s) AND ({' OR '.join(clauses)})", [list(regions), *params]
+
+
+def _alert_where(regions: Sequence[str], now: datetime, category: str) -> tuple[str, list]:
+    """The candidates of ``dashboards_alert_candidate`` in one category that have passed its limit."""
+    cutoff = _alert_cutoffs(now)[category]
+    if cutoff is None:
+        return "category = %s AND region = ANY(%s)", [category, list(regions)]
+    # A pack reported lost counts at once (R-LIFE); the others once their limit has passed.
+    condition = "(flagged OR since < %s)" if category == "missing_in_transit" else "since < %s"
+    return f"category = %s AND region = ANY(%s) AND {condition}", [category, list(regions), cutoff]
 
 
 def alert_ids_sql(category: str, regions: Sequence[str], now: datetime | None = None) -> tuple[str, list]:
-    """SQL selecting the packs in one lost-or-stuck category (R-LIFE: every node controlled; R-SCRAP), oldest
-    first. Candidates are as of the last refresh of the views; the limits and "now" apply at reading."""
+    """SQL selecting the packs in one lost-or-stuck category (R-LIFE: every node controlled; R-SCRAP).
+    Candidates are as of the last refresh of the views; the limits and "now" apply at reading."""
     if category not in ALERT_CATEGORIES:
         raise ValueError(f"unknown alert category {category!r}")
     where, params = _alert_where(regions, now or timezone.now(), category)
@@ -271,11 +275,32 @@ def alert_queryset(category: str, regions: Sequence[str], now: datetime | None =
 
 
 def alert_counts(regions: Sequence[str], now: datetime | None = None) -> dict[str, int]:
-    """Packs per lost-or-stuck category in ``regions``: one GROUP BY over the candidates' index."""
-    where, params = _alert_where(regions, now or timezone.now())
+    """Packs per lost-or-stuck category in ``regions``: whole days before each cut-off are summed from
+    ``dashboards_alert_daily``; only the cut-off day itself (and packs reported lost since) are counted row by
+    row in ``dashboards_alert_candidate``."""
+    now = now or timezone.now()
+    daily, daily_params, detail, detail_params = [], [], [], []
+    for category, cutoff in _alert_cutoffs(now).items():
+        if cutoff is None:
+            daily.append("category = %s")
+            daily_params.append(category)
+            continue
+        day = timezone.localdate(cutoff)
+        daily.append("(category = %s AND day < %s)")
+        daily_params += [category, day]
+        detail.append("(category = %s AND since >= %s AND since < %s)")
+        detail_params += [category, _day_start(day), cutoff]
+        if category == "missing_in_transit":
+            detail.append("(category = %s AND flagged AND since >= %s)")
+            detail_params += [category, cutoff]
     rows = _rows(
-        f"SELECT category, count(*) AS n FROM dashboards_alert_candidate WHERE {where} GROUP BY category",
-        params,
+        "SELECT category, sum(n)::bigint AS n FROM ("
+        f"  SELECT category, packs AS n FROM dashboards_alert_daily WHERE region = ANY(%s) AND ({' OR '.join(daily)})"
+        "   UNION ALL"
+        "   SELECT category, 1 FROM dashboards_alert_candidate"
+        f"  WHERE region = ANY(%s) AND ({' OR '.join(detail)})"
+        ") t GROUP BY category",
+        [list(regions), *daily_params, list(regions), *detail_params],
     )
     counts = dict.fromkeys(ALERT_CATEGORIES, 0)
     counts.update({r["category"]: r["n"] for r in rows})

@@ -83,6 +83,29 @@ def styled(filterset):
     return filterset
 
 
+def labelled(page, **choices):
+    """Give each row of ``page`` a ``<field>_label`` from ``choices`` (field -> {value: label}): one dict
+    lookup per cell, where ``get_<field>_display`` hashes the whole choice list on every call."""
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        for name, labels in choices.items():
+            value = getattr(row, name)
+            setattr(row, f"{name}_label", labels.get(value, value))
+    return page
+
+
+def event_labels() -> dict:
+    return dict(EventKindChoices.choices)
+
+
+def battery_labels() -> dict:
+    return {
+        "state": dict(BatteryState.choices),
+        "chemistry": dict(Chemistry.choices),
+        "region": dict(Region.choices),
+    }
+
+
 def export_or_none(request, rows, header, filename):
     fmt = request.GET.get("export")
     if fmt in ("csv", "xlsx"):
@@ -373,7 +396,7 @@ class LostView(RegulatorPage):
         if export:
             return export
         rows = selectors.AlertRows(category, self.view.regions, counts[category], now)
-        page = Paginator(rows, 25).get_page(request.GET.get("page"))
+        page = labelled(Paginator(rows, 25).get_page(request.GET.get("page")), **battery_labels())
         context = {
             "counts": [
                 {"key": k, "count": n, "url": f"?{urlencode({'region': self.view.code, 'alert': k})}"}
@@ -488,7 +511,7 @@ class BatteryRowsView(RegulatorPage):
         export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), "batteries")
         if export:
             return export
-        page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
+        page = labelled(CappedPaginator(qs, 50).get_page(request.GET.get("page")), **battery_labels())
         return self.render(request, {"filter": styled(filterset), "page": page})
 
 
@@ -518,7 +541,7 @@ class EventRowsView(RegulatorPage):
         export = export_or_none(request, rows, header, "events")
         if export:
             return export
-        page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
+        page = labelled(CappedPaginator(qs, 50).get_page(request.GET.get("page")), kind=event_labels())
         return self.render(request, {"filter": styled(filterset), "page": page})
 
 

@@ -187,5 +187,26 @@ VIEWS_0003 = {
     "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS,
 }
 
-# Refresh order: a view built on another view comes after it (flow_daily reads flow_edge).
-ALL_VIEWS = {**VIEWS, **VIEWS_0003}
+# --- added by migration 0004 -----------------------------------------------------------------------------
+
+# Lost-and-stuck candidates counted per category, region and day their limit runs from (platform time zone):
+# a count sums the whole days before the cut-off day here and counts only the cut-off day's rows (and packs
+# reported lost since) in ``dashboards_alert_candidate``.
+ALERT_DAILY = """
+CREATE MATERIALIZED VIEW dashboards_alert_daily AS
+SELECT category, region, (since AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS packs
+FROM dashboards_alert_candidate
+GROUP BY 1, 2, 3;
+CREATE UNIQUE INDEX dashboards_alert_daily_key ON dashboards_alert_daily (category, region, day);
+"""
+
+# Pages of one category's packs, oldest first, across regions: walk this index in order.
+ALERT_CANDIDATE_ORDER = """
+CREATE INDEX IF NOT EXISTS dashboards_alert_candidate_order ON dashboards_alert_candidate (category, since, battery_id);
+"""
+
+VIEWS_0004 = {"dashboards_alert_daily": ALERT_DAILY}
+
+# Refresh order: a view built on another view comes after it (flow_daily reads flow_edge, alert_daily reads
+# alert_candidate).
+ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004}

@@ -232,3 +232,20 @@ def test_region_view_editable_only_at_home(world):
     assert not selectors.region_view(bj, "JJJ").editable
     assert selectors.region_view(bj, "XX").code == "BJ"
     assert date.today()  # keeps the import used for the period helpers
+
+
+@pytest.mark.parametrize("regions", [("TJ",), JJJ_REGIONS])
+def test_alert_counts_from_days_agree_with_the_rows_at_any_time(world, regions):
+    """The counts sum whole days from the daily view and count the cut-off day row by row; at every moment
+    (hours apart, across day boundaries and the limits) they equal the rows behind them."""
+    start = timezone.now() - timedelta(days=1)
+    for hours in range(0, 24 * 200, 37):
+        now = start + timedelta(hours=hours)
+        counts = selectors.alert_counts(regions, now)
+        rows = {c: selectors.alert_queryset(c, regions, now).count() for c in selectors.ALERT_CATEGORIES}
+        assert counts == rows, now
+    early, late = (
+        selectors.alert_counts(regions, start),
+        selectors.alert_counts(regions, start + timedelta(days=200)),
+    )
+    assert late["over_storage"] > early["over_storage"]  # recent receipts pass the storage limit later
