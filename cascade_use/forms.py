@@ -88,6 +88,7 @@ class HandoverForm(forms.Form):
     to = forms.ModelChoiceField(
         label=_("regeneration enterprise"),
         queryset=Organisation.objects.filter(kinds__contains=["regeneration"]),
+        empty_label=_("Regeneration enterprise…"),
     )
     occurred_at = forms.DateTimeField(label=_("handed over at"), widget=DT)
 
