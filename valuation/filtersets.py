@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Grade, JobStatus, PriceSet, Valuation, ValuationJob
 
@@ -13,11 +14,11 @@ class ValuationFilterSet(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(choices=Grade.choices, label=_("grade"))
     route = django_filters.ChoiceFilter(
         choices=[
-            ("vehicle", _("vehicle")),
-            ("cascade", _("cascade use")),
-            ("regeneration", _("regeneration")),
+            ("vehicle", pgettext_lazy("route", "vehicle use")),
+            ("cascade", pgettext_lazy("route", "cascade use")),
+            ("regeneration", pgettext_lazy("route", "regeneration")),
         ],
-        label=_("route"),
+        label=pgettext_lazy("destination", "route"),
     )
     date_from = django_filters.DateFilter(field_name="valuation_date", lookup_expr="gte", label=_("from"))
     date_to = django_filters.DateFilter(field_name="valuation_date", lookup_expr="lte", label=_("to"))
