@@ -1,0 +1,30 @@
+"""The assessment's stored reasons are shown in the reader's language."""
+
+from django.utils import translation
+
+from valuation.templatetags.valuation_tags import (
+    reason_display,
+    route_label,
+    scenario_labels,
+    soh_source_label,
+)
+
+
+def test_common_reasons_are_shown_in_chinese():
+    with translation.override("zh-hans"):
+        assert reason_display("safety assessment passed") == "安全评估合格"
+        line = reason_display("cycles: 732 EFC estimated from 4.9 years of taxi use (90000 km/year)")
+        assert "732" in line and "出租车" in line and "cycles" not in line
+        grade = reason_display("grade B: SOH 74.6% ≥ 70%: telecom backup and grid storage")
+        assert grade.startswith("等级 B") and "74.6%" in grade and "telecom" not in grade
+        assert soh_source_label("capacity test on 2026-11-05") == "2026-11-05 容量测试"
+        assert route_label("cascade") == "梯次利用"
+        assert scenario_labels(["home_storage", "mobile_charging"]) == "家庭储能, 移动充电"
+
+
+def test_unknown_reasons_and_english_pass_through():
+    with translation.override("zh-hans"):
+        assert reason_display("something new") == "something new"
+    with translation.override("en"):
+        text = "RUL 2.6 years (1.9–3.7) to SOH 50% at 250 EFC/year"
+        assert reason_display(text) == text
