@@ -397,6 +397,10 @@ class Bid(models.Model):
             models.CheckConstraint(condition=Q(amount_cny__gt=0), name="alliance_bid_positive"),
         ]
 
+    def __str__(self) -> str:
+        # Names the lot and the bidder, not the amount: the audit trail shows this text next to sealed bids.
+        return f"{self.lot.number} · {self.bidder}"
+
 
 class Deal(models.Model):
     """A concluded trade, online (an accepted bid) or recorded offline; its hand-over moves custody."""
