@@ -1,0 +1,184 @@
+"""Smoke walk through the site as each role of the demo: every page of the user's menu and the key detail and
+export pages answer, in Chinese and in English, and the Chinese menu is translated; forbidden pages answer with
+their documented status. One browser test switches the language back and forth."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import translation
+
+from accounts.demo import seed as seed_accounts
+from accounts.models import User
+from core.demo import DemoWorld
+from core.navigation import items_for
+from tests.recycling_network.factories import make_pack, make_point
+
+# The demo's roles: regulators (manager and read-only), one enterprise of each kind, the administrator.
+ROLES = [
+    "bj-industry-it", "tj-industry-it", "bj-viewer", "baic", "catl", "bj-4s", "bj-recycle", "hub",
+    "bj-dismantle", "cascade-bj", "regen-tj", "assessor", "alliance", "admin",
+]  # fmt: skip
+ANONYMOUS = "anonymous"
+EXPORT_TYPES = {"csv": "text/csv", "xlsx": "spreadsheetml"}
+
+
+@dataclass
+class Walk:
+    users: dict[str, User]
+    point: object
+    pack: object
+    failures: list[str] = field(default_factory=list)
+
+    def client(self, role: str, lang: str = "zh-hans") -> Client:
+        client = Client()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+        if role != ANONYMOUS:
+            client.force_login(self.users[role])
+        return client
+
+    def get(
+        self, role: str, url: str, *, lang: str = "zh-hans", expect: int = 200, client: Client | None = None
+    ):
+        response = (client or self.client(role, lang)).get(url)
+        if response.status_code != expect:
+            self.failures.append(f"{role} {lang} {url}: {response.status_code}, expected {expect}")
+            return None
+        if expect == 200 and "text/html" in response.get("Content-Type", ""):
+            body = response.content.decode()
+            if re.search(r"{{|{%", body):
+                self.failures.append(f"{role} {lang} {url}: template syntax leaked into the page")
+        return response
+
+
+@pytest.fixture
+def walk(db) -> Walk:
+    """The demo's organisations and users, a published service point operated by bj-recycle for BAIC, and a
+    CATL pack in bj-recycle's custody."""
+    world = DemoWorld()
+    seed_accounts(world)
+    users = {u.username: u for u in User.objects.filter(username__in=ROLES)}
+    orgs = world.orgs
+    point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
+    pack = make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
+    return Walk(users=users, point=point, pack=pack)
+
+
+def _english_labels(user) -> set[str]:
+    with translation.override("en"):
+        return {str(item["label"]) for item in items_for(user)}
+
+
+def test_every_role_opens_its_menu_in_chinese_and_english(walk):
+    seen_in_english: set[str] = (
+        set()
+    )  # each page once in English is enough; Chinese is checked for every role
+    for role in [*ROLES, ANONYMOUS]:
+        user = walk.users.get(role)
+        with translation.override("zh-hans"):
+            menu = [(item["url"], str(item["label"])) for item in items_for(user)]
+        english = _english_labels(user)
+        assert menu, f"{role} has an empty menu"
+        zh, en = walk.client(role, "zh-hans"), walk.client(role, "en")
+        for url in ["/", *(u for u, _ in menu)]:
+            response = walk.get(role, url, client=zh)
+            if response is None:
+                continue
+            body = response.content.decode()
+            navbar = body.split('id="mainnav"', 1)[-1].split("</ul>", 1)[0]
+            for english_label in english:
+                if f">{english_label}</a>" in navbar:
+                    walk.failures.append(f"{role} zh {url}: menu label {english_label!r} is not translated")
+            if url not in seen_in_english:
+                seen_in_english.add(url)
+                walk.get(role, url, lang="en", client=en)
+        for url, label in menu:
+            if label in english and re.search(r"[A-Za-z]{3}", label):
+                walk.failures.append(f"{role}: menu label {label!r} ({url}) has no Chinese translation")
+    assert not walk.failures, "\n".join(walk.failures)
+
+
+def test_key_detail_and_export_pages(walk):
+    point, pack = walk.point, walk.pack
+    pages = [
+        (ANONYMOUS, f"/service-points/{point.code}/"),
+        (ANONYMOUS, "/service-points/?export=csv"),
+        ("bj-recycle", f"/network/points/{point.pk}/stock/"),
+        ("bj-recycle", f"/network/points/{point.pk}/stock/?export=xlsx"),
+        ("baic", f"/network/points/{point.pk}/stock/"),
+        ("bj-industry-it", f"/network/points/{point.pk}/stock/"),
+        ("bj-recycle", "/network/points/?export=csv"),
+        ("bj-recycle", "/network/transfers/?export=xlsx"),
+        ("bj-recycle", "/network/intake/"),
+        ("bj-industry-it", "/network/alerts/"),
+        ("catl", f"/batteries/{pack.code}/"),
+        ("bj-recycle", f"/batteries/{pack.code}/"),
+        ("bj-recycle", f"/valuation/batteries/{pack.code}/"),
+        ("bj-industry-it", "/valuation/?export=csv"),
+        ("cascade-bj", "/cascade/authorisations/"),
+        ("bj-industry-it", "/cascade/products/?export=csv"),
+        ("regen-tj", "/regeneration/licences/"),
+        ("regen-tj", "/regeneration/balance/"),
+        ("bj-industry-it", "/regeneration/batches/?export=xlsx"),
+        ("alliance", "/alliance/applications/"),
+        ("bj-industry-it", "/alliance/report/?export=csv"),
+        ("baic", "/alliance/deals/"),
+        ("baic", "/audit/?export=csv"),
+    ]
+    for role, url in pages:
+        for lang in ("zh-hans", "en"):
+            response = walk.get(role, url, lang=lang)
+            fmt = re.search(r"export=(\w+)", url)
+            if response is not None and fmt and EXPORT_TYPES[fmt[1]] not in response["Content-Type"]:
+                walk.failures.append(f"{role} {url}: {response['Content-Type']} is not {fmt[1]}")
+    assert not walk.failures, "\n".join(walk.failures)
+
+
+def test_forbidden_pages_answer_with_their_documented_status(walk):
+    point, pack = walk.point, walk.pack
+    forbidden = [
+        # Working pages ask anonymous visitors to log in.
+        (ANONYMOUS, "/network/points/", 302),
+        (ANONYMOUS, "/alliance/lots/", 302),
+        (ANONYMOUS, "/audit/", 302),
+        # A published point is public, its stock belongs to its operator, automakers and regulators.
+        ("cascade-bj", f"/network/points/{point.pk}/stock/", 403),
+        # Another enterprise's battery does not exist for you.
+        ("baic", f"/batteries/{pack.code}/", 404),
+        ("baic", f"/valuation/batteries/{pack.code}/", 404),
+        # The market report is for members and regulators.
+        ("bj-4s", "/alliance/report/", 404),
+    ]
+    for role, url, status in forbidden:
+        walk.get(role, url, expect=status)
+    assert not walk.failures, "\n".join(walk.failures)
+
+
+def test_an_enterprise_lists_only_its_own_service_points(walk):
+    other = make_point(region="BJ")
+    body = walk.get("bj-recycle", "/network/points/").content.decode()
+    assert walk.point.code in body
+    assert other.code not in body
+    assert other.code in walk.get("bj-industry-it", "/network/points/").content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_language_switch_round_trip(page, login, live_server, screenshot, make_user):
+    user = make_user(kinds=("service_operator",))
+    login(user.username)
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.click("#lang-switch")
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#mainnav").get_by_text("Service points", exact=True).count()
+    screenshot("walkthrough-language-en")
+    page.click("#lang-switch")
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("#mainnav").get_by_text("回收服务网点", exact=True).count()
+    screenshot("walkthrough-language-zh")
