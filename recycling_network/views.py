@@ -319,7 +319,9 @@ def transfers(request):
         request.user,
     )
     filterset = TransferFilterSet(request.GET or None, queryset=base)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).order_by(
+        "-departed_at", "-id"
+    )
     if request.GET.get("export") in ("csv", "xlsx"):
         header = [
             "number",
