@@ -161,11 +161,24 @@ def guidance_detail(request, pk: int):
 @login_required
 def lots(request):
     qs = LotFilterSet(request.GET, queryset=selectors.lots_visible(request.user)).qs
-    return render(request, "alliance/lots.html", {"page": _page(request, qs), "filters": request.GET})
+    return render(
+        request,
+        "alliance/lots.html",
+        {"page": _page(request, qs), "filters": request.GET, "can_list": _can_list(request.user)},
+    )
+
+
+def _can_list(user) -> bool:
+    """Approved member enterprises list lots (the service checks again); others are not offered the form."""
+    scope = tenancy.scope_of(user)
+    return scope.enterprise and not scope.read_only and selectors.is_member(user.organisation)
 
 
 @login_required
 def lot_new(request):
+    if not _can_list(request.user):
+        messages.error(request, _("Only approved alliance member enterprises may list lots."))
+        return redirect("alliance:lots")
     form = LotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -150,8 +150,10 @@ def test_forbidden_pages_answer_with_their_documented_status(walk):
         # Another enterprise's battery does not exist for you.
         ("baic", f"/batteries/{pack.code}/", 404),
         ("baic", f"/valuation/batteries/{pack.code}/", 404),
-        # The market report is for members and regulators.
+        # The market report is for members and regulators; lots are listed by member enterprises only.
         ("bj-4s", "/alliance/report/", 404),
+        ("bj-industry-it", "/alliance/lots/new/", 302),
+        ("baic", "/alliance/lots/new/", 302),
     ]
     for role, url, status in forbidden:
         walk.get(role, url, expect=status)
