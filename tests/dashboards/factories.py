@@ -38,7 +38,9 @@ REGIONS = ["BJ", "TJ", "HB"]
 
 
 def build_world(monkeypatch, n: int = 18) -> World:
+    # Event writes read the cached evaluation; both are replaced so that every path sees the stand-in rule.
     monkeypatch.setattr(deadlines, "evaluate", _evaluate)
+    monkeypatch.setattr(deadlines, "evaluate_cached", _evaluate)
     w = World()
     o = w.orgs
     o["reg_bj"] = RegulatorFactory(region="BJ")

@@ -6,6 +6,7 @@ import pytest
 
 from dashboards import services
 from tests.dashboards.factories import build_world
+from tests.recycling_network.factories import make_point
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -13,6 +14,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 @pytest.fixture
 def live_world(transactional_db, monkeypatch):
     world = build_world(monkeypatch, n=36)
+    # Published service points for the map and the coverage columns (the network's own test factory).
+    for automaker, district in [("auto_bj", "110105"), ("auto_bj", "110108"), ("auto_bj", "110112"),
+                                ("auto_tj", "120116"), ("auto_tj", "120101"), ("auto_hb", "130600")]:  # fmt: skip
+        region = {"11": "BJ", "12": "TJ", "13": "HB"}[district[:2]]
+        make_point(automakers=[world.orgs[automaker]], region=region, district=district)
     tj = world.users["reg_tj"]
     finding = services.finding_propose(
         actor=tj, enterprise=world.orgs["auto_tj"], rule_code="unregistered_codes", period="2026"
