@@ -20,9 +20,9 @@ CHUNK = 2_000
 class CappedPaginator(Paginator):
     """A paginator whose count stops at ``cap``; ``capped`` tells the page that more rows match."""
 
-    def __init__(self, object_list, per_page, *, cap: int = ROW_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = cap
+        self.cap = cap or ROW_CAP
         self.capped = False
 
     @cached_property
