@@ -125,3 +125,21 @@ def pytest_sessionstart(session):
     from django.core.management import call_command
 
     call_command("compile_translations", verbosity=0)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Transactional tests (live server, real workers) end with a flush that also empties the reference data
+    loaded by data migrations (districts, calendars, thresholds, price sets). Restoring the serialized
+    migration state before each of them keeps every such test independent of the order they run in."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None:
+            continue
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(
+            marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+        )
+        if (transactional or {"live_server", "transactional_db"} & set(names)) and (
+            "django_db_serialized_rollback" not in names
+        ):
+            names.append("django_db_serialized_rollback")
