@@ -2,4 +2,5 @@ from . import navigation as nav
 
 
 def navigation(request):
-    return {"nav_items": nav.items_for(getattr(request, "user", None))}
+    user = getattr(request, "user", None)
+    return {"nav_items": nav.items_for(user), "nav_menu": nav.menu_for(user)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.tenancy import scope_of
 
@@ -49,5 +50,34 @@ def items_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        visible.append({"label": item.label, "url": url, "group": item.group})
+        visible.append({"label": item.label, "url": url, "group": item.group, "url_name": item.url_name})
     return visible
+
+
+# Menu sections by the app namespace of an entry's URL name: a section with several entries becomes a dropdown.
+SECTIONS = {
+    "traceability": _("Traceability"),
+    "recycling_network": _("Recycling network"),
+    "cascade_use": _("Cascade use and regeneration"),
+    "regeneration": _("Cascade use and regeneration"),
+    "valuation": _("Residual value"),
+    "alliance": _("Alliance"),
+    "dashboards": _("Supervision"),
+    "national_sync": _("Operations"),
+    "": _("Operations"),
+}
+
+
+def menu_for(user) -> list[dict]:
+    """The navigation bar: entries grouped into sections, in the order of their first entry."""
+    sections: dict[str, dict] = {}
+    for item in items_for(user):
+        namespace = item["url_name"].split(":", 1)[0] if ":" in item["url_name"] else ""
+        label = SECTIONS.get(namespace, item["label"])
+        section = sections.setdefault(str(label), {"label": label, "children": []})
+        section["children"].append(item)
+    menu = []
+    for section in sections.values():
+        children = section["children"]
+        menu.append(children[0] if len(children) == 1 else {"label": section["label"], "children": children})
+    return menu

@@ -156,3 +156,15 @@ def test_production_settings_refuse_to_start_without_secret():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_navigation_fits_the_role(client, make_user, make_regulator):
+    from core.navigation import menu_for
+
+    regulator, enterprise = make_regulator(), make_user()
+    labels = {str(e["label"]) for e in menu_for(regulator)}
+    assert "Supervision" in labels  # the regulators' dashboards
+    enterprise_urls = {c["url"] for e in menu_for(enterprise) for c in e.get("children", [e])}
+    assert not any(url.startswith("/dashboards/") for url in enterprise_urls)
+    client.force_login(regulator)
+    assert 'class="dropdown-menu"' in client.get("/").content.decode()
