@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 JJJ_REGIONS = ("BJ", "TJ", "HB")
 
@@ -23,7 +24,7 @@ class EnterpriseKind(models.TextChoices):
     DISMANTLER = "dismantler", _("Scrapped-vehicle dismantler")
     CASCADE_USE = "cascade_use", _("Cascade-use enterprise")
     REGENERATION = "regeneration", _("Regeneration enterprise")
-    LOGISTICS = "logistics", _("Logistics")
+    LOGISTICS = "logistics", pgettext_lazy("enterprise kind", "Logistics")
     FLEET_OPERATOR = "fleet_operator", _("Fleet operator")
     ASSESSOR = "assessor", _("Third-party assessor")
     RESEARCH = "research", _("Research body")
@@ -41,6 +42,6 @@ class Department(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    MANAGER = "manager", _("Manager")
-    OPERATOR = "operator", _("Operator")
-    VIEWER = "viewer", _("Viewer (read-only)")
+    MANAGER = "manager", pgettext_lazy("user role", "Manager")
+    OPERATOR = "operator", pgettext_lazy("user role", "Operator")
+    VIEWER = "viewer", pgettext_lazy("user role", "Viewer (read-only)")

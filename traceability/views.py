@@ -19,7 +19,7 @@ from core.tabular import TabularError, export_response, read_rows
 from . import codes, ledger_store, merkle, selectors, services
 from .filtersets import BatteryFilterSet
 from .forms import CodeForm, SearchForm, UploadForm
-from .models import Battery
+from .models import Battery, Vehicle
 
 EXPORT_COLUMNS = ["code", "level", "chemistry", "production_date", "state", "region", "maker", "custodian"]
 
@@ -75,10 +75,21 @@ def battery_detail(request, code):
     if battery is None:
         raise Http404
     trace = selectors.battery_trace(battery=battery)
+    # Link only the vehicles this user may open; the others are named but not linked (a 404 helps nobody).
+    vins = [v["vin"] for v in trace.get("vehicles", [])]
+    visible_vins = set(
+        tenancy.visible(Vehicle.objects.filter(vin__in=vins), request.user).values_list("vin", flat=True)
+    )
     return render(
         request,
         "traceability/battery_detail.html",
-        {"battery": battery, "trace": trace, "head": ledger_store.latest_head(), "title": battery.code},
+        {
+            "battery": battery,
+            "trace": trace,
+            "head": ledger_store.latest_head(),
+            "title": battery.code,
+            "visible_vins": visible_vins,
+        },
     )
 
 

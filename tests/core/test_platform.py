@@ -168,3 +168,24 @@ def test_navigation_fits_the_role(client, make_user, make_regulator):
     assert not any(url.startswith("/dashboards/") for url in enterprise_urls)
     client.force_login(regulator)
     assert 'class="dropdown-menu"' in client.get("/").content.decode()
+
+
+def test_error_pages_are_the_platforms_own(client, db):
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404
+    assert "返回首页" in response.content.decode()
+
+
+def test_role_labels_keep_their_own_meaning(db):
+    from django.utils import translation
+
+    from accounts.choices import Role
+
+    with translation.override("zh-hans"):
+        assert str(Role.OPERATOR.label) == "操作员"
+
+
+def test_models_and_migrations_agree(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -53,3 +53,28 @@ def test_binding_upload_with_error_report(make_org, make_user):
 def test_code_decoder_page_is_public():
     r = Client().get("/codes/", {"code": "02XMQ613ABEY7468F5414448"})
     assert r.status_code == 200 and "battery_type" in r.content.decode()
+
+
+def test_battery_page_links_only_vehicles_the_user_may_open(client):
+    """The pack's custodian sees the vehicle's VIN but gets no link to the automaker's vehicle page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import OrganisationFactory, UserFactory
+    from traceability.models import Battery, Binding, Vehicle
+
+    automaker = OrganisationFactory(kinds=["automaker"])
+    outlet = OrganisationFactory(kinds=["after_sales"])
+    vehicle = Vehicle.objects.create(vin="LGX6LVEM37JR9P02X", automaker=automaker, region="BJ", use="taxi")
+    pack = Battery.objects.create(
+        code="0A1PB57F2SBX7K6280906916", level="P", state="removed", custodian=outlet
+    )
+    Binding.objects.create(vehicle=vehicle, pack=pack, bound_at=timezone.now() - dt.timedelta(days=30))
+    client.force_login(UserFactory(organisation=outlet))
+    body = client.get(f"/batteries/{pack.code}/").content.decode()
+    assert vehicle.vin in body
+    assert f"/vehicles/{vehicle.vin}/" not in body
+    client.force_login(UserFactory(organisation=automaker))
+    assert f"/vehicles/{vehicle.vin}/" in client.get(f"/batteries/{pack.code}/").content.decode()
+    assert "Taxi" in client.get(f"/vehicles/{vehicle.vin}/").content.decode()

@@ -3,7 +3,7 @@
 from django import template
 
 from accounts.choices import Region
-from traceability.models import BatteryState, EventKindChoices, Level
+from traceability.models import BatteryState, EventKindChoices, Level, VehicleUse
 
 register = template.Library()
 
@@ -11,6 +11,7 @@ _KINDS = dict(EventKindChoices.choices)
 _STATES = dict(BatteryState.choices)
 _REGIONS = dict(Region.choices)
 _LEVELS = dict(Level.choices)
+_USES = dict(VehicleUse.choices)
 
 
 @register.filter
@@ -31,3 +32,8 @@ def region_label(value):
 @register.filter
 def level_label(value):
     return _LEVELS.get(value, value) if value else value
+
+
+@register.filter
+def vehicle_use_label(value):
+    return _USES.get(value, value) if value else value

@@ -19,4 +19,5 @@ class Command(BaseCommand):
                     continue
                 polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
                 count += 1
-        self.stdout.write(f"compiled {count} catalogue(s)")
+        if opts["verbosity"]:
+            self.stdout.write(f"compiled {count} catalogue(s)")
