@@ -391,7 +391,8 @@ class LostView(RegulatorPage):
         category = request.GET.get("alert")
         if category not in selectors.ALERT_CATEGORIES:
             category = max(counts, key=counts.get)
-        qs = selectors.alert_queryset(category, self.view.regions, now).order_by("state_changed_at", "id")
+        # The export streams in primary-key order; the page lists the oldest first (``AlertRows``).
+        qs = selectors.alert_queryset(category, self.view.regions, now).order_by("id")
         export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), f"alerts-{category}")
         if export:
             return export
