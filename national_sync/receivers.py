@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -58,12 +59,26 @@ def map_fast(kind: str, records: list[Any]) -> list:
         except AttributeError:
             return resolve(record, path)
 
+    times: dict = {}  # a batch shares few distinct times: format each once
+
+    def when(value):
+        text = times.get(value)
+        if text is None:
+            text = times[value] = value.isoformat()
+        return text
+
     out = []
     for record in records:
         data = {}
         for name, path, getter in fields:
             value = get(record, path, getter)
-            data[name] = value if type(value) in plain else jsonable(value)
+            kind_of = type(value)
+            if kind_of in plain:
+                data[name] = value
+            elif kind_of is datetime or kind_of is date:
+                data[name] = when(value)
+            else:
+                data[name] = jsonable(value)
         object_id = str(getattr(record, "pk", None) or getattr(record, "id", ""))
         partition = resolve(record, partition_path)
         region = resolve(record, region_path)
