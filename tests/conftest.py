@@ -129,17 +129,30 @@ def pytest_sessionstart(session):
 
 def pytest_collection_modifyitems(session, config, items):
     """Transactional tests (live server, real workers) end with a flush that also empties the reference data
-    loaded by data migrations (districts, calendars, thresholds, price sets). Restoring the serialized
-    migration state before each of them keeps every such test independent of the order they run in."""
+    loaded by data migrations (districts, calendars, thresholds, price sets). Marking them for serialized
+    rollback makes the test database keep a snapshot of the migrated state and restore it before each of
+    them, so every such test is independent of the order they run in."""
     for item in items:
-        names = getattr(item, "fixturenames", None)
-        if names is None:
-            continue
+        names = set(getattr(item, "fixturenames", ()))
         marker = item.get_closest_marker("django_db")
-        transactional = bool(
-            marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
-        )
-        if (transactional or {"live_server", "transactional_db"} & set(names)) and (
-            "django_db_serialized_rollback" not in names
-        ):
-            names.append("django_db_serialized_rollback")
+        kwargs = dict(marker.kwargs) if marker else {}
+        if marker and marker.args:
+            kwargs.setdefault("transaction", marker.args[0])
+        transactional = kwargs.get("transaction") or {"live_server", "transactional_db"} & names
+        if transactional and not kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True})
+            )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_state_for_every_context(django_db_setup):
+    """Once Playwright's event loop runs in the test thread, Django hands out connection objects per async
+    context, and the new ones lack the snapshot that serialized rollback restores from. Keeping the snapshot
+    on the connection class makes it visible to all of them."""
+    from django.db import connections
+
+    for conn in connections.all():
+        contents = getattr(conn, "_test_serialized_contents", None)
+        if contents is not None:
+            type(conn)._test_serialized_contents = contents
