@@ -140,9 +140,8 @@ def pytest_collection_modifyitems(session, config, items):
             kwargs.setdefault("transaction", marker.args[0])
         transactional = kwargs.get("transaction") or {"live_server", "transactional_db"} & names
         if transactional and not kwargs.get("serialized_rollback"):
-            item.add_marker(
-                pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True})
-            )
+            marker = pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True})
+            item.add_marker(marker, append=False)  # ahead of the test's own marker: the closest one wins
 
 
 @pytest.fixture(scope="session", autouse=True)
