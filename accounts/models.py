@@ -3,8 +3,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from core.i18n import localised
 
 from .choices import Department, EnterpriseKind, Region, Role
 from .uscc import UsccError, parse_uscc
@@ -60,9 +61,7 @@ class Organisation(models.Model):
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
+        return localised(self.name_zh, self.name_en)
 
     def has_kind(self, *kinds: str) -> bool:
         return any(kind in self.kinds for kind in kinds)

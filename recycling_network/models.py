@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
+from core.i18n import localised
 from core.tenancy import TenancyRule
 
 from .choices import (
@@ -152,11 +153,7 @@ class ServicePoint(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language  # noqa: PLC0415
-
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
+        return localised(self.name_zh, self.name_en)
 
     @property
     def place_ref(self) -> str:
