@@ -29,6 +29,18 @@ class MappedRecord:
     region: str
     data: dict[str, Any]
 
+    @classmethod
+    def of(cls, kind: str, record: Any, *, partition: Any, region: Any, data: dict[str, Any]) -> MappedRecord:
+        """One record's outbox row; a record with no partition (battery) is ordered on its own."""
+        object_id = str(getattr(record, "pk", None) or getattr(record, "id", ""))
+        return cls(
+            kind=kind,
+            object_id=object_id,
+            partition_key=str(partition) if partition else f"{kind}:{object_id}",
+            region=str(region or "")[:3],
+            data=data,
+        )
+
 
 @cache
 def mapping() -> dict[str, Any]:
@@ -90,7 +102,6 @@ def map_records(kind: str, records: list[Any]) -> list[MappedRecord]:
         _prefetch(records, _relations(spec))
     out = []
     for record in records:
-        object_id = str(getattr(record, "pk", None) or getattr(record, "id", ""))
         if spec is None:
             data = {
                 f.attname: _jsonable(getattr(record, f.attname, None)) for f in record._meta.concrete_fields
@@ -100,13 +111,5 @@ def map_records(kind: str, records: list[Any]) -> list[MappedRecord]:
             data = {f["name"]: _jsonable(resolve(record, f["source"])) for f in spec["fields"]}
             partition = resolve(record, spec.get("partition"))
             region = resolve(record, spec.get("region"))
-        out.append(
-            MappedRecord(
-                kind=kind,
-                object_id=object_id,
-                partition_key=str(partition) if partition else f"{kind}:{object_id}",
-                region=str(region or "")[:3],
-                data=data,
-            )
-        )
+        out.append(MappedRecord.of(kind, record, partition=partition, region=region, data=data))
     return out

@@ -79,18 +79,8 @@ def map_fast(kind: str, records: list[Any]) -> list:
                 data[name] = when(value)
             else:
                 data[name] = jsonable(value)
-        object_id = str(getattr(record, "pk", None) or getattr(record, "id", ""))
-        partition = resolve(record, partition_path)
-        region = resolve(record, region_path)
-        out.append(
-            field_map.MappedRecord(
-                kind=kind,
-                object_id=object_id,
-                partition_key=str(partition) if partition else f"{kind}:{object_id}",
-                region=str(region or "")[:3],
-                data=data,
-            )
-        )
+        partition, region = resolve(record, partition_path), resolve(record, region_path)
+        out.append(field_map.MappedRecord.of(kind, record, partition=partition, region=region, data=data))
     return out
 
 
