@@ -12,32 +12,13 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
-from traceability.models import Battery
+from core.api.errors import refused
+from traceability.api.lookups import battery_from_input
 
 from .. import selectors, services
 from ..filtersets import AuthorisationFilterSet, RepurposedProductFilterSet, SafetyAssessmentFilterSet
 from ..models import Authorisation, RepurposedProduct, SafetyAssessment, Scenario
 from . import serializers as s
-
-
-class Refused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "refused"
-
-
-def refused(exc: services.CascadeError) -> Refused:
-    return Refused(detail=exc.message, code=exc.code)
-
-
-def battery_by_code(user, code: str, field: str = "battery") -> Battery:
-    battery = (
-        tenancy.visible(Battery.objects.select_related("maker"), user)
-        .filter(code=code.strip().upper())
-        .first()
-    )
-    if battery is None:
-        raise serializers.ValidationError({field: [f"no battery {code} among the records you may see"]})
-    return battery
 
 
 def organisation_by_uscc(uscc: str, field: str) -> Organisation:
@@ -119,7 +100,7 @@ class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
         data = s.AssessmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        battery = battery_by_code(request.user, v.pop("battery"))
+        battery = battery_from_input(request.user, v.pop("battery"))
         try:
             assessment = services.assessment_record(
                 battery=battery, enterprise=enterprise, actor_user=request.user, **v
@@ -144,7 +125,7 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
         data = s.ProductInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        sources = [battery_by_code(request.user, code, "sources") for code in v.pop("sources")]
+        sources = [battery_from_input(request.user, code, "sources") for code in v.pop("sources")]
         scenario = Scenario.objects.filter(key=v.pop("scenario"), is_active=True).first()
         if scenario is None:
             raise serializers.ValidationError(
@@ -196,7 +177,7 @@ class WasteHandoverView(AuditedViewMixin, APIView):
         data = s.HandoverInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        battery = battery_by_code(request.user, v["battery"])
+        battery = battery_from_input(request.user, v["battery"])
         try:
             services.waste_handover(
                 battery=battery,

@@ -17,6 +17,19 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class Refused(exceptions.APIException):
+    """A business rule refused the request (422); the code names the rule, the message what is missing."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "refused by a business rule"
+    default_code = "refused"
+
+
+def refused(exc) -> Refused:
+    """The 422 answer for a service's refusal (any error carrying ``message`` and ``code``)."""
+    return Refused(detail=exc.message, code=exc.code)
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "conflict with the current state"

@@ -5,34 +5,19 @@ outputs_exceed_inputs, ...) and a message naming what is wrong."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, serializers, status, viewsets
+from rest_framework import exceptions, generics, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
-from traceability.models import Battery
+from core.api.errors import refused
+from traceability.api.lookups import battery_from_input
 
 from .. import selectors, services
 from ..filtersets import BatchFilterSet, LicenceFilterSet
 from ..models import Batch, Licence, ThresholdEdition, WasteCategory
 from . import serializers as s
-
-
-class Refused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "refused"
-
-
-def refused(exc: services.RegenerationError) -> Refused:
-    return Refused(detail=exc.message, code=exc.code)
-
-
-def battery_by_code(user, code: str, field: str = "battery") -> Battery:
-    battery = tenancy.visible(Battery.objects.all(), user).filter(code=code.strip().upper()).first()
-    if battery is None:
-        raise serializers.ValidationError({field: [f"no battery {code} among the records you may see"]})
-    return battery
 
 
 def _edition(code: str | None) -> ThresholdEdition:
@@ -104,7 +89,7 @@ class ReceiveView(AuditedViewMixin, APIView):
         data = s.ReceiveInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        battery = battery_by_code(request.user, v["battery"])
+        battery = battery_from_input(request.user, v["battery"])
         try:
             services.pack_receive(
                 enterprise=enterprise,
@@ -133,7 +118,7 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
         v = data.validated_data
         batteries, masses = [], {}
         for item in v["inputs"]:
-            battery = battery_by_code(request.user, item["code"], "inputs")
+            battery = battery_from_input(request.user, item["code"], "inputs")
             batteries.append(battery)
             if item.get("mass_kg"):
                 masses[battery.pk] = item["mass_kg"]
