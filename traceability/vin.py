@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .codes import CodeError
+
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 TRANSLITERATION = (
     {str(d): d for d in range(10)}
@@ -26,13 +28,8 @@ CHARSET = frozenset(TRANSLITERATION)
 CHECK_DIGIT_REQUIRED_PREFIXES = ("L", "1", "2", "3", "4", "5")
 
 
-class VinError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-    def as_dict(self) -> dict:
-        return {self.field: [self.message]}
+class VinError(CodeError):
+    """A VIN that fails validation; ``field`` is ``length``, ``charset`` or ``check_digit``."""
 
 
 @dataclass(frozen=True)
