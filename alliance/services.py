@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
+from core.errors import ServiceError
 from traceability.models import Battery
 from traceability.services import TraceabilityError, event_record
 
@@ -48,12 +49,11 @@ HOLDING_STATES = ("removed", "at_service_point")
 LEVEL_FOR_FORM = {PriceForm.PACK: "P", PriceForm.MODULE: "M", PriceForm.CELL: "C"}
 
 
-class AllianceError(ValueError):
+class AllianceError(ServiceError):
     """A refused write; ``field`` names the input at fault, ``reasons`` lists every reason where there are several."""
 
     def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid", reasons=None):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
+        super().__init__(message, field=field, code=code)
         self.reasons = list(reasons or [message])
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
+from core.errors import ServiceError
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery
@@ -29,12 +30,10 @@ from .models import (
 )
 
 
-class CascadeError(ValueError):
+class CascadeError(ServiceError):
     """A refused cascade-use write; ``field`` names the input at fault, ``code`` the reason."""
 
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "refused"):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
+    default_code = "refused"
 
 
 def _require_kind(org: Organisation, kind: str, role: str) -> None:

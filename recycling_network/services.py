@@ -21,6 +21,7 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
+from core.errors import ServiceError
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
@@ -53,14 +54,10 @@ from .selectors import network_parameter
 from .workflow import OWNER, REGULATOR, IllegalReview, review_step
 
 
-class NetworkError(ValueError):
+class NetworkError(ServiceError):
     """A refused write (400); ``field`` names the input at fault."""
 
     status = 400
-
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
 
 
 class CustodyConflict(NetworkError):

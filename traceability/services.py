@@ -21,6 +21,7 @@ from psycopg2.extras import execute_values
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
+from core.errors import ServiceError
 
 from . import codes
 from .lifecycle import CONSUMING, EventKind, IllegalTransition, State, next_state
@@ -36,15 +37,8 @@ RECEIVING = frozenset(
 )
 
 
-class TraceabilityError(ValueError):
+class TraceabilityError(ServiceError):
     """A refused write; ``field`` names the input at fault where there is one."""
-
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
-
-    def as_dict(self) -> dict:
-        return {self.field: [self.message]}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
+from core.errors import ServiceError
 from core.tenancy import scope_of
 from traceability.lifecycle import EventKind, IllegalTransition, next_state
 from traceability.models import Battery
@@ -24,10 +25,8 @@ from .selectors import OWN_PAYLOAD_MARK, battery_inputs, parameters_and_grades, 
 PRICE_SECTIONS = ("per_kwh", "metals_cny_per_kg", "processing_cost_cny_per_kg")
 
 
-class ValuationError(ValueError):
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
+class ValuationError(ServiceError):
+    """A refused valuation request; ``field`` names the input at fault."""
 
 
 def require_assessor(user) -> Organisation | None:
