@@ -344,7 +344,8 @@ def automakers() -> QuerySet:
 
 
 def timeliness_by_actor(regions: Sequence[str], year: int | None) -> dict[int, dict]:
-    """actor id -> on-time / late / unknown uploads (materialised view ``dashboards_upload_timeliness``)."""
+    """actor id -> on-time / late / unknown uploads (materialised view ``dashboards_upload_timeliness``): its own
+    and, for an automaker, those of the service points that serve it."""
     sql = (
         "SELECT actor_id, sum(on_time)::bigint AS on_time, sum(late)::bigint AS late, "
         "sum(unknown)::bigint AS unknown FROM dashboards_upload_timeliness WHERE region = ANY(%s)"
@@ -365,6 +366,9 @@ def timeliness_by_kind_month(actor_id: int | None, regions: Sequence[str], year:
     if actor_id:
         sql += " AND actor_id = %s"
         params.append(actor_id)
+    else:
+        # Region totals: each upload once, by its uploader.
+        sql += " AND NOT via_point"
     if year:
         sql += " AND month >= %s AND month < %s"
         params += [date(year, 1, 1), date(year + 1, 1, 1)]
@@ -382,8 +386,9 @@ def unregistered_events(regions: Sequence[str], year: int | None = None) -> Quer
 
 
 def unregistered_by_actor(regions: Sequence[str], year: int | None) -> dict[int, int]:
-    """actor id -> receipts of unregistered codes (materialised view ``dashboards_unregistered_receipts``);
-    the rows behind are :func:`unregistered_events`."""
+    """actor id -> receipts of unregistered codes (materialised view ``dashboards_unregistered_receipts``): its
+    own and, for an automaker, those at the service points that serve it; the rows behind are
+    :func:`unregistered_events`."""
     sql = "SELECT actor_id, sum(receipts)::bigint AS n FROM dashboards_unregistered_receipts WHERE region = ANY(%s)"
     params: list = [list(regions)]
     if year:

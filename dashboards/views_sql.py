@@ -207,6 +207,62 @@ CREATE INDEX IF NOT EXISTS dashboards_alert_candidate_order ON dashboards_alert_
 
 VIEWS_0004 = {"dashboards_alert_daily": ALERT_DAILY}
 
+# --- replaced by migration 0005: attribution to the automaker ----------------------------------------------
+
+# An automaker answers for the uploads of the service points that serve it (domain.md §3, 第十、十一条): an event
+# at a point (``place_ref = 'sp:<id>'``) counts for the uploading actor (``via_point`` false) and once more for
+# every automaker the point serves (``via_point`` true). Region totals read the uploader rows only, so nothing is
+# counted twice there.
+_ATTRIBUTED_EVENTS = """
+WITH attributed AS (
+    SELECT e.actor_id, false AS via_point, e.kind, e.region, e.occurred_at, e.on_time, e.battery_id
+    FROM traceability_lifecycleevent e
+    WHERE e.actor_id IS NOT NULL
+    UNION ALL
+    SELECT a.organisation_id, true, e.kind, e.region, e.occurred_at, e.on_time, e.battery_id
+    FROM traceability_lifecycleevent e
+    JOIN recycling_network_servicepoint_automakers a ON e.place_ref = 'sp:' || a.servicepoint_id::text
+    WHERE e.place_ref LIKE 'sp:%' AND a.organisation_id IS DISTINCT FROM e.actor_id
+)
+"""
+
+UPLOAD_TIMELINESS_ATTRIBUTED = f"""
+CREATE MATERIALIZED VIEW dashboards_upload_timeliness AS
+{_ATTRIBUTED_EVENTS}
+SELECT actor_id, via_point, kind, region,
+       date_trunc('month', occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month,
+       count(*) FILTER (WHERE on_time) AS on_time,
+       count(*) FILTER (WHERE on_time = false) AS late,
+       count(*) FILTER (WHERE on_time IS NULL) AS unknown
+FROM attributed
+GROUP BY actor_id, via_point, kind, region, 5;
+CREATE UNIQUE INDEX dashboards_upload_timeliness_key
+    ON dashboards_upload_timeliness (actor_id, via_point, kind, region, month);
+"""
+
+# Receipts of unregistered codes: for the receiving actor and for the automakers the receiving point serves.
+UNREGISTERED_RECEIPTS_ATTRIBUTED = f"""
+CREATE MATERIALIZED VIEW dashboards_unregistered_receipts AS
+{_ATTRIBUTED_EVENTS}
+SELECT a.actor_id, a.via_point, a.region,
+       date_trunc('month', a.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS month, count(*) AS receipts
+FROM attributed a
+JOIN traceability_battery b ON b.id = a.battery_id
+WHERE a.kind = 'received' AND b.registered = false
+GROUP BY a.actor_id, a.via_point, a.region, 4;
+CREATE UNIQUE INDEX dashboards_unregistered_receipts_key
+    ON dashboards_unregistered_receipts (actor_id, via_point, region, month);
+"""
+
+VIEWS_0005 = {
+    "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED,
+    "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS_ATTRIBUTED,
+}
+VIEWS_0005_PREVIOUS = {
+    "dashboards_upload_timeliness": UPLOAD_TIMELINESS,
+    "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS,
+}
+
 # Refresh order: a view built on another view comes after it (flow_daily reads flow_edge, alert_daily reads
 # alert_candidate).
-ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004}
+ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004, **VIEWS_0005}
