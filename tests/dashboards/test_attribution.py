@@ -16,7 +16,9 @@ from traceability.models import Battery, LifecycleEvent
 
 
 def _pack(code: str, *, registered: bool) -> Battery:
-    return Battery.objects.create(code=code, level="P", chemistry="B", mass_kg=Decimal(300), registered=registered)
+    return Battery.objects.create(
+        code=code, level="P", chemistry="B", mass_kg=Decimal(300), registered=registered
+    )
 
 
 def _received(pack, *, actor, place_ref: str, late: bool):
@@ -51,7 +53,9 @@ def test_points_uploads_count_against_the_served_automaker(network):
     assert (timely[operator.pk]["on_time"], timely[operator.pk]["late"]) == (1, 2)
     assert bystander.pk not in timely
     unregistered = selectors.unregistered_by_actor(JJJ_REGIONS, None)
-    assert unregistered[served.pk] == 1 and unregistered[operator.pk] == 2 and bystander.pk not in unregistered
+    assert (
+        unregistered[served.pk] == 1 and unregistered[operator.pk] == 2 and bystander.pk not in unregistered
+    )
 
 
 def test_compliance_score_of_the_served_automaker_shows_them(network):
