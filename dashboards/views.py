@@ -23,6 +23,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core import tabular, tenancy
+from traceability import deadlines
 from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
 
 from . import charts, selectors, services, sources
@@ -58,6 +59,7 @@ class RegulatorPage(LoginRequiredMixin, View):
             "region_choices": [(c, Region(c).label) for c in JJJ_REGIONS] + [("JJJ", _("All of Jingjinji"))],
             "refreshed_at": selectors.refreshed_at(),
             "query": request.GET.urlencode(),
+            "calendar_warning": deadlines.calendar_warning(),
         }
         base.update(context)
         return render(request, self.template_name, base)
@@ -543,6 +545,8 @@ class EventRowsView(RegulatorPage):
         if export:
             return export
         page = labelled(CappedPaginator(qs, 50).get_page(request.GET.get("page")), kind=event_labels())
+        for event in page:
+            event.deadline_provisional = deadlines.deadline_is_provisional(event.deadline, event.reported_at)
         return self.render(request, {"filter": styled(filterset), "page": page})
 
 

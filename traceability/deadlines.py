@@ -26,7 +26,7 @@ def reset_cache() -> None:
 
 
 def _load() -> None:
-    from .models import CalendarDay, DeadlineRule  # noqa: PLC0415
+    from .models import CalendarDay, CalendarYear, DeadlineRule  # noqa: PLC0415
 
     rules: dict[str, list] = {}
     for rule in DeadlineRule.objects.all().order_by("valid_from"):
@@ -35,6 +35,7 @@ def _load() -> None:
         )
     _cache["rules"] = rules
     _cache["calendar"] = dict(CalendarDay.objects.values_list("date", "is_working_day"))
+    _cache["years"] = dict(CalendarYear.objects.values_list("year", "loaded_at"))
     _cache["loaded"] = time.monotonic()
 
 
@@ -93,3 +94,39 @@ def evaluate_cached(*, kind: str, actor_kinds: tuple, occurred_at: datetime, rep
     if deadline is None:
         return None, None
     return deadline, _local_date(reported_at) <= deadline
+
+
+# --- how far the calendar reaches -------------------------------------------------------------------------
+
+CALENDAR_WARNING_DAYS = 60
+
+
+def calendar_end() -> date | None:
+    """The last day the loaded holiday calendar covers (31 December of its last year), or None with no calendar."""
+    _fresh()
+    years = _cache.get("years") or {}
+    return date(max(years), 12, 31) if years else None
+
+
+def deadline_is_provisional(deadline: date | None, reported_at: datetime | None = None) -> bool:
+    """True when ``deadline`` was (or would now be) counted without that year's holidays: the year is not loaded,
+    or was loaded after the event was reported (the event table is append-only, so its deadline stays as counted)."""
+    if deadline is None:
+        return False
+    _fresh()
+    years = _cache.get("years") or {}
+    if deadline.year not in years:
+        return True
+    loaded_at = years[deadline.year]
+    return bool(loaded_at and reported_at and reported_at < loaded_at)
+
+
+def calendar_warning(today: date | None = None) -> dict | None:
+    """For the regulators' pages: the calendar's end and the days left when it runs out within
+    :data:`CALENDAR_WARNING_DAYS` days (or has run out), else None."""
+    end = calendar_end()
+    today = today or timezone.localdate()
+    if end is None:
+        return {"end": None, "days_left": 0}
+    left = (end - today).days
+    return {"end": end, "days_left": max(left, 0)} if left <= CALENDAR_WARNING_DAYS else None

@@ -311,6 +311,22 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
 
+class CalendarYear(models.Model):
+    """A year whose holiday arrangement (国务院办公厅 节假日安排通知) is loaded into :class:`CalendarDay`.
+
+    Past the last loaded year the calendar is unknown: a deadline there is counted Monday to Friday and marked
+    provisional. ``loaded_at`` tells which deadlines were counted before the year was loaded (blank: the year was
+    loaded with the platform's first calendar)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    source = models.CharField(max_length=200, blank=True)
+    loaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday calendar year")
+        ordering = ["year"]
+
+
 class Replacement(models.Model):
     """A maintenance pack swap, "one in, one out" (R-BIND; 溯源管理暂行规定 第十条)."""
 
