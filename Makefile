@@ -9,11 +9,9 @@ STAMP := $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py run_platform
 
-# With no DATABASE_URL / REDIS_URL the tests start the embedded servers; they are stopped afterwards.
+# With no DATABASE_URL / REDIS_URL the test session starts the embedded servers and stops them when it ends.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ -z "$$DATABASE_URL" ] || [ -z "$$REDIS_URL" ]; then $(BIN)/python -m core.embedded stop; fi; \
-	exit $$rc
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
 
@@ -33,6 +31,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Stops what `make run` started (.data/run/*.pid: web, simulator, worker and beat, the supervisor), then the
+# embedded Redis and PostgreSQL, and names each.
 stop:
 	$(BIN)/python -m core.embedded stop
 

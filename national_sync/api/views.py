@@ -6,6 +6,8 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -35,6 +37,26 @@ class ExchangeFeedView(AuditedViewMixin, APIView):
         region = serializers.ChoiceField(choices=JJJ_REGIONS, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=5000, default=1000)
 
+    @extend_schema(
+        parameters=[
+            InputSerializer,
+            *(
+                OpenApiParameter(name, str, OpenApiParameter.HEADER, response=True, description=text)
+                for name, text in [
+                    ("X-Exchange-Region", "the region whose records these are"),
+                    ("X-Exchange-Count", "records in this page; 0 at the end of the feed"),
+                    ("X-Next-Cursor", "pass as ?since= for the next page"),
+                    ("X-Exchange-Signature", "verify with national_sync.exchange.verify"),
+                ]
+            ),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="one JSON object a line: cursor, key, kind, region, battery, day, hash, queued_at, data",
+            )
+        },
+    )
     def get(self, request):
         require_regulator(request.user)
         params = self.InputSerializer(data=request.query_params)
@@ -70,6 +92,19 @@ class ExchangeFeedView(AuditedViewMixin, APIView):
 class SyncStatusView(AuditedViewMixin, APIView):
     """``GET /api/v1/national-sync/status/``: the operations page's figures, for administrators."""
 
+    @extend_schema(
+        responses=inline_serializer(
+            "SyncStatus",
+            {
+                "pending": serializers.IntegerField(),
+                "dead": serializers.IntegerField(),
+                "oldest_pending_age_seconds": serializers.FloatField(),
+                "send_rate_per_second": serializers.FloatField(),
+                "error_rate": serializers.FloatField(),
+                "window_seconds": serializers.IntegerField(),
+            },
+        )
+    )
     def get(self, request):
         if not (request.user.is_superuser or request.user.is_staff):
             raise PermissionDenied("administrators only")

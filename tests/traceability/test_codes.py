@@ -1,14 +1,14 @@
 import csv
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.shared_data import IDENTIFIERS
 from traceability import codes, vin
 
-DATA = Path("/work/shared/data/identifiers")
+DATA = IDENTIFIERS
 TODAY = date(2026, 4, 1)
 
 

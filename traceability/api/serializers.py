@@ -37,3 +37,113 @@ class DecodedCodeSerializer(serializers.Serializer):
 class BulkResultSerializer(serializers.Serializer):
     summary = serializers.DictField()
     results = serializers.ListField(child=serializers.DictField())
+
+
+# Documentation of the bulk envelopes and of the read endpoints' answers: the services validate each item
+# themselves and name the field at fault, so these serializers only describe the shapes in the OpenAPI document.
+def _envelope(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    fields = {
+        "items": serializers.ListField(child=item, min_length=1, help_text="up to BULK_MAX_ITEMS items")
+    }
+    return type(name, (serializers.Serializer,), fields)()
+
+
+class ProducedBatteryItem(serializers.Serializer):
+    code = serializers.CharField(help_text="24-character GB/T 34014 code")
+    rated_capacity_ah = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    rated_energy_kwh = serializers.DecimalField(max_digits=10, decimal_places=3, required=False)
+    mass_kg = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    produced_at = serializers.DateTimeField(required=False)
+    customer_uscc = serializers.CharField(required=False, help_text="the automaker the pack is sold to")
+    children = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="modules of a pack, cells of a module: same shape",
+    )
+
+
+class BindingItem(serializers.Serializer):
+    vin = serializers.CharField()
+    pack_code = serializers.CharField()
+    sold_at = serializers.DateTimeField()
+    model_name = serializers.CharField(required=False)
+    use = serializers.CharField(required=False)
+    region = serializers.CharField(required=False, help_text="of registration; default the automaker's")
+
+
+class ReplacementItem(serializers.Serializer):
+    vin = serializers.CharField()
+    old_pack_code = serializers.CharField()
+    new_pack_code = serializers.CharField()
+    replaced_at = serializers.DateTimeField()
+    place = serializers.CharField(required=False)
+
+
+class EventItem(serializers.Serializer):
+    battery_code = serializers.CharField()
+    kind = serializers.CharField(help_text="a lifecycle event kind without an endpoint of its own")
+    occurred_at = serializers.DateTimeField()
+    to_uscc = serializers.CharField(required=False, help_text="the organisation taking custody")
+    place = serializers.CharField(required=False)
+    place_ref = serializers.CharField(required=False)
+    payload = serializers.DictField(required=False)
+
+
+class BatteryUpload(serializers.Serializer):
+    items = ProducedBatteryItem(many=True, help_text="up to BULK_MAX_ITEMS items")
+
+
+class BindingUpload(serializers.Serializer):
+    items = BindingItem(many=True, help_text="up to BULK_MAX_ITEMS items")
+
+
+class ReplacementUpload(serializers.Serializer):
+    items = ReplacementItem(many=True, help_text="up to BULK_MAX_ITEMS items")
+
+
+class EventUpload(serializers.Serializer):
+    items = EventItem(many=True, help_text="up to BULK_MAX_ITEMS items")
+
+
+class TraceSerializer(serializers.Serializer):
+    battery = serializers.DictField()
+    events = serializers.ListField(child=serializers.DictField(), help_text="with their ledger index")
+    children = serializers.ListField(child=serializers.DictField(), help_text="modules and cells with theirs")
+    vehicles = serializers.ListField(child=serializers.DictField())
+    sources = serializers.ListField(
+        child=serializers.DictField(), help_text="batteries this one was made from"
+    )
+    products = serializers.ListField(child=serializers.DictField(), help_text="batteries made from this one")
+
+
+class VehicleSerializer(serializers.Serializer):
+    vin = serializers.CharField()
+    automaker = serializers.CharField()
+    automaker_uscc = serializers.CharField()
+    model_name = serializers.CharField()
+    use = serializers.CharField()
+    region = serializers.CharField()
+    sold_at = serializers.DateTimeField(allow_null=True)
+    scrapped_at = serializers.DateTimeField(allow_null=True)
+    current_packs = serializers.ListField(child=serializers.DictField())
+    past_packs = serializers.ListField(child=serializers.DictField())
+
+
+class TreeHeadSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(allow_null=True, help_text="hex")
+    timestamp = serializers.IntegerField(required=False, help_text="milliseconds since the epoch")
+    algorithm = serializers.CharField(required=False)
+    key_id = serializers.CharField(required=False)
+    signature = serializers.CharField(required=False, help_text="hex")
+    signed_message = serializers.CharField(required=False)
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField()
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    leaf_hash = serializers.CharField(help_text="hex")
+    audit_path = serializers.ListField(child=serializers.CharField(), help_text="hex hashes, RFC 9162 §2.1.3")
+    leaf_data = serializers.CharField()
+    tree_head = TreeHeadSerializer()

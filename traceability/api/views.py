@@ -14,6 +14,7 @@ from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
 from traceability import codes, ledger_store, selectors, services
 
+from . import serializers as s
 from .serializers import BatterySerializer, BulkResultSerializer, DecodedCodeSerializer
 
 
@@ -68,7 +69,7 @@ class BatteryListCreateView(_TraceBulkView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(BatterySerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses=BulkResultSerializer)
+    @extend_schema(request=s.BatteryUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -79,7 +80,7 @@ class BindingBulkView(_TraceBulkView):
     kinds = ("automaker",)
     upload = staticmethod(services.bindings_upload)
 
-    @extend_schema(request=None, responses=BulkResultSerializer)
+    @extend_schema(request=s.BindingUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -91,7 +92,7 @@ class ReplacementBulkView(_TraceBulkView):
     kinds = ("after_sales", "automaker")
     upload = staticmethod(services.replacements_upload)
 
-    @extend_schema(request=None, responses=BulkResultSerializer)
+    @extend_schema(request=s.ReplacementUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -106,7 +107,7 @@ class EventBulkView(_TraceBulkView):
     )  # fmt: skip
     upload = staticmethod(services.events_upload)
 
-    @extend_schema(request=None, responses=BulkResultSerializer)
+    @extend_schema(request=s.EventUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -127,7 +128,7 @@ class BatteryDetailView(AuditedViewMixin, APIView):
 class BatteryTraceView(AuditedViewMixin, APIView):
     """The whole history of a battery: events (with ledger index), modules and cells, vehicles, cascade links."""
 
-    @extend_schema(responses=OpenApiResponse(description="trace"))
+    @extend_schema(responses=s.TraceSerializer)
     def get(self, request, code: str):
         return Response(selectors.battery_trace(battery=_battery_or_404(request, code)))
 
@@ -135,7 +136,7 @@ class BatteryTraceView(AuditedViewMixin, APIView):
 class VehicleDetailView(AuditedViewMixin, APIView):
     """A vehicle with its current and past packs."""
 
-    @extend_schema(responses=OpenApiResponse(description="vehicle"))
+    @extend_schema(responses=s.VehicleSerializer)
     def get(self, request, vin: str):
         vehicle = selectors.vehicle_get_by_vin(vin=vin, user=request.user)
         if vehicle is None:
@@ -148,7 +149,7 @@ class LedgerHeadView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=OpenApiResponse(description="signed tree head"))
+    @extend_schema(responses=s.TreeHeadSerializer)
     def get(self, request):
         head = ledger_store.latest_head()
         if head is None:
@@ -159,7 +160,7 @@ class LedgerHeadView(APIView):
 class LedgerProofView(AuditedViewMixin, APIView):
     """RFC 9162 inclusion proof of one event you may read, against the latest signed tree head."""
 
-    @extend_schema(responses=OpenApiResponse(description="inclusion proof"))
+    @extend_schema(responses=s.InclusionProofSerializer)
     def get(self, request, event_id: int):
         if selectors.event_get(event_id=event_id, user=request.user) is None:
             raise Http404

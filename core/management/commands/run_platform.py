@@ -51,7 +51,13 @@ class Command(BaseCommand):
             commands.append(["national_sync.simulator", "--port", "8765"])
         gunicorn = ["gunicorn", "config.wsgi", "-b", opts["bind"], "-w", "3", "--threads", "4"]
         commands.append([*gunicorn, "--access-logfile", "-", "--timeout", "120"])
-        children = [subprocess.Popen([py, "-m", *command], env=env) for command in commands]
+        # Each process is recorded under .data/run/ by its module's name, so `make stop` finds whatever runs here.
+        embedded.record_process("run_platform", os.getpid())
+        children = []
+        for command in commands:
+            child = subprocess.Popen([py, "-m", *command], env=env)
+            embedded.record_process(command[0], child.pid)
+            children.append((command[0], child))
         self._banner(opts["bind"])
         stop = {"now": False}
 
@@ -61,19 +67,22 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         try:
-            while not stop["now"] and all(c.poll() is None for c in children):
+            while not stop["now"] and all(c.poll() is None for _, c in children):
                 time.sleep(0.5)
         finally:
-            for child in children:
+            # The newest first: the web server stops taking requests before the worker it hands tasks to.
+            for name, child in reversed(children):
                 if child.poll() is None:
                     child.terminate()
-            for child in children:
                 try:
-                    child.wait(timeout=20)
+                    child.wait(timeout=embedded.STOP_GRACE)
                 except subprocess.TimeoutExpired:
                     child.kill()
-            if embedded.STARTED:
-                embedded.stop()
+                    child.wait()
+                embedded.forget_process(name)
+                self.stdout.write(f"stopped {name} (pid {child.pid})")
+            embedded.stop_services(embedded.STARTED)
+            embedded.forget_process("run_platform")
 
     def _banner(self, bind: str) -> None:
         url = f"http://{bind}"
@@ -86,5 +95,8 @@ class Command(BaseCommand):
             f"  Log in at {url}/accounts/login/ with password {DEMO_PASSWORD!r} as:",
         ]
         lines += [f"    {user:<16} {role}" for role, user in LOGINS]
-        lines.append("  Ctrl-C stops the web server, the worker and the embedded services.")
+        lines.append(
+            "  Stop with Ctrl-C here, or `make stop` (python -m core.embedded stop) from another terminal:"
+            " it stops the web server, the simulator, the worker and beat, Redis and PostgreSQL."
+        )
         self.stdout.write("\n".join(lines))
