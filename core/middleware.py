@@ -1,5 +1,9 @@
 import uuid
 
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
 from .audit import RequestContext, reset_request_context, set_request_context
 
 
@@ -20,3 +24,15 @@ class AuditContextMiddleware:
             reset_request_context(token)
         response["X-Request-ID"] = ctx.request_id
         return response
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Chinese first (R-PUBLIC): the visitor's choice is the language cookie the switch sets; without it the
+    page is in the platform's language. A browser's Accept-Language may only ask for Chinese (where the default
+    is another language, as in tests), never take a visitor away from it."""
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in dict(settings.LANGUAGES)
+        if not chosen and not translation.get_language_from_request(request).startswith("zh"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

@@ -4,8 +4,10 @@ their documented status. One browser test switches the language back and forth."
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,7 +19,10 @@ from accounts.models import User
 from core import navigation
 from core.demo import DemoWorld
 from core.navigation import items_for
+from tests.conftest import ARTIFACTS
 from tests.recycling_network.factories import make_pack, make_point
+from tests.walkthrough import fit
+from tests.walkthrough.fit import VIEWPORTS
 
 # The demo's roles: regulators (manager and read-only), one enterprise of each kind, the administrator.
 ROLES = [
@@ -188,3 +193,96 @@ def test_language_switch_round_trip(page, login, live_server, screenshot, make_u
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.locator("#mainnav").get_by_text("回收服务网点", exact=True).count()
     screenshot("walkthrough-language-zh")
+
+
+# --- every page fits the screen (R-PUBLIC) -------------------------------------------------------------------
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# The README's layout screenshots: (role, url, name); each is taken in Chinese and English, on desktop and phone.
+README_SHOTS = [
+    ("bj-industry-it", "/dashboards/", "regulator-overview"),
+    (ANONYMOUS, "/service-points/", "public-map"),
+]
+
+
+@pytest.fixture
+def fit_world(transactional_db):
+    """The walk's world for a live server: demo organisations and users, a published point, a pack."""
+    world = DemoWorld()
+    seed_accounts(world)
+    orgs = world.orgs
+    point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
+    make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
+    return {u.username: u for u in User.objects.filter(username__in=ROLES)}, point
+
+
+def _context(browser, live_server, user, *, size: str, lang: str):
+    context = browser.new_context(viewport=VIEWPORTS[size], locale="zh-CN")
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url})
+    context.add_cookies(cookies)
+    return context
+
+
+@pytest.mark.browser
+def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, fit_world):
+    """Every role's menu pages and the public pages, at 1366 × 768 and 390 × 844, in Chinese (and the menu's
+    pages of one role per audience in English, whose labels are longer)."""
+    users, point = fit_world
+    public = [item["url"] for item in items_for(None)] + [
+        f"/service-points/{point.code}/",
+        "/accounts/login/",
+    ]
+    failures: list[str] = []
+    visited = 0
+    for size in VIEWPORTS:
+        for role in [ANONYMOUS, *ROLES]:
+            user = users.get(role)
+            with translation.override("zh-hans"):
+                menu = [item["url"] for item in items_for(user)]
+            urls = (
+                public if user is None else ["/", *(u for u in menu if u not in public), "/accounts/profile/"]
+            )
+            for lang in (
+                ("zh-hans", "en")
+                if role in (ANONYMOUS, "bj-industry-it", "admin", "bj-recycle")
+                else ("zh-hans",)
+            ):
+                context = _context(browser, live_server, user, size=size, lang=lang)
+                page = context.new_page()
+                for url in urls:
+                    response = page.goto(f"{live_server.url}{url}", wait_until="load")
+                    if response is None or response.status != 200:
+                        failures.append(f"{role} {lang} {size} {url}: {response and response.status}")
+                        continue
+                    visited += 1
+                    failures += fit.problems(page, where=f"{role} {lang} {size} {url}")
+                context.close()
+    assert visited > 100  # every role's pages were seen, not an empty walk
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.browser
+def test_readme_screenshots_in_both_languages_on_desktop_and_phone(browser, live_server, fit_world):
+    """Refreshes docs/screenshots/layout-*.png (set JJJ_REFRESH_SCREENSHOTS=1; otherwise under tests/artifacts/)."""
+    users, _ = fit_world
+    out = SCREENSHOTS if os.environ.get("JJJ_REFRESH_SCREENSHOTS") else ARTIFACTS / "layout"
+    out.mkdir(parents=True, exist_ok=True)
+    taken = []
+    for role, url, name in README_SHOTS:
+        for size in VIEWPORTS:
+            for lang, suffix in (("zh-hans", "zh"), ("en", "en")):
+                context = _context(browser, live_server, users.get(role), size=size, lang=lang)
+                page = context.new_page()
+                page.goto(f"{live_server.url}{url}", wait_until="networkidle")
+                assert page.locator("html").get_attribute("lang") == lang
+                assert not fit.problems(page, where=url)
+                path = out / f"layout-{name}-{size}-{suffix}.png"
+                page.screenshot(path=str(path))
+                taken.append(path)
+                context.close()
+    assert all(p.stat().st_size > 10_000 for p in taken) and len(taken) == 4 * len(README_SHOTS)
