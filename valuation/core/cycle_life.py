@@ -84,7 +84,9 @@ class _Trees:
         for t in self.trees:
             node = 0
             while t["left"][node] != -1:
-                node = t["left"][node] if row[t["feature"][node]] <= t["threshold"][node] else t["right"][node]
+                node = (
+                    t["left"][node] if row[t["feature"][node]] <= t["threshold"][node] else t["right"][node]
+                )
             total += t["value"][node]
         return self.offset + self.weight * total
 

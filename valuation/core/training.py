@@ -185,7 +185,9 @@ def _fit_member(member: Member, X, logy, groups):
         )
         pipeline = make_pipeline(imputer, estimator)
     elif member.estimator == "rf":
-        estimator = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, max_features=0.5, random_state=0)
+        estimator = RandomForestRegressor(
+            n_estimators=200, min_samples_leaf=2, max_features=0.5, random_state=0
+        )
         pipeline = make_pipeline(imputer, estimator)
     else:
         raise ValueError(f"unknown estimator {member.estimator!r}")
@@ -429,7 +431,8 @@ def train(path: Path, *, repeats: int = REPEATS, candidates=CANDIDATES) -> dict:
     candidate = next(c for c in candidates if c.name == chosen_row["name"])
     everyone = np.arange(len(data.y))
     members = [
-        _export_member(m, pipe, data.matrix(m.features)) for m, pipe in _fit_candidate(candidate, data, everyone)
+        _export_member(m, pipe, data.matrix(m.features))
+        for m, pipe in _fit_candidate(candidate, data, everyone)
     ]
     used = _used_features(members)
     env = envelope(data, sorted({f for m in members for f in m["features"]}))
