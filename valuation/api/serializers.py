@@ -1,7 +1,23 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from valuation.core.cycle_life import KNOWN_FEATURES
 from valuation.models import PriceSet, Valuation, ValuationJob
+
+
+class ValuationCycleLifeSerializer(serializers.Serializer):
+    """The cycle-life answer behind an assessment, with its flags."""
+
+    applied = serializers.BooleanField(help_text="false when the battery's chemistry or features do not fit")
+    predicted_cycle_life = serializers.FloatField(required=False)
+    interval = serializers.ListField(child=serializers.FloatField(), required=False)
+    interval_level = serializers.FloatField(required=False)
+    out_of_distribution = serializers.BooleanField(required=False)
+    out_of_distribution_features = serializers.ListField(child=serializers.CharField(), required=False)
+    imputed = serializers.ListField(child=serializers.CharField(), required=False)
+    clipped_to_plausible_range = serializers.BooleanField(required=False)
+    model_version = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class ValuationOutputSerializer(serializers.ModelSerializer):
@@ -9,12 +25,13 @@ class ValuationOutputSerializer(serializers.ModelSerializer):
     model_versions = serializers.SerializerMethodField()
     rul = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField()
+    cycle_life = serializers.SerializerMethodField()
 
     class Meta:
         model = Valuation
         fields = [
             "id", "code", "valuation_date", "soh", "soh_source", "rul", "grade", "route", "scenarios",
-            "value_cny", "reasons", "price_set", "model_versions", "created_at",
+            "value_cny", "reasons", "cycle_life", "price_set", "model_versions", "created_at",
         ]  # fmt: skip
 
     def get_model_versions(self, obj) -> dict:
@@ -31,6 +48,10 @@ class ValuationOutputSerializer(serializers.ModelSerializer):
 
     def get_reasons(self, obj) -> list[str]:
         return obj.result.get("reasons", [])
+
+    @extend_schema_field(ValuationCycleLifeSerializer(allow_null=True))
+    def get_cycle_life(self, obj) -> dict | None:
+        return obj.result.get("cycle_life")
 
 
 class ValuationDetailSerializer(ValuationOutputSerializer):
@@ -174,7 +195,7 @@ class AssessResultSerializer(serializers.Serializer):
     scenarios = serializers.ListField(child=serializers.CharField(), required=False)
     value_cny = serializers.FloatField(required=False, allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
-    cycle_life = CycleLifeResultSerializer(required=False, allow_null=True)
+    cycle_life = ValuationCycleLifeSerializer(required=False, allow_null=True)
     price_set = serializers.IntegerField(required=False)
     model_versions = serializers.DictField(required=False)
     created_at = serializers.DateTimeField(required=False)
