@@ -16,6 +16,7 @@ from traceability.models import Battery, LifecycleEvent
 
 from . import datafiles
 from .core.assess import AssessmentInput, AssessmentResult, assess
+from .core.cycle_life import validate_features
 from .core.grading import GradeTable
 from .models import PriceSet, Valuation, ValuationJob
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 OWN_PAYLOAD_MARK = "residual_value"  # our own 'assessed' events, never read back as capacity tests
 REMOVAL_KINDS = {EventKind.REMOVED, EventKind.REPLACED_OUT}
 SECOND_LIFE_KINDS = {EventKind.CASCADE_RECEIVED, EventKind.CASCADE_REPURPOSED}
+EARLY_CYCLE_KEY = "early_cycle_features"  # lab features of cycles 1–100 on an 'assessed' event (R-VALUE)
 PASS_WORDS = {"pass", "pass_limited", "passed", "ok", "qualified", "合格", "通过"}
 FAIL_WORDS = {"fail", "failed", "rejected", "unqualified", "不合格", "未通过"}
 
@@ -106,7 +108,7 @@ def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
             sold = _day(first.bound_at)
         until = _day(last.unbound_at) if last.unbound_at and _day(last.unbound_at) <= on else None
     second_from = removed = None
-    test_day = test_soh = safety = mileage = cycles = None
+    test_day = test_soh = safety = mileage = cycles = early_cycle = None
     events = LifecycleEvent.objects.filter(battery=battery).order_by("occurred_at", "id")
     for event in events.only("kind", "occurred_at", "payload"):
         day = _day(event.occurred_at)
@@ -119,6 +121,8 @@ def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
             second_from = day
         if payload.get("assessment") == OWN_PAYLOAD_MARK:
             continue
+        if isinstance(payload.get(EARLY_CYCLE_KEY), dict):
+            early_cycle = payload[EARLY_CYCLE_KEY]
         soh = _soh_from(payload, rated_ah)
         if soh is not None and 0 < soh <= 1.2:
             test_day, test_soh = day, soh
@@ -154,7 +158,17 @@ def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
         capacity_test_date=test_day.isoformat() if test_day else None,
         capacity_test_soh=round(test_soh, 4) if test_soh is not None else None,
         safety_passed=safety,
+        cycle_life=cycle_life_answer(features=early_cycle) if early_cycle is not None else None,
     )
+
+
+def cycle_life_answer(*, features: dict) -> dict:
+    """The served cycle-life model's answer (with its flags) for early-cycle features, or their errors."""
+    model = datafiles.cycle_life_model()
+    values, errors = validate_features(features, model)
+    if errors:
+        return {"errors": errors, "model_version": model.version}
+    return model.predict(values).to_dict()
 
 
 def _cascade_assessments(battery: Battery, on: date) -> list[dict]:

@@ -1,4 +1,4 @@
-"""POST /api/v1/valuation/cycle-life/: per-item predictions and per-item errors (NaN refused)."""
+"""POST /api/v1/valuation/cycle-life/: per-item answers with their flags; invalid JSON refused (R-VALUE)."""
 
 import csv
 import json
@@ -8,13 +8,13 @@ import pytest
 from valuation import datafiles
 
 URL = "/api/v1/valuation/cycle-life/"
+UNUSED = "integrated_time_temperature_cycles_1:100"
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def rows():
-    rows = list(csv.DictReader(datafiles.CELLS_CSV.read_text().splitlines()))
-    return [{k: v for k, v in r.items() if k != "integrated_time_temperature_cycles_1:100"} for r in rows]
+    return list(csv.DictReader(datafiles.CELLS_CSV.read_text().splitlines()))
 
 
 @pytest.fixture
@@ -23,47 +23,83 @@ def api(make_user, client_for):
 
 
 def features(row):
-    model = datafiles.cycle_life_model()
-    return {f: float(row[f]) for f in model.features}
+    return {f: float(row[f]) for f in datafiles.cycle_life_model().features}
 
 
-def test_predicts_per_item_with_interval_and_version(api, rows):
+def test_predicts_per_item_with_interval_flags_and_version(api, rows):
     response = api.post(URL, {"items": [features(rows[0]), rows[1]]}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert body["summary"] == {"total": 2, "ok": 2, "error": 0}
     first = body["results"][0]
-    assert first["status"] == "ok"
     low, high = first["interval"]
-    assert low < first["predicted_cycle_life"] < high
+    assert low < first["predicted_cycle_life"] < high and first["interval_level"] == 0.8
+    assert first["out_of_distribution"] is False and first["imputed"] == []
     assert first["model_version"] == datafiles.cycle_life_model().version
 
 
-def test_bad_items_get_their_own_errors_and_good_ones_are_answered(api, rows):
-    nan_item = dict(features(rows[0]), discharge_capacity_cycle_2="NaN")
-    null_item = {**features(rows[0]), "abs_min_discharge_capacity_difference_cycles_2:100": None}
-    missing = {k: v for k, v in features(rows[0]).items() if k != "max_discharge_capacity_difference"}
-    response = api.post(URL, {"items": [nan_item, features(rows[2]), null_item, missing]}, format="json")
-    results = response.json()["results"]
-    assert [r["status"] for r in results] == ["error", "ok", "error", "error"]
-    assert "discharge_capacity_cycle_2" in results[0]["errors"]
-    assert "finite" in results[0]["errors"]["discharge_capacity_cycle_2"][0]
-    assert "abs_min_discharge_capacity_difference_cycles_2:100" in results[2]["errors"]
-    assert "missing" in results[3]["errors"]["max_discharge_capacity_difference"][0]
+def test_a_cell_without_an_unused_feature_gets_the_same_answer(api, rows):
+    row = {k: v for k, v in rows[3].items() if v}
+    without = {k: v for k, v in row.items() if k != UNUSED}
+    response = api.post(URL, {"items": [row, without]}, format="json")
+    first, second = response.json()["results"]
+    assert first["status"] == second["status"] == "ok"
+    assert first == {**second, "index": 0}
 
 
-def test_a_bare_nan_literal_is_a_per_item_error_not_a_parse_failure(api, rows):
-    item = features(rows[0])
-    item["abs_variance_discharge_capacity_difference_cycles_2:100"] = float("nan")
-    raw = json.dumps({"items": [item, features(rows[1])]})  # Python writes a bare NaN
-    assert "NaN" in raw
-    response = api.post(URL, raw, content_type="application/json")
-    assert response.status_code == 200
+def test_a_missing_used_feature_is_imputed_and_flagged(api, rows):
+    feature = "abs_min_discharge_capacity_difference_cycles_2:100"
+    item = {k: v for k, v in features(rows[3]).items() if k != feature}
+    full, imputed = api.post(URL, {"items": [features(rows[3]), item]}, format="json").json()["results"]
+    assert imputed["status"] == "ok" and imputed["imputed"] == [feature]
+    assert imputed["interval"][1] / imputed["interval"][0] > full["interval"][1] / full["interval"][0]
+
+
+def test_far_outside_the_envelope_is_answered_flagged_and_bounded(api, rows):
+    feature = "abs_min_discharge_capacity_difference_cycles_2:100"
+    item = {**features(rows[0]), feature: 3.0}
+    result = api.post(URL, {"items": [item]}, format="json").json()["results"][0]
+    assert result["status"] == "ok" and result["out_of_distribution"] is True
+    assert feature in result["out_of_distribution_features"]
+    assert 100 <= result["interval"][0] < result["predicted_cycle_life"] < result["interval"][1] <= 5000
+
+
+def test_a_bare_nan_is_invalid_json_naming_the_field(api, rows):
+    feature = "abs_variance_discharge_capacity_difference_cycles_2:100"
+    for literal in (float("nan"), float("inf"), float("-inf")):
+        item = {**features(rows[0]), feature: literal}
+        raw = json.dumps({"items": [features(rows[1]), item]})  # Python writes bare NaN / Infinity
+        response = api.post(URL, raw, content_type="application/json")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert f"items[1].{feature}" in error["fields"]
+        assert "omit the key" in error["message"]
+
+
+def test_bad_values_of_used_features_are_item_errors_and_good_items_are_answered(api, rows):
+    feature = "abs_variance_discharge_capacity_difference_cycles_2:100"
+    nan_text = {**features(rows[0]), feature: "NaN"}
+    null = {**features(rows[0]), feature: None}
+    script = {**features(rows[0]), feature: "<script>alert(1)</script>"}
+    response = api.post(URL, {"items": [nan_text, features(rows[2]), null, script, {}]}, format="json")
     results = response.json()["results"]
-    assert results[0]["status"] == "error" and results[1]["status"] == "ok"
+    assert [r["status"] for r in results] == ["error", "ok", "error", "error", "error"]
+    for index in (0, 2, 3):
+        assert "omit the key" in results[index]["errors"][feature][0]
+    assert "non_field_errors" in results[4]["errors"]
 
 
 def test_malformed_envelopes_and_anonymous_callers_are_refused(api, api_client):
     assert api.post(URL, {"rows": []}, format="json").status_code == 400
     assert api.post(URL, {"items": []}, format="json").status_code == 400
+    assert api.post(URL, "{not json", content_type="application/json").status_code == 400
     assert api_client.post(URL, {"items": [{}]}, format="json").status_code in (401, 403)
+
+
+def test_openapi_documents_the_valuation_bodies(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    paths = response.json()["paths"]
+    for path in ("/api/v1/valuation/cycle-life/", "/api/v1/valuation/assess/", "/api/v1/valuation/sort/"):
+        post = paths[path]["post"]
+        assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

@@ -1,4 +1,4 @@
-"""The cycle-life artefact, input checks and the grouped cross-validation against the baseline."""
+"""The cycle-life artefact and its known limits (R-VALUE): envelope, imputation, plausible range, intervals."""
 
 import csv
 import math
@@ -7,7 +7,9 @@ import pytest
 
 from valuation import datafiles
 from valuation.core import training
-from valuation.core.cycle_life import CycleLifeModel, validate_features
+from valuation.core.cycle_life import JOINT, CycleLifeModel, validate_features
+
+UNUSED = "integrated_time_temperature_cycles_1:100"
 
 
 @pytest.fixture(scope="module")
@@ -20,57 +22,113 @@ def rows():
     return list(csv.DictReader(datafiles.CELLS_CSV.read_text().splitlines()))
 
 
-def test_artefact_names_its_version_features_and_figures(model):
+def used_values(model, row):
+    return {f: float(row[f]) for f in model.features}
+
+
+def ratio(p):
+    return p.interval[1] / p.interval[0]
+
+
+def test_artefact_names_its_choice_candidates_and_figures(model):
     raw = model.raw
-    assert model.version.startswith("severson-discharge-elasticnet-")
-    assert set(model.features) <= set(raw["features"]) and len(model.coefficients) == len(model.features)
-    metrics = raw["metrics"]
-    assert metrics["rmse"]["mean"] < metrics["baseline_rmse"]["mean"]
-    assert metrics["mape_pct"]["mean"] < metrics["baseline_mape_pct"]["mean"]
-    assert metrics["severson_test_error_pct"] == 9.1
+    names = [row["name"] for row in raw["candidates"]]
+    assert names == [c.name for c in training.CANDIDATES]
+    chosen = [row for row in raw["candidates"] if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["name"] == raw["chosen"]
+    assert model.version.startswith(raw["chosen"] + "-")
+    assert chosen[0]["mape_pct"]["mean"] == min(row["mape_pct"]["mean"] for row in raw["candidates"])
+    assert chosen[0]["mape_pct"]["mean"] < raw["baseline"]["mape_pct"]["mean"] / 2
+    assert 70 <= raw["interval"]["coverage_pct"] <= 90
+    assert set(model.features) <= set(model.envelope) and UNUSED not in model.features
 
 
-def test_prediction_has_an_interval_around_it(model, rows):
-    values, errors = validate_features(rows[0], model)
-    assert not errors
-    p = model.predict(values)
-    assert p.interval[0] < p.cycle_life < p.interval[1]
-    assert 50 < p.cycle_life < 5000
+def test_training_cells_are_answered_inside_the_envelope(model, rows):
+    answers = [model.predict(used_values(model, row)) for row in rows]
+    assert len(answers) == 48
+    for p in answers:
+        assert not p.imputed and p.interval[0] < p.cycle_life < p.interval[1]
+        assert p.interval[0] >= 100 and p.interval[1] <= 5000
+    assert sum(p.out_of_distribution for p in answers) == 0
 
 
-@pytest.mark.parametrize("bad", [None, "NaN", "nan", float("nan"), "inf", float("-inf"), "abc", True, [1]])
-def test_non_finite_or_non_numeric_values_are_refused(model, rows, bad):
-    item = dict(rows[0])
-    item[model.features[0]] = bad
-    values, errors = validate_features(item, model)
-    assert model.features[0] in errors
+def test_far_outside_the_envelope_is_flagged_bounded_and_wider(model, rows):
+    feature = "abs_min_discharge_capacity_difference_cycles_2:100"  # the strongest single predictor
+    assert feature in model.features
+    values = used_values(model, rows[0])
+    inside = model.predict(values)
+    for side, extreme in (
+        ("max", model.envelope[feature]["max"] + 5.0),
+        ("min", model.envelope[feature]["min"] - 5.0),
+    ):
+        p = model.predict({**values, feature: extreme})
+        assert p.out_of_distribution and feature in p.out_of_distribution_features
+        assert 100 <= p.interval[0] < p.cycle_life < p.interval[1] <= 5000
+        assert math.log(ratio(p)) > 1.5 * math.log(ratio(inside))
+        # no extrapolation: the answer is the one at the edge of the envelope
+        edge = model.predict({**values, feature: model.envelope[feature][side]})
+        assert p.cycle_life == pytest.approx(edge.cycle_life, rel=1e-9)
+    # the raw ensemble would have extrapolated (the case of a 693-cycle cell answered with 58 cycles)
+    raw = 10 ** model.predict_log10({**values, feature: model.envelope[feature]["max"] + 5.0})
+    assert raw < 0.5 * model.predict({**values, feature: model.envelope[feature]["max"] + 5.0}).cycle_life
 
 
-def test_nan_in_a_known_feature_the_model_does_not_use_is_refused_too(model, rows):
-    unused = next(f for f in training.FEATURES + ("max_temperature_cycles_1:100",) if f not in model.features)
-    item = dict(rows[0], **{unused: "NaN"})
-    _, errors = validate_features(item, model)
-    assert unused in errors
+def test_a_combination_never_seen_is_flagged_jointly(model, rows):
+    # each feature at an edge of its own range, in a direction the training cells never combine
+    values = used_values(model, rows[0])
+    score, _ = model.joint_score(values)
+    assert score <= model.joint["threshold"]
+    odd = {f: model.envelope[f]["max" if i % 2 else "min"] for i, f in enumerate(model.features)}
+    p = model.predict(odd)
+    assert p.out_of_distribution and JOINT in p.out_of_distribution_features
 
 
-def test_missing_model_features_are_named(model):
-    _, errors = validate_features({"cell": "x"}, model)
-    assert set(errors) == set(model.features)
+def test_a_missing_unused_feature_changes_nothing(model, rows):
+    row = dict(rows[5])
+    full, _ = validate_features(row, model)
+    without = {k: v for k, v in row.items() if k != UNUSED}
+    values, errors = validate_features(without, model)
+    assert not errors and values == full
+    assert model.predict(values) == model.predict(full)
+    garbage, errors = validate_features({**row, UNUSED: "not measured"}, model)
+    assert not errors and model.predict(garbage) == model.predict(full)
+
+
+def test_a_missing_used_feature_is_imputed_flagged_and_wider(model, rows):
+    values = used_values(model, rows[5])
+    for feature in model.features:
+        p = model.predict({k: v for k, v in values.items() if k != feature})
+        assert p.imputed == [feature]
+        assert ratio(p) > ratio(model.predict(values))
+        assert 100 <= p.interval[0] < p.cycle_life < p.interval[1] <= 5000
+
+
+def test_an_item_with_none_of_the_used_features_is_refused(model):
+    _, errors = validate_features({"cell": "x", UNUSED: 1.0}, model)
+    assert "non_field_errors" in errors
     _, errors = validate_features(["not", "an", "object"], model)
     assert "non_field_errors" in errors
 
 
-def test_inconsistent_artefact_is_refused(model):
-    broken = dict(model.raw, features=model.raw["features"][:-1])
+@pytest.mark.parametrize("bad", [None, "NaN", "nan", float("nan"), "inf", float("-inf"), "abc", True, [1]])
+def test_present_used_features_must_be_finite_numbers(model, rows, bad):
+    item = dict(rows[0], **{model.features[0]: bad})
+    _, errors = validate_features(item, model)
+    assert "omit the key" in errors[model.features[0]][0]
+
+
+def test_inconsistent_artefacts_are_refused(model):
     with pytest.raises(ValueError):
-        CycleLifeModel.from_dict(broken)
+        CycleLifeModel.from_dict(dict(model.raw, features=model.raw["features"][:-1]))
+    with pytest.raises(ValueError):
+        CycleLifeModel.from_dict(dict(model.raw, schema=1))
+    with pytest.raises(ValueError):
+        CycleLifeModel.from_dict(dict(model.raw, envelope={}))
 
 
-def test_grouped_cross_validation_beats_the_mean_baseline():
-    data = training.load_dataset(datafiles.CELLS_CSV)
-    assert data.duplicates_dropped == 1 and len(set(data.cells)) == 47
-    metrics = training.cross_validate(data, repeats=1)
-    assert metrics["rmse"]["mean"] < 0.7 * metrics["baseline_rmse"]["mean"]
-    assert metrics["mape_pct"]["mean"] < 0.5 * metrics["baseline_mape_pct"]["mean"]
-    low, high = metrics["interval_log10"]
-    assert low < 0 < high and math.isfinite(high)
+def test_conformal_half_width_is_the_finite_sample_quantile():
+    assert training.conformal_half_width(range(1, 11), 0.8) == 9  # ⌈11 · 0.8⌉ = 9th of 10
+    assert training.conformal_half_width([0.5], 0.8) == 0.5
+    with pytest.raises(ValueError):
+        training.conformal_half_width([], 0.8)
+    assert math.isfinite(training.conformal_half_width([0.1, 0.2, 0.3], 0.99))

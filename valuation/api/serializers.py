@@ -1,6 +1,23 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from valuation.core.cycle_life import KNOWN_FEATURES
 from valuation.models import PriceSet, Valuation, ValuationJob
+
+
+class ValuationCycleLifeSerializer(serializers.Serializer):
+    """The cycle-life answer behind an assessment, with its flags."""
+
+    applied = serializers.BooleanField(help_text="false when the battery's chemistry or features do not fit")
+    predicted_cycle_life = serializers.FloatField(required=False)
+    interval = serializers.ListField(child=serializers.FloatField(), required=False)
+    interval_level = serializers.FloatField(required=False)
+    out_of_distribution = serializers.BooleanField(required=False)
+    out_of_distribution_features = serializers.ListField(child=serializers.CharField(), required=False)
+    imputed = serializers.ListField(child=serializers.CharField(), required=False)
+    clipped_to_plausible_range = serializers.BooleanField(required=False)
+    model_version = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class ValuationOutputSerializer(serializers.ModelSerializer):
@@ -8,12 +25,13 @@ class ValuationOutputSerializer(serializers.ModelSerializer):
     model_versions = serializers.SerializerMethodField()
     rul = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField()
+    cycle_life = serializers.SerializerMethodField()
 
     class Meta:
         model = Valuation
         fields = [
             "id", "code", "valuation_date", "soh", "soh_source", "rul", "grade", "route", "scenarios",
-            "value_cny", "reasons", "price_set", "model_versions", "created_at",
+            "value_cny", "reasons", "cycle_life", "price_set", "model_versions", "created_at",
         ]  # fmt: skip
 
     def get_model_versions(self, obj) -> dict:
@@ -30,6 +48,10 @@ class ValuationOutputSerializer(serializers.ModelSerializer):
 
     def get_reasons(self, obj) -> list[str]:
         return obj.result.get("reasons", [])
+
+    @extend_schema_field(ValuationCycleLifeSerializer(allow_null=True))
+    def get_cycle_life(self, obj) -> dict | None:
+        return obj.result.get("cycle_life")
 
 
 class ValuationDetailSerializer(ValuationOutputSerializer):
@@ -83,3 +105,107 @@ class SortInputSerializer(serializers.Serializer):
     soh_tolerance = serializers.FloatField(min_value=0, max_value=1, default=0.03)
     ir_tolerance = serializers.FloatField(min_value=0, max_value=10, default=0.10)
     min_group_size = serializers.IntegerField(min_value=1, default=2)
+
+
+# --- request and response bodies of the cycle-life, assessment and sorter endpoints (OpenAPI) ---------------
+
+CycleLifeFeaturesSerializer = type(
+    "CycleLifeFeaturesSerializer",
+    (serializers.Serializer,),
+    {
+        name: serializers.FloatField(
+            required=False,
+            help_text="early-cycle feature (BEEP feature set); omit the key when unknown — never NaN",
+        )
+        for name in KNOWN_FEATURES
+    },
+)
+
+
+class CycleLifeInputSerializer(serializers.Serializer):
+    items = CycleLifeFeaturesSerializer(many=True, help_text="one object of feature name → number per cell")
+
+
+class ItemErrorsField(serializers.DictField):
+    child = serializers.ListField(child=serializers.CharField())
+
+
+class CycleLifeResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["ok", "error"])
+    predicted_cycle_life = serializers.FloatField(
+        required=False, help_text="cycles to 80 % of nominal capacity"
+    )
+    interval = serializers.ListField(
+        child=serializers.FloatField(), required=False, min_length=2, max_length=2
+    )
+    interval_level = serializers.FloatField(required=False)
+    out_of_distribution = serializers.BooleanField(required=False)
+    out_of_distribution_features = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="features outside the training envelope; "
+        "'joint' when their combination is"
+    )  # fmt: skip
+    imputed = serializers.ListField(child=serializers.CharField(), required=False)
+    clipped_to_plausible_range = serializers.BooleanField(required=False)
+    model_version = serializers.CharField(required=False)
+    errors = ItemErrorsField(required=False)
+
+
+class CycleLifeSummarySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    ok = serializers.IntegerField()
+    error = serializers.IntegerField()
+
+
+class CycleLifeOutputSerializer(serializers.Serializer):
+    summary = CycleLifeSummarySerializer()
+    results = CycleLifeResultSerializer(many=True)
+
+
+class AssessItemSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=25, help_text="battery code; a plain string item is the code alone"
+    )
+    valuation_date = serializers.DateField(required=False)
+
+
+class AssessInputSerializer(serializers.Serializer):
+    items = AssessItemSerializer(many=True)
+
+
+class BulkSummarySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    created = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    error = serializers.IntegerField()
+
+
+class AssessResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "error"])
+    errors = ItemErrorsField(required=False)
+    id = serializers.IntegerField(required=False)
+    code = serializers.CharField(required=False)
+    valuation_date = serializers.DateField(required=False)
+    soh = serializers.FloatField(required=False)
+    soh_source = serializers.CharField(required=False)
+    rul = serializers.DictField(required=False)
+    grade = serializers.CharField(required=False)
+    route = serializers.CharField(required=False)
+    scenarios = serializers.ListField(child=serializers.CharField(), required=False)
+    value_cny = serializers.FloatField(required=False, allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    cycle_life = ValuationCycleLifeSerializer(required=False, allow_null=True)
+    price_set = serializers.IntegerField(required=False)
+    model_versions = serializers.DictField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+
+
+class AssessOutputSerializer(serializers.Serializer):
+    summary = BulkSummarySerializer()
+    results = AssessResultSerializer(many=True)
+
+
+class SortOutputSerializer(serializers.Serializer):
+    groups = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    unmatched = serializers.ListField(child=serializers.CharField())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,11 +18,17 @@ from valuation.filtersets import PriceSetFilterSet, ValuationFilterSet, Valuatio
 from valuation.models import PriceSet, Valuation
 from valuation.services import ValuationError, require_assessor, valuation_assess, valuation_job_create
 
+from .parsers import StrictJSONParser
 from .serializers import (
+    AssessInputSerializer,
+    AssessOutputSerializer,
+    CycleLifeInputSerializer,
+    CycleLifeOutputSerializer,
     JobInputSerializer,
     JobOutputSerializer,
     PriceSetSerializer,
     SortInputSerializer,
+    SortOutputSerializer,
     ValuationDetailSerializer,
     ValuationOutputSerializer,
 )
@@ -30,23 +36,21 @@ from .serializers import (
 OK = "ok"
 
 
-class LenientJSONParser(JSONParser):
-    """Accepts the bare ``NaN``/``Infinity`` that Python's json module writes, so a NaN feature gets a clear
-    per-item error instead of a whole-request parse error."""
-
-    strict = False
-
-
 class CycleLifeView(AuditedViewMixin, BulkAPIView):
-    """``POST {"items": [{<feature columns of the early-cycle table>}]}`` → per item
-    ``{"predicted_cycle_life", "interval": [low, high], "model_version"}`` or ``errors`` per field.
+    """``POST {"items": [{<feature columns of the early-cycle table>}]}`` → per item the predicted cycle life, its
+    80 % interval, the flags (``out_of_distribution`` with the features at fault, ``imputed``,
+    ``clipped_to_plausible_range``) and the model version; or ``errors`` per field.
 
-    Missing model features and values that are not finite numbers (``null``, ``"NaN"``, ``NaN``, ``"inf"``) are
-    refused per item; other items are still answered.
+    Only the features the model uses are read; a missing one is imputed and flagged. A used feature that is
+    present but not a finite number is an item error; a bare ``NaN``/``Infinity`` makes the body invalid JSON (400).
     """
 
-    parser_classes = [LenientJSONParser]
+    parser_classes = [StrictJSONParser]
     max_items = 5000
+
+    @extend_schema(request=CycleLifeInputSerializer, responses=CycleLifeOutputSerializer)
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def process(self, items, request):
         model = datafiles.cycle_life_model()
@@ -56,16 +60,7 @@ class CycleLifeView(AuditedViewMixin, BulkAPIView):
             if errors:
                 results.append(item_result(index, ERROR, errors=errors))
                 continue
-            p = model.predict(values)
-            results.append(
-                item_result(
-                    index,
-                    OK,
-                    predicted_cycle_life=round(p.cycle_life, 1),
-                    interval=[round(p.interval[0], 1), round(p.interval[1], 1)],
-                    model_version=p.model_version,
-                )
-            )
+            results.append(item_result(index, OK, **model.predict(values).to_dict()))
         return results
 
     def _answer(self, items, request):
@@ -80,7 +75,9 @@ class AssessView(AuditedViewMixin, BulkAPIView):
     battery from its history and store the valuation; per item SOH, RUL, grade, scenarios, value and reasons."""
 
     max_items = 500
+    parser_classes = [StrictJSONParser]
 
+    @extend_schema(request=AssessInputSerializer, responses=AssessOutputSerializer)
     def post(self, request, *args, **kwargs):
         require_assessor(request.user)
         return super().post(request, *args, **kwargs)
@@ -132,6 +129,9 @@ class AssessView(AuditedViewMixin, BulkAPIView):
 class SortView(AuditedViewMixin, APIView):
     """Group modules or cells of similar SOH and internal resistance for rebuilding."""
 
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(request=SortInputSerializer, responses=SortOutputSerializer)
     def post(self, request):
         data = SortInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -8,11 +8,17 @@ SOH comes from the latest capacity test when there is one (remaining capacity / 
 residual-capacity testing); otherwise from the calendar + cycle ageing model of :mod:`.degradation`, driven by the
 battery's age and its use: reported cycle counts first, then reported mileage, then the typical annual mileage of
 its vehicle use.
+
+Cycle life from early-cycle features (:mod:`.cycle_life`, the same artefact as the API) sets the cycle-fade
+coefficient of an LFP battery when its history carries them: the fade reaches 1 − the vehicle end-of-life SOH at
+the predicted cycle life (Severson et al.'s cycle life is cycles to 80 % of nominal capacity), and the RUL band
+is at least as wide as the cycle-life interval. The flags of that prediction (out of distribution, imputed) go
+into the result and the reasons.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 from . import degradation as deg
@@ -47,6 +53,7 @@ class AssessmentInput:
     capacity_test_date: str | None = None
     capacity_test_soh: float | None = None
     safety_passed: bool | None = None
+    cycle_life: dict | None = None  # the cycle-life answer for the battery's early-cycle features, as served
 
     @classmethod
     def from_dict(cls, data: dict) -> AssessmentInput:
@@ -78,9 +85,51 @@ class AssessmentResult:
     value_detail: dict
     reasons: list[str] = field(default_factory=list)
     curve: list[dict] = field(default_factory=list)
+    cycle_life: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+CYCLE_LIFE_CHEMISTRY = "B"  # the early-cycle model was trained on LFP/graphite cells only
+
+
+def _with_cycle_life(inp: AssessmentInput, model, params: dict, reasons: list[str]):
+    """The degradation parameters with the cycle fade set by the predicted cycle life; the extra relative
+    uncertainty it brings; and what the result shows about it (None when there is no prediction)."""
+    answer = inp.cycle_life
+    if not answer:
+        return model, 0.0, None
+    if answer.get("errors"):
+        fields = "; ".join(f"{k}: {v[0]}" for k, v in answer["errors"].items())
+        reasons.append(f"early-cycle features not used: {fields}")
+        return model, 0.0, {**answer, "applied": False}
+    if (inp.chemistry or "") != CYCLE_LIFE_CHEMISTRY:
+        reasons.append("early-cycle features not used: the cycle-life model knows LFP cells only")
+        return model, 0.0, {**answer, "applied": False}
+    life = float(answer["predicted_cycle_life"])
+    low, high = (float(v) for v in answer["interval"])
+    fade = 1.0 - float(params["eol"]["vehicle"])
+    z = model.z_cyc
+    cycled = replace(model, b_cyc=fade / (life / 1000.0) ** z)
+    spread = max((life / low) ** z - 1.0, 1.0 - (life / high) ** z)
+    reasons.append(
+        f"cycle life {life:.0f} cycles ({low:.0f}–{high:.0f}, {answer.get('interval_level', 0.8):.0%}) from "
+        f"early-cycle features, model {answer.get('model_version', '?')}; cycle fade reaches {fade:.0%} there"
+    )
+    if answer.get("out_of_distribution"):
+        reasons.append(
+            "early-cycle features outside the training envelope ("
+            + ", ".join(answer.get("out_of_distribution_features", []))
+            + "): cycle life from the non-extrapolating part, interval widened"
+        )
+    if answer.get("imputed"):
+        reasons.append(
+            "early-cycle features imputed from the training data ("
+            + ", ".join(answer["imputed"])
+            + "): interval widened"
+        )
+    return cycled, spread, {**answer, "applied": True}
 
 
 def _d(value: str | None) -> date | None:
@@ -164,6 +213,7 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
         raise AssessmentError("the battery was produced after the valuation date", field="production_date")
     chemistry = inp.chemistry or "*"
     model = deg.DegradationParams.from_dict(_by_chemistry(params["degradation"], chemistry))
+    model, cycle_life_spread, cycle_life = _with_cycle_life(inp, model, params, reasons)
     usage = _Usage(inp, params, reasons)
     age = _years(born, today)
     efc = usage.efc_at(today)
@@ -200,6 +250,7 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
         )
     else:
         soh, source = soh_modelled, "degradation model"
+        uncertainty = max(uncertainty, cycle_life_spread)
         reasons.append(
             f"SOH {soh:.1%} from the {chemistry} calendar + cycle ageing model at {age:.1f} years, {efc:.0f} EFC"
         )
@@ -256,6 +307,7 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
         value_detail=detail,
         reasons=reasons,
         curve=curve,
+        cycle_life=cycle_life,
     )
 
 

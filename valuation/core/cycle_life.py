@@ -1,20 +1,30 @@
 """Cycle life from early-cycle features (R-VALUE; the lab route of GB/T 34015.6-style remaining-life assessment).
 
-The artefact is a JSON document written by :mod:`.training`: a linear model on standardised features predicting
-log10(cycle life), as in Severson et al., Nature Energy 4, 383–391 (2019). Prediction here is plain Python so
-serving needs neither numpy nor scikit-learn. The interval comes from the quantiles of the grouped
-cross-validation residuals on the log scale.
+The artefact is a JSON document written by :mod:`.training`: the candidate chosen by grouped cross-validation,
+as an ensemble of linear members (standardised coefficients) and tree members (nodes), averaged on the
+log10(cycle life) scale as in Severson et al., Nature Energy 4, 383–391 (2019). Prediction here is plain Python
+so serving needs neither numpy nor scikit-learn.
 
-Input checking: every feature the model uses is required and must be a finite number. A value that is present
-but not a number — ``null``, ``"NaN"``, ``"inf"``, a bare ``NaN`` literal — is refused for any of the known feature
-columns, used or not: a NaN in a feature vector means the feature extraction broke, and the caller should hear it.
-Other keys (``cell``, ``cycle_life``, …) are ignored.
+What an answer promises, and where it stops promising (docs/valuation.md, "Known limits"):
+
+- **Used features only.** Only the features the chosen model actually uses (non-zero coefficient or a tree
+  split) are read; every other key is ignored, so leaving out an unused feature changes nothing.
+- **Missing used feature.** It is imputed with the training median, named in ``imputed``, and the band is widened
+  to span the prediction with the feature at its training 10 % and 90 % quantiles (at least ×1.25). An item with
+  none of the used features is refused.
+- **Outside the envelope.** A used feature outside its training [min, max], or a joint Mahalanobis score above the
+  training threshold, gives ``out_of_distribution`` with the features at fault; the prediction then comes from the
+  part that does not extrapolate (trees as they are, linear members on inputs clipped to the envelope) and the
+  band is twice as wide.
+- **Plausible range.** Centre and band are kept within the artefact's plausible range (100…5000 cycles: features
+  on cycles 1–100 mean the cell has lived 100 cycles).
+- **Interval.** Split-conformal on the grouped-CV out-of-fold log10 residuals (80 %), symmetric in log space.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # The 20 feature columns of the early-cycle feature table (BEEP feature set for Severson et al.'s cells).
 KNOWN_FEATURES: tuple[str, ...] = (
@@ -39,63 +49,215 @@ KNOWN_FEATURES: tuple[str, ...] = (
     "internal_resistance_cycle_2",
     "internal_resistance_difference_cycles_2:100",
 )
+OMIT_HINT = "omit the key when the value is unknown"
+JOINT = "joint"  # names the joint (Mahalanobis) check among the features at fault
 
 
 @dataclass(frozen=True)
-class CycleLifeModel:
-    version: str
+class _Linear:
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     coefficients: tuple[float, ...]
     intercept: float
-    residual_quantiles: tuple[float, float]  # log10 residuals (observed − predicted) bounding the interval
-    interval_level: float
-    raw: dict
 
-    @classmethod
-    def from_dict(cls, data: dict) -> CycleLifeModel:
-        m = data["model"]
-        features = tuple(data["features"])
-        lengths = {len(features), len(m["scaler_mean"]), len(m["scaler_scale"]), len(m["coefficients"])}
-        if len(lengths) != 1:
+    def predict(self, x: dict[str, float], envelope: dict | None = None) -> float:
+        total = self.intercept
+        for f, mu, sd, c in zip(self.features, self.mean, self.scale, self.coefficients, strict=True):
+            value = x[f]
+            if envelope is not None:  # no extrapolation: clip to what training saw
+                value = min(max(value, envelope[f]["min"]), envelope[f]["max"])
+            total += c * (value - mu) / sd
+        return total
+
+
+@dataclass(frozen=True)
+class _Trees:
+    features: tuple[str, ...]
+    offset: float
+    weight: float
+    trees: tuple[dict, ...]
+
+    def predict(self, x: dict[str, float], envelope: dict | None = None) -> float:
+        row = [x[f] for f in self.features]
+        total = 0.0
+        for t in self.trees:
+            node = 0
+            while t["left"][node] != -1:
+                node = (
+                    t["left"][node] if row[t["feature"][node]] <= t["threshold"][node] else t["right"][node]
+                )
+            total += t["value"][node]
+        return self.offset + self.weight * total
+
+
+def _member(data: dict):
+    features = tuple(data["features"])
+    if data["kind"] == "linear":
+        if not len(features) == len(data["mean"]) == len(data["scale"]) == len(data["coefficients"]):
             raise ValueError("artefact is inconsistent: features, scaler and coefficients differ in length")
-        if data.get("target") != "log10_cycle_life":
-            raise ValueError(f"unsupported target {data.get('target')!r}")
-        return cls(
-            version=str(data["version"]),
-            features=features,
-            mean=tuple(float(x) for x in m["scaler_mean"]),
-            scale=tuple(float(x) for x in m["scaler_scale"]),
-            coefficients=tuple(float(x) for x in m["coefficients"]),
-            intercept=float(m["intercept"]),
-            residual_quantiles=(float(data["interval"]["low"]), float(data["interval"]["high"])),
-            interval_level=float(data["interval"]["level"]),
-            raw=data,
+        return _Linear(
+            features,
+            tuple(map(float, data["mean"])),
+            tuple(float(s) or 1.0 for s in data["scale"]),
+            tuple(map(float, data["coefficients"])),
+            float(data["intercept"]),
         )
-
-    def predict_log10(self, values: dict[str, float]) -> float:
-        z = (
-            (values[f] - mu) / (sd if sd else 1.0)
-            for f, mu, sd in zip(self.features, self.mean, self.scale, strict=True)
-        )
-        return self.intercept + sum(c * x for c, x in zip(self.coefficients, z, strict=True))
-
-    def predict(self, values: dict[str, float]) -> Prediction:
-        centre = self.predict_log10(values)
-        low, high = self.residual_quantiles
-        return Prediction(
-            cycle_life=10**centre,
-            interval=(10 ** (centre + low), 10 ** (centre + high)),
-            model_version=self.version,
-        )
+    if data["kind"] == "trees":
+        for t in data["trees"]:
+            if max(t["feature"]) >= len(features):
+                raise ValueError("artefact is inconsistent: a tree splits on an unknown feature")
+        return _Trees(features, float(data["offset"]), float(data["weight"]), tuple(data["trees"]))
+    raise ValueError(f"unknown model member {data['kind']!r}")
 
 
 @dataclass(frozen=True)
 class Prediction:
     cycle_life: float
     interval: tuple[float, float]
+    level: float
     model_version: str
+    out_of_distribution: bool = False
+    out_of_distribution_features: list[str] = field(default_factory=list)
+    joint_score: float = 0.0
+    imputed: list[str] = field(default_factory=list)
+    clipped_to_plausible_range: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "predicted_cycle_life": round(self.cycle_life, 1),
+            "interval": [round(self.interval[0], 1), round(self.interval[1], 1)],
+            "interval_level": self.level,
+            "out_of_distribution": self.out_of_distribution,
+            "out_of_distribution_features": list(self.out_of_distribution_features),
+            "imputed": list(self.imputed),
+            "clipped_to_plausible_range": self.clipped_to_plausible_range,
+            "model_version": self.model_version,
+        }
+
+
+@dataclass(frozen=True)
+class CycleLifeModel:
+    version: str
+    features: tuple[str, ...]  # used by the model: the only ones read from a request
+    members: tuple
+    envelope: dict
+    joint: dict
+    half_width: float
+    level: float
+    widen_ood: float
+    widen_imputed: float
+    plausible: tuple[float, float]
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CycleLifeModel:
+        if data.get("target") != "log10_cycle_life":
+            raise ValueError(f"unsupported target {data.get('target')!r}")
+        if data.get("schema") != 2:
+            raise ValueError(f"unsupported artefact schema {data.get('schema')!r}")
+        members = tuple(_member(m) for m in data["model"]["members"])
+        if not members:
+            raise ValueError("artefact has no model members")
+        envelope = data["envelope"]
+        features = tuple(data["features"])
+        needed = {f for m in members for f in m.features} | set(features)
+        if missing := needed - set(envelope):
+            raise ValueError(f"artefact is inconsistent: no envelope for {sorted(missing)}")
+        joint = data["joint"]
+        if list(joint["features"]) != list(features) or len(joint["precision"]) != len(features):
+            raise ValueError("artefact is inconsistent: joint envelope and features differ")
+        iv = data["interval"]
+        low, high = (float(v) for v in data["plausible_range"])
+        return cls(
+            version=str(data["version"]),
+            features=features,
+            members=members,
+            envelope=envelope,
+            joint=joint,
+            half_width=float(iv["half_width_log10"]),
+            level=float(iv["level"]),
+            widen_ood=float(iv["widen_out_of_distribution"]),
+            widen_imputed=float(iv["widen_imputed"]),
+            plausible=(low, high),
+            raw=data,
+        )
+
+    # -- pieces --------------------------------------------------------------------------------------------
+
+    def _complete(self, values: dict[str, float]) -> tuple[dict[str, float], list[str]]:
+        """Every member feature filled: given values, else the training median (imputed if the model uses it)."""
+        full, imputed = {}, []
+        for f in self.envelope:
+            if f in values:
+                full[f] = values[f]
+            else:
+                full[f] = float(self.envelope[f]["median"])
+                if f in self.features:
+                    imputed.append(f)
+        return full, imputed
+
+    def _centre(self, x: dict[str, float], clip: bool) -> float:
+        envelope = self.envelope if clip else None
+        return sum(m.predict(x, envelope) for m in self.members) / len(self.members)
+
+    def joint_score(self, x: dict[str, float]) -> tuple[float, list[float]]:
+        """Squared Mahalanobis distance of the used features, and each feature's share of it."""
+        j = self.joint
+        z = [(x[f] - mu) / sd for f, mu, sd in zip(j["features"], j["mean"], j["scale"], strict=True)]
+        pz = [sum(p * v for p, v in zip(row, z, strict=True)) for row in j["precision"]]
+        shares = [a * b for a, b in zip(z, pz, strict=True)]
+        return sum(shares), shares
+
+    def outside(self, x: dict[str, float], given: set[str]) -> tuple[list[str], float]:
+        """Used features outside their training [min, max], plus ``joint`` when the joint score is too high."""
+        at_fault = [
+            f
+            for f in self.features
+            if f in given and not self.envelope[f]["min"] <= x[f] <= self.envelope[f]["max"]
+        ]
+        score, shares = self.joint_score(x)
+        if score > float(self.joint["threshold"]):
+            if not at_fault:  # name the features that drive the joint score
+                ranked = sorted(zip(shares, self.features, strict=True), reverse=True)
+                at_fault = [f for share, f in ranked[:2] if share > 0]
+            at_fault.append(JOINT)
+        return at_fault, score
+
+    # -- the answer ----------------------------------------------------------------------------------------
+
+    def predict_log10(self, values: dict[str, float]) -> float:
+        x, _ = self._complete(values)
+        return self._centre(x, clip=False)
+
+    def predict(self, values: dict[str, float]) -> Prediction:
+        """An answer for any finite values of the used features (missing ones imputed); never refuses."""
+        x, imputed = self._complete(values)
+        at_fault, score = self.outside(x, set(values))
+        ood = bool(at_fault)
+        centre = self._centre(x, clip=ood)
+        half = self.half_width * (self.widen_ood if ood else 1.0)
+        low, high = centre - half, centre + half
+        if imputed:
+            low, high = centre - half * self.widen_imputed, centre + half * self.widen_imputed
+            for f in imputed:  # the band spans what the missing value plausibly was
+                swept = [self._centre({**x, f: float(self.envelope[f][q])}, clip=ood) for q in ("p10", "p90")]
+                low -= max(0.0, centre - min(swept))
+                high += max(0.0, max(swept) - centre)
+        floor, ceiling = (math.log10(v) for v in self.plausible)
+        clipped = not floor <= centre <= ceiling or low < floor or high > ceiling
+        centre, low, high = (min(max(v, floor), ceiling) for v in (centre, low, high))
+        return Prediction(
+            cycle_life=10**centre,
+            interval=(10**low, 10**high),
+            level=self.level,
+            model_version=self.version,
+            out_of_distribution=ood,
+            out_of_distribution_features=at_fault,
+            joint_score=round(score, 3),
+            imputed=imputed,
+            clipped_to_plausible_range=clipped,
+        )
 
 
 def _as_number(value) -> float | None:
@@ -115,20 +277,25 @@ def _as_number(value) -> float | None:
 
 
 def validate_features(item, model: CycleLifeModel) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """The model's feature values from one request item, and the errors per field (empty when usable)."""
+    """The used features' values from one request item, and the errors per field (empty when usable).
+
+    An absent used feature is not an error (it is imputed); a present one must be a finite number. Keys the model
+    does not use are ignored whatever they hold.
+    """
     if not isinstance(item, dict):
         return {}, {"non_field_errors": ["each item must be an object of feature name → number"]}
     errors: dict[str, list[str]] = {}
     values: dict[str, float] = {}
     for name in model.features:
         if name not in item:
-            errors[name] = ["required by the model but missing"]
-    for name in sorted(set(KNOWN_FEATURES) | set(model.features)):
-        if name not in item:
             continue
         number = _as_number(item[name])
         if number is None:
-            errors[name] = [f"must be a finite number, got {item[name]!r}"]
-        elif name in model.features:
+            errors[name] = [f"must be a finite number, got {item[name]!r}; {OMIT_HINT}"]
+        else:
             values[name] = number
+    if not values and not errors:
+        errors["non_field_errors"] = [
+            "none of the features the model uses is given: " + ", ".join(model.features)
+        ]
     return values, errors

@@ -1,31 +1,56 @@
-"""Training and grouped cross-validation of the cycle-life model (R-VALUE). Needs numpy and scikit-learn.
+"""Model selection, training and intervals of the cycle-life model (R-VALUE). Needs numpy and scikit-learn.
 
-Recipe, fixed before looking at the results so that nothing is tuned row by row:
+Recipe, fixed before looking at the results so that nothing is tuned cell by cell:
 
-- features: the "discharge" model of Severson et al. (2019): log10 |min ΔQ₁₀₀₋₁₀(V)|, log10 |var ΔQ|,
-  log10 |skew ΔQ|, log10 |kurtosis ΔQ|, discharge capacity at cycle 2 and max capacity − capacity at cycle 2
-  (physically: the spread of the discharge-curve change between cycles 10 and 100 tracks lithium-inventory loss
-  and active-material loss before capacity itself fades);
-- target: log10(cycle life), as in the paper;
-- model: standardisation + elastic net; the penalty and L1 ratio are chosen by an inner cross-validation grouped
-  by cell (nested inside the outer folds for the reported figures, so the figures never see the held-out cells);
-- evaluation: grouped K-fold by cell (a cell that appears twice is never on both sides), repeated with shuffled
-  group assignments; RMSE and MAPE in cycles beside a baseline that predicts the training folds' mean;
-- interval: the 5 % and 95 % quantiles of the pooled out-of-fold log10 residuals (a split-conformal style band).
+- target: log10(cycle life), as in Severson et al., Nature Energy 4, 383–391 (2019);
+- candidates (:data:`CANDIDATES`): the paper's variance, discharge and full models (elastic net, penalty and L1
+  ratio chosen by an inner CV grouped by cell), regularised linear models on the same transformed features
+  (the feature table already holds log10 |·| of the ΔQ₁₀₀₋₁₀(V) statistics), gradient-boosted and random-forest
+  trees with fixed, conservative settings (shallow trees, no search), and a linear + tree ensemble;
+- evaluation: K-fold cross-validation grouped by cell (a cell listed twice is counted once and never on both
+  sides), repeated with fixed seeds 0…R−1. Per candidate: RMSE and MAPE in cycles (mean ± sd over repeats),
+  worst-cell APE (the largest per-cell APE, each cell's APE averaged over the repeats) and the coverage of the
+  80 % interval;
+- choice: the lowest mean grouped-CV MAPE; a tie goes to the lower worst-cell APE;
+- interval: split-conformal on the out-of-fold log10 residuals of the chosen model: the half-width is the
+  ⌈(m+1)·0.8⌉-th smallest |residual| of the m pooled residuals. Its coverage is measured honestly, cell by cell,
+  against the band computed without that cell's residuals;
+- known limits: the envelope (min, max, median, 10 %/90 % quantiles) of each used feature, and a joint
+  Mahalanobis score (Ledoit–Wolf covariance) with a threshold of max(χ²₀.₉₉₉(d), the largest training score).
+
+The artefact carries only plain numbers (linear coefficients, tree nodes) so that :mod:`.cycle_life` serves it
+without numpy or scikit-learn.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-RECIPE = "severson-discharge-elasticnet"
-RECIPE_VERSION = "1"
-FEATURES = (
+from .cycle_life import KNOWN_FEATURES
+
+RECIPE = "cycle-life-grouped-cv"
+RECIPE_VERSION = "2"
+FOLDS = 5
+INNER_FOLDS = 4
+REPEATS = 10
+LEVEL = 0.80
+L1_RATIOS = (0.1, 0.5, 0.9, 1.0)
+RIDGE_ALPHAS = tuple(10**e for e in (-3, -2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3))
+SEVERSON_TEST_ERROR_PCT = 9.1  # Severson et al. 2019, "discharge" model, primary test set (124 cells in all)
+# Features are computed on cycles 1–100, so a cell that has them has lived 100 cycles; the upper bound is over
+# twice the longest-lived cell of the training set (2238) — LFP/graphite cells under these fast-charge
+# protocols are not expected beyond it.
+PLAUSIBLE_RANGE = (100.0, 5000.0)
+OOD_WIDEN = 2.0  # an out-of-envelope answer has no CV residuals behind it: its band is twice as wide
+IMPUTED_WIDEN = 1.25  # floor on the widening for an imputed feature (on top of its 10–90 % sweep)
+JOINT_QUANTILE = 0.999
+
+VAR = ("abs_variance_discharge_capacity_difference_cycles_2:100",)
+DISCHARGE = (
     "abs_min_discharge_capacity_difference_cycles_2:100",
     "abs_variance_discharge_capacity_difference_cycles_2:100",
     "abs_skew_discharge_capacity_difference_cycles_2:100",
@@ -33,146 +58,440 @@ FEATURES = (
     "discharge_capacity_cycle_2",
     "max_discharge_capacity_difference",
 )
-L1_RATIOS = (0.1, 0.5, 0.9, 1.0)
-OUTER_FOLDS = 5
-INNER_FOLDS = 4
-REPEATS = 10
-INTERVAL = (0.05, 0.95)
-SEVERSON_TEST_ERROR_PCT = 9.1  # Severson et al. 2019, "discharge" model, first 100 cycles, 124 cells
+FULL = (
+    "abs_variance_discharge_capacity_difference_cycles_2:100",
+    "abs_min_discharge_capacity_difference_cycles_2:100",
+    "slope_discharge_capacity_cycle_number_2:100",
+    "intercept_discharge_capacity_cycle_number_2:100",
+    "discharge_capacity_cycle_2",
+    "charge_time_cycles_1:5",
+    "max_temperature_cycles_1:100",
+    "min_temperature_cycles_1:100",
+    "integrated_time_temperature_cycles_1:100",
+    "min_internal_resistance_cycles_2:100",
+    "internal_resistance_difference_cycles_2:100",
+)
+FEATURES = DISCHARGE  # kept for callers of the previous recipe
+
+
+@dataclass(frozen=True)
+class Member:
+    estimator: str  # elastic_net | ridge | huber | gbr | rf
+    features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    description: str
+    members: tuple[Member, ...]
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("severson-variance", "Severson variance model: elastic net on log10 var ΔQ", (Member("elastic_net", VAR),)),
+    Candidate("severson-discharge", "Severson discharge model: elastic net, 6 features", (Member("elastic_net", DISCHARGE),)),
+    Candidate("severson-full", "Severson full model: elastic net, 11 features", (Member("elastic_net", FULL),)),
+    Candidate("ridge-discharge", "ridge on the discharge features", (Member("ridge", DISCHARGE),)),
+    Candidate("huber-discharge", "Huber (robust, L2-penalised) on the discharge features", (Member("huber", DISCHARGE),)),
+    Candidate("ridge-all", "ridge on all 20 transformed features", (Member("ridge", KNOWN_FEATURES),)),
+    Candidate("gbr-discharge", "gradient-boosted trees (depth 2) on the discharge features", (Member("gbr", DISCHARGE),)),
+    Candidate("rf-all", "random forest on all 20 features", (Member("rf", KNOWN_FEATURES),)),
+    Candidate(
+        "ensemble-discharge",
+        "mean of the Severson discharge elastic net and the boosted trees",
+        (Member("elastic_net", DISCHARGE), Member("gbr", DISCHARGE)),
+    ),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Dataset:
     cells: list[str]
-    X: list[list[float]]
-    y: list[float]
+    rows: list[dict[str, float]]  # feature name → value (NaN where the table has no value)
+    y: list[float]  # cycle life
     sha256: str
     duplicates_dropped: int
+
+    def matrix(self, features):
+        import numpy as np  # noqa: PLC0415
+
+        return np.array([[row[f] for f in features] for row in self.rows], dtype=float)
+
+
+def _cell_value(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def load_dataset(path: Path) -> Dataset:
     raw = Path(path).read_bytes()
-    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    table = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    return dataset_from_rows(table, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def dataset_from_rows(table: list[dict], *, sha256: str = "") -> Dataset:
+    """Rows of the feature table; a cell listed under two tasks with the same values is counted once."""
     seen: set[tuple] = set()
-    cells, X, y, dropped = [], [], [], 0
-    for row in rows:
-        values = [float(row[f]) for f in FEATURES]
-        key = (row["cell"], tuple(values), row["cycle_life"])
-        if key in seen:  # the same cell listed under two tasks: count it once
+    cells, rows, y, dropped = [], [], [], 0
+    for row in table:
+        values = {f: _cell_value(row.get(f, "")) for f in KNOWN_FEATURES}
+        key = (row["cell"], row["cycle_life"])
+        if key in seen:
             dropped += 1
             continue
         seen.add(key)
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"cell {row['cell']}: non-finite feature value")
+        life = float(row["cycle_life"])
+        if not math.isfinite(life) or life <= 0:
+            raise ValueError(f"cell {row['cell']}: cycle life {row['cycle_life']!r} is not a positive number")
         cells.append(row["cell"])
-        X.append(values)
-        y.append(float(row["cycle_life"]))
-    return Dataset(cells, X, y, hashlib.sha256(raw).hexdigest(), dropped)
+        rows.append(values)
+        y.append(life)
+    return Dataset(cells, rows, y, sha256, dropped)
 
 
-def _fit(X, y, groups):
-    import numpy as np  # noqa: PLC0415
-    from sklearn.linear_model import ElasticNetCV  # noqa: PLC0415
+# --- fitting ------------------------------------------------------------------------------------------------
+
+
+def _inner_cv(groups, n_splits=INNER_FOLDS):
     from sklearn.model_selection import GroupKFold  # noqa: PLC0415
+
+    n_groups = len(set(groups))
+    return GroupKFold(n_splits=max(2, min(n_splits, n_groups)))
+
+
+def _fit_member(member: Member, X, logy, groups):
+    """A fitted pipeline (median imputer → [scaler →] estimator) for one member."""
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor  # noqa: PLC0415
+    from sklearn.impute import SimpleImputer  # noqa: PLC0415
+    from sklearn.linear_model import ElasticNetCV, HuberRegressor, RidgeCV  # noqa: PLC0415
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
     from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
 
-    scaler = StandardScaler().fit(X)
-    n_groups = len(set(groups))
-    inner = list(GroupKFold(n_splits=min(INNER_FOLDS, n_groups)).split(X, y, groups))
-    model = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=inner, max_iter=200_000, selection="cyclic")
-    model.fit(scaler.transform(X), np.log10(y))
-    return scaler, model
+    imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+    if member.estimator in ("elastic_net", "ridge", "huber"):
+        inner = list(_inner_cv(groups).split(X, logy, groups))
+        if member.estimator == "elastic_net":
+            estimator = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=inner, max_iter=200_000)
+        elif member.estimator == "ridge":
+            estimator = RidgeCV(alphas=RIDGE_ALPHAS, cv=inner)
+        else:
+            estimator = HuberRegressor(alpha=1.0, epsilon=1.35, max_iter=2000)
+        pipeline = make_pipeline(imputer, StandardScaler(), estimator)
+    elif member.estimator == "gbr":
+        estimator = GradientBoostingRegressor(
+            n_estimators=300, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=0
+        )
+        pipeline = make_pipeline(imputer, estimator)
+    elif member.estimator == "rf":
+        estimator = RandomForestRegressor(
+            n_estimators=200, min_samples_leaf=2, max_features=0.5, random_state=0
+        )
+        pipeline = make_pipeline(imputer, estimator)
+    else:
+        raise ValueError(f"unknown estimator {member.estimator!r}")
+    return pipeline.fit(X, logy)
 
 
-def cross_validate(data: Dataset, *, repeats: int = REPEATS) -> dict:
-    """Nested, grouped, repeated K-fold: figures for the model and for the predict-the-mean baseline."""
+def _fit_candidate(candidate: Candidate, data: Dataset, index):
+    import numpy as np  # noqa: PLC0415
+
+    logy = np.log10(np.array(data.y))[index]
+    groups = np.array(data.cells)[index]
+    return [
+        (member, _fit_member(member, data.matrix(member.features)[index], logy, groups))
+        for member in candidate.members
+    ]
+
+
+def _predict_log10(fitted, data: Dataset, index):
+    import numpy as np  # noqa: PLC0415
+
+    return np.mean([pipe.predict(data.matrix(m.features)[index]) for m, pipe in fitted], axis=0)
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------
+
+
+def conformal_half_width(abs_residuals, level: float = LEVEL) -> float:
+    """Split-conformal half-width: the ⌈(m+1)·level⌉-th smallest of m absolute residuals."""
+    ordered = sorted(float(r) for r in abs_residuals)
+    m = len(ordered)
+    if m == 0:
+        raise ValueError("no residuals")
+    k = min(math.ceil((m + 1) * level), m)
+    return ordered[k - 1]
+
+
+def out_of_fold(candidate: Candidate, data: Dataset, *, repeats: int, folds: int = FOLDS):
+    """Out-of-fold log10 predictions, shape (repeats, cells): grouped K-fold with seeds 0…repeats−1."""
     import numpy as np  # noqa: PLC0415
     from sklearn.model_selection import GroupKFold  # noqa: PLC0415
 
-    X, y, groups = np.array(data.X), np.array(data.y), np.array(data.cells)
-    per_repeat, residuals = [], []
+    groups = np.array(data.cells)
+    n = len(data.y)
+    pred = np.zeros((repeats, n))
     for repeat in range(repeats):
-        folds = GroupKFold(n_splits=OUTER_FOLDS, shuffle=True, random_state=repeat)
-        pred, base = np.zeros_like(y), np.zeros_like(y)
-        for train, test in folds.split(X, y, groups):
-            scaler, model = _fit(X[train], y[train], groups[train])
-            pred[test] = 10 ** model.predict(scaler.transform(X[test]))
-            base[test] = y[train].mean()
-        residuals.extend(np.log10(y) - np.log10(pred))
-        per_repeat.append(
-            {
-                "rmse": float(np.sqrt(np.mean((pred - y) ** 2))),
-                "mape_pct": float(np.mean(np.abs(pred - y) / y) * 100),
-                "baseline_rmse": float(np.sqrt(np.mean((base - y) ** 2))),
-                "baseline_mape_pct": float(np.mean(np.abs(base - y) / y) * 100),
-            }
-        )
-    summary = {k: _mean_sd([r[k] for r in per_repeat]) for k in per_repeat[0]}
-    low, high = (float(np.quantile(residuals, q)) for q in INTERVAL)
-    pooled = np.array(residuals)
+        splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=repeat)
+        for train, test in splitter.split(np.zeros(n), groups=groups):
+            fitted = _fit_candidate(candidate, data, train)
+            pred[repeat, test] = _predict_log10(fitted, data, test)
+    return pred
+
+
+def score(pred_log10, data: Dataset, *, level: float = LEVEL) -> dict:
+    """CV figures from out-of-fold log10 predictions (repeats × cells)."""
+    import numpy as np  # noqa: PLC0415
+
+    life = np.array(data.y)
+    predicted = 10**pred_log10
+    ape = np.abs(predicted - life) / life * 100
+    rmse = np.sqrt(np.mean((predicted - life) ** 2, axis=1))
+    residuals = np.log10(life)[None, :] - pred_log10  # repeats × cells
+    per_cell_ape = ape.mean(axis=0)
+    worst = int(np.argmax(per_cell_ape))
+    half = conformal_half_width(np.abs(residuals).ravel(), level)
+    covered = []
+    for cell in range(len(life)):
+        others = np.abs(np.delete(residuals, cell, axis=1)).ravel()
+        covered.extend(np.abs(residuals[:, cell]) <= conformal_half_width(others, level))
     return {
-        "scheme": f"{repeats}× repeated {OUTER_FOLDS}-fold cross-validation grouped by cell; "
-        f"hyper-parameters chosen by an inner {INNER_FOLDS}-fold grouped CV",
-        "n_cells": len(set(data.cells)),
-        **summary,
-        "severson_test_error_pct": SEVERSON_TEST_ERROR_PCT,
-        "interval_log10": [low, high],
-        "interval_coverage_pct": float(np.mean((pooled >= low) & (pooled <= high)) * 100),
+        "rmse": _mean_sd(rmse),
+        "mape_pct": _mean_sd(ape.mean(axis=1)),
+        "worst_cell_ape_pct": round(float(per_cell_ape[worst]), 1),
+        "worst_cell": data.cells[worst],
+        "interval_half_width_log10": half,
+        "interval_coverage_pct": round(float(np.mean(covered)) * 100, 1),
     }
 
 
-def _mean_sd(values: list[float]) -> dict:
+def _mean_sd(values) -> dict:
+    values = [float(v) for v in values]
     n = len(values)
     mean = sum(values) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return {"mean": round(mean, 3), "sd": round(sd, 3)}
 
 
-def train(path: Path, *, repeats: int = REPEATS) -> dict:
-    """Cross-validate, then fit on every cell; returns the artefact (JSON-ready dict)."""
+def baseline(data: Dataset, *, repeats: int) -> dict:
+    """Predict the training folds' mean log10 life: the floor every candidate must clear."""
+    import numpy as np  # noqa: PLC0415
+    from sklearn.model_selection import GroupKFold  # noqa: PLC0415
+
+    logy = np.log10(np.array(data.y))
+    pred = np.zeros((repeats, len(logy)))
+    for repeat in range(repeats):
+        splitter = GroupKFold(n_splits=FOLDS, shuffle=True, random_state=repeat)
+        for train, test in splitter.split(np.zeros(len(logy)), groups=np.array(data.cells)):
+            pred[repeat, test] = logy[train].mean()
+    return score(pred, data)
+
+
+def choose(table: list[dict]) -> dict:
+    """The candidate with the lowest mean grouped-CV MAPE; ties go to the lower worst-cell APE."""
+    return min(table, key=lambda row: (row["mape_pct"]["mean"], row["worst_cell_ape_pct"]))
+
+
+def evaluate(data: Dataset, candidates=CANDIDATES, *, repeats: int = REPEATS) -> tuple[list[dict], dict]:
+    """Every candidate's grouped-CV figures, in the given order; the chosen row is marked."""
+    table, residual_sets = [], {}
+    for candidate in candidates:
+        pred = out_of_fold(candidate, data, repeats=repeats)
+        row = {"name": candidate.name, "description": candidate.description, **score(pred, data)}
+        table.append(row)
+        residual_sets[candidate.name] = pred
+    chosen = choose(table)
+    for row in table:
+        row["chosen"] = row is chosen
+    return table, residual_sets
+
+
+# --- export -------------------------------------------------------------------------------------------------
+
+
+def _export_member(member: Member, pipeline, X) -> dict:
+    import numpy as np  # noqa: PLC0415
+
+    estimator = pipeline.steps[-1][1]
+    if member.estimator in ("elastic_net", "ridge", "huber"):
+        scaler = pipeline.steps[1][1]
+        return {
+            "kind": "linear",
+            "estimator": member.estimator,
+            "features": list(member.features),
+            "mean": [float(v) for v in scaler.mean_],
+            "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+            "coefficients": [float(v) for v in np.ravel(estimator.coef_)],
+            "intercept": float(np.ravel([estimator.intercept_])[0]),
+            "hyper_parameters": _hyper(estimator),
+        }
+    if member.estimator == "gbr":
+        trees = [t[0] for t in estimator.estimators_]
+        weight = float(estimator.learning_rate)
+    else:
+        trees = list(estimator.estimators_)
+        weight = 1.0 / len(trees)
+    filled = pipeline.steps[0][1].transform(X[:1])
+    offset = float(estimator.predict(filled)[0] - weight * sum(t.predict(filled)[0] for t in trees))
+    return {
+        "kind": "trees",
+        "estimator": member.estimator,
+        "features": list(member.features),
+        "offset": offset,
+        "weight": weight,
+        "trees": [_export_tree(t.tree_) for t in trees],
+    }
+
+
+def _hyper(estimator) -> dict:
+    out = {}
+    for name in ("alpha_", "l1_ratio_", "alpha", "epsilon"):
+        if hasattr(estimator, name):
+            out[name.rstrip("_")] = float(getattr(estimator, name))
+    return out
+
+
+def _export_tree(tree) -> dict:
+    leaf = tree.children_left == -1
+    return {
+        "left": [int(v) for v in tree.children_left],
+        "right": [int(v) for v in tree.children_right],
+        "feature": [-1 if is_leaf else int(v) for v, is_leaf in zip(tree.feature, leaf, strict=True)],
+        "threshold": [0.0 if is_leaf else float(v) for v, is_leaf in zip(tree.threshold, leaf, strict=True)],
+        "value": [float(v) for v in tree.value[:, 0, 0]],
+    }
+
+
+def _used_features(members: list[dict]) -> list[str]:
+    used: set[str] = set()
+    for m in members:
+        if m["kind"] == "linear":
+            used |= {f for f, c in zip(m["features"], m["coefficients"], strict=True) if c != 0.0}
+        else:
+            used |= {m["features"][i] for t in m["trees"] for i in t["feature"] if i >= 0}
+    return [f for f in KNOWN_FEATURES if f in used] + sorted(used - set(KNOWN_FEATURES))
+
+
+def envelope(data: Dataset, features: list[str]) -> dict:
+    """Per feature: min, max, median and the 10 %/90 % quantiles of the training cells (NaN ignored)."""
+    import numpy as np  # noqa: PLC0415
+
+    out = {}
+    for f in features:
+        column = data.matrix([f])[:, 0]
+        column = column[np.isfinite(column)]
+        out[f] = {
+            "min": float(column.min()),
+            "max": float(column.max()),
+            "median": float(np.median(column)),
+            "p10": float(np.quantile(column, 0.1)),
+            "p90": float(np.quantile(column, 0.9)),
+            "n": int(column.size),
+        }
+    return out
+
+
+def joint_envelope(data: Dataset, features: list[str], env: dict) -> dict:
+    """Mahalanobis score on the used features (standardised, median-imputed; Ledoit–Wolf covariance)."""
+    import numpy as np  # noqa: PLC0415
+    from scipy.stats import chi2  # noqa: PLC0415
+    from sklearn.covariance import LedoitWolf  # noqa: PLC0415
+
+    X = data.matrix(features)
+    for j, f in enumerate(features):
+        X[~np.isfinite(X[:, j]), j] = env[f]["median"]
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+    precision = LedoitWolf().fit(Z).precision_
+    scores = np.einsum("ij,jk,ik->i", Z, precision, Z)
+    threshold = max(float(chi2.ppf(JOINT_QUANTILE, len(features))), float(scores.max()))
+    return {
+        "features": list(features),
+        "mean": [float(v) for v in mean],
+        "scale": [float(v) for v in scale],
+        "precision": [[float(v) for v in row] for row in precision],
+        "threshold": threshold,
+        "method": f"squared Mahalanobis distance, Ledoit–Wolf covariance; threshold max(χ²_{JOINT_QUANTILE}(d), "
+        "largest training score)",
+    }
+
+
+def train(path: Path, *, repeats: int = REPEATS, candidates=CANDIDATES) -> dict:
+    """Evaluate every candidate, fit the chosen one on every cell; returns the artefact (JSON-ready dict)."""
+    import json  # noqa: PLC0415
+
     import numpy as np  # noqa: PLC0415
     import sklearn  # noqa: PLC0415
 
     data = load_dataset(path)
-    metrics = cross_validate(data, repeats=repeats)
-    scaler, model = _fit(np.array(data.X), np.array(data.y), np.array(data.cells))
+    table, _ = evaluate(data, candidates, repeats=repeats)
+    chosen_row = next(row for row in table if row["chosen"])
+    candidate = next(c for c in candidates if c.name == chosen_row["name"])
+    everyone = np.arange(len(data.y))
+    members = [
+        _export_member(m, pipe, data.matrix(m.features))
+        for m, pipe in _fit_candidate(candidate, data, everyone)
+    ]
+    used = _used_features(members)
+    env = envelope(data, sorted({f for m in members for f in m["features"]}))
     body = {
         "recipe": RECIPE,
         "target": "log10_cycle_life",
-        "features": list(FEATURES),
-        "model": {
-            "kind": "elastic_net",
-            "scaler_mean": [float(v) for v in scaler.mean_],
-            "scaler_scale": [float(v) for v in scaler.scale_],
-            "coefficients": [float(v) for v in model.coef_],
-            "intercept": float(model.intercept_),
-            "alpha": float(model.alpha_),
-            "l1_ratio": float(model.l1_ratio_),
+        "chosen": candidate.name,
+        "features": used,
+        "model": {"kind": "ensemble", "combine": "mean_log10", "members": members},
+        "envelope": env,
+        "joint": joint_envelope(data, used, env),
+        "interval": {
+            "level": LEVEL,
+            "half_width_log10": chosen_row["interval_half_width_log10"],
+            "coverage_pct": chosen_row["interval_coverage_pct"],
+            "method": "split-conformal on the grouped-CV out-of-fold log10 residuals",
+            "widen_out_of_distribution": OOD_WIDEN,
+            "widen_imputed": IMPUTED_WIDEN,
         },
-        "interval": {"level": INTERVAL[1] - INTERVAL[0], "low": metrics["interval_log10"][0],
-                     "high": metrics["interval_log10"][1], "method": "quantiles of grouped-CV log10 residuals"},
+        "plausible_range": list(PLAUSIBLE_RANGE),
+        "imputation": "training median of the feature; the band also spans the feature's 10–90 % quantiles",
+        "candidates": table,
+        "baseline": baseline(data, repeats=repeats),
+        "evaluation": {
+            "scheme": f"{repeats}× repeated {FOLDS}-fold cross-validation grouped by cell (seeds 0…{repeats - 1}); "
+            f"linear hyper-parameters chosen by an inner {INNER_FOLDS}-fold grouped CV",
+            "selection": "lowest mean grouped-CV MAPE; ties to the lower worst-cell APE",
+            "n_cells": len(set(data.cells)),
+            "severson_test_error_pct": SEVERSON_TEST_ERROR_PCT,
+        },
         "training": {"data_file": Path(path).name, "data_sha256": data.sha256, "n_cells": len(set(data.cells)),
                      "duplicates_dropped": data.duplicates_dropped, "sklearn": sklearn.__version__},
-        "metrics": metrics,
         "source": "Severson et al., Data-driven prediction of battery cycle life before capacity degradation, "
         "Nature Energy 4, 383-391 (2019); features from TRI-AMDD/beep test data (CC BY 4.0 data)",
     }  # fmt: skip
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:8]
-    return {"schema": 1, "version": f"{RECIPE}-{RECIPE_VERSION}-{digest}", **body}
+    return {"schema": 2, "version": f"{candidate.name}-{RECIPE_VERSION}-{digest}", **body}
 
 
 def format_report(artefact: dict) -> str:
-    m = artefact["metrics"]
+    ev = artefact["evaluation"]
     lines = [
-        f"cycle-life model {artefact['version']} on {m['n_cells']} cells",
-        m["scheme"],
-        f"{'':28}{'RMSE (cycles)':>16}{'MAPE (%)':>14}",
-        f"{'elastic net (6 features)':28}{_fmt(m['rmse']):>16}{_fmt(m['mape_pct']):>14}",
-        f"{'baseline: predict the mean':28}{_fmt(m['baseline_rmse']):>16}{_fmt(m['baseline_mape_pct']):>14}",
-        f"{'Severson et al. 2019 (124)':28}{'—':>16}{m['severson_test_error_pct']:>14.1f}",
-        f"alpha={artefact['model']['alpha']:.4g} l1_ratio={artefact['model']['l1_ratio']}; "
-        f"{artefact['interval']['level']:.0%} interval ×{10 ** m['interval_log10'][0]:.2f}…"
-        f"×{10 ** m['interval_log10'][1]:.2f} of the prediction (covers {m['interval_coverage_pct']:.0f}% of pooled CV residuals)",
+        f"cycle-life model {artefact['version']} on {ev['n_cells']} cells",
+        ev["scheme"],
+        f"choice: {ev['selection']}",
+        f"  {'candidate':22}{'RMSE (cycles)':>16}{'MAPE (%)':>14}{'worst cell APE (%)':>20}{'80% coverage (%)':>18}",
+    ]
+    for row in [*artefact["candidates"], {"name": "baseline: mean", **artefact["baseline"]}]:
+        mark = "*" if row.get("chosen") else " "
+        lines.append(
+            f"{mark} {row['name']:22}{_fmt(row['rmse']):>16}{_fmt(row['mape_pct']):>14}"
+            f"{row['worst_cell_ape_pct']:>20.1f}{row['interval_coverage_pct']:>18.1f}"
+        )
+    iv = artefact["interval"]
+    lines += [
+        f"  {'Severson et al. 2019':22}{'—':>16}{ev['severson_test_error_pct']:>14.1f}   (124 cells, fixed test split)",
+        f"chosen: {artefact['chosen']} on {len(artefact['features'])} features; {iv['level']:.0%} interval "
+        f"×{10 ** -iv['half_width_log10']:.2f}…×{10 ** iv['half_width_log10']:.2f} of the prediction, "
+        f"covering {iv['coverage_pct']:.1f}% of the cells in grouped CV",
     ]
     return "\n".join(lines)
 

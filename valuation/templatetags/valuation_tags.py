@@ -113,6 +113,30 @@ REASONS = [
         _("value unknown: pack mass and rated energy are both missing"),
     ),
     (r"value unknown: rated energy is missing", _("value unknown: rated energy is missing")),
+    (
+        rf"cycle life (?P<life>{_N}) cycles \((?P<low>{_N})–(?P<high>{_N}), (?P<level>{_N}%)\) from early-cycle "
+        rf"features, model (?P<model>\S+); cycle fade reaches (?P<fade>{_N}%) there",
+        _(
+            "cycle life %(life)s cycles (%(low)s–%(high)s, %(level)s) from early-cycle features, model %(model)s; "
+            "cycle fade reaches %(fade)s there"
+        ),
+    ),
+    (
+        r"early-cycle features outside the training envelope \((?P<features>.*)\): cycle life from the "
+        r"non-extrapolating part, interval widened",
+        _(
+            "early-cycle features outside the training envelope (%(features)s): cycle life from the "
+            "non-extrapolating part, interval widened"
+        ),
+    ),
+    (
+        r"early-cycle features imputed from the training data \((?P<features>.*)\): interval widened",
+        _("early-cycle features imputed from the training data (%(features)s): interval widened"),
+    ),
+    (
+        r"early-cycle features not used: the cycle-life model knows LFP cells only",
+        _("early-cycle features not used: the cycle-life model knows LFP cells only"),
+    ),
 ]
 
 

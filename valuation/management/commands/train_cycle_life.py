@@ -11,8 +11,9 @@ from valuation.core import training
 
 class Command(BaseCommand):
     help = (
-        "Train the early-cycle cycle-life model (Severson-style elastic net on log10 cycle life), print RMSE and "
-        "MAPE from cross-validation grouped by cell beside a predict-the-mean baseline, and write the artefact."
+        "Evaluate the cycle-life candidates (Severson's variance, discharge and full models, regularised linear "
+        "models, trees, an ensemble) by repeated cross-validation grouped by cell, print RMSE, MAPE, worst-cell "
+        "APE and 80% interval coverage per candidate, fit the one with the lowest CV MAPE and write the artefact."
     )
 
     def add_arguments(self, parser):
