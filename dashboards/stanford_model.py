@@ -28,6 +28,7 @@ from .forecasting import SALE_OFFSET, Cohort, Weibull
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONFIG_FILE = "forecast-v2.json"
 MARKS = ("S", "S2", "U")
+TOTAL = "JJJ"  # the band of the three regions together
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,8 @@ def calibrate(
     Residuals are relative (model / reference - 1), the measure the plan's figures are judged by, so Hebei's
     46 t counts as much as Beijing's 5,058 t. Only uses that have cohorts are fitted; several starting shapes
     guard against a local minimum."""
+    if not reference:
+        raise ValueError("no reference figures to calibrate to")
     keys = sorted(reference, key=lambda k: (k[1], k[0]))
     regions = sorted({r for r, _ in keys})
     years = sorted({y for _, y in keys})
@@ -395,16 +398,25 @@ def bootstrap(
     for b in range(draws):
         draw = perturbed(dataset, rng)
         cohorts = draw.model_cohorts()
-        refit = calibrate(cohorts, reference, fit.lifetimes, bounds, cascade=dataset.cascade, starts=())
+        lifetimes = (
+            calibrate(cohorts, reference, fit.lifetimes, bounds, cascade=dataset.cascade, starts=()).lifetimes
+            if reference
+            else fit.lifetimes
+        )
         table = Model(cohorts, regions, years, dataset.cascade).retirements(
-            {u: lt.weibull for u, lt in refit.lifetimes.items()}
+            {u: lt.weibull for u, lt in lifetimes.items()}
         )
         if rel is not None and len(rel):
             table = table * (1.0 + rng.choice(rel, size=table.shape))
         samples[b] = np.maximum(table, 0.0)
+    names = list(regions)
+    if len(names) > 1:  # the sum of the regions, a quantile of sums rather than a sum of quantiles
+        names.append(TOTAL)
+        central = np.vstack([central, central.sum(axis=0)])
+        samples = np.concatenate([samples, samples.sum(axis=1, keepdims=True)], axis=1)
     lo, hi = np.quantile(samples, quantiles, axis=0)
 
     def as_map(table: np.ndarray) -> dict[tuple[str, int], float]:
-        return {(r, int(y)): float(table[i, j]) for i, r in enumerate(regions) for j, y in enumerate(years)}
+        return {(r, int(y)): float(table[i, j]) for i, r in enumerate(names) for j, y in enumerate(years)}
 
     return Band(as_map(central), as_map(lo), as_map(hi), draws, (float(quantiles[0]), float(quantiles[1])))
