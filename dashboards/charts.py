@@ -196,3 +196,77 @@ def forecast(data: dict) -> dict:
             },
         ],
     }
+
+
+def forecast_outlook(outlook: dict) -> dict:
+    """Stanford-model forecast of the sourced cohorts with its band, the plan's figures and the platform's
+    observed retirements; projection years are shaded."""
+    rows = outlook["rows"]
+    years = [str(r["year"]) for r in rows]
+    low = [r["low"] for r in rows]
+    spread = [None if r["low"] is None else round(r["high"] - r["low"], 1) for r in rows]
+    first_projection = next((str(r["year"]) for r in rows if r["kind"] == "projection"), None)
+    forecast_line = {
+        "type": "line",
+        "name": _("Forecast (sourced cohorts)"),
+        "data": [r["forecast"] for r in rows],
+        "symbolSize": 4,
+        "z": 3,
+    }
+    if first_projection:
+        forecast_line["markArea"] = {
+            "silent": True,
+            "itemStyle": {"color": "rgba(73,80,87,0.06)"},
+            "label": {"show": True, "position": "insideTop", "color": "#495057"},
+            "data": [[{"name": _("projection"), "xAxis": first_projection}, {"xAxis": years[-1]}]],
+        }
+    return {
+        "color": [PALETTE[0], PALETTE[0], PALETTE[3], PALETTE[2]],
+        "tooltip": {"trigger": "axis"},
+        "legend": {
+            "bottom": 0,
+            "data": [
+                _("Forecast (sourced cohorts)"),
+                _("Band"),
+                _("Pilot plan reference"),
+                _("Observed on the platform"),
+            ],
+        },
+        "grid": {"left": 60, "right": 20, "top": 20, "bottom": 50},
+        "xAxis": {"type": "category", "data": years},
+        "yAxis": {"type": "value", "name": "t"},
+        "series": [
+            {
+                "type": "line",
+                "name": "low",
+                "data": low,
+                "stack": "band",
+                "lineStyle": {"opacity": 0},
+                "symbol": "none",
+                "tooltip": {"show": False},
+            },
+            {
+                "type": "line",
+                "name": _("Band"),
+                "data": spread,
+                "stack": "band",
+                "lineStyle": {"opacity": 0},
+                "symbol": "none",
+                "areaStyle": {"color": "rgba(11,79,138,0.18)"},
+            },
+            forecast_line,
+            {
+                "type": "line",
+                "name": _("Pilot plan reference"),
+                "data": [r["reference"] for r in rows],
+                "connectNulls": False,
+                "symbolSize": 8,
+                "lineStyle": {"type": "dashed"},
+            },
+            {
+                "type": "bar",
+                "name": _("Observed on the platform"),
+                "data": [r["observed_tonnes"] for r in rows],
+            },
+        ],
+    }

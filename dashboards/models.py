@@ -52,6 +52,30 @@ class ForecastReference(models.Model):
         constraints = [models.UniqueConstraint(fields=["year", "region"], name="forecast_reference_once")]
 
 
+class ForecastCalibration(models.Model):
+    """A fit of the lifetime per vehicle use to the pilot plan's figures on the sourced cohorts, with its error
+    and the bootstrap band (R-FORECAST); written by ``manage.py calibrate_forecast --save``, the newest is used
+    by the forecast page and API."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    data_version = models.CharField(_("cohort data version"), max_length=20)
+    lifetimes = models.JSONField(_("lifetime per use"), default=dict)  # use -> {shape, mean, scale}
+    rmse = models.FloatField(_("RMSE (t)"))
+    mape = models.FloatField(_("MAPE (0..1)"))
+    holdout_mape = models.FloatField(_("2020 MAPE of the 2018-2019 fit (0..1)"), null=True)
+    fitted = models.JSONField(default=list)  # [{region, year, reference, fitted}]
+    band = models.JSONField(default=list)  # [{region, year, central, low, high}]
+    draws = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("forecast calibration")
+        verbose_name_plural = _("forecast calibrations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.data_version} {self.created_at:%Y-%m-%d}: MAPE {100 * self.mape:.1f}%"
+
+
 class CohortRow(models.Model):
     """An imported cohort: vehicles of one use sold in one region and year, with their average pack mass."""
 

@@ -568,6 +568,102 @@ def forecast(regions: Sequence[str], years: Sequence[int], chemistry: str | None
     }
 
 
+# --- Stanford model on the sourced cohorts ---------------------------------------------------------------
+
+FORECAST_FIRST_YEAR = 2016  # first year on the page: the plan's series starts in 2018
+FORECAST_LAST_YEAR = 2030  # last projected year
+
+
+def forecast_reference() -> dict[tuple[str, int], float]:
+    """The pilot plan's figures per (region, year), tonnes."""
+    return {(r.region, r.year): r.tonnes for r in ForecastReference.objects.all()}
+
+
+def latest_calibration():
+    from .models import ForecastCalibration  # noqa: PLC0415
+
+    return ForecastCalibration.objects.first()
+
+
+def observed_retirements(regions: Sequence[str], years: Sequence[int]) -> dict[int, dict]:
+    """The platform's own retirements (removal events) per year, summed over ``regions``."""
+    from traceability import selectors as trace  # noqa: PLC0415
+
+    out: dict[int, dict] = {}
+    for row in trace.retired_by_region_year(regions=regions, year_from=min(years), year_to=max(years)):
+        slot = out.setdefault(row["year"], {"packs": 0, "tonnes": 0.0})
+        slot["packs"] += row["packs"]
+        slot["tonnes"] += row["mass_kg"] / 1000.0
+    return out
+
+
+def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
+    """Forecast of the sourced cohorts with its band (saved calibration), the plan's figures and the
+    platform's observed retirements, per year for the regions in view. Years after the last reference year
+    are projections. Without a saved calibration the data file's starting lifetimes are used, with no band."""
+    from . import stanford_model  # noqa: PLC0415
+
+    years = list(range(FORECAST_FIRST_YEAR, FORECAST_LAST_YEAR + 1))
+    reference = forecast_reference()
+    last_data_year = max((y for _, y in reference), default=FORECAST_FIRST_YEAR)
+    calibration = latest_calibration()
+    key = view_code if view_code in regions and len(regions) == 1 else "JJJ"
+    central: dict[int, float] = {}
+    low: dict[int, float | None] = {}
+    high: dict[int, float | None] = {}
+    if calibration is not None:
+        lifetimes = {
+            u: stanford_model.Lifetime(v["shape"], v["mean"]) for u, v in calibration.lifetimes.items()
+        }
+        for row in calibration.band:
+            if row["region"] == key and row["year"] in years:
+                central[row["year"]] = row["central"]
+                low[row["year"]], high[row["year"]] = row["low"], row["high"]
+    else:
+        dataset = stanford_model.load()
+        lifetimes = dataset.start()
+        series = stanford_model.retirements(
+            dataset.model_cohorts(), lifetimes, years, list(regions), dataset.cascade
+        )
+        for (_, year), tonnes in series.items():
+            central[year] = central.get(year, 0.0) + tonnes
+    observed = observed_retirements(regions, years)
+    rows = []
+    for year in years:
+        ref = [reference[(r, year)] for r in regions if (r, year) in reference]
+        rows.append(
+            {
+                "year": year,
+                "kind": "projection" if year > last_data_year else "fit",
+                "forecast": round(central.get(year, 0.0), 1),
+                "low": None if low.get(year) is None else round(low[year], 1),
+                "high": None if high.get(year) is None else round(high[year], 1),
+                "reference": sum(ref) if len(ref) == len(regions) else None,
+                "observed_tonnes": round(observed.get(year, {}).get("tonnes", 0.0), 3),
+                "observed_packs": observed.get(year, {}).get("packs", 0),
+            }
+        )
+    return {
+        "region": key,
+        "calibrated": calibration is not None,
+        "calibrated_at": calibration.created_at if calibration else None,
+        "data_version": calibration.data_version if calibration else stanford_model.load().version,
+        "rmse": calibration.rmse if calibration else None,
+        "mape": calibration.mape if calibration else None,
+        "holdout_mape": calibration.holdout_mape if calibration else None,
+        "mape_pct": round(100 * calibration.mape, 1) if calibration else None,
+        "holdout_mape_pct": (
+            round(100 * calibration.holdout_mape, 1)
+            if calibration and calibration.holdout_mape is not None
+            else None
+        ),
+        "draws": calibration.draws if calibration else 0,
+        "lifetimes": {u: {"shape": lt.shape, "mean": lt.mean} for u, lt in sorted(lifetimes.items())},
+        "last_data_year": last_data_year,
+        "rows": rows,
+    }
+
+
 # --- search -----------------------------------------------------------------------------------------------
 
 

@@ -171,3 +171,51 @@ def materialised_views_refresh(*, concurrently: bool = True) -> dict[str, float]
             name=name, defaults={"refreshed_at": timezone.now(), "seconds": timings[name]}
         )
     return timings
+
+
+@transaction.atomic
+def forecast_calibration_save(*, fit, band, holdout_mape: float | None, data_version: str):
+    """Store a calibration of the Stanford model (R-FORECAST) and carry its lifetimes into the Weibull
+    parameters that the platform's own and imported cohorts are forecast with."""
+    from .models import ForecastCalibration, WeibullParameter  # noqa: PLC0415
+
+    now = timezone.now()
+    keys = sorted(band.central, key=lambda k: (k[0], k[1]))
+    calibration = ForecastCalibration.objects.create(
+        created_at=now,
+        data_version=data_version,
+        lifetimes={
+            use: {"shape": lt.shape, "mean": lt.mean, "scale": lt.weibull.scale}
+            for use, lt in sorted(fit.lifetimes.items())
+        },
+        rmse=fit.rmse,
+        mape=fit.mape,
+        holdout_mape=holdout_mape,
+        fitted=[
+            {"region": r, "year": y, "reference": ref, "fitted": fit.fitted[(r, y)]}
+            for (r, y), ref in sorted(fit.reference.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        ],
+        band=[
+            {
+                "region": r,
+                "year": y,
+                "central": band.central[(r, y)],
+                "low": band.low[(r, y)],
+                "high": band.high[(r, y)],
+            }
+            for r, y in keys
+        ],
+        draws=band.draws,
+    )
+    for use, lt in fit.lifetimes.items():
+        WeibullParameter.objects.update_or_create(
+            use=use,
+            defaults={
+                "shape": lt.shape,
+                "scale": lt.weibull.scale,
+                "fit_error": fit.rmse,
+                "source": f"calibrate_forecast {timezone.localdate()} (cohorts {data_version})",
+                "updated_at": now,
+            },
+        )
+    return calibration

@@ -435,15 +435,17 @@ class ForecastView(RegulatorPage):
         )
         if export:
             return export
+        outlook = selectors.forecast_outlook(self.view.regions, self.view.code)
         context = {
             "data": data,
+            "outlook": outlook,
             "rows": list(zip(years, data["platform"], data["imported"], data["reference"], strict=True)),
             "cohorts": Paginator(cohorts, 20).get_page(request.GET.get("page")),
             "chemistry": chemistry or "",
             "chemistry_choices": Chemistry.choices,
             "params": data["params"],
             "form_error": form_error,
-            "charts": {"forecast": charts.forecast(data)},
+            "charts": {"forecast": charts.forecast(data), "outlook": charts.forecast_outlook(outlook)},
         }
         return self.render(request, context)
 

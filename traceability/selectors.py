@@ -207,3 +207,30 @@ def battery_trace(*, battery: Battery) -> dict:
 
 def event_get(*, event_id: int, user) -> LifecycleEvent | None:
     return tenancy.visible(LifecycleEvent.objects.all(), user).filter(pk=event_id).first()
+
+
+def retired_by_region_year(*, regions, year_from: int, year_to: int) -> list[dict]:
+    """Packs retired (removed from a vehicle, or replaced out in maintenance) per region and calendar year in
+    the platform's time zone, with their mass: what the retirement forecast is checked against (R-FORECAST)."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    from django.conf import settings  # noqa: PLC0415
+    from django.db.models import Count, Sum  # noqa: PLC0415
+    from django.db.models.functions import ExtractYear  # noqa: PLC0415
+
+    from .lifecycle import EventKind  # noqa: PLC0415
+
+    rows = (
+        LifecycleEvent.objects.filter(
+            kind__in=[EventKind.REMOVED, EventKind.REPLACED_OUT], battery__level="P", region__in=list(regions)
+        )
+        .annotate(year=ExtractYear("occurred_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        .filter(year__gte=year_from, year__lte=year_to)
+        .values("region", "year")
+        .annotate(packs=Count("id"), mass_kg=Sum("battery__mass_kg"))
+        .order_by("region", "year")
+    )
+    return [
+        {"region": r["region"], "year": r["year"], "packs": r["packs"], "mass_kg": float(r["mass_kg"] or 0)}
+        for r in rows
+    ]

@@ -1,7 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import FindingViewSet
+from .views import FindingViewSet, ForecastView
 
 router = SimpleRouter()
 router.register("dashboards/findings", FindingViewSet, basename="dashboard-finding")
-urlpatterns = router.urls
+urlpatterns = [
+    path("dashboards/forecast/", ForecastView.as_view(), name="dashboard-forecast"),
+    *router.urls,
+]

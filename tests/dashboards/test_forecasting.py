@@ -1,11 +1,9 @@
 """The forecast reproduces a synthetic cohort with known Weibull parameters, and reports its fit to the plan."""
 
 import pytest
-from django.core.management import call_command
 
 from dashboards import forecasting
 from dashboards.forecasting import Cohort, Weibull, calibrate, retired_tonnes
-from dashboards.models import CohortRow, ForecastReference
 
 TRUE = Weibull(shape=2.6, scale=7.5)
 COHORTS = [Cohort("BJ", y, "private", 1000 * (1 + (y - 2008) ** 1.5), 320.0) for y in range(2008, 2021)]
@@ -51,25 +49,3 @@ def test_forecasting_module_imports_no_django():
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not any(m.startswith("django") for m in modules)
-
-
-@pytest.mark.django_db
-def test_calibrate_forecast_reports_fit_to_the_plan_reference(capsys):
-    assert ForecastReference.objects.count() == 9  # 2018-2020 x BJ, TJ, HB from the data file
-    for region, base in (("BJ", 9000), ("TJ", 5000), ("HB", 3000)):
-        for year in range(2010, 2021):
-            CohortRow.objects.create(
-                region=region, year=year, use="private", vehicles=base * (year - 2009), avg_pack_kg=350
-            )
-    call_command("calibrate_forecast", "--uses", "private", "--total")
-    out = capsys.readouterr().out
-    assert "RMSE" in out and "MAPE" in out
-    assert "2019 ALL reference     6483" in out
-
-
-@pytest.mark.django_db
-def test_calibrate_forecast_without_cohorts_fails_clearly():
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match="no cohorts"):
-        call_command("calibrate_forecast")
