@@ -1,0 +1,30 @@
+"""A battery with a full life for the passport tests: made, sold in a vehicle, retired, assessed, repurposed."""
+
+from datetime import timedelta
+
+import pytest
+
+from cascade_use.models import Scenario
+from cascade_use.services import product_create
+from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
+from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture
+def life(db, make_regulator):
+    maker = battery_maker(code="0A1")
+    enterprise = cascade_enterprise()
+    pack = held_pack(maker=maker, holder=enterprise)
+    assess(pack, enterprise)
+    authorise(maker, enterprise)
+    product = product_create(
+        enterprise=enterprise, sources=[pack], scenario=Scenario.objects.get(key="telecom_backup"),
+        name="48 V base-station backup pack", site="Haidian base station 17", site_region="BJ",
+        operator="China Tower Beijing", commissioned_at=now() - timedelta(days=1),
+    )  # fmt: skip
+    pack.refresh_from_db()
+    holder = UserFactory(organisation=enterprise)
+    stranger = UserFactory(organisation=OrganisationFactory(kinds=["cascade_use"], region="BJ"))
+    regulator = make_regulator(region="TJ")
+    return {"maker": maker, "enterprise": enterprise, "pack": pack, "product": product.battery,
+            "holder": holder, "stranger": stranger, "regulator": regulator}  # fmt: skip
