@@ -8,6 +8,8 @@ from cascade_use.models import Scenario
 from cascade_use.services import product_create
 from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
 from tests.factories import OrganisationFactory, UserFactory
+from tests.recycling_network.factories import make_point
+from valuation.services import valuation_assess
 
 
 @pytest.fixture
@@ -23,8 +25,14 @@ def life(db, make_regulator):
         operator="China Tower Beijing", commissioned_at=now() - timedelta(days=1),
     )  # fmt: skip
     pack.refresh_from_db()
-    holder = UserFactory(organisation=enterprise)
+    near = make_point(region="BJ", lat=39.91, lon=116.41)
+    far = make_point(region="HB")
+    make_point(region="BJ", status="draft", lat=39.9042, lon=116.4074)  # nearer, but not published
+    holder_user = UserFactory(organisation=enterprise)
+    valuation_assess(battery=pack, actor=holder_user, record_event=False)
+    holder = holder_user
     stranger = UserFactory(organisation=OrganisationFactory(kinds=["cascade_use"], region="BJ"))
     regulator = make_regulator(region="TJ")
     return {"maker": maker, "enterprise": enterprise, "pack": pack, "product": product.battery,
-            "holder": holder, "stranger": stranger, "regulator": regulator}  # fmt: skip
+            "holder": holder, "stranger": stranger, "regulator": regulator, "near": near,
+            "far": far}  # fmt: skip
