@@ -14,6 +14,10 @@ from valuation.services import valuation_assess
 
 @pytest.fixture
 def life(db, make_regulator):
+    return build_life(make_regulator)
+
+
+def build_life(make_regulator):
     maker = battery_maker(code="0A1")
     enterprise = cascade_enterprise()
     pack = held_pack(maker=maker, holder=enterprise)
