@@ -22,7 +22,7 @@ from traceability import selectors as trace
 from traceability.lifecycle import State
 from valuation import selectors as valuation
 
-from . import access
+from . import access, battery_pass
 
 DATA = Path(__file__).resolve().parent / "data"
 WASTE_STATES = {State.AT_REGENERATION, State.DISMANTLED, State.RECYCLED, State.SCRAPPED}
@@ -291,3 +291,20 @@ def passport_for(*, code: str, user, near: tuple[float, float] | None = None) ->
     events = trace.battery_events_with_parties(battery=battery)
     cls = caller_class(user=user, battery=battery, events=events)
     return access_table().visible(passport_full(battery=battery, events=events, near=near), cls)
+
+
+@lru_cache(maxsize=1)
+def _digital_id_fields() -> dict:
+    return json.loads((DATA / "digital-id-fields-v1.json").read_text(encoding="utf-8"))
+
+
+def battery_pass_for(*, code: str, user) -> dict | None:
+    """The EU Battery Pass export of what this caller may see of the passport."""
+    passport = passport_for(code=code, user=user)
+    return battery_pass.battery_pass(passport) if passport is not None else None
+
+
+def digital_id_for(*, code: str, user) -> dict | None:
+    """The digital ID of the 2026 measures, each field with its source's firmness mark."""
+    passport = passport_for(code=code, user=user)
+    return battery_pass.digital_id(passport, _digital_id_fields()) if passport is not None else None

@@ -41,3 +41,31 @@ class PassportView(APIView):
         if passport is None:
             raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
         return Response(passport)
+
+
+class BatteryPassView(APIView):
+    """``GET /api/v1/passports/{code}/battery-pass/``: the EU Battery Pass data model (BatteryPassDataModel 1.2)
+    of what the caller's class may see; attributes the platform does not hold are left out."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=OpenApiResponse(description="Battery Pass modules"))
+    def get(self, request, code: str):
+        body = selectors.battery_pass_for(code=code, user=request.user)
+        if body is None:
+            raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
+        return Response(body)
+
+
+class DigitalIdView(APIView):
+    """``GET /api/v1/passports/{code}/digital-id/``: the fields the 2026 interim measures name, each with its
+    source's firmness mark."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=OpenApiResponse(description="digital ID"))
+    def get(self, request, code: str):
+        body = selectors.digital_id_for(code=code, user=request.user)
+        if body is None:
+            raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
+        return Response(body)
