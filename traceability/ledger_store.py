@@ -237,6 +237,17 @@ def head_at(tree_size: int) -> TreeHead | None:
     return TreeHead(row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
 
 
+def heads_since(tree_size: int, *, limit: int) -> list[TreeHead]:
+    """Signed heads of more than ``tree_size`` leaves, smallest first."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
+            "FROM traceability_signedtreehead WHERE tree_size > %s ORDER BY tree_size LIMIT %s",
+            [tree_size, limit],
+        )
+        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in cur.fetchall()]
+
+
 @dataclass
 class ConsistencyProof:
     first: TreeHead
