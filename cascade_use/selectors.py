@@ -167,3 +167,12 @@ def active_scenarios() -> QuerySet[Scenario]:
 
 def assessment_events_count(battery: Battery) -> int:
     return LifecycleEvent.objects.filter(battery=battery, kind=EventKind.ASSESSED).count()
+
+
+def product_of(battery: Battery) -> RepurposedProduct | None:
+    """The second-life product that ``battery`` (a cascade-use code) is, with its enterprise and scenario."""
+    return RepurposedProduct.objects.select_related("enterprise", "scenario").filter(battery=battery).first()
+
+
+def latest_assessment_of(battery: Battery) -> SafetyAssessment | None:
+    return SafetyAssessment.objects.filter(battery=battery).order_by("-assessed_at", "-id").first()

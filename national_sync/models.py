@@ -111,3 +111,30 @@ class ReconciliationRun(models.Model):
     class Meta:
         verbose_name = _("reconciliation run")
         ordering = ["-started_at"]
+
+
+class SeenTreeHead(models.Model):
+    """A signed tree head of the event ledger as a region's witness received it from the exchange feed, and
+    whether it extended every head that region had seen before (R-LIFE, R-SHARE; RFC 9162 §8.2)."""
+
+    witness_region = models.CharField(_("witness region"), max_length=3, choices=Region.choices)
+    tree_size = models.BigIntegerField(_("tree size"))
+    root_hash = models.CharField(_("root hash"), max_length=64)
+    timestamp_ms = models.BigIntegerField(_("signed at (ms)"))
+    key_id = models.CharField(_("key id"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=256)
+    consistent = models.BooleanField(_("extends the heads seen before"))
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+    seen_at = models.DateTimeField(_("seen at"), default=timezone.now)
+
+    tenancy = TenancyRule(region="witness_region")
+
+    class Meta:
+        verbose_name = _("witnessed tree head")
+        ordering = ["witness_region", "-tree_size", "-seen_at"]
+        indexes = [models.Index(fields=["witness_region", "tree_size"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["witness_region", "tree_size", "root_hash"], name="one_seen_head_per_region_size_root"
+            )
+        ]

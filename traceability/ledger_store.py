@@ -192,7 +192,7 @@ class TreeHead:
     signature: bytes
 
     def as_dict(self) -> dict:
-        return {
+        head = {
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
             "timestamp": _ms(self.timestamp),
@@ -203,6 +203,12 @@ class TreeHead:
                 tree_size=self.tree_size, timestamp_ms=_ms(self.timestamp), root_hash=self.root_hash
             ).decode(),
         }
+        signer = get_signer()
+        if signer.public_key and signer.key_id == self.key_id:
+            head["public_key"] = (
+                signer.public_key.hex()
+            )  # the published Ed25519 key that checks the signature
+        return head
 
 
 def latest_head() -> TreeHead | None:
@@ -215,6 +221,90 @@ def latest_head() -> TreeHead | None:
     if row is None:
         return None
     return TreeHead(row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
+
+
+def head_at(tree_size: int) -> TreeHead | None:
+    """The signed tree head of exactly ``tree_size`` leaves (a head is signed after every append)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
+            "FROM traceability_signedtreehead WHERE tree_size = %s ORDER BY timestamp DESC LIMIT 1",
+            [tree_size],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    return TreeHead(row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
+
+
+def heads_since(tree_size: int, *, limit: int) -> list[TreeHead]:
+    """Signed heads of more than ``tree_size`` leaves, smallest first."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
+            "FROM traceability_signedtreehead WHERE tree_size > %s ORDER BY tree_size LIMIT %s",
+            [tree_size, limit],
+        )
+        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in cur.fetchall()]
+
+
+@dataclass
+class ConsistencyProof:
+    first: TreeHead
+    second: TreeHead
+    path: list[bytes]
+
+    def as_dict(self) -> dict:
+        return {
+            "first": self.first.tree_size,
+            "second": self.second.tree_size,
+            "first_tree_head": self.first.as_dict(),
+            "second_tree_head": self.second.as_dict(),
+            "consistency_path": [h.hex() for h in self.path],
+        }
+
+
+def consistency_proof(first: int, second: int) -> ConsistencyProof | None:
+    """RFC 9162 §2.1.4 proof that the signed head of ``second`` leaves extends the one of ``first``; None when
+    either size has no signed head. Reads O(log n) stored nodes in one query."""
+    if not 0 < first <= second:
+        raise ValueError("first must be at least 1 and at most second")
+    older, newer = head_at(first), head_at(second)
+    if older is None or newer is None:
+        return None
+    with connection.cursor() as cur:
+        nodes = _fetch(cur, merkle.consistency_nodes(first, second))
+    path = merkle.consistency_proof(first, second, lambda lv, i: nodes[(lv, i)])
+    return ConsistencyProof(older, newer, path)
+
+
+def inclusion_proofs(event_ids: list[int]) -> dict[int, InclusionProof]:
+    """Proofs of several events against one signed head (the latest), in three queries whatever their number.
+
+    Events not yet in the ledger are absent."""
+    head = latest_head()
+    if head is None or not event_ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT l.index, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "  # noqa: S608
+            "JOIN traceability_lifecycleevent e ON e.id = l.event_id "
+            "JOIN traceability_battery b ON b.id = e.battery_id WHERE l.event_id = ANY(%s) AND l.index < %s",
+            [list(event_ids), head.tree_size],
+        )
+        columns = [c.name for c in cur.description]
+        rows = cur.fetchall()
+        needed = {node for row in rows for node in merkle.proof_nodes(row[0], head.tree_size)}
+        nodes = _fetch(cur, sorted(needed))
+    proofs: dict[int, InclusionProof] = {}
+    for row in rows:
+        data = dict(zip(columns[2:], row[2:], strict=True))
+        index, leaf = row[0], bytes(row[1])
+        path = merkle.inclusion_proof(index, head.tree_size, lambda lv, i: nodes[(lv, i)])
+        proofs[data["id"]] = InclusionProof(
+            data["id"], index, head.tree_size, leaf, path, head, canonical_record(data)
+        )
+    return proofs
 
 
 def leaf_indexes(event_ids: list[int]) -> dict[int, int]:

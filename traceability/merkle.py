@@ -3,7 +3,8 @@
 The log stores every *perfect* subtree once it is complete: node ``(level, index)`` covers leaves
 ``[index * 2**level, (index + 1) * 2**level)``; level 0 are the leaf hashes. A root of any size and an inclusion
 proof then need O(log n) stored nodes, found by :func:`root_nodes` / :func:`proof_nodes` and fetched in one
-query by the caller. :func:`verify_inclusion` is the client-side check of RFC 9162 §2.1.3.2.
+query by the caller. :func:`verify_inclusion` is the client-side check of RFC 9162 §2.1.3.2;
+:func:`consistency_proof` / :func:`verify_consistency` are RFC 9162 §2.1.4 (a larger tree contains a smaller one).
 """
 
 from __future__ import annotations
@@ -111,6 +112,70 @@ def verify_inclusion(leaf: bytes, m: int, size: int, proof: Iterable[bytes], exp
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == expected_root
+
+
+def _subproof_ranges(m: int, start: int, end: int, complete: bool) -> list[tuple[int, int]]:
+    """SUBPROOF(m, D[start:end], b) of RFC 9162 §2.1.4.1 as the leaf ranges whose MTH it lists, in order."""
+    n = end - start
+    if m == n:
+        return [] if complete else [(start, end)]
+    k = _largest_power_of_two_below(n)
+    if m <= k:
+        return [*_subproof_ranges(m, start, start + k, complete), (start + k, end)]
+    return [*_subproof_ranges(m - k, start + k, end, False), (start, start + k)]
+
+
+def _consistency_ranges(first: int, second: int) -> list[tuple[int, int]]:
+    if not 0 < first <= second:
+        raise ValueError(f"no consistency proof from a tree of size {first} to one of size {second}")
+    return [] if first == second else _subproof_ranges(first, 0, second, True)
+
+
+def consistency_nodes(first: int, second: int) -> list[Node]:
+    """Every stored node that a consistency proof from ``first`` to ``second`` leaves reads."""
+    needed: list[Node] = []
+    for start, end in _consistency_ranges(first, second):
+        needed.extend(perfect_subtrees(start, end))
+    return needed
+
+
+def consistency_proof(first: int, second: int, get: Getter) -> list[bytes]:
+    """PROOF(first, D[0:second]) of RFC 9162 §2.1.4.1 (empty when the sizes are equal)."""
+    return [range_hash(start, end, get) for start, end in _consistency_ranges(first, second)]
+
+
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Iterable[bytes]
+) -> bool:
+    """RFC 9162 §2.1.4.2: does ``proof`` show the tree of ``second`` leaves extends the one of ``first``?"""
+    path = list(proof)
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if not path:
+        return False
+    if first & (first - 1) == 0:  # an exact power of two: the old root is itself a node of the new tree
+        path = [first_root, *path]
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root
 
 
 def frontier(size: int) -> list[Node]:

@@ -234,3 +234,18 @@ def retired_by_region_year(*, regions, year_from: int, year_to: int) -> list[dic
         {"region": r["region"], "year": r["year"], "packs": r["packs"], "mass_kg": float(r["mass_kg"] or 0)}
         for r in rows
     ]
+
+
+def battery_get_public(*, code: str) -> Battery | None:
+    """The battery behind a label's QR code, whoever scans it: its passport's access classes, not tenancy,
+    decide what the answer shows (R-PUBLIC)."""
+    qs = Battery.objects.select_related("maker", "custodian", "parent")
+    return qs.filter(code=codes.normalise(code)[:64]).first()
+
+
+def battery_events_with_parties(*, battery: Battery) -> list[LifecycleEvent]:
+    """The battery's own events, oldest first, with the organisations that acted and held it (one query)."""
+    qs = LifecycleEvent.objects.filter(battery=battery).select_related(
+        "actor", "custodian_before", "custodian_after"
+    )
+    return list(qs.order_by("occurred_at", "id"))

@@ -253,3 +253,9 @@ def custody_stock(*, user) -> list[str]:
 
 def parameters_and_grades() -> tuple[dict, dict]:
     return datafiles.parameters(), datafiles.grading_data()
+
+
+def valuation_history(*, battery: Battery) -> list[Valuation]:
+    """Every residual-value assessment of ``battery``, oldest first (its passport's dynamic data; the caller
+    decides who may see it)."""
+    return list(Valuation.objects.filter(battery=battery).order_by("valuation_date", "created_at", "id"))

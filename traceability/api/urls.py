@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import ledger_views, views
 
 urlpatterns = [
     path("codes/<str:code>/", views.CodeDecodeView.as_view(), name="code-decode"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("vehicles/<str:vin>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
     path("ledger/head/", views.LedgerHeadView.as_view(), name="ledger-head"),
     path("ledger/proof/<int:event_id>/", views.LedgerProofView.as_view(), name="ledger-proof"),
+    path("ledger/consistency/", ledger_views.LedgerConsistencyView.as_view(), name="ledger-consistency"),
 ]
