@@ -26,6 +26,17 @@ class ReviewAction(models.TextChoices):
     CLOSE = "close", _("Close")
 
 
+class ChangeRequestKind(models.TextChoices):
+    CHANGE = "change", _("Change the point's facts")
+    CLOSE = "close", _("Close the point")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class SourceKind(models.TextChoices):
     OWNER = "owner", _("Vehicle owner")
     DEALER = "dealer", _("Dealer / after-sales outlet")

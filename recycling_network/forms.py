@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
-from .choices import Condition, PointKind, SourceKind
+from .choices import ChangeRequestKind, Condition, PointKind, SourceKind
 from .models import Division
 
 
@@ -108,3 +108,38 @@ class ServicePointForm(forms.Form):
 class ReviewForm(forms.Form):
     action = forms.CharField()
     note = forms.CharField(required=False)
+
+
+class ChangeRequestForm(forms.Form):
+    """A served automaker's request to change or close a point it does not operate; blank fields stay as
+    they are."""
+
+    kind = forms.ChoiceField(label=_("Request"), choices=ChangeRequestKind.choices)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    opening_hours = forms.CharField(label=_("Opening hours"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    automakers = forms.ModelMultipleChoiceField(
+        label=_("Automakers served"),
+        queryset=Organisation.objects.filter(kinds__contains=["automaker"]),
+        required=False,
+    )
+    note = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    CHANGE_FIELDS = ("name_zh", "name_en", "address", "opening_hours", "contact_phone", "automakers")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = (
+                "form-select"
+                if isinstance(field.widget, forms.Select | forms.SelectMultiple)
+                else "form-control"
+            )
+            field.widget.attrs["class"] = css
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        return {name: (list(data[name]) if name == "automakers" else data[name])
+                for name in self.CHANGE_FIELDS if data.get(name)}  # fmt: skip

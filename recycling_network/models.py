@@ -20,6 +20,8 @@ from core.tenancy import TenancyRule
 from .choices import (
     AlertKind,
     CertificateCheck,
+    ChangeRequestKind,
+    ChangeRequestStatus,
     Condition,
     ItemStatus,
     PointKind,
@@ -136,10 +138,13 @@ class ServicePoint(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    # Only the operator changes a point (a co-built point serves several automakers; none of them may cut the
+    # others out or close it): the registering and the served automakers read it and file change requests.
     tenancy = TenancyRule(
-        owners=("operator", "registered_by", _serves_automaker),
+        owners=("operator",),
         region="region",
         public=Q(status=PointStatus.PUBLISHED),
+        extra_readers=("registered_by", _serves_automaker),
     )
 
     class Meta:
@@ -182,6 +187,48 @@ class PointReview(models.Model):
         ordering = ["-created_at", "-id"]
 
 
+class PointChangeRequest(models.Model):
+    """A served automaker asks for a change to, or the closing of, a point it does not operate (R-NET, seed
+    四(一)1 共建共享). The operator or the regulator of the point's region decides; an approved request is
+    applied through the same service as the operator's own edits, and so audited and re-reviewed alike."""
+
+    point = models.ForeignKey(ServicePoint, on_delete=models.CASCADE, related_name="change_requests")
+    kind = models.CharField(_("request"), max_length=8, choices=ChangeRequestKind.choices)
+    changes = models.JSONField(_("requested changes"), default=dict, blank=True)
+    note = models.TextField(_("reason"), blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(_("decision note"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(
+        owners=("point__operator",), region="point__region", extra_readers=("requested_by",)
+    )
+
+    class Meta:
+        verbose_name = _("service-point change request")
+        verbose_name_plural = _("service-point change requests")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.point.code} {self.kind} #{self.pk}"
+
+
 class Intake(models.Model):
     """A pack received at a service point (the outlets' main job)."""
 
@@ -202,7 +249,9 @@ class Intake(models.Model):
     event = models.ForeignKey("traceability.LifecycleEvent", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
-    tenancy = TenancyRule(owners=("point__operator", "point__registered_by"), region="point__region")
+    # The operator owns the record; the automakers of the point read it only where they may read the battery
+    # (``selectors.intakes_visible``), never through the point alone.
+    tenancy = TenancyRule(owners=("point__operator",), region="point__region")
 
     class Meta:
         verbose_name = _("intake")
@@ -221,7 +270,8 @@ class StockEntry(models.Model):
     mass_kg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     bay = models.CharField(_("storage bay"), max_length=40, blank=True)
 
-    tenancy = TenancyRule(owners=("point__operator", "point__registered_by"), region="point__region")
+    # As for intakes: the automakers of the point read stock through ``selectors.stock_visible``.
+    tenancy = TenancyRule(owners=("point__operator",), region="point__region")
 
     class Meta:
         verbose_name = _("stock entry")

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation
+from core import tenancy
 from core.tenancy import JJJ_REGIONS
 
 from .geo import distance_m
@@ -85,6 +86,37 @@ def point_stock_summary(point) -> dict:
 
     agg = StockEntry.objects.filter(point=point).aggregate(packs=Count("id"), kg=Sum("mass_kg"))
     return {"packs": agg["packs"], "kg": agg["kg"] or 0}
+
+
+def intakes_visible(qs: QuerySet, user) -> QuerySet:
+    """The intakes of ``qs`` this user may read (R-NET). Tenancy follows the battery: the point's operator
+    reads the records it made; the automaker that registered the point, or one it serves, reads only the
+    intakes of batteries it may read itself, so a pack that answers 404 to it (and its custodian) stays
+    hidden here too. Regulators read as :mod:`core.tenancy` says."""
+    return _following_the_battery(qs, user)
+
+
+def stock_visible(qs: QuerySet, user) -> QuerySet:
+    """The stock entries of ``qs`` this user may read; the same rule as :func:`intakes_visible`."""
+    return _following_the_battery(qs, user)
+
+
+def _following_the_battery(qs: QuerySet, user) -> QuerySet:
+    from traceability.selectors import battery_list  # noqa: PLC0415
+
+    from .models import ServicePoint  # noqa: PLC0415
+
+    scope = tenancy.scope_of(user)
+    if not scope.enterprise:
+        return tenancy.visible(qs, user)
+    served = ServicePoint.automakers.through.objects.filter(
+        servicepoint=OuterRef("point"), organisation=scope.org_id
+    )
+    own_batteries = battery_list(user=user).order_by().values("pk")
+    return qs.filter(
+        Q(point__operator_id=scope.org_id)
+        | ((Q(point__registered_by_id=scope.org_id) | Q(Exists(served))) & Q(battery__in=own_batteries))
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------

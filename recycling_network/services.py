@@ -30,6 +30,8 @@ from .choices import (
     CONDITION_SEVERITY,
     AlertKind,
     CertificateCheck,
+    ChangeRequestKind,
+    ChangeRequestStatus,
     Condition,
     ItemStatus,
     PointStatus,
@@ -43,6 +45,7 @@ from .models import (
     Intake,
     NetworkAlert,
     PackRemoval,
+    PointChangeRequest,
     PointReview,
     ScrapCertificate,
     ServicePoint,
@@ -103,6 +106,30 @@ POINT_FIELDS = (
     "can_test",
     "can_sort",
     "can_pre_dismantle",
+)
+
+# What the public map, list, detail page and open data show of a published point (R-PUBLIC): a change to any
+# of them sends the point back to review, so nothing reaches the public unreviewed.
+PUBLIC_POINT_FIELDS = frozenset(
+    {
+        "name_zh",
+        "name_en",
+        "kind",
+        "address",
+        "district",
+        "coordinates",
+        "automakers",
+        "contact_phone",
+        "phone_public",
+        "opening_hours",
+        "capacity_packs",
+        "capacity_kg",
+        "has_isolation_area",
+        "has_fire_suppression",
+        "can_test",
+        "can_sort",
+        "can_pre_dismantle",
+    }
 )
 
 
@@ -196,7 +223,9 @@ def service_point_update(
     coordinate_system: str = "wgs84",
     **fields: Any,
 ) -> ServicePoint:
-    """Change a point's facts. A regulator re-reviews location changes of a published point (back to submitted)."""
+    """The operator changes a point's facts (R-NET). A change to what the public sees of a published point
+    (:data:`PUBLIC_POINT_FIELDS`) sends it back to review (submitted) unless the regulator itself made it.
+    Served automakers that do not operate the point file a :func:`point_change_request` instead."""
     tenancy.require_write(actor, point)
     if point.status == PointStatus.CLOSED:
         raise NetworkError("a closed point cannot be changed", field="status")
@@ -225,8 +254,8 @@ def service_point_update(
         if before != ids:
             changes["automakers"] = [before, ids]
             point.automakers.set(automakers)
-    relocated = {"district", "coordinates", "address"} & set(changes)
-    if relocated and point.status == PointStatus.PUBLISHED and not tenancy.scope_of(actor).regulator:
+    public = PUBLIC_POINT_FIELDS & set(changes)
+    if public and point.status == PointStatus.PUBLISHED and not tenancy.scope_of(actor).regulator:
         changes["status"] = [point.status, PointStatus.SUBMITTED]
         point.status = PointStatus.SUBMITTED
     point.updated_at = timezone.now()
@@ -246,6 +275,8 @@ def service_point_review(*, point: ServicePoint, actor: User, action: str, note:
     if scope.regulator or (scope.superuser and action not in ("submit",)):
         tenancy.require_regulator(actor, region=point.region, write=True)
         role = REGULATOR
+    elif action == "submit" and actor.organisation_id == point.registered_by_id and actor.can_write:
+        role = OWNER  # the registering automaker submits its draft even where another enterprise operates
     else:
         tenancy.require_write(actor, point)
         role = OWNER
@@ -275,6 +306,115 @@ def service_point_review(*, point: ServicePoint, actor: User, action: str, note:
         changes={"status": [before, after], "note": note},
     )
     return point
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Change requests for co-built points
+
+
+CHANGEABLE = frozenset(POINT_FIELDS) | {"district", "lat", "lon", "coordinate_system", "automakers"}
+
+
+def _requestable(value: Any) -> Any:
+    """A requested value as JSON: organisations by USCC, decimals as text."""
+    if isinstance(value, Organisation):
+        return value.uscc
+    if isinstance(value, list | tuple):
+        return [_requestable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def point_change_request(
+    *, point: ServicePoint, actor: User, kind: str = ChangeRequestKind.CHANGE, note: str = "", **changes: Any
+) -> PointChangeRequest:
+    """An automaker that a point serves, but does not operate, asks for a change or for closing (R-NET).
+
+    The operator edits its point itself; a regulator reviews. A pending request changes nothing until
+    :func:`point_change_decide` approves it."""
+    org = _acting_org(actor)
+    if not tenancy.can_read(actor, point):
+        from django.http import Http404  # noqa: PLC0415
+
+        raise Http404
+    served = point.automakers.filter(pk=org.pk).exists() or point.registered_by_id == org.pk
+    if point.operator_id == org.pk or not served:
+        raise PermissionDenied(
+            "only an automaker that this point serves and does not operate files change requests; "
+            "the operator changes its point itself"
+        )
+    if point.status == PointStatus.CLOSED:
+        raise NetworkError("a closed point cannot be changed", field="status")
+    if kind not in ChangeRequestKind.values:
+        raise NetworkError(f"unknown request {kind!r}", field="kind")
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise NetworkError(f"unknown fields: {', '.join(sorted(unknown))}", field="changes")
+    if kind == ChangeRequestKind.CHANGE and not changes:
+        raise NetworkError("say what should change", field="changes")
+    if kind == ChangeRequestKind.CLOSE and changes:
+        raise NetworkError("a request to close carries no changes", field="changes")
+    if ("lat" in changes) != ("lon" in changes):
+        raise NetworkError("give latitude and longitude together", field="lat")
+    request = PointChangeRequest.objects.create(
+        point=point,
+        kind=kind,
+        changes={k: _requestable(v) for k, v in changes.items()},
+        note=note,
+        requested_by=org,
+        requested_by_user=actor,
+    )
+    audit_log(
+        actor=actor,
+        action="service_point.change_request",
+        obj=point,
+        changes={"request": request.pk, "kind": kind, "fields": sorted(changes)},
+    )
+    return request
+
+
+@transaction.atomic
+def point_change_decide(
+    *, request: PointChangeRequest, actor: User, approve: bool, note: str = ""
+) -> PointChangeRequest:
+    """The point's operator, or the regulator of its region, approves or rejects a pending request. Approval
+    applies it through :func:`service_point_update` or :func:`service_point_review` (``close``), as that
+    decider: the same checks, audit and re-review as a direct change."""
+    request = PointChangeRequest.objects.select_for_update().select_related("point").get(pk=request.pk)
+    point = request.point
+    scope = tenancy.scope_of(actor)
+    if scope.regulator:
+        tenancy.require_regulator(actor, region=point.region, write=True)
+    else:
+        tenancy.require_write(actor, point)
+    if request.status != ChangeRequestStatus.PENDING:
+        raise NetworkError(f"this request is already {request.status}", field="status", code="decided")
+    if approve:
+        if request.kind == ChangeRequestKind.CLOSE:
+            service_point_review(point=point, actor=actor, action="close", note=note or request.note)
+        else:
+            fields = dict(request.changes)
+            if "automakers" in fields:
+                codes = fields["automakers"]
+                found = {o.uscc: o for o in Organisation.objects.filter(uscc__in=codes)}
+                if len(found) != len(set(codes)):
+                    raise NetworkError("a requested automaker no longer exists", field="automakers")
+                fields["automakers"] = [found[c] for c in codes]
+            if fields.get("storage_area_m2") is not None:
+                fields["storage_area_m2"] = Decimal(fields["storage_area_m2"])
+            service_point_update(point=point, actor=actor, **fields)
+    request.status = ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_log(
+        actor=actor,
+        action=f"service_point.change_request.{request.status}",
+        obj=point,
+        changes={"request": request.pk, "kind": request.kind, "note": note},
+    )
+    return request
 
 
 # --------------------------------------------------------------------------------------------------------------

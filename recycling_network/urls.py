@@ -11,6 +11,7 @@ urlpatterns = [
     path("network/points/new/", views.point_register, name="point-register"),
     path("network/points/<int:pk>/review/", views.point_review, name="point-review"),
     path("network/points/<int:pk>/stock/", views.stock, name="stock"),
+    path("network/points/<int:pk>/requests/", views.change_requests, name="change-requests"),
     path("network/intake/", views.intake, name="intake"),
     path("network/intake/upload/", views.intake_upload, name="intake-upload"),
     path("network/transfers/", views.transfers, name="transfers"),

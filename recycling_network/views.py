@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,8 +25,17 @@ from .api.serializers import PUBLIC_CSV_HEADER, public_csv_row
 from .api.views import nearest_origin
 from .choices import ItemStatus, PointKind, PointStatus, ReviewAction
 from .filtersets import ServicePointFilterSet, TransferFilterSet
-from .forms import IntakeForm, IntakeUploadForm, ServicePointForm
-from .models import Division, GuideSection, Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
+from .forms import ChangeRequestForm, IntakeForm, IntakeUploadForm, ServicePointForm
+from .models import (
+    Division,
+    GuideSection,
+    Intake,
+    NetworkAlert,
+    PointChangeRequest,
+    ServicePoint,
+    StockEntry,
+    Transfer,
+)
 from .workflow import OWNER, REGULATOR, actions_for
 
 
@@ -144,9 +155,17 @@ def points(request):
         # holds only the points it registers, operates or is served by (the public list shows the rest).
         base = base.filter(_owned_by(scope.org_id))
     filterset = ServicePointFilterSet(request.GET or None, queryset=base)
+    # Stock counts follow the battery as the stock itself does (another automaker's packs are not counted).
+    visible_stock = (
+        selectors.stock_visible(StockEntry.objects.filter(point=OuterRef("pk")), request.user)
+        .order_by()
+        .values("point")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     qs = (
         (filterset.qs if filterset.is_bound and filterset.is_valid() else base)
-        .annotate(stock_count=Count("stock"))
+        .annotate(stock_count=Coalesce(Subquery(visible_stock), 0))
         .order_by("code")
     )
     if request.GET.get("export") in ("csv", "xlsx"):
@@ -164,7 +183,9 @@ def points(request):
         else:
             role = OWNER if writable else None
         p.actions = [(a, ReviewAction(a).label) for a in actions_for(p.status, role)] if role else []
-        p.stock_visible = scope.regulator or scope.superuser or writable
+        if not writable and p.status == PointStatus.DRAFT and p.registered_by_id == scope.org_id:
+            p.actions = [("submit", ReviewAction.SUBMIT.label)]
+        p.stock_visible = scope.regulator or scope.superuser or scope.enterprise
     context = {
         "title": _("Service points"),
         "filterset": filterset,
@@ -176,9 +197,11 @@ def points(request):
 
 
 def _owned_by(org_id: int) -> Q:
-    """The owner paths of ``ServicePoint.tenancy`` for one organisation."""
+    """The owner and reader paths of ``ServicePoint.tenancy`` (operator, registrant, served automakers) for one
+    organisation."""
     q = Q(pk__in=[])
-    for path in tenancy.rule_of(ServicePoint).owners:
+    rule = tenancy.rule_of(ServicePoint)
+    for path in rule.owners + rule.extra_readers:
         q |= path(org_id) if callable(path) else Q(**{path: org_id})
     return q
 
@@ -228,7 +251,71 @@ def point_review(request, pk: int):
             request,
             _("%(code)s is now %(status)s.") % {"code": point.code, "status": point.get_status_display()},
         )
-    return redirect(request.POST.get("next") or "recycling_network:points")
+    return redirect(_safe_next(request, "recycling_network:points"))
+
+
+def _safe_next(request, default: str):
+    """The ``next`` target if it stays on this site, else ``default`` (no open redirect)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(default)
+
+
+@login_required
+def change_requests(request, pk: int):
+    """A point's change requests: a served automaker files one, the operator or the regulator decides."""
+    point = tenancy.get_visible_or_404(ServicePoint.objects.select_related("operator"), request.user, pk=pk)
+    scope = tenancy.scope_of(request.user)
+    can_decide = tenancy.can_write(request.user, point) and (
+        not scope.regulator or scope.region == point.region
+    )
+    form = ChangeRequestForm(request.POST or None) if "decide" not in request.POST else ChangeRequestForm()
+    if request.method == "POST":
+        try:
+            if "decide" in request.POST:
+                change = tenancy.get_visible_or_404(
+                    PointChangeRequest.objects.filter(point=point), request.user, pk=request.POST["decide"]
+                )
+                services.point_change_decide(
+                    request=change,
+                    actor=request.user,
+                    approve=request.POST.get("approve") == "1",
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, _("Decision recorded."))
+                return redirect("recycling_network:change-requests", pk=pk)
+            if form.is_valid():
+                services.point_change_request(
+                    point=point,
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    note=form.cleaned_data["note"],
+                    **form.changes(),
+                )
+                messages.success(request, _("Request sent to the operator."))
+                return redirect("recycling_network:change-requests", pk=pk)
+        except services.NetworkError as exc:
+            messages.error(request, exc.message)
+        except (PermissionDenied, DjangoPermissionDenied) as exc:
+            messages.error(request, str(getattr(exc, "detail", exc)))
+    requests_ = tenancy.visible(
+        PointChangeRequest.objects.filter(point=point).select_related("requested_by"), request.user
+    )
+    served = scope.enterprise and point.operator_id != scope.org_id
+    return render(
+        request,
+        "recycling_network/change_requests.html",
+        {
+            "title": _("Change requests"),
+            "point": point,
+            "requests": requests_,
+            "form": form if served else None,
+            "can_decide": can_decide,
+        },
+    )
 
 
 @login_required
@@ -293,9 +380,12 @@ def intake_upload(request):
 @login_required
 def stock(request, pk: int):
     point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
-    if not tenancy.scope_of(request.user).regulator and not tenancy.can_write(request.user, point):
-        raise DjangoPermissionDenied
-    entries = StockEntry.objects.filter(point=point).select_related("battery")
+    scope = tenancy.scope_of(request.user)
+    if scope.enterprise and not ServicePoint.objects.filter(_owned_by(scope.org_id), pk=point.pk).exists():
+        raise DjangoPermissionDenied  # another enterprise's published point: public, its stock is not
+    entries = selectors.stock_visible(StockEntry.objects.filter(point=point), request.user).select_related(
+        "battery"
+    )
     if request.GET.get("export") in ("csv", "xlsx"):
         rows = ([e.battery.code, e.since, e.condition, e.mass_kg, e.bay] for e in entries)
         return export_response(

@@ -3,8 +3,16 @@ from rest_framework import serializers
 
 from accounts.models import Organisation
 
-from ..choices import Condition, PointKind, ReviewAction, SourceKind
-from ..models import Intake, NetworkAlert, ServicePoint, StockEntry, Transfer, TransferItem
+from ..choices import ChangeRequestKind, Condition, PointKind, ReviewAction, SourceKind
+from ..models import (
+    Intake,
+    NetworkAlert,
+    PointChangeRequest,
+    ServicePoint,
+    StockEntry,
+    Transfer,
+    TransferItem,
+)
 
 
 class OrgBriefSerializer(serializers.ModelSerializer):
@@ -177,6 +185,48 @@ def _orgs_by_uscc(codes: list[str], field: str) -> list[Organisation]:
     if unknown:
         raise serializers.ValidationError(f"unknown USCC: {', '.join(unknown)}")
     return [orgs[c] for c in codes]
+
+
+class PointChangeRequestSerializer(serializers.ModelSerializer):
+    point = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requested_by = OrgBriefSerializer(read_only=True)
+
+    class Meta:
+        model = PointChangeRequest
+        fields = [
+            "id",
+            "point",
+            "kind",
+            "changes",
+            "note",
+            "requested_by",
+            "status",
+            "decision_note",
+            "decided_at",
+            "created_at",
+        ]
+
+
+class PointChangeRequestInputSerializer(serializers.Serializer):
+    """``changes`` takes the fields of a point as in registration (``automakers`` as USCCs)."""
+
+    kind = serializers.ChoiceField(choices=ChangeRequestKind.choices, default=ChangeRequestKind.CHANGE)
+    changes = serializers.DictField(required=False, default=dict)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_changes(self, value):
+        unknown = set(value) - set(ServicePointInputSerializer().fields) | ({"operator"} & set(value))
+        if unknown:
+            raise serializers.ValidationError(f"not a requestable field: {', '.join(sorted(unknown))}")
+        fields = ServicePointInputSerializer(data=value, partial=True)
+        if not fields.is_valid():
+            raise serializers.ValidationError(fields.errors)
+        return {k: v for k, v in fields.validated_data.items() if k in value}
+
+
+class ChangeDecisionInputSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class ReviewInputSerializer(serializers.Serializer):

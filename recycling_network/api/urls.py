@@ -12,6 +12,16 @@ urlpatterns = [
     path("service-points/", v.ServicePointListCreateView.as_view(), name="service-points"),
     path("service-points/<int:pk>/", v.ServicePointDetailView.as_view(), name="service-point"),
     path("service-points/<int:pk>/review/", v.ServicePointReviewView.as_view(), name="service-point-review"),
+    path(
+        "service-points/<int:pk>/change-requests/",
+        v.PointChangeRequestListCreateView.as_view(),
+        name="service-point-change-requests",
+    ),
+    path(
+        "service-point-change-requests/<int:pk>/decide/",
+        v.PointChangeDecideView.as_view(),
+        name="service-point-change-decide",
+    ),
     path("intakes/", v.IntakeListCreateView.as_view(), name="intakes"),
     path("intakes/bulk/", v.IntakeBulkView.as_view(), name="intakes-bulk"),
     path("intakes/upload/", v.IntakeUploadView.as_view(), name="intakes-upload"),

@@ -28,7 +28,16 @@ from ..filtersets import (
     TransferFilterSet,
 )
 from ..geo import gcj02_to_wgs84, parse_lat_lon
-from ..models import Division, Intake, NetworkAlert, ScrapCertificate, ServicePoint, StockEntry, Transfer
+from ..models import (
+    Division,
+    Intake,
+    NetworkAlert,
+    PointChangeRequest,
+    ScrapCertificate,
+    ServicePoint,
+    StockEntry,
+    Transfer,
+)
 from . import serializers as s
 
 
@@ -186,6 +195,45 @@ class ServicePointReviewView(AuditedViewMixin, APIView):
         return Response(s.ServicePointSerializer(point).data)
 
 
+class PointChangeRequestListCreateView(TenantQuerysetMixin, generics.ListAPIView):
+    """Change requests for a point. POST: an automaker the point serves, but does not operate, asks for a
+    change (``kind: change`` with ``changes``) or for closing (``kind: close``); the operator or the
+    regulator of the point's region decides."""
+
+    queryset = PointChangeRequest.objects.select_related("point", "requested_by")
+    serializer_class = s.PointChangeRequestSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().filter(point_id=self.kwargs["pk"])
+
+    @extend_schema(
+        request=s.PointChangeRequestInputSerializer, responses={201: s.PointChangeRequestSerializer}
+    )
+    def post(self, request, pk: int):
+        point = _point_for(request, pk)
+        data = s.PointChangeRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        with service_errors():
+            change = services.point_change_request(
+                point=point, actor=request.user, kind=v["kind"], note=v["note"], **v["changes"]
+            )
+        return Response(s.PointChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class PointChangeDecideView(AuditedViewMixin, APIView):
+    """The operator, or the regulator of the point's region, approves or rejects a pending request."""
+
+    @extend_schema(request=s.ChangeDecisionInputSerializer, responses=s.PointChangeRequestSerializer)
+    def post(self, request, pk: int):
+        change = tenancy.get_visible_or_404(PointChangeRequest.objects.all(), request.user, pk=pk)
+        data = s.ChangeDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            change = services.point_change_decide(request=change, actor=request.user, **data.validated_data)
+        return Response(s.PointChangeRequestSerializer(change).data)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Intake and stock
 
@@ -196,7 +244,7 @@ def _point_for(request, point_id: int) -> ServicePoint:
     )
 
 
-class IntakeListCreateView(TenantQuerysetMixin, generics.ListAPIView):
+class IntakeListCreateView(AuditedViewMixin, generics.ListAPIView):
     """Packs received at your points. POST registers one received pack: 201 with ``unregistered`` true for a
     code first seen here (flagged to the regulator), 409 when another point holds the pack, 403 at a point
     you do not operate."""
@@ -205,6 +253,9 @@ class IntakeListCreateView(TenantQuerysetMixin, generics.ListAPIView):
     serializer_class = s.IntakeSerializer
     filterset_class = IntakeFilterSet
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.intakes_visible(self.queryset.all(), self.request.user)
 
     @extend_schema(request=s.IntakeInputSerializer, responses={201: s.IntakeSerializer})
     def post(self, request):
@@ -280,12 +331,15 @@ class IntakeUploadView(AuditedViewMixin, APIView):
         return Response({"summary": {"total": len(report), **summary}, "rows": report})
 
 
-class StockListView(TenantQuerysetMixin, generics.ListAPIView):
+class StockListView(AuditedViewMixin, generics.ListAPIView):
     """Packs physically held at your points now."""
 
     queryset = StockEntry.objects.select_related("battery", "point")
     serializer_class = s.StockEntrySerializer
     filterset_class = StockEntryFilterSet
+
+    def get_queryset(self):
+        return selectors.stock_visible(self.queryset.all(), self.request.user)
 
 
 # --------------------------------------------------------------------------------------------------------------

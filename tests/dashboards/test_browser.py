@@ -28,9 +28,9 @@ def live_world(transactional_db, monkeypatch):
 
 
 def charts_ready(page, n):
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-chart][data-ready]').length >= {n}", timeout=15000
-    )
+    # A locator wait, not wait_for_function: the Content-Security-Policy refuses the string evaluation that
+    # the latter relies on.
+    page.locator("[data-chart][data-ready]").nth(n - 1).wait_for(state="attached", timeout=15000)
 
 
 def test_beijing_regulator_walks_the_dashboards(page, login, screenshot, live_server, live_world):

@@ -2,7 +2,7 @@
    "link" open the rows behind them on click. Re-run after htmx swaps in filtered content. */
 (function () {
   "use strict";
-  var geoBase = document.documentElement.dataset.geoBase || "/static/vendor/geo/";
+  var geoBase = document.currentScript.dataset.geoBase || "/static/vendor/geo/";
   var registered = {};
 
   function loadMap(name, files) {
@@ -26,13 +26,25 @@
       // Series that share a legend name (on time / late of one event) are told apart by their bars' labels;
       // empty bars are left out of the tooltip.
       option.tooltip.formatter = function (items) {
-        var lines = [items.length ? items[0].axisValueLabel : ""];
+        // Built as DOM text: labels are organisation and place names, never markup.
+        var box = document.createElement("div");
+        var head = document.createElement("div");
+        head.textContent = items.length ? items[0].axisValueLabel : "";
+        box.appendChild(head);
         items.forEach(function (p) {
           if (!p.value) return;
-          var text = (p.data && p.data.label_text) || p.seriesName;
-          lines.push(p.marker + echarts.format.encodeHTML(text) + ": <b>" + p.value + "</b>");
+          var line = document.createElement("div");
+          var marker = document.createElement("span");
+          marker.className = "chart-marker";
+          marker.style.backgroundColor = typeof p.color === "string" ? p.color : "";
+          var value = document.createElement("b");
+          value.textContent = p.value;
+          line.appendChild(marker);
+          line.appendChild(document.createTextNode(((p.data && p.data.label_text) || p.seriesName) + ": "));
+          line.appendChild(value);
+          box.appendChild(line);
         });
-        return lines.join("<br>");
+        return box;
       };
     }
     var old = echarts.getInstanceByDom(el);
