@@ -60,3 +60,33 @@ def column_bounds(model: type[Model], name: str) -> dict:
             limit = validator.limit_value
             bounds["max_value"] = min(limit, bounds.get("max_value", limit))
     return bounds
+
+
+def year_param(raw: str | None, *, default: int, field: str = "year") -> int:
+    """A year from a query parameter: ``default`` when absent; a ValidationError naming ``field`` when it is
+    not a year of the platform's calendar (the API answers 400; a page falls back to ``default``)."""
+    if raw in (None, ""):
+        return default
+    try:
+        year = int(raw)
+    except (TypeError, ValueError):
+        year = None
+    if year is None or not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValidationError(
+            {
+                field: [
+                    _("Enter a year between %(earliest)d and %(latest)d.")
+                    % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+                ]
+            },
+            code="year_range",
+        )
+    return year
+
+
+def year_or_default(raw: str | None, *, default: int) -> int:
+    """For pages: the year asked for, or ``default`` when the value is not a year."""
+    try:
+        return year_param(raw, default=default)
+    except ValidationError:
+        return default

@@ -49,7 +49,9 @@ def test_in_range_filters_still_filter(regulator_api):
 def test_capacity_beyond_the_column_is_a_400(client_for):
     point = make_point(status="draft")
     owner = client_for(UserFactory(organisation=point.operator))
-    response = owner.patch(f"/api/v1/service-points/{point.pk}/", {"capacity_kg": 3_000_000_000}, format="json")
+    response = owner.patch(
+        f"/api/v1/service-points/{point.pk}/", {"capacity_kg": 3_000_000_000}, format="json"
+    )
     _assert_field_error(response, "capacity_kg")
     point.refresh_from_db()
     assert point.capacity_kg != 3_000_000_000
@@ -62,3 +64,8 @@ def test_model_bounds_match_the_column():
         point.full_clean()
     assert "capacity_kg" in exc.value.message_dict
     assert ServicePoint._meta.get_field("capacity_kg").validators
+
+
+@pytest.mark.parametrize("year", ["0", "296244903", "twenty"])
+def test_a_year_parameter_outside_the_calendar_is_a_400(regulator_api, year):
+    _assert_field_error(regulator_api.get(f"/api/v1/regeneration/balance/?year={year}"), "year")
