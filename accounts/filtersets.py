@@ -1,9 +1,10 @@
 import django_filters
 
 from accounts.models import Organisation
+from core.filtersets import BoundedFilterSet
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(BoundedFilterSet):
     kind = django_filters.CharFilter(field_name="kinds", lookup_expr="contains", method="filter_kind")
     q = django_filters.CharFilter(method="filter_q")
 

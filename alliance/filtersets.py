@@ -3,10 +3,12 @@
 import django_filters
 from django.db.models import Q
 
+from core.filtersets import BoundedFilterSet
+
 from .models import Deal, Lot, Membership, PriceGuidance, ReferencePrice, SharedServicePoint
 
 
-class MembershipFilterSet(django_filters.FilterSet):
+class MembershipFilterSet(BoundedFilterSet):
     kind = django_filters.CharFilter(method="filter_kind")
     region = django_filters.CharFilter(field_name="organisation__region")
     tier = django_filters.CharFilter(field_name="tier__code")
@@ -27,7 +29,7 @@ class MembershipFilterSet(django_filters.FilterSet):
         )
 
 
-class SharedServicePointFilterSet(django_filters.FilterSet):
+class SharedServicePointFilterSet(BoundedFilterSet):
     region = django_filters.CharFilter(field_name="service_point__region")
     member = django_filters.CharFilter(field_name="shares__member__uscc", distinct=True)
 
@@ -36,7 +38,7 @@ class SharedServicePointFilterSet(django_filters.FilterSet):
         fields = ["region", "member"]
 
 
-class PriceGuidanceFilterSet(django_filters.FilterSet):
+class PriceGuidanceFilterSet(BoundedFilterSet):
     effective_after = django_filters.DateFilter(field_name="effective_from", lookup_expr="gte")
     effective_before = django_filters.DateFilter(field_name="effective_from", lookup_expr="lte")
     assessor = django_filters.CharFilter(field_name="assessor__uscc")
@@ -46,13 +48,13 @@ class PriceGuidanceFilterSet(django_filters.FilterSet):
         fields = ["status", "assessor"]
 
 
-class ReferencePriceFilterSet(django_filters.FilterSet):
+class ReferencePriceFilterSet(BoundedFilterSet):
     class Meta:
         model = ReferencePrice
         fields = ["chemistry", "grade", "form"]
 
 
-class LotFilterSet(django_filters.FilterSet):
+class LotFilterSet(BoundedFilterSet):
     chemistry = django_filters.CharFilter(field_name="items__chemistry", distinct=True)
     grade = django_filters.CharFilter(field_name="items__grade", distinct=True)
     deadline_before = django_filters.IsoDateTimeFilter(field_name="deadline", lookup_expr="lte")
@@ -68,7 +70,7 @@ class LotFilterSet(django_filters.FilterSet):
         ).distinct()
 
 
-class DealFilterSet(django_filters.FilterSet):
+class DealFilterSet(BoundedFilterSet):
     concluded_after = django_filters.DateFilter(field_name="concluded_at", lookup_expr="date__gte")
     concluded_before = django_filters.DateFilter(field_name="concluded_at", lookup_expr="date__lte")
     region = django_filters.CharFilter(field_name="lot__region")

@@ -5,10 +5,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filtersets import BoundedFilterSet
+
 from .models import Authorisation, ProductStatus, RepurposedProduct, SafetyAssessment, Verdict
 
 
-class AuthorisationFilterSet(django_filters.FilterSet):
+class AuthorisationFilterSet(BoundedFilterSet):
     battery_maker = django_filters.CharFilter(
         field_name="battery_maker__uscc", label=_("battery maker (USCC)")
     )
@@ -42,7 +44,7 @@ class AuthorisationFilterSet(django_filters.FilterSet):
         )
 
 
-class SafetyAssessmentFilterSet(django_filters.FilterSet):
+class SafetyAssessmentFilterSet(BoundedFilterSet):
     verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("verdict"))
     battery = django_filters.CharFilter(field_name="battery__code", lookup_expr="icontains", label=_("code"))
     assessed_after = django_filters.DateFilter(
@@ -57,7 +59,7 @@ class SafetyAssessmentFilterSet(django_filters.FilterSet):
         fields = ["verdict"]
 
 
-class RepurposedProductFilterSet(django_filters.FilterSet):
+class RepurposedProductFilterSet(BoundedFilterSet):
     scenario = django_filters.CharFilter(field_name="scenario__key", label=_("scenario"))
     family = django_filters.CharFilter(field_name="scenario__family", label=_("scenario family"))
     status = django_filters.ChoiceFilter(choices=ProductStatus.choices, label=_("status"))

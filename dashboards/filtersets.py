@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
+from core.filtersets import BoundedFilterSet
 from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
 
 from . import selectors
@@ -41,7 +42,7 @@ def _region_filter(field: str):
     return apply
 
 
-class BatteryFilterSet(df.FilterSet):
+class BatteryFilterSet(BoundedFilterSet):
     """Packs behind the overview, flow and lost-and-stuck figures."""
 
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method="filter_region")
@@ -102,7 +103,7 @@ class BatteryFilterSet(df.FilterSet):
         return queryset.filter(pk__in=RawSQL(sql, params))  # noqa: S611
 
 
-class LifecycleEventFilterSet(df.FilterSet):
+class LifecycleEventFilterSet(BoundedFilterSet):
     """Uploads behind the timeliness and unregistered-code figures."""
 
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method=_region_filter("region"))
@@ -143,7 +144,7 @@ class LifecycleEventFilterSet(df.FilterSet):
         return queryset.filter(kind="received", battery__registered=not value)
 
 
-class FindingFilterSet(df.FilterSet):
+class FindingFilterSet(BoundedFilterSet):
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method=_region_filter("region"))
     status = df.ChoiceFilter(label=_("Status"), choices=Finding.Status.choices)
     enterprise = df.NumberFilter(label=_("Enterprise"), field_name="enterprise_id")
@@ -154,7 +155,7 @@ class FindingFilterSet(df.FilterSet):
         fields = ["region", "status", "enterprise", "rule"]
 
 
-class CohortRowFilterSet(df.FilterSet):
+class CohortRowFilterSet(BoundedFilterSet):
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method=_region_filter("region"))
     use = df.CharFilter(label=_("Vehicle use"))
     year = df.NumberFilter(label=_("Sale year"))

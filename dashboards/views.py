@@ -24,6 +24,7 @@ from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core import tabular, tenancy
 from traceability import deadlines
+from core.bounds import year_or_default
 from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
 
 from . import charts, selectors, services, sources
@@ -250,9 +251,7 @@ class ComplianceView(RegulatorPage):
     tab = "compliance"
 
     def get(self, request):
-        year = (
-            int(request.GET["year"]) if request.GET.get("year", "").isdigit() else timezone.localdate().year
-        )
+        year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
         scores = selectors.compliance_scores(regions=self.view.regions, year=year, lang_zh=_zh())
         code = self.view.code
         for s in scores:
@@ -302,9 +301,7 @@ class EnterpriseView(RegulatorPage):
 
     def get(self, request, pk: int):
         org = get_object_or_404(selectors.automakers(), pk=pk)
-        year = (
-            int(request.GET["year"]) if request.GET.get("year", "").isdigit() else timezone.localdate().year
-        )
+        year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
         score = selectors.compliance_scores(
             regions=self.view.regions, year=year, lang_zh=_zh(), org_ids=[pk]
         )[0]

@@ -2,12 +2,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.filtersets import BoundedFilterSet
+
 from .models import OutboxRecord
 
 _input = {"class": "form-control form-control-sm"}
 
 
-class OutboxRecordFilterSet(django_filters.FilterSet):
+class OutboxRecordFilterSet(BoundedFilterSet):
     """Shared by the operations page and its export."""
 
     kind = django_filters.CharFilter(label=_("Kind"), widget=forms.TextInput(attrs=_input))

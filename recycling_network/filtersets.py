@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
+from core.filtersets import BoundedFilterSet
 
 from .choices import AlertKind, ItemStatus, PointKind, PointStatus, SourceKind, TransferStatus
 from .models import Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
@@ -12,7 +13,7 @@ from .models import Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
 JJJ_CHOICES = [(c, label) for c, label in Region.choices if c != "OUT"]
 
 
-class ServicePointFilterSet(django_filters.FilterSet):
+class ServicePointFilterSet(BoundedFilterSet):
     """Filters for the public list, the open API and the enterprise pages: region, district, automaker (USCC
     or id), kind, status and free text."""
 
@@ -42,7 +43,7 @@ class ServicePointFilterSet(django_filters.FilterSet):
         )
 
 
-class IntakeFilterSet(django_filters.FilterSet):
+class IntakeFilterSet(BoundedFilterSet):
     point = django_filters.NumberFilter(field_name="point_id")
     code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
     source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
@@ -55,7 +56,7 @@ class IntakeFilterSet(django_filters.FilterSet):
         fields = ["point", "code", "source_kind", "condition", "unregistered"]
 
 
-class StockEntryFilterSet(django_filters.FilterSet):
+class StockEntryFilterSet(BoundedFilterSet):
     point = django_filters.NumberFilter(field_name="point_id")
     code = django_filters.CharFilter(field_name="battery__code", lookup_expr="iexact")
 
@@ -64,7 +65,7 @@ class StockEntryFilterSet(django_filters.FilterSet):
         fields = ["point", "code", "condition"]
 
 
-class TransferFilterSet(django_filters.FilterSet):
+class TransferFilterSet(BoundedFilterSet):
     status = django_filters.ChoiceFilter(choices=TransferStatus.choices, label=_("Status"))
     item_status = django_filters.ChoiceFilter(
         choices=ItemStatus.choices, method="filter_item_status", label=_("Pack status")
@@ -82,7 +83,7 @@ class TransferFilterSet(django_filters.FilterSet):
         return qs.filter(items__battery__code=value.strip().upper()).distinct()
 
 
-class NetworkAlertFilterSet(django_filters.FilterSet):
+class NetworkAlertFilterSet(BoundedFilterSet):
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices)
     region = django_filters.ChoiceFilter(choices=JJJ_CHOICES)
     open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")

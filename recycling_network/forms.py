@@ -2,9 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from core.bounds import column_bounds
 
 from .choices import ChangeRequestKind, Condition, PointKind, SourceKind
-from .models import Division
+from .models import Division, ServicePoint
 
 
 class IntakeForm(forms.Form):
@@ -88,8 +89,12 @@ class ServicePointForm(forms.Form):
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
     phone_public = forms.BooleanField(label=_("Publish the contact phone"), required=False)
     opening_hours = forms.CharField(label=_("Opening hours"), max_length=200, required=False)
-    capacity_packs = forms.IntegerField(label=_("Storage capacity (packs)"), min_value=0, initial=0)
-    capacity_kg = forms.IntegerField(label=_("Storage capacity (kg)"), min_value=0, initial=0)
+    capacity_packs = forms.IntegerField(
+        label=_("Storage capacity (packs)"), initial=0, **column_bounds(ServicePoint, "capacity_packs")
+    )
+    capacity_kg = forms.IntegerField(
+        label=_("Storage capacity (kg)"), initial=0, **column_bounds(ServicePoint, "capacity_kg")
+    )
     has_isolation_area = forms.BooleanField(label=_("Isolation area for damaged packs"), required=False)
     has_fire_suppression = forms.BooleanField(label=_("Fire suppression"), required=False)
     fire_rating = forms.CharField(label=_("Fire-resistance rating"), max_length=40, required=False)

@@ -3,10 +3,12 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from core.filtersets import BoundedFilterSet
+
 from .models import Batch, BatchStatus, Licence
 
 
-class LicenceFilterSet(django_filters.FilterSet):
+class LicenceFilterSet(BoundedFilterSet):
     number = django_filters.CharFilter(lookup_expr="icontains", label=_("licence number"))
     category = django_filters.CharFilter(method="filter_category", label=_("waste category"))
     enterprise = django_filters.CharFilter(field_name="enterprise__uscc", label=_("enterprise (USCC)"))
@@ -19,7 +21,7 @@ class LicenceFilterSet(django_filters.FilterSet):
         return qs.filter(categories__contains=[value])
 
 
-class BatchFilterSet(django_filters.FilterSet):
+class BatchFilterSet(BoundedFilterSet):
     status = django_filters.ChoiceFilter(choices=BatchStatus.choices, label=_("status"))
     year = django_filters.NumberFilter(field_name="started_at", lookup_expr="year", label=_("year"))
     edition = django_filters.CharFilter(field_name="edition__code", label=_("edition"))

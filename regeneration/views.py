@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
+from core.bounds import year_or_default
 from core.tabular import export_response
 from traceability.models import Battery
 
@@ -166,10 +167,7 @@ def batch_detail(request, pk: int):
 def balance(request):
     """Per enterprise per year: input vs outputs and recovery rates under each edition."""
     enterprise = _enterprise(request, required=True)
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
+    year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
     evaluations = [(e, selectors.year_evaluate(enterprise, year, e)) for e in selectors.editions()]
     return render(request, "regeneration/balance.html",
                   {"title": _("Yearly balance"), "year": year, "evaluations": evaluations,

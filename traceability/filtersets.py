@@ -3,10 +3,12 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from core.filtersets import BoundedFilterSet
+
 from .models import Battery, BatteryState, Binding, Chemistry, Level, LifecycleEvent, Vehicle
 
 
-class BatteryFilterSet(django_filters.FilterSet):
+class BatteryFilterSet(BoundedFilterSet):
     code = django_filters.CharFilter(label=_("Code"), lookup_expr="istartswith")
     level = django_filters.ChoiceFilter(label=_("Level"), choices=Level.choices)
     chemistry = django_filters.ChoiceFilter(label=_("Chemistry"), choices=Chemistry.choices)
@@ -24,7 +26,7 @@ class BatteryFilterSet(django_filters.FilterSet):
         fields = ["code", "level", "chemistry", "state", "region", "registered", "is_cascade_product"]
 
 
-class VehicleFilterSet(django_filters.FilterSet):
+class VehicleFilterSet(BoundedFilterSet):
     vin = django_filters.CharFilter(label=_("VIN"), lookup_expr="istartswith")
 
     class Meta:
@@ -32,7 +34,7 @@ class VehicleFilterSet(django_filters.FilterSet):
         fields = ["vin", "region", "use"]
 
 
-class BindingFilterSet(django_filters.FilterSet):
+class BindingFilterSet(BoundedFilterSet):
     active = django_filters.BooleanFilter(label=_("Active"), field_name="unbound_at", lookup_expr="isnull")
 
     class Meta:
@@ -40,7 +42,7 @@ class BindingFilterSet(django_filters.FilterSet):
         fields = ["active"]
 
 
-class LifecycleEventFilterSet(django_filters.FilterSet):
+class LifecycleEventFilterSet(BoundedFilterSet):
     occurred_after = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte")
     occurred_before = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte")
 

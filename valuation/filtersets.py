@@ -4,10 +4,12 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.filtersets import BoundedFilterSet
+
 from .models import Grade, JobStatus, PriceSet, Valuation, ValuationJob
 
 
-class ValuationFilterSet(django_filters.FilterSet):
+class ValuationFilterSet(BoundedFilterSet):
     code = django_filters.CharFilter(
         field_name="battery__code", lookup_expr="icontains", label=_("battery code")
     )
@@ -28,7 +30,7 @@ class ValuationFilterSet(django_filters.FilterSet):
         fields = ["code", "grade", "route", "region", "date_from", "date_to"]
 
 
-class PriceSetFilterSet(django_filters.FilterSet):
+class PriceSetFilterSet(BoundedFilterSet):
     on_or_before = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
 
     class Meta:
@@ -36,7 +38,7 @@ class PriceSetFilterSet(django_filters.FilterSet):
         fields = ["on_or_before"]
 
 
-class ValuationJobFilterSet(django_filters.FilterSet):
+class ValuationJobFilterSet(BoundedFilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
 
     class Meta:

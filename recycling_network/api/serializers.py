@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import Organisation
+from core.bounds import column_bounds
 
 from ..choices import ChangeRequestKind, Condition, PointKind, ReviewAction, SourceKind
 from ..models import (
@@ -161,8 +162,8 @@ class ServicePointInputSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     phone_public = serializers.BooleanField(required=False)
     opening_hours = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    capacity_packs = serializers.IntegerField(min_value=0, required=False)
-    capacity_kg = serializers.IntegerField(min_value=0, required=False)
+    capacity_packs = serializers.IntegerField(required=False, **column_bounds(ServicePoint, "capacity_packs"))
+    capacity_kg = serializers.IntegerField(required=False, **column_bounds(ServicePoint, "capacity_kg"))
     storage_area_m2 = serializers.DecimalField(max_digits=9, decimal_places=1, required=False)
     has_isolation_area = serializers.BooleanField(required=False)
     has_fire_suppression = serializers.BooleanField(required=False)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
 from core.api.errors import refused
+from core.bounds import year_param
 from traceability.api.lookups import battery_from_input
 
 from .. import selectors, services
@@ -203,10 +204,7 @@ class YearBalanceView(AuditedViewMixin, APIView):
         parameters=[OpenApiParameter("year", int), OpenApiParameter("enterprise", str)], responses=dict
     )
     def get(self, request):
-        try:
-            year = int(request.query_params.get("year") or timezone.localdate().year)
-        except ValueError:
-            raise serializers.ValidationError({"year": ["a year such as 2026"]})
+        year = year_param(request.query_params.get("year"), default=timezone.localdate().year)
         uscc = request.query_params.get("enterprise")
         if uscc:
             from accounts.models import Organisation  # noqa: PLC0415
