@@ -23,8 +23,8 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core import tabular, tenancy
-from traceability import deadlines
 from core.bounds import year_or_default
+from traceability import deadlines
 from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
 
 from . import charts, selectors, services, sources
