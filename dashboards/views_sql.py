@@ -207,7 +207,7 @@ CREATE INDEX IF NOT EXISTS dashboards_alert_candidate_order ON dashboards_alert_
 
 VIEWS_0004 = {"dashboards_alert_daily": ALERT_DAILY}
 
-# --- replaced by migration 0005: attribution to the automaker ----------------------------------------------
+# --- replaced by migration 0006: attribution to the automaker ----------------------------------------------
 
 # An automaker answers for the uploads of the service points that serve it (domain.md §3, 第十、十一条): an event
 # at a point (``place_ref = 'sp:<id>'``) counts for the uploading actor (``via_point`` false) and once more for
@@ -254,15 +254,15 @@ CREATE UNIQUE INDEX dashboards_unregistered_receipts_key
     ON dashboards_unregistered_receipts (actor_id, via_point, region, month);
 """
 
-VIEWS_0005 = {
+VIEWS_0006 = {
     "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED,
     "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS_ATTRIBUTED,
 }
-VIEWS_0005_PREVIOUS = {
+VIEWS_0006_PREVIOUS = {
     "dashboards_upload_timeliness": UPLOAD_TIMELINESS,
     "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS,
 }
 
 # Refresh order: a view built on another view comes after it (flow_daily reads flow_edge, alert_daily reads
 # alert_candidate).
-ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004, **VIEWS_0005}
+ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004, **VIEWS_0006}

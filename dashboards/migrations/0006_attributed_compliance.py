@@ -3,7 +3,7 @@ as against the uploading actor (``via_point``; see ``dashboards/views_sql.py``).
 
 from django.db import migrations
 
-from dashboards.views_sql import VIEWS_0005, VIEWS_0005_PREVIOUS
+from dashboards.views_sql import VIEWS_0006, VIEWS_0006_PREVIOUS
 
 
 def _drop(name: str) -> str:
@@ -12,11 +12,11 @@ def _drop(name: str) -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboards", "0004_alert_daily"),
+        ("dashboards", "0005_forecast_calibration"),
         ("recycling_network", "0001_initial"),
     ]
 
     operations = [
-        migrations.RunSQL(f"{_drop(name)};\n{sql}", reverse_sql=f"{_drop(name)};\n{VIEWS_0005_PREVIOUS[name]}")
-        for name, sql in VIEWS_0005.items()
+        migrations.RunSQL(f"{_drop(name)};\n{sql}", reverse_sql=f"{_drop(name)};\n{VIEWS_0006_PREVIOUS[name]}")
+        for name, sql in VIEWS_0006.items()
     ]
