@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from recycling_network.views import IntakePhotoView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -40,7 +41,6 @@ urlpatterns = [
     path("", include("national_sync.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are never served as static files, in DEBUG neither: a view checks who may read them and sends them
+# as downloads with nosniff.
+urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", IntakePhotoView.as_view(), name="media")]
