@@ -42,6 +42,10 @@ def test_main_pages_run_without_a_policy_violation(page, login, live_server, tra
         page.goto(f"{base}{path}")
         page.wait_for_load_state("networkidle")
         collect()
+    # The API docs: Swagger UI from the bundled distribution reads the schema and lists the operations.
+    page.goto(f"{base}/api/docs/")
+    page.locator(".swagger-ui .opblock").first.wait_for(timeout=30000)
+    collect()
 
     login("reg_bj")
     page.goto(f"{base}/dashboards/")
