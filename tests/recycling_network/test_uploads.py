@@ -150,3 +150,14 @@ def test_a_photo_is_stored_under_its_real_format_and_served_as_a_download(
     from django.test import Client
 
     assert Client().get(url).status_code in (401, 403)
+
+
+def test_the_intake_page_names_the_field_at_fault(client, point, operator_user):
+    client.force_login(operator_user)
+    body = {"point": point.pk, "source_kind": "owner", "condition": "intact"}
+    page = client.post("/network/intake/", {**body, "code": '=HYPERLINK("x")'})
+    assert page.status_code == 200 and "not a battery code" in page.context["form"].errors["code"][0]
+    photo = SimpleUploadedFile("p.jpg", b"<svg onload=alert(1)>", content_type="image/jpeg")
+    page = client.post("/network/intake/", {**body, "code": make_pack().code, "photo": photo})
+    assert page.status_code == 200 and "photo" in page.context["form"].errors
+    assert not Intake.objects.exists()
