@@ -110,7 +110,9 @@ POINT_FIELDS = (
 )
 
 # What the public map, list, detail page and open data show of a published point (R-PUBLIC): a change to any
-# of them sends the point back to review, so nothing reaches the public unreviewed.
+# of them sends the point back to review, so nothing reaches the public unreviewed. The automakers served are
+# left out: only the operator changes them (co-building is declared through the alliance's shares), and a
+# served automaker's wish to change them is a change request.
 PUBLIC_POINT_FIELDS = frozenset(
     {
         "name_zh",
@@ -119,7 +121,6 @@ PUBLIC_POINT_FIELDS = frozenset(
         "address",
         "district",
         "coordinates",
-        "automakers",
         "contact_phone",
         "phone_public",
         "opening_hours",
