@@ -279,8 +279,11 @@ def change_requests(request, pk: int):
     if request.method == "POST":
         try:
             if "decide" in request.POST:
+                decide = request.POST["decide"]
                 change = tenancy.get_visible_or_404(
-                    PointChangeRequest.objects.filter(point=point), request.user, pk=request.POST["decide"]
+                    PointChangeRequest.objects.filter(point=point),
+                    request.user,
+                    pk=int(decide) if decide.isdigit() else 0,
                 )
                 services.point_change_decide(
                     request=change,
@@ -307,7 +310,11 @@ def change_requests(request, pk: int):
     requests_ = tenancy.visible(
         PointChangeRequest.objects.filter(point=point).select_related("requested_by"), request.user
     )
-    served = scope.enterprise and point.operator_id != scope.org_id
+    served = (
+        scope.enterprise
+        and point.operator_id != scope.org_id
+        and (point.registered_by_id == scope.org_id or point.automakers.filter(pk=scope.org_id).exists())
+    )
     return render(
         request,
         "recycling_network/change_requests.html",

@@ -245,3 +245,15 @@ def test_the_admin_decides_through_the_service(client, hub, other_automaker_user
     hub.refresh_from_db()
     assert change.status == "approved" and hub.opening_hours == "09:00-17:00"
     assert AuditLog.objects.filter(action="service_point.change_request.approved").exists()
+
+
+def test_the_page_offers_no_form_to_strangers_and_refuses_a_bad_decision(client, hub, operator_user):
+    stranger = UserFactory(organisation=OrganisationFactory(kinds=["automaker"], region="BJ"))
+    client.force_login(stranger)
+    page = client.get(f"/network/points/{hub.pk}/requests/")
+    assert page.status_code == 200 and b'id="change-request-form"' not in page.content
+    client.force_login(operator_user)
+    assert (
+        client.post(f"/network/points/{hub.pk}/requests/", {"decide": "abc", "approve": "1"}).status_code
+        == 404
+    )
