@@ -59,6 +59,10 @@ def test_main_pages_run_without_a_policy_violation(page, login, live_server, tra
     page.wait_for_url("**date_from=2000-01-01**")
     charts_ready(page, 1)
     collect()
+    # The price-guidance chart of the alliance, drawn by its static script.
+    page.goto(f"{base}/alliance/guidance/")
+    page.locator("#price-chart canvas").first.wait_for(timeout=20000)
+    collect()
     # The navbar's dropdown needs Bootstrap's script.
     page.locator("#mainnav .dropdown-toggle").first.click()
     assert page.locator("#mainnav .dropdown-menu.show").count() == 1
