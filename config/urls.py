@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from recycling_network.views import IntakePhotoView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -29,7 +30,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("traceability.urls")),
     path("", include("recycling_network.urls")),
@@ -42,7 +43,6 @@ urlpatterns = [
     path("", include("passport.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are never served as static files, in DEBUG neither: a view checks who may read them and sends them
+# as downloads with nosniff.
+urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", IntakePhotoView.as_view(), name="media")]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse, StreamingHttpResponse
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -15,39 +17,104 @@ class TabularError(ValueError):
     pass
 
 
-def read_rows(uploaded, *, max_rows: int = 10000) -> list[dict[str, str]]:
-    """Parse an uploaded CSV (UTF-8, BOM tolerated) or XLSX file into dicts keyed by the header row."""
+# Upload bounds: bytes as sent, bytes once an XLSX (a zip) is inflated, rows per file.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+MAX_INFLATION = 10
+
+
+def max_upload_bytes() -> int:
+    from django.conf import settings  # noqa: PLC0415
+
+    return int(getattr(settings, "TABULAR_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) -> list[dict[str, str]]:
+    """Parse an uploaded CSV (UTF-8, BOM tolerated) or XLSX file into dicts keyed by the header row.
+
+    Refuses a file over ``max_bytes`` (setting ``TABULAR_UPLOAD_MAX_BYTES``) before reading it, and stops
+    reading at the ``max_rows``-th data row: a file is never loaded whole only to be refused."""
+    max_bytes = max_bytes or max_upload_bytes()
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > max_bytes:
+        raise TabularError(f"the file has {size} bytes; at most {max_bytes} per file")
+    data = uploaded.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TabularError(f"the file is larger than {max_bytes} bytes")
     name = (getattr(uploaded, "name", "") or "").lower()
-    data = uploaded.read()
     if name.endswith(".xlsx") or data[:2] == b"PK":
-        rows = _read_xlsx(data)
+        rows = _read_xlsx(data, max_bytes=max_bytes)
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise TabularError("the file is not UTF-8 text; save it as CSV UTF-8 or XLSX") from exc
-        rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(str(c).strip() for c in r)]
-    if not rows:
+        rows = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    body: list[list] = []
+    for row in rows:
+        if not any(str(c).strip() for c in row if c is not None):
+            continue
+        if header is None:
+            header = [str(h).strip() for h in row]
+            continue
+        if len(body) == max_rows:
+            raise TabularError(f"more than {max_rows} rows; at most {max_rows} per file")
+        body.append(row)
+    if header is None:
         raise TabularError("the file is empty")
-    header = [str(h).strip() for h in rows[0]]
-    body = rows[1:]
-    if len(body) > max_rows:
-        raise TabularError(f"{len(body)} rows; at most {max_rows} per file")
     return [
         {h: ("" if v is None else str(v).strip()) for h, v in zip(header, r, strict=False) if h} for r in body
     ]
 
 
-def _read_xlsx(data: bytes) -> list[list]:
+def _read_xlsx(data: bytes, *, max_bytes: int) -> Iterator[tuple]:
+    """The first sheet's rows, streamed (openpyxl's read-only mode reads the sheet as it goes)."""
+    import zipfile  # noqa: PLC0415
+
     from openpyxl import load_workbook  # noqa: PLC0415
 
     try:
+        inflated = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise TabularError(f"not a readable XLSX file: {exc}") from exc
+    if inflated > max_bytes * MAX_INFLATION:
+        raise TabularError("the XLSX file inflates to too much data; split it into several files")
+    try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
     except Exception as exc:  # openpyxl raises several unrelated types for a broken file
         raise TabularError(f"not a readable XLSX file: {exc}") from exc
-    ws = wb.worksheets[0]
-    return [["" if c is None else c for c in row] for row in ws.iter_rows(values_only=True)]
+    return ws.iter_rows(values_only=True)
+
+
+# A cell that a spreadsheet program would read as a formula (or a DDE command) when it starts with one of these.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """``value`` made inert for a CSV cell: text that starts like a formula gets a leading apostrophe, which
+    spreadsheet programs show as text (OWASP, CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+class UploadCeilingHandler(FileUploadHandler):
+    """Stops storing an uploaded file once it passes ``UPLOAD_CEILING_BYTES`` (the rest of the request is read
+    and dropped), so that no upload fills the disk before a form or serializer gets to refuse it."""
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        from django.conf import settings  # noqa: PLC0415
+
+        self.ceiling, self.received = int(getattr(settings, "UPLOAD_CEILING_BYTES", 32 * 1024 * 1024)), 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.ceiling:
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 class _Echo:
@@ -64,9 +131,9 @@ def export_response(
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet()
-        ws.append(list(header))
+        ws.append([_xlsx_cell(ws, h) for h in header])
         for row in rows:
-            ws.append([_cell(v) for v in row])
+            ws.append([_xlsx_cell(ws, v) for v in row])
         buf = io.BytesIO()
         wb.save(buf)
         response = HttpResponse(buf.getvalue(), content_type=XLSX_MIME)
@@ -77,9 +144,9 @@ def export_response(
     def stream():
         # The BOM makes spreadsheet programs read the Chinese text as UTF-8; rows go out in chunks because a
         # chunk per row costs more in the WSGI layer than writing the CSV itself.
-        chunk = ["\ufeff", writer.writerow(header)]
+        chunk = ["\ufeff", writer.writerow([_csv_cell(h) for h in header])]
         for row in rows:
-            chunk.append(writer.writerow([_cell(v) for v in row]))
+            chunk.append(writer.writerow([_csv_cell(v) for v in row]))
             if len(chunk) >= 500:
                 yield "".join(chunk)
                 chunk.clear()
@@ -94,6 +161,25 @@ def export_response(
 def _cell(value):
     if value is None:
         return ""
-    if isinstance(value, int | float | str):
+    if isinstance(value, int | float | Decimal | str):
         return value
     return str(value)
+
+
+def _csv_cell(value):
+    value = _cell(value)
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def _xlsx_cell(ws, value):
+    """Text always goes in as a text cell: openpyxl would store text starting with ``=`` as a formula. The
+    text itself is kept as it was (a text cell is never evaluated)."""
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))  # control characters XML cannot hold
+    cell.data_type = "s"
+    return cell

@@ -22,6 +22,7 @@ from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
 from core.errors import ServiceError
+from traceability import codes as trace_codes
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
@@ -109,7 +110,9 @@ POINT_FIELDS = (
 )
 
 # What the public map, list, detail page and open data show of a published point (R-PUBLIC): a change to any
-# of them sends the point back to review, so nothing reaches the public unreviewed.
+# of them sends the point back to review, so nothing reaches the public unreviewed. The automakers served are
+# left out: only the operator changes them (co-building is declared through the alliance's shares), and a
+# served automaker's wish to change them is a change request.
 PUBLIC_POINT_FIELDS = frozenset(
     {
         "name_zh",
@@ -118,7 +121,6 @@ PUBLIC_POINT_FIELDS = frozenset(
         "address",
         "district",
         "coordinates",
-        "automakers",
         "contact_phone",
         "phone_public",
         "opening_hours",
@@ -431,6 +433,57 @@ def normalise_code(code: str) -> str:
     return "".join((code or "").split()).upper()
 
 
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def require_photo(photo) -> None:
+    """Check an intake photo by its content, not its name or declared type: a JPEG, PNG or WebP image of at
+    most ``PHOTO_UPLOAD_MAX_BYTES``. Renames it after its real format, so a stored upload is never ``.html``."""
+    from django.conf import settings  # noqa: PLC0415
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
+
+    limit = settings.PHOTO_UPLOAD_MAX_BYTES
+    if photo.size > limit:
+        raise NetworkError(f"the photo has {photo.size} bytes; at most {limit}", field="photo")
+    try:
+        photo.seek(0)
+        with Image.open(photo) as image:
+            found = image.format
+            image.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise NetworkError(
+            "the photo is not a readable JPEG, PNG or WebP image", field="photo", code="not_an_image"
+        ) from exc
+    finally:
+        photo.seek(0)
+    if found not in PHOTO_FORMATS:
+        raise NetworkError(
+            f"the photo is a {found} image; send JPEG, PNG or WebP", field="photo", code="not_an_image"
+        )
+    photo.name = f"{secrets.token_hex(8)}.{PHOTO_FORMATS[found]}"
+
+
+def require_code_shape(code: str) -> str:
+    """``code`` if it can be a battery code as scanned, else :class:`NetworkError` on ``code`` (R-CODE).
+
+    A code that is well formed but fails GB/T 34014's finer rules (an unknown maker, a date out of range) is
+    still taken in as unregistered, so that no pack is turned away; text outside the code alphabet (a formula,
+    markup) or of the wrong length is not a code at all and is refused."""
+    if not 10 <= len(code) <= 25:
+        raise NetworkError("a pack code has 24 characters (25 for a cascade-use code)", field="code")
+    try:
+        trace_codes.parse(code)
+    except trace_codes.CodeError as exc:
+        if exc.field == "charset":
+            raise NetworkError(f"not a battery code: {exc.message}", field="code", code="not_a_code") from exc
+    alphabet = trace_codes.default_rules().charset
+    if not set(code) <= set(alphabet):
+        raise NetworkError(
+            "not a battery code: only digits and capital letters are allowed", field="code", code="not_a_code"
+        )
+    return code
+
+
 def require_operator(actor: User, point: ServicePoint) -> Organisation:
     """The acting organisation, which must operate ``point`` (a dismantler cannot receive into a point it does
     not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""
@@ -517,9 +570,9 @@ def intake_record(
         raise NetworkError(f"unknown source {source_kind!r}", field="source_kind")
     if condition not in Condition.values:
         raise NetworkError(f"unknown condition {condition!r}", field="condition")
-    code = normalise_code(code)
-    if not 10 <= len(code) <= 25:
-        raise NetworkError("a pack code has 24 characters (25 for a cascade-use code)", field="code")
+    code = require_code_shape(normalise_code(code))
+    if photo:
+        require_photo(photo)
     received_at = received_at or timezone.now()
     if received_at > timezone.now():
         raise NetworkError("the receipt time lies in the future", field="received_at")

@@ -8,13 +8,16 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from core import tenancy
@@ -276,8 +279,11 @@ def change_requests(request, pk: int):
     if request.method == "POST":
         try:
             if "decide" in request.POST:
+                decide = request.POST["decide"]
                 change = tenancy.get_visible_or_404(
-                    PointChangeRequest.objects.filter(point=point), request.user, pk=request.POST["decide"]
+                    PointChangeRequest.objects.filter(point=point),
+                    request.user,
+                    pk=int(decide) if decide.isdigit() else 0,
                 )
                 services.point_change_decide(
                     request=change,
@@ -304,7 +310,11 @@ def change_requests(request, pk: int):
     requests_ = tenancy.visible(
         PointChangeRequest.objects.filter(point=point).select_related("requested_by"), request.user
     )
-    served = scope.enterprise and point.operator_id != scope.org_id
+    served = (
+        scope.enterprise
+        and point.operator_id != scope.org_id
+        and (point.registered_by_id == scope.org_id or point.automakers.filter(pk=scope.org_id).exists())
+    )
     return render(
         request,
         "recycling_network/change_requests.html",
@@ -352,6 +362,22 @@ def intake(request):
         "recycling_network/intake.html",
         {"title": _("Intake"), "form": form, "recent": recent, "has_points": operated.exists()},
     )
+
+
+class IntakePhotoView(APIView):
+    """An uploaded intake photo (the platform's only stored upload), for those who may read the intake (a
+    session or an API token); sent as a download that the browser neither renders nor sniffs, whatever the
+    file holds."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, path: str):
+        intake = selectors.intakes_visible(Intake.objects.filter(photo=path), request.user).first()
+        if intake is None or not intake.photo.storage.exists(intake.photo.name):
+            raise Http404
+        response = FileResponse(intake.photo.open("rb"), as_attachment=True, filename=path.rsplit("/", 1)[-1])
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
 
 @login_required

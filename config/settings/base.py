@@ -219,3 +219,22 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [SELF],
     }
 }
+
+# Upload bounds (bytes): the largest upload stored at all (larger ones are cut off while they stream in), and
+# the explicit limits that a CSV/XLSX file and an intake photo are checked against, naming the field.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "core.tabular.UploadCeilingHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+UPLOAD_CEILING_BYTES = int(os.environ.get("UPLOAD_CEILING_BYTES", str(32 * 1024 * 1024)))
+TABULAR_UPLOAD_MAX_BYTES = int(os.environ.get("TABULAR_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+PHOTO_UPLOAD_MAX_BYTES = int(os.environ.get("PHOTO_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# The API docs under the same policy: Swagger UI from the bundled distribution (no CDN) with its settings
+# script served as a separate file (drf-spectacular's split view).
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)

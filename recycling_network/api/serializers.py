@@ -254,6 +254,7 @@ class IntakeSerializer(serializers.ModelSerializer):
     point_code = serializers.CharField(source="point.code", read_only=True)
     battery_state = serializers.CharField(source="battery.state", read_only=True)
     custodian = serializers.CharField(source="battery.custodian.uscc", read_only=True, default=None)
+    photo = serializers.SerializerMethodField()
 
     class Meta:
         model = Intake
@@ -271,7 +272,11 @@ class IntakeSerializer(serializers.ModelSerializer):
             "battery_state",
             "custodian",
             "event",
+            "photo",
         ]
+
+    def get_photo(self, obj) -> str | None:
+        return obj.photo.url if obj.photo else None
 
 
 class IntakeUploadSerializer(serializers.Serializer):

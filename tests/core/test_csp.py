@@ -122,6 +122,7 @@ def test_detail_pages_and_the_map_bootstrap_data_as_json_only(world):
         (None, "/recycling-guide/"),
         (None, "/accounts/login/"),
         (None, "/admin/login/"),
+        (None, "/api/docs/"),
         ("admin", "/admin/"),
         ("admin", "/admin/recycling_network/servicepoint/"),
         ("admin", f"/admin/recycling_network/servicepoint/{point.pk}/change/"),

@@ -42,6 +42,10 @@ def test_main_pages_run_without_a_policy_violation(page, login, live_server, tra
         page.goto(f"{base}{path}")
         page.wait_for_load_state("networkidle")
         collect()
+    # The API docs: Swagger UI from the bundled distribution reads the schema and lists the operations.
+    page.goto(f"{base}/api/docs/")
+    page.locator(".swagger-ui .opblock").first.wait_for(timeout=30000)
+    collect()
 
     login("reg_bj")
     page.goto(f"{base}/dashboards/")
@@ -54,6 +58,10 @@ def test_main_pages_run_without_a_policy_violation(page, login, live_server, tra
     page.dispatch_event("#id_date_from", "change")
     page.wait_for_url("**date_from=2000-01-01**")
     charts_ready(page, 1)
+    collect()
+    # The price-guidance chart of the alliance, drawn by its static script.
+    page.goto(f"{base}/alliance/guidance/")
+    page.locator("#price-chart canvas").first.wait_for(timeout=20000)
     collect()
     # The navbar's dropdown needs Bootstrap's script.
     page.locator("#mainnav .dropdown-toggle").first.click()

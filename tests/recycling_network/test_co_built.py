@@ -212,3 +212,48 @@ def test_the_review_form_returns_to_a_local_page(client, point, operator_user):
         f"/network/points/{point.pk}/review/", {"action": "submit", "next": "/network/points/?page=2"}
     )
     assert response["Location"] == "/network/points/?page=2"
+
+
+# --- the admin ---------------------------------------------------------------------------------------------------
+
+
+def test_the_admin_does_not_rename_a_published_point_unreviewed(client, hub):
+    admin_user = UserFactory(organisation=None, is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    url = f"/admin/recycling_network/servicepoint/{hub.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'name="name_zh"' not in page.content  # shown read-only
+    draft = make_point(status="draft")
+    assert (
+        b'name="name_zh"' in client.get(f"/admin/recycling_network/servicepoint/{draft.pk}/change/").content
+    )
+
+
+def test_the_admin_decides_through_the_service(client, hub, other_automaker_user, make_regulator):
+    from recycling_network.services import point_change_request
+
+    change = point_change_request(point=hub, actor=other_automaker_user, opening_hours="09:00-17:00")
+    admin_user = UserFactory(organisation=make_regulator("BJ").organisation, is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/recycling_network/pointchangerequest/",
+        {"action": "approve", "_selected_action": [change.pk]},
+    )
+    assert response.status_code == 302
+    change.refresh_from_db()
+    hub.refresh_from_db()
+    assert change.status == "approved" and hub.opening_hours == "09:00-17:00"
+    assert AuditLog.objects.filter(action="service_point.change_request.approved").exists()
+
+
+def test_the_page_offers_no_form_to_strangers_and_refuses_a_bad_decision(client, hub, operator_user):
+    stranger = UserFactory(organisation=OrganisationFactory(kinds=["automaker"], region="BJ"))
+    client.force_login(stranger)
+    page = client.get(f"/network/points/{hub.pk}/requests/")
+    assert page.status_code == 200 and b'id="change-request-form"' not in page.content
+    client.force_login(operator_user)
+    assert (
+        client.post(f"/network/points/{hub.pk}/requests/", {"decide": "abc", "approve": "1"}).status_code
+        == 404
+    )
