@@ -284,6 +284,13 @@ def test_forecast_api_refuses_enterprises_and_anonymous(world):
     assert _api().get(url).status_code in (401, 403)
 
 
+@pytest.mark.parametrize("region", ["<script>alert(1)</script>", "=HYPERLINK(1)", "OUT", "bj", "X" * 5000])
+def test_forecast_api_falls_back_to_the_home_region_on_a_forged_region(world, region):
+    response = _api(world.users["reg_tj"]).get("/api/v1/dashboards/forecast/", {"region": region})
+    assert response.status_code == 200
+    assert response.json()["region"] == "TJ"
+
+
 def test_forecast_page_shows_band_projection_and_observed(world):
     call_command("calibrate_forecast", "--save", "--draws", "3")
     page = _api(world.users["reg_bj"]).get(reverse("dashboards:forecast"), {"region": "BJ"})
