@@ -205,7 +205,8 @@ def forecast_outlook(outlook: dict) -> dict:
     years = [str(r["year"]) for r in rows]
     low = [r["low"] for r in rows]
     spread = [None if r["low"] is None else round(r["high"] - r["low"], 1) for r in rows]
-    first_projection = next((str(r["year"]) for r in rows if r["kind"] == "projection"), None)
+    projection = [str(r["year"]) for r in rows if r["kind"] == "projection"]
+    first_projection = projection[0] if projection else None
     forecast_line = {
         "type": "line",
         "name": _("Forecast (sourced cohorts)"),
@@ -218,7 +219,7 @@ def forecast_outlook(outlook: dict) -> dict:
             "silent": True,
             "itemStyle": {"color": "rgba(73,80,87,0.06)"},
             "label": {"show": True, "position": "insideTop", "color": "#495057"},
-            "data": [[{"name": _("projection"), "xAxis": first_projection}, {"xAxis": years[-1]}]],
+            "data": [[{"name": _("projection"), "xAxis": first_projection}, {"xAxis": projection[-1]}]],
         }
     return {
         "color": [PALETTE[0], PALETTE[0], PALETTE[3], PALETTE[2]],

@@ -571,7 +571,7 @@ def forecast(regions: Sequence[str], years: Sequence[int], chemistry: str | None
 # --- Stanford model on the sourced cohorts ---------------------------------------------------------------
 
 FORECAST_FIRST_YEAR = 2016  # first year on the page: the plan's series starts in 2018
-FORECAST_LAST_YEAR = 2030  # last projected year
+FORECAST_LAST_YEAR = 2030  # last year of a stored band; the page stops where the tabled cohorts stop counting
 
 
 def forecast_reference() -> dict[tuple[str, int], float]:
@@ -600,10 +600,13 @@ def observed_retirements(regions: Sequence[str], years: Sequence[int]) -> dict[i
 def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
     """Forecast of the sourced cohorts with its band (saved calibration), the plan's figures and the
     platform's observed retirements, per year for the regions in view. Years after the last reference year
-    are projections. Without a saved calibration the data file's starting lifetimes are used, with no band."""
+    are projections; years the tabled cohorts no longer cover ("uncovered") show observed figures only. Without a saved calibration the data file's starting lifetimes are used, with no band."""
     from . import stanford_model  # noqa: PLC0415
 
-    years = list(range(FORECAST_FIRST_YEAR, FORECAST_LAST_YEAR + 1))
+    dataset = stanford_model.load()
+    covered = min(FORECAST_LAST_YEAR, dataset.complete_until)
+    # observed retirements run to this year; the forecast stops where the tabled cohorts stop counting
+    years = list(range(FORECAST_FIRST_YEAR, max(covered, timezone.localdate().year) + 1))
     reference = forecast_reference()
     last_data_year = max((y for _, y in reference), default=FORECAST_FIRST_YEAR)
     calibration = latest_calibration()
@@ -620,7 +623,6 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
                 central[row["year"]] = row["central"]
                 low[row["year"]], high[row["year"]] = row["low"], row["high"]
     else:
-        dataset = stanford_model.load()
         lifetimes = dataset.start()
         series = stanford_model.retirements(
             dataset.model_cohorts(), lifetimes, years, list(regions), dataset.cascade
@@ -631,13 +633,14 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
     rows = []
     for year in years:
         ref = [reference[(r, year)] for r in regions if (r, year) in reference]
+        kind = "uncovered" if year > covered else "projection" if year > last_data_year else "fit"
         rows.append(
             {
                 "year": year,
-                "kind": "projection" if year > last_data_year else "fit",
-                "forecast": round(central.get(year, 0.0), 1),
-                "low": None if low.get(year) is None else round(low[year], 1),
-                "high": None if high.get(year) is None else round(high[year], 1),
+                "kind": kind,
+                "forecast": None if kind == "uncovered" else round(central.get(year, 0.0), 1),
+                "low": None if low.get(year) is None or kind == "uncovered" else round(low[year], 1),
+                "high": None if high.get(year) is None or kind == "uncovered" else round(high[year], 1),
                 "reference": sum(ref) if len(ref) == len(regions) else None,
                 "observed_tonnes": round(observed.get(year, {}).get("tonnes", 0.0), 3),
                 "observed_packs": observed.get(year, {}).get("packs", 0),
@@ -647,7 +650,7 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
         "region": key,
         "calibrated": calibration is not None,
         "calibrated_at": calibration.created_at if calibration else None,
-        "data_version": calibration.data_version if calibration else stanford_model.load().version,
+        "data_version": calibration.data_version if calibration else dataset.version,
         "rmse": calibration.rmse if calibration else None,
         "mape": calibration.mape if calibration else None,
         "holdout_mape": calibration.holdout_mape if calibration else None,
@@ -660,6 +663,7 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
         "draws": calibration.draws if calibration else 0,
         "lifetimes": {u: {"shape": lt.shape, "mean": lt.mean} for u, lt in sorted(lifetimes.items())},
         "last_data_year": last_data_year,
+        "covered_until": covered,
         "rows": rows,
     }
 

@@ -109,6 +109,13 @@ class Dataset:
         }
 
     @property
+    def complete_until(self) -> int:
+        """Last calendar year whose retirements come from the tabled cohorts alone: vehicles sold after the last
+        cohort year cannot retire before the shortest documented mean life has passed."""
+        shortest = min(self.mean_bounds(u)[0] for u in self.uses)
+        return max(c.year for c in self.cohorts) + int(shortest)
+
+    @property
     def cascade(self) -> CascadeDelay:
         spec = self.config.get("cascade_delay") or {}
         return CascadeDelay(float(spec.get("share", 0.0)), float(spec.get("years", 0.0)))

@@ -93,7 +93,10 @@ def test_beijing_regulator_walks_the_dashboards(page, login, screenshot, live_se
     screenshot("dashboards-lost")
 
     page.goto(f"{base}/dashboards/forecast/")
-    charts_ready(page, 1)
+    charts_ready(page, 2)  # the sourced-cohort forecast with its band, and the platform's own cohorts
+    assert page.locator("#outlook-table tbody tr").count() > 0
+    width = page.evaluate("document.querySelector('#forecast-outlook').scrollWidth")
+    assert width <= page.viewport_size["width"]
     screenshot("dashboards-forecast")
 
     page.goto(f"{base}/dashboards/search/")
