@@ -176,3 +176,20 @@ def test_the_page_shows_only_the_callers_class(client, life):
     html = client.get(f"/id/{life['pack'].code}/").content.decode()
     assert 'data-class="legitimate_interest"' in html and 'id="li-fields"' in html
     assert 'id="authority-fields"' not in html
+
+
+def test_a_passport_reads_a_bounded_number_of_queries(client_for, life, django_assert_max_num_queries):
+    """However long the history, a passport is a fixed set of reads (no query per event or per proof)."""
+    from traceability import services
+    from traceability.lifecycle import EventKind
+
+    client = client_for(life["regulator"])
+    code = life["product"].code
+    with django_assert_max_num_queries(40) as first:
+        client.get(f"/api/v1/passports/{code}/")
+    for _ in range(5):
+        services.event_record(battery=life["product"], kind=EventKind.ASSESSED, actor=life["enterprise"],
+                              occurred_at=life["product"].created_at, payload={"note": "routine check"})  # fmt: skip
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        body = client.get(f"/api/v1/passports/{code}/").json()
+    assert len(body["custody_history"]) >= 6 and len(body["ledger_proofs"]) == len(body["custody_history"])
