@@ -58,6 +58,11 @@ class Walk:
             body = response.content.decode()
             if re.search(r"{{|{%", body):
                 self.failures.append(f"{role} {lang} {url}: template syntax leaked into the page")
+            filter_bars = re.findall(r'<form method="get".*?</form>', body, flags=re.S)
+            if any(">---------<" in bar for bar in filter_bars):
+                self.failures.append(
+                    f"{role} {lang} {url}: a filter choice reads '---------' instead of a word"
+                )
         return response
 
 
