@@ -176,7 +176,8 @@ def recorded_processes() -> list[tuple[str, psutil.Process]]:
             path.unlink(missing_ok=True)
             continue
         found.append((path.stem, proc))
-    return sorted(found, key=lambda item: item[1].create_time())
+    # Start times tick in hundredths of a second; processes started in one tick are ordered by pid.
+    return sorted(found, key=lambda item: (item[1].create_time(), item[1].pid))
 
 
 def _running_services() -> dict[str, int]:
