@@ -242,6 +242,7 @@ def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, f
     users, point = fit_world
     public = [item["url"] for item in items_for(None)] + [
         f"/service-points/{point.code}/",
+        "/service-points/?near=39.9042,116.4074",  # the nearest-point search
         "/accounts/login/",
     ]
     failures: list[str] = []
