@@ -66,8 +66,7 @@ class Walk:
         return response
 
 
-@pytest.fixture
-def walk(db) -> Walk:
+def _seed_walk() -> Walk:
     """The demo's organisations and users, a published service point operated by bj-recycle for BAIC, and a
     CATL pack in bj-recycle's custody."""
     world = DemoWorld()
@@ -77,6 +76,11 @@ def walk(db) -> Walk:
     point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
     pack = make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
     return Walk(users=users, point=point, pack=pack)
+
+
+@pytest.fixture
+def walk(db) -> Walk:
+    return _seed_walk()
 
 
 def _menu_labels(user) -> list[str]:
@@ -212,14 +216,9 @@ README_SHOTS = [
 
 
 @pytest.fixture
-def fit_world(transactional_db):
-    """The walk's world for a live server: demo organisations and users, a published point, a pack."""
-    world = DemoWorld()
-    seed_accounts(world)
-    orgs = world.orgs
-    point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
-    make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
-    return {u.username: u for u in User.objects.filter(username__in=ROLES)}, point
+def fit_world(transactional_db) -> Walk:
+    """The walk's world, committed for a live server."""
+    return _seed_walk()
 
 
 def _context(browser, live_server, user, *, size: str, lang: str):
@@ -239,7 +238,7 @@ def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, f
     """Every role's menu pages and the public pages, at 1366 × 768 and 390 × 844, in Chinese; in English (whose
     labels are longer) for the visitor and one role of each audience. The navigation bar is the same on every
     page of a role, so its entries are checked on the role's first page."""
-    users, point = fit_world
+    users, point = fit_world.users, fit_world.point
     public = [item["url"] for item in items_for(None)] + [
         f"/service-points/{point.code}/",
         "/service-points/?near=39.9042,116.4074",  # the nearest-point search
@@ -272,7 +271,7 @@ def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, f
 @pytest.mark.browser
 def test_readme_screenshots_in_both_languages_on_desktop_and_phone(browser, live_server, fit_world):
     """Refreshes docs/screenshots/layout-*.png (set JJJ_REFRESH_SCREENSHOTS=1; otherwise under tests/artifacts/)."""
-    users, _ = fit_world
+    users = fit_world.users
     out = SCREENSHOTS if os.environ.get("JJJ_REFRESH_SCREENSHOTS") else ARTIFACTS / "layout"
     out.mkdir(parents=True, exist_ok=True)
     taken = []
