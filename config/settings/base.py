@@ -164,6 +164,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Schema warnings are checked by the test suite, not by `check --deploy`.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Swagger UI keeps the token given under "Authorize" (`Token <token>`) across reloads.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # One component name per choice set where several fields share a name ("region", "kind", "form").
     "ENUM_NAME_OVERRIDES": {
         "RegionEnum": "accounts.choices.Region",

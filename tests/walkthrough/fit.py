@@ -11,6 +11,7 @@ NAV_ENTRIES = "#mainnav > ul > li > a, #lang-switch, #nav-user, #nav-logout, #na
 
 OVERFLOW_JS = """() => {
   const width = window.innerWidth, doc = document.documentElement;
+  if (doc.scrollWidth <= width) return {scrollWidth: doc.scrollWidth, width, wide: []};
   const wide = [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-responsive, .overflow-auto'))
     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined
@@ -29,12 +30,15 @@ NAV_JS = """(selector) => [...document.querySelectorAll(selector)].map(e => {
 })"""
 
 
-def problems(page, *, where: str) -> list[str]:
-    """What does not fit on the page now shown; opens the collapsed menu first where there is one."""
+def problems(page, *, where: str, navigation: bool = True) -> list[str]:
+    """What does not fit on the page now shown; with ``navigation``, also the navigation entries, after
+    opening the collapsed menu where there is one."""
     found = []
     fit = page.evaluate(OVERFLOW_JS)
     if fit["scrollWidth"] > fit["width"]:
         found.append(f"{where}: {fit['scrollWidth']} px wide in a {fit['width']} px window ({fit['wide']})")
+    if not navigation:
+        return found
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()

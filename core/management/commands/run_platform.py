@@ -56,8 +56,10 @@ class Command(BaseCommand):
         children = []
         for command in commands:
             child = subprocess.Popen([py, "-m", *command], env=env)
-            embedded.record_process(command[0], child.pid)
-            children.append((command[0], child))
+            taken = sum(1 for name, _ in children if name.split("-")[0] == command[0])
+            name = f"{command[0]}-{taken + 1}" if taken else command[0]  # two processes of one module
+            embedded.record_process(name, child.pid)
+            children.append((name, child))
         self._banner(opts["bind"])
         stop = {"now": False}
 

@@ -1,5 +1,5 @@
-"""Chinese first (R-PUBLIC): without the visitor's choice pages are in Chinese; the switch sets the choice and
-it is kept."""
+"""The page frame (R-PUBLIC): Chinese first (without the visitor's choice pages are in Chinese; the switch sets
+the choice and it is kept) and a window title that names the page once."""
 
 import pytest
 from django.conf import settings
@@ -40,3 +40,12 @@ def test_the_switch_sets_the_choice_and_keeps_it_across_visits(client):
 def test_an_unknown_language_choice_falls_back_to_chinese(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
     assert _lang(client.get("/service-points/", HTTP_ACCEPT_LANGUAGE="en")) == "zh-hans"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [("/", "京津冀动力电池溯源平台"), ("/accounts/login/", "登录 · 京津冀动力电池溯源平台")],
+)
+def test_the_window_title_names_the_page_once(client, url, expected):
+    body = client.get(url).content.decode()
+    assert body.split("<title>", 1)[1].split("</title>", 1)[0] == expected
