@@ -103,3 +103,14 @@ def test_openapi_documents_the_valuation_bodies(client):
         post = paths[path]["post"]
         assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         assert post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_the_schema_of_the_valuation_endpoints_has_no_warnings():
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "/api/v1/valuation/cycle-life/" in schema["paths"]
+    messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+    assert not [m for m in messages if "valuation" in m.lower()]
