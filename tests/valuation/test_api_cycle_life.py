@@ -114,3 +114,13 @@ def test_the_schema_of_the_valuation_endpoints_has_no_warnings():
     assert "/api/v1/valuation/cycle-life/" in schema["paths"]
     messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
     assert not [m for m in messages if "valuation" in m.lower()]
+
+
+def test_a_number_too_large_for_a_float_is_an_item_error_naming_the_field(api, rows):
+    feature = "abs_variance_discharge_capacity_difference_cycles_2:100"
+    raw = json.dumps({"items": [features(rows[0]), features(rows[1])]})
+    raw = raw.replace(json.dumps(features(rows[1])[feature]), "1e999", 1)
+    response = api.post(URL, raw, content_type="application/json")
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert first["status"] == "ok" and feature in second["errors"]
