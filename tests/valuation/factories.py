@@ -50,3 +50,17 @@ def bind(battery, vehicle, *, start: date, end: date | None = None) -> Binding:
 
 def days_ago(n: int) -> datetime:
     return datetime.now(UTC) - timedelta(days=n)
+
+
+def lab_tested_pack(holder, make_org, early_cycle: dict, chemistry: str = "B") -> Battery:
+    """A taxi pack in the holder's custody whose trace carries early-cycle lab features on an 'assessed' event."""
+    from traceability.services import event_record
+
+    org = holder.organisation
+    pack = BatteryFactory(custodian=org, chemistry=chemistry)
+    bind(pack, VehicleFactory(automaker=make_org(kinds=("automaker",)), use="taxi"), start=date(2021, 6, 1))
+    event_record(
+        battery=pack, kind="assessed", actor=org, occurred_at=days_ago(5),
+        payload={"early_cycle_features": early_cycle},
+    )  # fmt: skip
+    return pack

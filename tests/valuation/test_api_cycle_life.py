@@ -103,3 +103,24 @@ def test_openapi_documents_the_valuation_bodies(client):
         post = paths[path]["post"]
         assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         assert post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_the_schema_of_the_valuation_endpoints_has_no_warnings():
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "/api/v1/valuation/cycle-life/" in schema["paths"]
+    messages = [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+    assert not [m for m in messages if "valuation" in m.lower()]
+
+
+def test_a_number_too_large_for_a_float_is_an_item_error_naming_the_field(api, rows):
+    feature = "abs_variance_discharge_capacity_difference_cycles_2:100"
+    raw = json.dumps({"items": [features(rows[0]), features(rows[1])]})
+    raw = raw.replace(json.dumps(features(rows[1])[feature]), "1e999", 1)
+    response = api.post(URL, raw, content_type="application/json")
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert first["status"] == "ok" and feature in second["errors"]

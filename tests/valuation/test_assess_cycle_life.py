@@ -6,8 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.valuation.factories import BatteryFactory, VehicleFactory, bind, days_ago
-from traceability.services import event_record
+from tests.valuation.factories import BatteryFactory, lab_tested_pack
 from valuation import datafiles
 from valuation.selectors import battery_inputs, valuation_reproduce
 from valuation.services import valuation_assess
@@ -23,19 +22,6 @@ def cells():
 
 def features(row):
     return {f: float(row[f]) for f in datafiles.cycle_life_model().features}
-
-
-def lab_tested_pack(holder, make_org, early_cycle, chemistry="B"):
-    from datetime import date
-
-    org = holder.organisation
-    pack = BatteryFactory(custodian=org, chemistry=chemistry)
-    bind(pack, VehicleFactory(automaker=make_org(kinds=("automaker",)), use="taxi"), start=date(2021, 6, 1))
-    event_record(
-        battery=pack, kind="assessed", actor=org, occurred_at=days_ago(5),
-        payload={"early_cycle_features": early_cycle},
-    )  # fmt: skip
-    return pack
 
 
 def test_cycle_life_sets_the_cycle_fade_and_shorter_life_means_shorter_rul(holder, make_org, cells):

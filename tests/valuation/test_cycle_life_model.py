@@ -73,6 +73,14 @@ def test_far_outside_the_envelope_is_flagged_bounded_and_wider(model, rows):
     assert raw < 0.5 * model.predict({**values, feature: model.envelope[feature]["max"] + 5.0}).cycle_life
 
 
+@pytest.mark.parametrize("huge", [1e308, -1e308, 1e200])
+def test_absurd_magnitudes_are_flagged_on_every_count_and_still_bounded(model, huge):
+    p = model.predict(dict.fromkeys(model.features, huge))
+    assert p.out_of_distribution and JOINT in p.out_of_distribution_features
+    assert set(model.features) <= set(p.out_of_distribution_features)
+    assert 100 <= p.interval[0] < p.cycle_life < p.interval[1] <= 5000
+
+
 def test_a_combination_never_seen_is_flagged_jointly(model, rows):
     # each feature at an edge of its own range, in a direction the training cells never combine
     values = used_values(model, rows[0])

@@ -28,3 +28,25 @@ def test_unknown_reasons_and_english_pass_through():
     with translation.override("en"):
         text = "RUL 2.6 years (1.9–3.7) to SOH 50% at 250 EFC/year"
         assert reason_display(text) == text
+
+
+def test_the_cycle_life_reasons_of_a_flagged_assessment_are_shown_in_chinese():
+    import json
+
+    from valuation import datafiles
+    from valuation.core.assess import AssessmentInput, assess
+
+    model = datafiles.cycle_life_model()
+    values = {f: model.envelope[f]["median"] for f in model.features[1:]}
+    values[model.features[-1]] = model.envelope[model.features[-1]]["max"] + 10
+    inp = AssessmentInput(
+        valuation_date="2026-11-01", chemistry="B", rated_energy_kwh=50, production_date="2021-01-01",
+        in_vehicle_from="2021-03-01", vehicle_use="taxi", cycle_life=model.predict(values).to_dict(),
+    )  # fmt: skip
+    prices = json.loads(datafiles.INITIAL_PRICES_FILE.read_text())["prices"]
+    result = assess(inp, params=datafiles.parameters(), grades=datafiles.grade_table(), prices=prices)
+    lines = [r for r in result.reasons if r.startswith(("cycle life", "early-cycle"))]
+    assert len(lines) == 3  # the prediction, outside the envelope, imputed
+    with translation.override("zh-hans"):
+        shown = [reason_display(r) for r in lines]
+    assert all(s != r and "循环" in s for s, r in zip(shown, lines, strict=True))

@@ -217,6 +217,8 @@ class CycleLifeModel:
             if f in given and not self.envelope[f]["min"] <= x[f] <= self.envelope[f]["max"]
         ]
         score, shares = self.joint_score(x)
+        if not math.isfinite(score):  # values so large that the score overflows are as far out as it gets
+            score, shares = math.inf, [0.0 for _ in shares]
         if score > float(self.joint["threshold"]):
             if not at_fault:  # name the features that drive the joint score
                 ranked = sorted(zip(shares, self.features, strict=True), reverse=True)
