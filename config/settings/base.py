@@ -215,3 +215,4 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 # /metrics answers only a configured scraper: the bearer token NATIONAL_SYNC_METRICS_TOKEN when it is set,
 # otherwise an address in these networks.
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

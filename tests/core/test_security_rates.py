@@ -96,6 +96,7 @@ def test_login_locks_after_repeated_failures(lockout):
     assert [_login(client, user.username, "wrong").status_code for _ in range(2)] == [200, 200]
     locked = _login(client, user.username, "wrong")
     assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
     # Locked out: even the right password is refused until the cool-off ends.
     assert _login(client, user.username, "pw").status_code == 429
     assert "_auth_user_id" not in client.session
@@ -118,3 +119,13 @@ def test_lockout_is_per_user_and_address(lockout):
         _login(attacker, victim.username, "wrong")
     assert _login(Client(), other.username, "pw").status_code == 302
     assert _login(Client(REMOTE_ADDR="198.51.100.7"), victim.username, "pw").status_code == 302
+
+
+def test_the_lockout_page_is_in_chinese_first(lockout, settings):
+    user = UserFactory()
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    for _ in range(3):
+        locked = _login(client, user.username, "wrong")
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.content.decode()
