@@ -32,7 +32,7 @@ from tests.recycling_network.factories import make_point
 pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 SEED = 20260401
-EXAMPLES_PER_OPERATION = 4
+EXAMPLES_PER_OPERATION = 3
 BASE_URL = "http://testserver"
 PARAM = re.compile(r"\{([^}]+)\}")
 RUN_SETTINGS = settings(
