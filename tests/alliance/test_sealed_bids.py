@@ -98,3 +98,15 @@ def test_an_open_lots_trail_still_shows_bidders(market, client_for):  # noqa: F8
     assert placed[0]["detail"]["amount_cny"] == "30000.00"
     entry = AuditLog.objects.get(action="alliance.bid_place")
     assert entry.changes["amount_cny"] == "30000.00"
+
+
+def test_the_lot_page_names_no_bidder_before_the_deadline(sealed, client):
+    lot = sealed["lot"]
+    names = (sealed["buyer"].display_name, sealed["rival"].display_name)
+    for reader in ("seller_user", "onlooker_user", "regulator_user"):
+        client.force_login(sealed[reader])
+        html = client.get(f"/alliance/lots/{lot.pk}/").content.decode()
+        assert lot.number in html, reader
+        assert not [name for name in names if name in html], reader
+    client.force_login(sealed["rival_user"])
+    assert sealed["rival"].display_name in client.get(f"/alliance/lots/{lot.pk}/").content.decode()
