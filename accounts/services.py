@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.audit import audit_log
@@ -80,9 +83,46 @@ def api_token_issue(*, user: User, name: str = "default", actor: User | None = N
     """Create a token; the raw value is returned once and only its digest is stored."""
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=token_digest(raw))
-    audit_log(actor=actor or user, action="issue_token", obj=token, changes={"name": name})
+    max_age = settings.API_TOKEN_MAX_AGE
+    expires_at = timezone.now() + max_age if max_age else None
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, digest=token_digest(raw), expires_at=expires_at
+    )
+    audit_log(
+        actor=actor or user, action="issue_token", obj=token, changes={"name": name, "expires_at": expires_at}
+    )
     return IssuedToken(token=token, raw=raw)
+
+
+def api_tokens_due(*, within: timedelta, now: datetime | None = None) -> QuerySet[ApiToken]:
+    """Usable tokens that expire within ``within`` (or never: issued before tokens had a lifetime)."""
+    now = now or timezone.now()
+    return ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now, expires_at__lte=now + within)
+    )
+
+
+@transaction.atomic
+def api_token_rotate(
+    *, token: ApiToken, actor: User | None = None, grace: timedelta = timedelta(0)
+) -> IssuedToken:
+    """Replace a token by a new one of the same name; the old one stops working after ``grace`` (at once by
+    default), so the enterprise's system can switch over without a gap."""
+    issued = api_token_issue(user=token.user, name=token.name, actor=actor)
+    now = timezone.now()
+    if grace:
+        token.expires_at = min(token.expires_at or now + grace, now + grace)
+        token.save(update_fields=["expires_at"])
+    else:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+    audit_log(
+        actor=actor,
+        action="rotate_token",
+        obj=token,
+        changes={"replaced_by": issued.token.prefix, "grace": grace},
+    )
+    return issued
 
 
 @transaction.atomic

@@ -20,6 +20,8 @@ from .models import (
     Deal,
     GuidanceStatus,
     Lot,
+    LotEvent,
+    LotEventKind,
     LotItem,
     Membership,
     MembershipStatus,
@@ -295,6 +297,31 @@ def bids_visible(*, lot: Lot, user) -> QuerySet[Bid]:
         return tenancy.visible(qs, user)
     org_id = tenancy.scope_of(user).org_id
     return qs.filter(bidder_id=org_id) if org_id is not None else qs.none()
+
+
+BID_EVENT_KINDS = (LotEventKind.BID_PLACED, LotEventKind.BID_WITHDRAWN, LotEventKind.BID_REFUSED)
+
+
+def lot_events(*, lot: Lot, user) -> list[LotEvent]:
+    """The lot's trail as ``user`` may read it (R-ALLIANCE, sealed bids): every event is listed, but a bid
+    event names its bidder (and carries its details) only for those who may read that bid, i.e. the bidder
+    itself and, once the deadline has passed, the seller and regulators. Others see that a bid came in."""
+    events = list(lot.events.select_related("actor").order_by("at", "id"))
+    scope = tenancy.scope_of(user)
+    readable_bids = {str(pk) for pk in bids_visible(lot=lot, user=user).values_list("pk", flat=True)}
+    sees_refusals = lot.bids_revealed() and (
+        scope.superuser or scope.regulator or (scope.org_id is not None and scope.org_id == lot.seller_id)
+    )
+    for event in events:
+        if event.kind not in BID_EVENT_KINDS or (scope.org_id and event.actor_id == scope.org_id):
+            continue
+        bid = event.detail.get("bid")
+        if (str(bid) in readable_bids) if bid is not None else sees_refusals:
+            continue
+        # Masked in memory only, for this reader; the stored trail keeps the bidder.
+        event.actor = event.actor_user = None
+        event.detail = {}
+    return events
 
 
 def deals_visible(user) -> QuerySet[Deal]:

@@ -530,14 +530,15 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
             status=BidStatus.SUPERSEDED
         )
         bid = Bid.objects.create(lot=lot, bidder=bidder, amount_cny=amount_cny, note=note, placed_by=user)
-        # The lot's trail shows that a bid came in; a sealed bid's amount stays out of it until the deadline.
+        # The lot's trail and the audit trail show that a bid came in; a sealed bid's amount stays out of both
+        # (regulators read the audit trail) and is recorded with the deal once the lot is awarded.
         shown = {} if lot.sealed else {"amount_cny": amount_cny}
         _lot_event(lot, LotEventKind.BID_PLACED, user=user, bid=bid.pk, **shown)
         audit_log(
             actor=user,
             action="alliance.bid_place",
             obj=bid,
-            changes={"lot": lot.number, "amount_cny": amount_cny},
+            changes={"lot": lot.number, **shown},
         )
     return bid
 

@@ -225,7 +225,7 @@ def lot_detail(request, pk: int):
             "lot": lot,
             "items": lot.items.select_related("battery__maker"),
             "bids": selectors.bids_visible(lot=lot, user=request.user),
-            "events": lot.events.select_related("actor"),
+            "events": selectors.lot_events(lot=lot, user=request.user),
             "is_seller": is_seller,
             "qualification": qualification,
             "form": form,

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from .audit import RequestContext, reset_request_context, set_request_context
+from .audit import RequestContext, client_ip, reset_request_context, set_request_context
 
 
 class AuditContextMiddleware:
@@ -14,9 +14,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")
-        ctx = RequestContext(user=request.user, ip=ip or None, request_id=uuid.uuid4().hex)
+        ctx = RequestContext(user=request.user, ip=client_ip(request), request_id=uuid.uuid4().hex)
         token = set_request_context(ctx)
         try:
             response = self.get_response(request)

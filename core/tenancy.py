@@ -97,6 +97,8 @@ def visible(qs: QuerySet, user) -> QuerySet:
         return qs.filter(rule.public) if rule.public is not None else qs.none()
     if scope.regulator:
         return qs if rule.regulator_reads else qs.filter(rule.public or Q(pk__in=[]))
+    if rule.public is not None and not rule.public:
+        return qs  # public=Q() opens every row; OR-ing an empty Q would be a no-op
     q = _owner_q(rule.owners + rule.extra_readers, scope.org_id)
     if rule.public is not None:
         q |= rule.public

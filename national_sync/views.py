@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from core.audit import address_in, client_ip
 from core.tabular import export_response
 
 from . import conf, selectors, services
@@ -69,8 +71,12 @@ def dead_letter_retry(request):
 
 
 def metrics(request):
-    """Prometheus exposition; with NATIONAL_SYNC_METRICS_TOKEN set, scrapers send it as a bearer token."""
+    """Prometheus exposition, for the configured scraper only: with NATIONAL_SYNC_METRICS_TOKEN set it sends
+    that bearer token; without one, only addresses in METRICS_ALLOWED_NETWORKS (default: this host) may read."""
     token = conf.get("NATIONAL_SYNC_METRICS_TOKEN")
-    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
-        return HttpResponse(status=401)
+    if token:
+        if not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+            return HttpResponse(status=401)
+    elif not address_in(client_ip(request), settings.METRICS_ALLOWED_NETWORKS):
+        return HttpResponse(status=403)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -33,6 +33,8 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 class ApiTokenListCreateView(AuditedViewMixin, APIView):
     """List your tokens, or issue a new one (its value is shown once in this answer)."""
 
+    throttle_scope = "auth"
+
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request):
         tokens = ApiToken.objects.filter(user=request.user)
@@ -48,6 +50,8 @@ class ApiTokenListCreateView(AuditedViewMixin, APIView):
 
 
 class ApiTokenRevokeView(AuditedViewMixin, APIView):
+    throttle_scope = "auth"
+
     @extend_schema(request=None, responses=ApiTokenSerializer)
     def post(self, request, prefix: str):
         token = generics.get_object_or_404(ApiToken, user=request.user, prefix=prefix)

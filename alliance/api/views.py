@@ -352,12 +352,14 @@ class LotCancelView(AuditedViewMixin, APIView):
 
 
 class LotEventsView(AuditedViewMixin, APIView):
-    """The lot's audit trail."""
+    """The lot's trail; bidders of sealed bids stay hidden from other readers until the bids are revealed."""
 
     @extend_schema(responses=s.LotEventSerializer(many=True))
     def get(self, request, pk: int):
         lot = _lot(request, pk)
-        return Response(s.LotEventSerializer(lot.events.select_related("actor"), many=True).data)
+        return Response(
+            s.LotEventSerializer(selectors.lot_events(lot=lot, user=request.user), many=True).data
+        )
 
 
 class DealViewSet(TenantReadOnlyViewSet):

@@ -240,3 +240,38 @@ INSTALLED_APPS += ["drf_spectacular_sidecar"]
 SPECTACULAR_SETTINGS.update(
     {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
 )
+# --- Security: login lockout, API rates, token lifetime, trusted proxies, metrics scraper ----------------------
+# Every setting here is listed in the README's production section.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.audit.client_ip"
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "core.api.throttling.AnonThrottle",
+    "core.api.throttling.UserThrottle",
+    "core.api.throttling.AuthScopeThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": os.environ.get("API_THROTTLE_ANON", "120/min"),
+    "user": os.environ.get("API_THROTTLE_USER", "6000/min"),
+    "auth": os.environ.get("API_THROTTLE_AUTH", "20/min"),
+}
+
+# API tokens expire this many days after issue; `manage.py rotate_api_tokens` replaces those due.
+API_TOKEN_MAX_AGE = timedelta(days=int(os.environ.get("API_TOKEN_MAX_AGE_DAYS", "90")))
+
+# Our reverse proxies (addresses or CIDR networks): only from them is X-Forwarded-For believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# /metrics answers only a configured scraper: the bearer token NATIONAL_SYNC_METRICS_TOKEN when it is set,
+# otherwise an address in these networks.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -25,3 +25,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 STATIC_ROOT = os.environ.get("STATIC_ROOT", "/app/staticfiles")
+
+# The ledger's tree heads must be signed with the operator's own key, never one derived from SECRET_KEY.
+LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY", "").strip()
+if len(LEDGER_SIGNING_KEY) < 64:
+    raise ImproperlyConfigured(
+        "LEDGER_SIGNING_KEY must be set in production: 64 hex digits (an Ed25519 seed), e.g. `openssl rand -hex 32`"
+    )
+try:
+    bytes.fromhex(LEDGER_SIGNING_KEY)
+except ValueError:
+    raise ImproperlyConfigured("LEDGER_SIGNING_KEY must be hexadecimal") from None
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True

@@ -134,6 +134,7 @@ def test_check_deploy_is_clean_with_production_settings():
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "LEDGER_SIGNING_KEY": secrets.token_hex(32),
         "ALLOWED_HOSTS": "trace.example.cn",
     }
     result = subprocess.run(

@@ -69,3 +69,26 @@ def test_model_bounds_match_the_column():
 @pytest.mark.parametrize("year", ["0", "296244903", "twenty"])
 def test_a_year_parameter_outside_the_calendar_is_a_400(regulator_api, year):
     _assert_field_error(regulator_api.get(f"/api/v1/regeneration/balance/?year={year}"), "year")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/regeneration/batches/?year=0",
+        "/regeneration/balance/?year=0",
+        "/regeneration/balance/?year=abc",
+        "/dashboards/compliance/?year=99999999999",
+        "/audit/?created_after=0001-01-01",
+    ],
+)
+def test_pages_ignore_out_of_range_filters(client, url):
+    """Pages share the FilterSets: an invalid value is dropped from the query, never a server error."""
+    client.force_login(UserFactory(organisation=RegulatorFactory(region="BJ")))
+    response = client.get(url)
+    assert response.status_code in (200, 403), (url, response.status_code)
+
+
+def test_an_enterprise_page_ignores_an_offset_beyond_the_column(client):
+    client.force_login(UserFactory(organisation=make_point().operator))
+    response = client.get("/network/intake/?received_after=2026-01-01T00:00:00%2B16:00")
+    assert response.status_code == 200
