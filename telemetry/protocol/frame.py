@@ -198,7 +198,7 @@ class FrameSplitter:
             length = int.from_bytes(buf[22:24], "big")
             if length > MAX_DATA_LEN:
                 out.append(BadFrame("length", bytes(buf[:HEADER_LEN])))
-                del buf[:2]
+                del buf[:1]
                 continue
             end = HEADER_LEN + length + 1
             if len(buf) < end:
@@ -212,7 +212,7 @@ class FrameSplitter:
                 # a wrong length lands here too: the byte taken for the BCC is not the BCC
                 later = self._later_valid_frame(buf, limit=end)
                 kind = "length" if later > 0 else "bcc"
-                cut = later if later > 0 else 2
+                cut = later if later > 0 else 1
                 out.append(BadFrame(kind, bytes(buf[: later if later > 0 else end])))
                 del buf[:cut]
                 continue
@@ -237,7 +237,7 @@ class FrameSplitter:
 
     def _later_valid_frame(self, buf: bytearray, limit: int | None = None) -> int:
         """Offset of a complete, valid frame that starts inside the current candidate, or -1."""
-        at = 2
+        at = 1
         stop = len(buf) if limit is None else limit
         while at < stop:
             nxt = self._find_start(buf, at)
