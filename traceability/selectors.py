@@ -207,3 +207,25 @@ def battery_trace(*, battery: Battery) -> dict:
 
 def event_get(*, event_id: int, user) -> LifecycleEvent | None:
     return tenancy.visible(LifecycleEvent.objects.all(), user).filter(pk=event_id).first()
+
+
+def vehicles_known(*, vins: list[str]) -> set[str]:
+    """Which of ``vins`` are registered vehicles (the GB/T 32960 gateway admits only those)."""
+    return set(Vehicle.objects.filter(vin__in=vins).values_list("vin", flat=True))
+
+
+def pack_bindings(*, vins: list[str]) -> dict[str, list[tuple[int, object, object]]]:
+    """Per VIN, every pack it carried: ``(pack id, bound_at, unbound_at or None)`` in binding order (R-BIND)."""
+    out: dict[str, list[tuple[int, object, object]]] = {vin: [] for vin in vins}
+    rows = Binding.objects.filter(vehicle__vin__in=vins).order_by("bound_at", "id")
+    for vin, pack_id, bound_at, unbound_at in rows.values_list(
+        "vehicle__vin", "pack_id", "bound_at", "unbound_at"
+    ):
+        out[vin].append((pack_id, bound_at, unbound_at))
+    return out
+
+
+def vins_of_pack(*, pack_id: int) -> list[tuple[str, object, object]]:
+    """The vehicles a pack was bound to: ``(vin, bound_at, unbound_at or None)``, oldest first (R-BIND)."""
+    rows = Binding.objects.filter(pack_id=pack_id).order_by("bound_at", "id")
+    return list(rows.values_list("vehicle__vin", "bound_at", "unbound_at"))

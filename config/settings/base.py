@@ -45,6 +45,7 @@ LOCAL_APPS = [
     "alliance",
     "dashboards",
     "national_sync",
+    "telemetry",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
