@@ -77,6 +77,6 @@ class Migration(migrations.Migration):
                 ("command", models.SmallIntegerField()),
                 ("raw", models.BinaryField()),
             ],
-            options={"indexes": [models.Index(fields=["vin", "received_at"], name="telemetry_r_vin_3c1f0e_idx")]},
+            options={"indexes": [models.Index(fields=["vin", "received_at"], name="telemetry_r_vin_0242f9_idx")]},
         ),
     ]
