@@ -19,41 +19,52 @@ INVALID = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF}
 _FMT = {1: "B", 2: "H", 4: "I"}
 
 
-@dataclass(frozen=True, slots=True)
 class Field:
-    """One scalar: ``value = raw * scale + offset`` for ``lo <= raw <= hi``; otherwise missing."""
+    """One scalar: ``value = raw * scale + offset`` for ``lo <= raw <= hi``; otherwise missing. ``scale`` is a
+    power of ten, so values are computed as ``(raw + offset / scale) / 10**k``: exact decimals, no drift."""
 
-    size: int
-    scale: float = 1
-    offset: float = 0
-    lo: int = 0
-    hi: int | None = None
-    plain: bool = False  # a bit field or code: every raw value is data, no markers
+    __slots__ = ("size", "scale", "offset", "lo", "hi", "plain", "_div", "_off", "_markers")
 
-    @property
-    def digits(self) -> int:
-        return max(0, len(f"{self.scale:.6f}".rstrip("0").split(".")[1])) if self.scale < 1 else 0
+    def __init__(
+        self,
+        size: int,
+        scale: float = 1,
+        offset: float = 0,
+        lo: int = 0,
+        hi: int | None = None,
+        plain: bool = False,
+    ):
+        self.size, self.scale, self.offset, self.lo, self.plain = size, scale, offset, lo, plain
+        self.hi = ABNORMAL[size] - 1 if hi is None else hi
+        self._div = round(1 / scale) if scale < 1 else 1
+        self._off = round(offset * self._div)
+        self._markers = (ABNORMAL[size], INVALID[size])
+
+    def __repr__(self) -> str:
+        return f"Field({self.size}, scale={self.scale}, offset={self.offset}, lo={self.lo}, hi={self.hi})"
 
     def decode(self, raw: int):
         if self.plain:
             return raw
-        if raw in (ABNORMAL[self.size], INVALID[self.size]):
+        if raw < self.lo or raw > self.hi or raw in self._markers:
             return None
-        hi = ABNORMAL[self.size] - 1 if self.hi is None else self.hi
-        if not self.lo <= raw <= hi:
-            return None
-        if self.scale == 1 and self.offset == int(self.offset):
-            return raw + int(self.offset)
-        return round(raw * self.scale + self.offset, self.digits)
+        if self._div == 1:
+            return raw + self._off
+        return (raw + self._off) / self._div
+
+    def decode_many(self, raws) -> tuple:
+        lo, hi, off, div = self.lo, self.hi, self._off, self._div
+        if div == 1:
+            return tuple(None if r < lo or r > hi else r + off for r in raws)
+        return tuple(None if r < lo or r > hi else (r + off) / div for r in raws)
 
     def encode(self, value) -> int:
         if self.plain:
             return int(value)
         if value is None:
             return INVALID[self.size]
-        raw = round((value - self.offset) / self.scale)
-        hi = ABNORMAL[self.size] - 1 if self.hi is None else self.hi
-        if not self.lo <= raw <= hi:
+        raw = round(value * self._div) - self._off
+        if not self.lo <= raw <= self.hi:
             raise ProtocolError("range", f"{value} is outside the field's range")
         return raw
 
@@ -233,7 +244,7 @@ class FuelCell:
         at += 8
         if n > 65531 or at + n > len(buf):
             raise ProtocolError("body", "block 0x03 probe list is truncated")
-        probes = tuple(cls.PROBE_TEMP.decode(b) for b in buf[at : at + n])
+        probes = cls.PROBE_TEMP.decode_many(buf[at : at + n])
         tail, at = _FuelCellTail.read(buf, at + n)
         head = [f.decode(r) for f, r in zip(cls.HEAD, (v, i, c), strict=True)]
         return cls(*head, probes, **{name: getattr(tail, name) for name, _ in _FuelCellTail.SPEC}), at
@@ -434,7 +445,7 @@ class StorageVoltages:
             at += 10
             if m > 200 or at + 2 * m > len(buf):
                 raise ProtocolError("body", "block 0x08 cell list is truncated or longer than 200")
-            cells = tuple(CELL_V.decode(r) for r in struct.unpack_from(f">{m}H", buf, at))
+            cells = CELL_V.decode_many(struct.unpack_from(f">{m}H", buf, at))
             at += 2 * m
             c = SubsystemVoltages.COUNT
             out.append(
@@ -493,7 +504,7 @@ class StorageTemperatures:
             at += 3
             if probes > 65531 or at + probes > len(buf):
                 raise ProtocolError("body", "block 0x09 probe list is truncated")
-            temps = tuple(TEMP_C.decode(b) for b in buf[at : at + probes])
+            temps = TEMP_C.decode_many(buf[at : at + probes])
             at += probes
             out.append(SubsystemTemperatures(SUBSYSTEM.decode(sub), temps))
         return cls(tuple(out)), at
