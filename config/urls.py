@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("alliance.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("national_sync.api.urls")),
+    path("", include("telemetry.api.urls")),
 ]
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("", include("alliance.urls")),
     path("", include("dashboards.urls")),
     path("", include("national_sync.urls")),
+    path("", include("telemetry.urls")),
 ]
 
 if settings.DEBUG:

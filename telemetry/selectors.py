@@ -133,17 +133,27 @@ def _series(where: str, key, since: datetime, until: datetime, max_points: int) 
     ]
 
 
-def _window(since, until):
+def _window(since, until, qs):
+    """The requested window; by default the 30 days up to the latest sample, narrowed to where samples are."""
     from datetime import timedelta  # noqa: PLC0415
 
+    from django.db.models import Max, Min  # noqa: PLC0415
     from django.utils import timezone  # noqa: PLC0415
 
-    until = until or timezone.now()
-    return since or until - timedelta(days=30), until
+    if since is not None and until is not None:
+        return since, until
+    span = qs.aggregate(first=Min("sampled_at"), latest=Max("sampled_at"))
+    if until is None:
+        until = span["latest"] + timedelta(seconds=1) if span["latest"] else timezone.now()
+    if since is None:
+        since = until - timedelta(days=30)
+        if span["first"] and span["first"] > since:
+            since = span["first"]
+    return since, until
 
 
 def timeline_for_vehicle(*, vin: str, since=None, until=None, max_points: int = 1500) -> list[dict]:
-    since, until = _window(since, until)
+    since, until = _window(since, until, Sample.objects.filter(vin=vin))
     return _series("vin = %(key)s", vin, since, until, max_points)
 
 
@@ -152,7 +162,7 @@ def timeline_for_battery(*, battery_id: int, since=None, until=None, max_points:
     point per charging segment."""
     from .health import soh_timeline  # noqa: PLC0415
 
-    since, until = _window(since, until)
+    since, until = _window(since, until, Sample.objects.filter(battery_id=battery_id))
     health = health_for_battery(battery_id=battery_id)
     return {
         "series": _series("battery_id = %(key)s", battery_id, since, until, max_points),

@@ -25,7 +25,8 @@ def test_soh_from_simulated_telemetry_over_the_gateway():
 
     async def scenario():
         gateway = Gateway(
-            known_vin=VinDirectory(), batcher=Batcher(storage.SampleWriter(keep_raw=False).flush)
+            known_vin=VinDirectory(),
+            batcher=Batcher(storage.SampleWriter(keep_raw=False, synchronous_commit=False).flush),
         )
         await gateway.start("127.0.0.1", 0)
         await run_vehicle(
