@@ -316,7 +316,8 @@ class Gateway:
         return Received(
             vin=frame.vin,
             command=frame.command,
-            raw=encode_frame(command=frame.command, response=frame.response, vin=frame.vin, data=frame.data),
+            raw=frame.raw
+            or encode_frame(command=frame.command, response=frame.response, vin=frame.vin, data=frame.data),
             received_at=datetime.now(GMT8),
             **kw,
         )

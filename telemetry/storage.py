@@ -14,8 +14,9 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg2
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from traceability import selectors as trace
@@ -173,8 +174,9 @@ def sample_row(item: Received, battery_id: int | None) -> tuple:
 
 
 class SampleWriter:
-    """``flush(items)`` stores one batch in one transaction: raw frames, then samples (COPY into a staging
-    table, then INSERT … ON CONFLICT DO NOTHING so reissued duplicates are skipped)."""
+    """``flush(items)`` stores one batch in one transaction: raw frames, then samples (one COPY into the
+    partitioned table; if a sample is already stored, as a reissue may be, the batch goes through a staging table
+    and INSERT … ON CONFLICT DO NOTHING instead, so duplicates are skipped)."""
 
     def __init__(self, *, keep_raw: bool = True, synchronous_commit: bool = True):
         # synchronous_commit=False trades the last fraction of a second of acknowledged samples on a database
@@ -235,19 +237,27 @@ class SampleWriter:
             for month in {month_start(i.report.time) for i in reports} - self._months:
                 ensure_partition(cur, month)
                 self._months.add(month)
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS telemetry_sample_stage "
-                "(LIKE telemetry_sample INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            cur.execute("TRUNCATE telemetry_sample_stage")
             buf = io.StringIO()
             for i in reports:
                 row = sample_row(i, self.battery_at(i.vin, i.report.time))
                 buf.write("\t".join(_text(v) for v in row))
                 buf.write("\n")
-            buf.seek(0)
+            text = buf.getvalue()
             columns = ", ".join(SAMPLE_COLUMNS)
-            cur.copy_expert(f"COPY telemetry_sample_stage ({columns}) FROM STDIN", buf)
+            try:
+                # the common case: no sample of the batch is stored yet, one COPY straight into the partitions
+                with transaction.atomic():
+                    cur.copy_expert(f"COPY telemetry_sample ({columns}) FROM STDIN", io.StringIO(text))
+                self.rows_written += len(reports)
+                return
+            except (IntegrityError, psycopg2.IntegrityError):
+                pass  # a reissued sample already stored: stage the batch and skip the duplicates
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS telemetry_sample_stage "
+                "(LIKE telemetry_sample INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            cur.execute("TRUNCATE telemetry_sample_stage")
+            cur.copy_expert(f"COPY telemetry_sample_stage ({columns}) FROM STDIN", io.StringIO(text))
             cur.execute(
                 f"INSERT INTO telemetry_sample ({columns}) SELECT {columns} FROM telemetry_sample_stage "
                 "ON CONFLICT DO NOTHING"

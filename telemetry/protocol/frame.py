@@ -8,7 +8,7 @@ data byte). The 2025 revision starts its frames with ``$$``; they are recognised
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 START_2016 = b"##"
@@ -66,11 +66,15 @@ class ProtocolError(ValueError):
 
 
 def bcc(data: bytes) -> int:
-    """Block check character: XOR of ``data`` (clause 6.2, check code)."""
-    value = 0
-    for byte in data:
-        value ^= byte
-    return value
+    """Block check character: XOR of ``data`` (clause 6.2, check code). The bytes are folded as one integer,
+    halving its width each step, which keeps the loop in C."""
+    width = len(data)
+    value = int.from_bytes(data, "little")
+    while width > 1:
+        half = (width + 1) // 2
+        value = (value & ((1 << (8 * half)) - 1)) ^ (value >> (8 * half))
+        width = half
+    return value & 0xFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class Frame:
     encryption: int
     data: bytes
     start: bytes = START_2016
+    raw: bytes = field(default=b"", compare=False, repr=False)  # the frame as received
 
     @property
     def is_2025(self) -> bool:
@@ -225,6 +230,7 @@ class FrameSplitter:
                     encryption=buf[21],
                     data=bytes(buf[HEADER_LEN : end - 1]),
                     start=bytes(buf[:2]),
+                    raw=bytes(buf[:end]),
                 )
             )
             del buf[:end]

@@ -148,3 +148,12 @@ def test_splitter_finds_every_frame_whatever_the_chunking(items, cuts):
 def test_times_cover_the_offset():
     t = datetime(2026, 1, 1, 0, 0, tzinfo=GMT8)
     assert Report.decode(Report(t - timedelta(seconds=1), ()).encode()).time == t - timedelta(seconds=1)
+
+
+@given(st.binary(max_size=2000))
+def test_bcc_is_the_xor_of_every_byte(data):
+    from functools import reduce
+
+    from telemetry.protocol.frame import bcc
+
+    assert bcc(data) == reduce(lambda a, b: a ^ b, data, 0)
