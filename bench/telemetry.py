@@ -192,6 +192,7 @@ async def drive(args, vins, bodies, stats):
     start = time.monotonic() + 1.0
     stop = start + args.interval + args.duration
     cars = [Vehicle(v, stats) for v in vins]
+    stats["cars"] = cars
     tasks = [
         c.run(
             args.host,
@@ -251,6 +252,8 @@ def main():
             [begun],
         )
         rows = cur.fetchall()
+    sent_keys = {k for c in stats["cars"] for k in ((c.vin, at) for _, at in c.sent)}
+    rows = [r for r in rows if (r[0], r[1].astimezone(GMT8)) in sent_keys]  # this run's samples only
     stored = {(v, s.astimezone(GMT8)) for v, s, _ in rows}
     missing = [k for k in stats["acked_keys"] if k not in stored]
     received = sorted(r for _, _, r in rows)

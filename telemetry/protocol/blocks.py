@@ -8,8 +8,10 @@ the standard's valid range become ``None``: missing, never a number. On encoding
 
 from __future__ import annotations
 
+import operator
 import struct
 from dataclasses import dataclass, fields
+from itertools import repeat
 from typing import ClassVar
 
 from .frame import ProtocolError
@@ -53,10 +55,15 @@ class Field:
         return (raw + self._off) / self._div
 
     def decode_many(self, raws) -> tuple:
+        if not raws:
+            return ()
         lo, hi, off, div = self.lo, self.hi, self._off, self._div
+        if min(raws) >= lo and max(raws) <= hi:  # the usual case: every value valid, converted in C
+            shifted = map(operator.add, raws, repeat(off)) if off else raws
+            return tuple(map(operator.truediv, shifted, repeat(div))) if div != 1 else tuple(shifted)
         if div == 1:
-            return tuple(None if r < lo or r > hi else r + off for r in raws)
-        return tuple(None if r < lo or r > hi else (r + off) / div for r in raws)
+            return tuple([None if r < lo or r > hi else r + off for r in raws])
+        return tuple([None if r < lo or r > hi else (r + off) / div for r in raws])
 
     def encode(self, value) -> int:
         if self.plain:
@@ -86,11 +93,13 @@ class Block:
     TYPE: ClassVar[int]
     SPEC: ClassVar[tuple[tuple[str, Field], ...]]
     _struct: ClassVar[struct.Struct]
+    _fields: ClassVar[tuple]
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if "SPEC" in cls.__dict__:
             cls._struct = struct.Struct(">" + "".join(_FMT[f.size] for _, f in cls.SPEC))
+            cls._fields = tuple(f for _, f in cls.SPEC)
 
     @classmethod
     def read(cls, buf: bytes, at: int):
@@ -98,7 +107,7 @@ class Block:
         if end > len(buf):
             raise ProtocolError("body", f"block 0x{cls.TYPE:02x} is truncated")
         raws = cls._struct.unpack_from(buf, at)
-        return cls(**{name: f.decode(r) for (name, f), r in zip(cls.SPEC, raws, strict=True)}), end
+        return cls(*[f.decode(r) for f, r in zip(cls._fields, raws, strict=True)]), end
 
     def write(self) -> bytes:
         return self._struct.pack(*(f.encode(getattr(self, name)) for name, f in self.SPEC))
