@@ -68,6 +68,7 @@ class Stats:
         self.sessions = 0
         self.started = time.time()
         self._recent: collections.deque[float] = collections.deque()
+        self.ack_seconds: collections.deque[float] = collections.deque(maxlen=20000)  # receipt → answer
 
     def frame(self, command: int) -> None:
         self.frames[f"{command:02x}"] += 1
@@ -82,8 +83,16 @@ class Stats:
             self._recent.popleft()
         return len(self._recent) / self.window
 
+    def ack_percentiles(self) -> dict:
+        values = sorted(self.ack_seconds)
+        if not values:
+            return {}
+        pick = lambda q: round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1)  # noqa: E731
+        return {"p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": round(values[-1] * 1000, 1)}
+
     def snapshot(self) -> dict:
         return {
+            "ack": self.ack_percentiles(),
             "sessions": self.sessions,
             "frames_per_second": round(self.rate(), 2),
             "frames": dict(self.frames),
@@ -370,6 +379,7 @@ class Gateway:
             )
             self._answer(session, frame, Response.ERROR)
             return
+        received = time.perf_counter()
         fut = self.batcher.submit(self._received(frame, report=report))
         session.inflight += 1
         slot = [None]
@@ -383,6 +393,7 @@ class Gateway:
             else:
                 self.stats.samples += 1
                 self._answer(session, frame, Response.OK, slot=slot)
+                self.stats.ack_seconds.append(time.perf_counter() - received)
 
         fut.add_done_callback(done)
 

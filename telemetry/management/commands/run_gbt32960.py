@@ -93,3 +93,7 @@ class Command(BaseCommand):
         await stop.wait()
         status.cancel()
         await gateway.close()  # the last batch is committed before the process ends
+        snap = gateway.stats.snapshot()
+        self.stdout.write(
+            f"gateway stopped: {snap['samples']} samples stored, receipt→answer {snap['ack']}, faults {snap['errors']}"
+        )
