@@ -112,9 +112,13 @@ def encode_frame(
 
 def decode_vin(raw: bytes) -> str | None:
     """The VIN field as text, or None when it is not 17 printable ASCII characters."""
-    if len(raw) != VIN_LEN or any(b < 0x21 or b > 0x7E for b in raw):
+    if len(raw) != VIN_LEN or not raw.isascii() or not raw.isalnum() and not _printable(raw):
         return None
     return raw.decode("ascii")
+
+
+def _printable(raw: bytes) -> bool:
+    return all(0x21 <= b <= 0x7E for b in raw)
 
 
 def decode_time(raw: bytes) -> datetime:
