@@ -255,7 +255,10 @@ class Gateway:
                         self._fault(session, "garbage", "%d bytes outside frames skipped", item.size)
                     elif isinstance(item, BadFrame):
                         self._fault(session, item.kind, "frame dropped: bad %s", item.kind)
-                await writer.drain()
+                try:
+                    await writer.drain()
+                except (ConnectionError, OSError):
+                    break
         except Exception:  # noqa: BLE001 - one connection's failure never stops the gateway
             log.exception("telemetry connection %s failed", session.peer)
             self.stats.errors["internal"] += 1

@@ -28,6 +28,9 @@ from .protocol.frame import Command
 log = logging.getLogger(__name__)
 
 BINDING_CACHE_SECONDS = 300.0
+# COPY reads its buffer in chunks of this size; each chunk needs the interpreter lock, which the gateway's event
+# loop holds most of the time, so few large chunks beat many small ones
+COPY_CHUNK = 1 << 20
 SAMPLE_COLUMNS = (
     "vin",
     "sampled_at",
@@ -231,7 +234,9 @@ class SampleWriter:
                         f"{i.received_at.isoformat()}\t{_text(i.vin)}\t{i.command}\t\\\\x{i.raw.hex()}\n"
                     )
                 buf.seek(0)
-                cur.copy_expert("COPY telemetry_rawframe (received_at, vin, command, raw) FROM STDIN", buf)
+                cur.copy_expert(
+                    "COPY telemetry_rawframe (received_at, vin, command, raw) FROM STDIN", buf, COPY_CHUNK
+                )
             if not reports:
                 return
             for month in {month_start(i.report.time) for i in reports} - self._months:
@@ -247,7 +252,9 @@ class SampleWriter:
             try:
                 # the common case: no sample of the batch is stored yet, one COPY straight into the partitions
                 with transaction.atomic():
-                    cur.copy_expert(f"COPY telemetry_sample ({columns}) FROM STDIN", io.StringIO(text))
+                    cur.copy_expert(
+                        f"COPY telemetry_sample ({columns}) FROM STDIN", io.StringIO(text), COPY_CHUNK
+                    )
                 self.rows_written += len(reports)
                 return
             except (IntegrityError, psycopg2.IntegrityError):
@@ -257,7 +264,9 @@ class SampleWriter:
                 "(LIKE telemetry_sample INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
             )
             cur.execute("TRUNCATE telemetry_sample_stage")
-            cur.copy_expert(f"COPY telemetry_sample_stage ({columns}) FROM STDIN", io.StringIO(text))
+            cur.copy_expert(
+                f"COPY telemetry_sample_stage ({columns}) FROM STDIN", io.StringIO(text), COPY_CHUNK
+            )
             cur.execute(
                 f"INSERT INTO telemetry_sample ({columns}) SELECT {columns} FROM telemetry_sample_stage "
                 "ON CONFLICT DO NOTHING"

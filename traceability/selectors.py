@@ -225,12 +225,6 @@ def pack_bindings(*, vins: list[str]) -> dict[str, list[tuple[int, object, objec
     return out
 
 
-def vins_of_pack(*, pack_id: int) -> list[tuple[str, object, object]]:
-    """The vehicles a pack was bound to: ``(vin, bound_at, unbound_at or None)``, oldest first (R-BIND)."""
-    rows = Binding.objects.filter(pack_id=pack_id).order_by("bound_at", "id")
-    return list(rows.values_list("vehicle__vin", "bound_at", "unbound_at"))
-
-
 def vehicle_vins(*, limit: int) -> list[str]:
     """VINs of registered, unscrapped vehicles, oldest registration first (demo telemetry picks from these)."""
     qs = Vehicle.objects.filter(scrapped_at__isnull=True).order_by("id").values_list("vin", flat=True)

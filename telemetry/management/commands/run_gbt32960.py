@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 import time
 
 from asgiref.sync import sync_to_async
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-raw", action="store_true", help="do not keep raw frames for audit")
 
     def handle(self, *args, **opts):
+        # the batch writer thread waits for the interpreter lock each time it comes back from the database;
+        # a shorter switch interval keeps acknowledgements from queueing behind a busy event loop
+        sys.setswitchinterval(0.001)
         asyncio.run(self.serve(opts["host"], opts["port"], keep_raw=not opts["no_raw"]))
 
     async def serve(self, host: str, port: int, *, keep_raw: bool = True) -> None:
