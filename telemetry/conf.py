@@ -15,6 +15,12 @@ _DEFAULTS: dict[str, tuple[type, Any]] = {
     "TELEMETRY_FRAME_TIMEOUT": (float, 10.0),  # seconds an incomplete frame may wait for its rest
     "TELEMETRY_BATCH_MAX_DELAY": (float, 0.02),  # seconds a sample waits for its batch
     "TELEMETRY_BATCH_MAX_ROWS": (int, 2000),
+    # "false" lets a batch commit without waiting for the WAL flush: a database crash may then lose the last
+    # fraction of a second of acknowledged samples (see docs/telemetry.md); keep the default in production
+    "TELEMETRY_SYNCHRONOUS_COMMIT": (
+        lambda v: str(v).strip().lower() not in {"0", "false", "no", "off"},
+        True,
+    ),
     # forwarding platforms (GB/T 32960.3 clause 7.5): "user:password,user2:password2"
     "TELEMETRY_PLATFORM_ACCOUNTS": (str, ""),
 }

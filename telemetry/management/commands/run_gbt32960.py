@@ -75,7 +75,7 @@ class Command(BaseCommand):
         asyncio.run(self.serve(opts["host"], opts["port"], keep_raw=not opts["no_raw"]))
 
     async def serve(self, host: str, port: int, *, keep_raw: bool = True) -> None:
-        writer = SampleWriter(keep_raw=keep_raw)
+        writer = SampleWriter(keep_raw=keep_raw, synchronous_commit=conf.get("TELEMETRY_SYNCHRONOUS_COMMIT"))
         gateway = Gateway(
             known_vin=VinDirectory(),
             batcher=Batcher(
