@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .protocol import blocks as b
 from .protocol.frame import (
     GMT8,
     BadFrame,
@@ -39,6 +40,9 @@ from .protocol.frame import (
 from .protocol.messages import PlatformLogin, Report, VehicleLogin, decode_message
 
 log = logging.getLogger("telemetry.gateway")
+
+# The blocks the sample table keeps (the raw frame keeps everything): only these travel to the writer.
+STORED_BLOCKS = (b.VehicleData, b.Extremes, b.Alarms, b.Position)
 
 # Clause 7.2 leaves the terminal's clock to time sync; a report stamped further ahead than this is refused.
 MAX_FUTURE = timedelta(minutes=10)
@@ -105,10 +109,21 @@ class Stats:
 
 
 class Batcher:
-    """Collects items and hands them to ``flush`` (a blocking function run in one worker thread) in batches;
-    ``submit`` returns a future that completes when the item's batch is committed."""
+    """Collects items and hands them to ``flush`` (a blocking function) in batches, one batch at a time;
+    ``submit`` returns a future that completes when the item's batch is committed.
 
-    def __init__(self, flush: Callable[[list], None], *, max_items: int = 2000, max_delay: float = 0.02):
+    ``flush`` runs in one worker thread, or, given ``executor_factory`` (e.g. a one-process pool), wherever that
+    executor runs it: a writer process does not compete with the event loop for the interpreter lock. A broken
+    executor is replaced for the next batch."""
+
+    def __init__(
+        self,
+        flush: Callable[[list], None],
+        *,
+        max_items: int = 2000,
+        max_delay: float = 0.02,
+        executor_factory: Callable[[], object] | None = None,
+    ):
         self.flush, self.max_items, self.max_delay = flush, max_items, max_delay
         self._items: list = []
         self._futures: list[asyncio.Future | None] = []
@@ -116,7 +131,14 @@ class Batcher:
         self._task: asyncio.Task | None = None
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
+        self._factory = executor_factory or (
+            lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
+        )
+        self._executor = self._factory()
+
+    async def run(self, fn: Callable[[], object]):
+        """Run ``fn`` where the batches are written (to start a writer process before traffic arrives)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -150,6 +172,8 @@ class Batcher:
                 await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
             except Exception as exc:  # noqa: BLE001 - the batch is refused, each sender gets an error answer
                 log.exception("telemetry batch of %d not stored", len(items))
+                if type(exc).__name__ == "BrokenProcessPool":
+                    self._executor = self._factory()
                 for fut in futures:
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)
@@ -383,7 +407,8 @@ class Gateway:
             self._answer(session, frame, Response.ERROR)
             return
         received = time.perf_counter()
-        fut = self.batcher.submit(self._received(frame, report=report))
+        stored = Report(report.time, tuple(x for x in report.blocks if type(x) in STORED_BLOCKS))
+        fut = self.batcher.submit(self._received(frame, report=stored))
         session.inflight += 1
         slot = [None]
         session.answers.append(slot)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
 import signal
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from telemetry import conf
+from telemetry import conf, writer_process
 from telemetry.gateway import Batcher, Gateway
-from telemetry.storage import SampleWriter
 from traceability import selectors as trace
 
 log = logging.getLogger("telemetry.gateway")
@@ -75,14 +76,27 @@ class Command(BaseCommand):
         asyncio.run(self.serve(opts["host"], opts["port"], keep_raw=not opts["no_raw"]))
 
     async def serve(self, host: str, port: int, *, keep_raw: bool = True) -> None:
-        writer = SampleWriter(keep_raw=keep_raw, synchronous_commit=conf.get("TELEMETRY_SYNCHRONOUS_COMMIT"))
+        sync = conf.get("TELEMETRY_SYNCHRONOUS_COMMIT")
+
+        def writer_pool():
+            # the batch writer in its own process: no interpreter lock shared with the event loop
+            return ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=writer_process.init,
+                initargs=(keep_raw, sync),
+            )
+
+        batcher = Batcher(
+            writer_process.flush,
+            max_items=conf.get("TELEMETRY_BATCH_MAX_ROWS"),
+            max_delay=conf.get("TELEMETRY_BATCH_MAX_DELAY"),
+            executor_factory=writer_pool,
+        )
+        await batcher.run(writer_process.ready)  # the writer process is up before the first terminal
         gateway = Gateway(
             known_vin=VinDirectory(),
-            batcher=Batcher(
-                writer.flush,
-                max_items=conf.get("TELEMETRY_BATCH_MAX_ROWS"),
-                max_delay=conf.get("TELEMETRY_BATCH_MAX_DELAY"),
-            ),
+            batcher=batcher,
             platform_accounts=conf.platform_accounts(),
             idle_timeout=conf.get("TELEMETRY_IDLE_TIMEOUT"),
             frame_timeout=conf.get("TELEMETRY_FRAME_TIMEOUT"),
