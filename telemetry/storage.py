@@ -1,5 +1,5 @@
 """Writing samples: batches COPYed into the month-partitioned sample table, raw frames kept for audit, and the
-partitions' upkeep. Runs in the gateway's writer thread (its own database connection).
+partitions' upkeep. Runs in the gateway's writer process (its own database connection).
 
 Acknowledgement rule: the gateway answers a report only after ``SampleWriter.flush`` has committed the batch
 that holds it. A crash before the commit loses only unanswered reports, which the terminal keeps and reissues
