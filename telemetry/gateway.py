@@ -69,7 +69,7 @@ class Stats:
         self.errors = collections.Counter()
         self.acks = 0
         self.samples = 0
-        self.sessions = 0
+        self.connections = 0
         self.started = time.time()
         self._recent: collections.deque[float] = collections.deque()
         self.ack_seconds: collections.deque[float] = collections.deque(maxlen=20000)  # receipt → answer
@@ -97,7 +97,7 @@ class Stats:
     def snapshot(self) -> dict:
         return {
             "ack": self.ack_percentiles(),
-            "sessions": self.sessions,
+            "connections": self.connections,
             "frames_per_second": round(self.rate(), 2),
             "frames": dict(self.frames),
             "errors": dict(self.errors),
@@ -185,7 +185,7 @@ class Batcher:
 
 
 @dataclass(eq=False)
-class Session:
+class Link:
     peer: str
     writer: asyncio.StreamWriter
     vins: set[str] = field(default_factory=set)
@@ -219,7 +219,7 @@ class Gateway:
         self.idle_timeout, self.frame_timeout = idle_timeout, frame_timeout
         self.max_inflight = max_inflight
         self.stats = Stats()
-        self.online: dict[str, Session] = {}
+        self.online: dict[str, Link] = {}
         self.server: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> asyncio.AbstractServer:
@@ -241,9 +241,9 @@ class Gateway:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        session = Session(peer=f"{peer[0]}:{peer[1]}" if peer else "?", writer=writer)
+        link = Link(peer=f"{peer[0]}:{peer[1]}" if peer else "?", writer=writer)
         splitter = FrameSplitter()
-        self.stats.sessions += 1
+        self.stats.connections += 1
         last_frame = time.monotonic()
         try:
             while True:
@@ -252,99 +252,95 @@ class Gateway:
                 if splitter.pending:
                     budget = min(budget, self.frame_timeout)
                 if budget <= 0:
-                    self._fault(session, "timeout", "no frame for %.0f s: closing", self.idle_timeout)
+                    self._fault(link, "timeout", "no frame for %.0f s: closing", self.idle_timeout)
                     break
                 try:
                     chunk = await asyncio.wait_for(reader.read(1 << 16), timeout=budget)
                 except TimeoutError:
                     if splitter.pending:
                         dropped = splitter.drop_partial()
-                        self._fault(
-                            session, "truncated", "incomplete frame of %d bytes dropped", len(dropped)
-                        )
+                        self._fault(link, "truncated", "incomplete frame of %d bytes dropped", len(dropped))
                         continue
-                    self._fault(session, "timeout", "no frame for %.0f s: closing", self.idle_timeout)
+                    self._fault(link, "timeout", "no frame for %.0f s: closing", self.idle_timeout)
                     break
                 except (ConnectionError, OSError):
                     break
                 if not chunk:
                     if splitter.pending:
-                        self._fault(session, "truncated", "connection closed inside a frame")
+                        self._fault(link, "truncated", "connection closed inside a frame")
                     break
                 for item in splitter.feed(chunk):
                     if isinstance(item, Frame):
                         last_frame = time.monotonic()
-                        await self._frame(session, item)
+                        await self._frame(link, item)
                     elif isinstance(item, Garbage):
-                        self._fault(session, "garbage", "%d bytes outside frames skipped", item.size)
+                        self._fault(link, "garbage", "%d bytes outside frames skipped", item.size)
                     elif isinstance(item, BadFrame):
-                        self._fault(session, item.kind, "frame dropped: bad %s", item.kind)
+                        self._fault(link, item.kind, "frame dropped: bad %s", item.kind)
                 try:
                     await writer.drain()
                 except (ConnectionError, OSError):
                     break
         except Exception:  # noqa: BLE001 - one connection's failure never stops the gateway
-            log.exception("telemetry connection %s failed", session.peer)
+            log.exception("telemetry connection %s failed", link.peer)
             self.stats.errors["internal"] += 1
         finally:
-            self.stats.sessions -= 1
-            for vin in session.vins:
-                if self.online.get(vin) is session:
+            self.stats.connections -= 1
+            for vin in link.vins:
+                if self.online.get(vin) is link:
                     del self.online[vin]
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    def _fault(self, session: Session, kind: str, message: str, *args) -> None:
+    def _fault(self, link: Link, kind: str, message: str, *args) -> None:
         self.stats.errors[kind] += 1
-        if kind not in session.logged:
-            session.logged.add(kind)
-            log.warning("telemetry %s [%s]: " + message, session.peer, kind, *args)
+        if kind not in link.logged:
+            link.logged.add(kind)
+            log.warning("telemetry %s [%s]: " + message, link.peer, kind, *args)
 
-    def _answer(
-        self, session: Session, frame: Frame, flag: int, data: bytes | None = None, slot=None
-    ) -> None:
+    def _answer(self, link: Link, frame: Frame, flag: int, data: bytes | None = None, slot=None) -> None:
         if data is None:
             data = frame.data[:6] if len(frame.data) >= 6 else b""
         raw = encode_frame(command=frame.command, response=flag, vin=frame.vin, data=data, start=frame.start)
         if slot is None:
-            session.answers.append([raw])
+            link.answers.append([raw])
         else:
             slot[0] = raw
-        session.flush_answers()
+        link.flush_answers()
         if flag == Response.OK:
             self.stats.acks += 1
 
-    async def _frame(self, session: Session, frame: Frame) -> None:
+    async def _frame(self, link: Link, frame: Frame) -> None:
         self.stats.frame(frame.command)
         if decode_vin(frame.vin.encode("ascii", "replace")) is None:
-            self._fault(session, "vin", "frame without a readable VIN dropped")
+            self._fault(link, "vin", "frame without a readable VIN dropped")
             return
         if frame.response != Response.COMMAND:
             self._fault(
-                session, "unexpected_response", "response flag 0x%02x where a command belongs", frame.response
+                link, "unexpected_response", "response flag 0x%02x where a command belongs", frame.response
             )
             return
         if frame.is_2025:
             self._fault(
-                session, "version_2025", "GB/T 32960.3-2025 frames are not supported yet: answered error"
+                link, "version_2025", "GB/T 32960.3-2025 frames are not supported yet: answered error"
             )
-            self._answer(session, frame, Response.ERROR, b"")
+            self._answer(link, frame, Response.ERROR, b"")
             return
         if frame.encryption != Encryption.NONE:
             self._fault(
-                session, "encryption", "encryption 0x%02x is not accepted: answered error", frame.encryption
+                link, "encryption", "encryption 0x%02x is not accepted: answered error", frame.encryption
             )
-            self._answer(session, frame, Response.ERROR)
+            self._answer(link, frame, Response.ERROR)
             return
         try:
             message = decode_message(frame.command, frame.data)
         except ProtocolError as err:
-            self._fault(session, err.kind, "0x%02x refused: %s", frame.command, err)
-            self._answer(session, frame, Response.ERROR)
+            self._fault(link, err.kind, "0x%02x refused: %s", frame.command, err)
+            self._answer(link, frame, Response.ERROR)
             return
         handler = self._HANDLERS[frame.command]
-        await handler(self, session, frame, message)
+        await handler(self, link, frame, message)
 
     # --- commands ------------------------------------------------------------------------------------------
 
@@ -358,96 +354,92 @@ class Gateway:
             **kw,
         )
 
-    async def _vehicle_login(self, session, frame, login: VehicleLogin) -> None:
+    async def _vehicle_login(self, link, frame, login: VehicleLogin) -> None:
         if not await self.known_vin(frame.vin):
-            self._fault(session, "unknown_vin", "login of unknown VIN %s refused", frame.vin)
-            self._answer(session, frame, Response.ERROR)
+            self._fault(link, "unknown_vin", "login of unknown VIN %s refused", frame.vin)
+            self._answer(link, frame, Response.ERROR)
             return
         holder = self.online.get(frame.vin)
-        if holder is not None and holder is not session and not holder.writer.is_closing():
-            self._fault(
-                session, "duplicate_vin", "VIN %s is already logged in from %s", frame.vin, holder.peer
-            )
-            self._answer(session, frame, Response.DUPLICATE_VIN)
+        if holder is not None and holder is not link and not holder.writer.is_closing():
+            self._fault(link, "duplicate_vin", "VIN %s is already logged in from %s", frame.vin, holder.peer)
+            self._answer(link, frame, Response.DUPLICATE_VIN)
             return
-        self.online[frame.vin] = session
-        session.vins.add(frame.vin)
+        self.online[frame.vin] = link
+        link.vins.add(frame.vin)
         self.batcher.submit(self._received(frame, login=login), wait=False)
-        self._answer(session, frame, Response.OK)
+        self._answer(link, frame, Response.OK)
 
-    async def _vehicle_logout(self, session, frame, _logout) -> None:
-        if frame.vin not in session.vins:
-            self._fault(session, "not_logged_in", "logout of %s, which is not logged in here", frame.vin)
-            self._answer(session, frame, Response.ERROR)
+    async def _vehicle_logout(self, link, frame, _logout) -> None:
+        if frame.vin not in link.vins:
+            self._fault(link, "not_logged_in", "logout of %s, which is not logged in here", frame.vin)
+            self._answer(link, frame, Response.ERROR)
             return
-        session.vins.discard(frame.vin)
-        if self.online.get(frame.vin) is session:
+        link.vins.discard(frame.vin)
+        if self.online.get(frame.vin) is link:
             del self.online[frame.vin]
         self.batcher.submit(self._received(frame), wait=False)
-        self._answer(session, frame, Response.OK)
+        self._answer(link, frame, Response.OK)
 
-    async def _report(self, session, frame, report: Report) -> None:
-        if frame.vin not in session.vins:
-            if session.platform is None:
-                self._fault(session, "not_logged_in", "report from %s before its login refused", frame.vin)
-                self._answer(session, frame, Response.ERROR)
+    async def _report(self, link, frame, report: Report) -> None:
+        if frame.vin not in link.vins:
+            if link.platform is None:
+                self._fault(link, "not_logged_in", "report from %s before its login refused", frame.vin)
+                self._answer(link, frame, Response.ERROR)
                 return
             if not await self.known_vin(frame.vin):
-                self._fault(session, "unknown_vin", "report for unknown VIN %s refused", frame.vin)
-                self._answer(session, frame, Response.ERROR)
+                self._fault(link, "unknown_vin", "report for unknown VIN %s refused", frame.vin)
+                self._answer(link, frame, Response.ERROR)
                 return
         if report.time > datetime.now(GMT8) + MAX_FUTURE:
-            self._fault(session, "time", "report stamped %s, ahead of the platform clock", report.time)
-            self._answer(session, frame, Response.ERROR)
+            self._fault(link, "time", "report stamped %s, ahead of the platform clock", report.time)
+            self._answer(link, frame, Response.ERROR)
             return
-        if session.inflight >= self.max_inflight:
-            self._fault(
-                session, "overload", "more than %d reports waiting: answered error", self.max_inflight
-            )
-            self._answer(session, frame, Response.ERROR)
+        if link.inflight >= self.max_inflight:
+            self._fault(link, "overload", "more than %d reports waiting: answered error", self.max_inflight)
+            self._answer(link, frame, Response.ERROR)
             return
         received = time.perf_counter()
         stored = Report(report.time, tuple(x for x in report.blocks if type(x) in STORED_BLOCKS))
         fut = self.batcher.submit(self._received(frame, report=stored))
-        session.inflight += 1
+        link.inflight += 1
         slot = [None]
-        session.answers.append(slot)
+        link.answers.append(slot)
 
         def done(f: asyncio.Future) -> None:
-            session.inflight -= 1
+            link.inflight -= 1
             if f.exception() is not None:
-                self._fault(session, "storage", "report not stored: answered error")
-                self._answer(session, frame, Response.ERROR, slot=slot)
+                self._fault(link, "storage", "report not stored: answered error")
+                self._answer(link, frame, Response.ERROR, slot=slot)
             else:
                 self.stats.samples += 1
-                self._answer(session, frame, Response.OK, slot=slot)
+                self._answer(link, frame, Response.OK, slot=slot)
                 self.stats.ack_seconds.append(time.perf_counter() - received)
 
         fut.add_done_callback(done)
 
-    async def _platform_login(self, session, frame, login: PlatformLogin) -> None:
+    async def _platform_login(self, link, frame, login: PlatformLogin) -> None:
         expected = self.platform_accounts.get(login.username)
         if expected is None or not hmac.compare_digest(expected.encode(), login.password.encode()):
-            self._fault(session, "platform_login", "platform login %r refused", login.username)
-            self._answer(session, frame, Response.ERROR)
+            self._fault(link, "platform_login", "platform login %r refused", login.username)
+            self._answer(link, frame, Response.ERROR)
             return
-        session.platform = login.username
-        self._answer(session, frame, Response.OK)
+        link.platform = login.username
+        self._answer(link, frame, Response.OK)
 
-    async def _platform_logout(self, session, frame, _logout) -> None:
-        if session.platform is None:
-            self._fault(session, "not_logged_in", "platform logout without a login")
-            self._answer(session, frame, Response.ERROR)
+    async def _platform_logout(self, link, frame, _logout) -> None:
+        if link.platform is None:
+            self._fault(link, "not_logged_in", "platform logout without a login")
+            self._answer(link, frame, Response.ERROR)
             return
-        session.platform = None
-        self._answer(session, frame, Response.OK)
+        link.platform = None
+        self._answer(link, frame, Response.OK)
 
-    async def _heartbeat(self, session, frame, _none) -> None:
-        self._answer(session, frame, Response.OK, b"")
+    async def _heartbeat(self, link, frame, _none) -> None:
+        self._answer(link, frame, Response.OK, b"")
 
-    async def _time_sync(self, session, frame, _none) -> None:
+    async def _time_sync(self, link, frame, _none) -> None:
         # Clause 7.8: the answer carries the platform's time.
-        self._answer(session, frame, Response.OK, encode_time(datetime.now(GMT8)))
+        self._answer(link, frame, Response.OK, encode_time(datetime.now(GMT8)))
 
     _HANDLERS = {
         Command.VEHICLE_LOGIN: _vehicle_login,

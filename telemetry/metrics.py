@@ -11,8 +11,8 @@ class GatewayCollector:
         from .selectors import gateway_status  # noqa: PLC0415
 
         gateways = gateway_status()
-        sessions = GaugeMetricFamily(
-            "jjj_telemetry_sessions", "Open GB/T 32960 connections", labels=["gateway"]
+        connections = GaugeMetricFamily(
+            "jjj_telemetry_connections", "Open GB/T 32960 connections", labels=["gateway"]
         )
         rate = GaugeMetricFamily(
             "jjj_telemetry_frames_per_second", "Frames received per second", labels=["gateway"]
@@ -26,11 +26,11 @@ class GatewayCollector:
         )
         for g in gateways:
             name = g["name"]
-            sessions.add_metric([name], g.get("sessions", 0))
+            connections.add_metric([name], g.get("connections", 0))
             rate.add_metric([name], g.get("frames_per_second", 0))
             samples.add_metric([name], g.get("samples", 0))
             for command, n in sorted(g.get("frames", {}).items()):
                 frames.add_metric([name, command], n)
             for kind, n in sorted(g.get("errors", {}).items()):
                 errors.add_metric([name, kind], n)
-        yield from (sessions, rate, frames, errors, samples)
+        yield from (connections, rate, frames, errors, samples)

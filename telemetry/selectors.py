@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def gateway_status() -> list[dict]:
-    """The status each running gateway published (sessions, frames/s, faults by kind); empty if none runs."""
+    """The status each running gateway published (connections, frames/s, faults by kind); empty if none runs."""
     try:
         import redis  # noqa: PLC0415
 

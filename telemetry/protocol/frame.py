@@ -170,7 +170,7 @@ class FrameSplitter:
     between frames). ``feed`` returns what it found, in order: ``Frame``, ``Garbage`` and ``BadFrame`` items.
 
     A frame whose length field claims more bytes than arrive is abandoned as soon as a complete, valid frame is
-    seen after it, so a wrong length costs one frame, not the session; ``drop_partial`` abandons a pending
+    seen after it, so a wrong length costs one frame, not the link; ``drop_partial`` abandons a pending
     candidate when the reader gives up waiting.
     """
 

@@ -91,7 +91,7 @@ def test_gateway_status_in_metrics_and_page(client, django_user_model, settings)
         key,
         json.dumps(
             {
-                "sessions": 3,
+                "connections": 3,
                 "frames_per_second": 12.5,
                 "frames": {"02": 40},
                 "errors": {"bcc": 2},
@@ -102,7 +102,7 @@ def test_gateway_status_in_metrics_and_page(client, django_user_model, settings)
     )
     try:
         body = client.get("/metrics").content.decode()
-        assert 'jjj_telemetry_sessions{gateway="127.0.0.1:39999"} 3.0' in body
+        assert 'jjj_telemetry_connections{gateway="127.0.0.1:39999"} 3.0' in body
         assert 'jjj_telemetry_errors_total{gateway="127.0.0.1:39999",kind="bcc"} 2.0' in body
         admin = django_user_model.objects.create_superuser("ops-admin", "ops@example.com", "pw-123456789")
         client.force_login(admin)

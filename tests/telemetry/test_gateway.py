@@ -1,5 +1,5 @@
 """The gateway over a real socket (127.0.0.1, a free port): every command and every kind of bad input
-(GB/T 32960.3-2016 clause 6.3 answers; faults counted, logged once per connection, the session goes on)."""
+(GB/T 32960.3-2016 clause 6.3 answers; faults counted, logged once per connection, the link goes on)."""
 
 import asyncio
 import logging
@@ -132,7 +132,7 @@ def test_heartbeat_and_time_sync():
     run(scenario())
 
 
-def test_bad_bcc_is_dropped_counted_logged_once_and_the_session_goes_on(caplog):
+def test_bad_bcc_is_dropped_counted_logged_once_and_the_connection_goes_on(caplog):
     async def scenario():
         async with Harness() as h:
             c = await h.connect()
@@ -210,7 +210,7 @@ def test_silent_client_is_timed_out():
             c = await h.connect()
             with pytest.raises(ConnectionError):
                 await c.answer(3)
-            assert h.errors["timeout"] == 1 and h.gateway.stats.sessions == 0
+            assert h.errors["timeout"] == 1 and h.gateway.stats.connections == 0
 
     run(scenario())
 
