@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("dashboards.api.urls")),
     path("", include("national_sync.api.urls")),
     path("", include("passport.api.urls")),
+    path("", include("telemetry.api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +42,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("national_sync.urls")),
     path("", include("passport.urls")),
+    path("", include("telemetry.urls")),
 ]
 
 # Uploads are never served as static files, in DEBUG neither: a view checks who may read them and sends them

@@ -249,3 +249,25 @@ def battery_events_with_parties(*, battery: Battery) -> list[LifecycleEvent]:
         "actor", "custodian_before", "custodian_after"
     )
     return list(qs.order_by("occurred_at", "id"))
+
+
+def vehicles_known(*, vins: list[str]) -> set[str]:
+    """Which of ``vins`` are registered vehicles (the GB/T 32960 gateway admits only those)."""
+    return set(Vehicle.objects.filter(vin__in=vins).values_list("vin", flat=True))
+
+
+def pack_bindings(*, vins: list[str]) -> dict[str, list[tuple[int, object, object]]]:
+    """Per VIN, every pack it carried: ``(pack id, bound_at, unbound_at or None)`` in binding order (R-BIND)."""
+    out: dict[str, list[tuple[int, object, object]]] = {vin: [] for vin in vins}
+    rows = Binding.objects.filter(vehicle__vin__in=vins).order_by("bound_at", "id")
+    for vin, pack_id, bound_at, unbound_at in rows.values_list(
+        "vehicle__vin", "pack_id", "bound_at", "unbound_at"
+    ):
+        out[vin].append((pack_id, bound_at, unbound_at))
+    return out
+
+
+def vehicle_vins(*, limit: int) -> list[str]:
+    """VINs of registered, unscrapped vehicles, oldest registration first (demo telemetry picks from these)."""
+    qs = Vehicle.objects.filter(scrapped_at__isnull=True).order_by("id").values_list("vin", flat=True)
+    return list(qs[:limit])

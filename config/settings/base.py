@@ -46,6 +46,7 @@ LOCAL_APPS = [
     "dashboards",
     "national_sync",
     "passport",
+    "telemetry",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -49,6 +49,8 @@ class Command(BaseCommand):
         if not settings.NATIONAL_PLATFORM_URL:
             # No national endpoint configured: deliver to the bundled simulator of the national platform.
             commands.append(["national_sync.simulator", "--port", "8765"])
+        # GB/T 32960 vehicle telemetry gateway (TCP)
+        commands.append(["manage", "run_gbt32960", "--host", "127.0.0.1", "--port", "32960"])
         gunicorn = ["gunicorn", "config.wsgi", "-b", opts["bind"], "-w", "3", "--threads", "4"]
         commands.append([*gunicorn, "--access-logfile", "-", "--timeout", "120"])
         # Each process is recorded under .data/run/ by its module's name, so `make stop` finds whatever runs here.

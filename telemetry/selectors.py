@@ -1,0 +1,173 @@
+"""Reads of vehicle telemetry: samples by vehicle and by pack, gateway status, and the health figures that
+valuation and the passport's dynamic data read (R-DATA; GB/T 32960.3-2016 real-time data)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from django.conf import settings
+
+from . import conf
+from .models import Sample
+
+log = logging.getLogger(__name__)
+
+
+def gateway_status() -> list[dict]:
+    """The status each running gateway published (connections, frames/s, faults by kind); empty if none runs."""
+    try:
+        import redis  # noqa: PLC0415
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        out = []
+        for key in sorted(client.scan_iter(match=conf.STATUS_KEY_PREFIX + "*", count=100)):
+            raw = client.get(key)
+            if raw:
+                status = json.loads(raw)
+                status["name"] = key.decode()[len(conf.STATUS_KEY_PREFIX) :]
+                out.append(status)
+        return out
+    except Exception:  # noqa: BLE001 - status is best effort: a page or a scrape never fails on it
+        log.warning("gateway status unavailable", exc_info=True)
+        return []
+
+
+def samples_for_vehicle(*, vin: str, since: datetime | None = None, until: datetime | None = None):
+    qs = Sample.objects.filter(vin=vin)
+    if since is not None:
+        qs = qs.filter(sampled_at__gte=since)
+    if until is not None:
+        qs = qs.filter(sampled_at__lt=until)
+    return qs.order_by("sampled_at")
+
+
+def samples_for_battery(*, battery_id: int, since: datetime | None = None, until: datetime | None = None):
+    qs = Sample.objects.filter(battery_id=battery_id)
+    if since is not None:
+        qs = qs.filter(sampled_at__gte=since)
+    if until is not None:
+        qs = qs.filter(sampled_at__lt=until)
+    return qs.order_by("sampled_at")
+
+
+def _points(sql: str, params: list):
+    from django.db import connection  # noqa: PLC0415
+
+    from .health import Point  # noqa: PLC0415
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [Point(*row) for row in cur.fetchall()]
+
+
+POINT_COLUMNS = (
+    "sampled_at, current_a, soc_pct, charging_state, max_temp_c, max_cell_v, min_cell_v, alarm_level"
+)
+
+
+def health_for_battery(*, battery_id: int, rated_capacity_ah=None, params=None):
+    """The pack's health from its telemetry (``telemetry.health.Health``): cycles, capacity, SOH with its 95 %
+    interval, negative events. Reads only charging samples and samples past an event threshold."""
+    from traceability.models import Battery  # noqa: PLC0415
+
+    from .health import HealthParams, assess  # noqa: PLC0415
+
+    params = params or HealthParams()
+    if rated_capacity_ah is None:
+        rated_capacity_ah = (
+            Battery.objects.filter(pk=battery_id).values_list("rated_capacity_ah", flat=True).first()
+        )
+    charge = _points(
+        f"SELECT {POINT_COLUMNS} FROM telemetry_sample WHERE battery_id = %s AND charging_state IN (1, 2) "
+        "ORDER BY sampled_at",
+        [battery_id],
+    )
+    events = _points(
+        f"SELECT {POINT_COLUMNS} FROM telemetry_sample WHERE battery_id = %s AND (max_temp_c >= %s "
+        "OR max_cell_v - min_cell_v >= %s OR alarm_level >= %s) ORDER BY sampled_at",
+        [battery_id, params.over_temp_c, params.spread_v, params.alarm_level],
+    )
+    return assess(charge, rated_capacity_ah=rated_capacity_ah, event_points=events, params=params)
+
+
+SERIES_SQL = """
+SELECT date_bin(%(bucket)s, sampled_at, TIMESTAMPTZ '2000-01-01') AS t,
+       avg(soc_pct), avg(voltage_v), avg(current_a), max(max_temp_c), min(min_temp_c),
+       max(max_cell_v), min(min_cell_v), max(alarm_level)
+FROM telemetry_sample WHERE {where} AND sampled_at >= %(since)s AND sampled_at < %(until)s
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def _series(where: str, key, since: datetime, until: datetime, max_points: int) -> list[dict]:
+    from datetime import timedelta  # noqa: PLC0415
+
+    from django.db import connection  # noqa: PLC0415
+
+    span = max((until - since).total_seconds(), 1.0)
+    bucket = timedelta(seconds=max(10, int(span / max_points) + 1))
+    with connection.cursor() as cur:
+        cur.execute(
+            SERIES_SQL.format(where=where), {"key": key, "bucket": bucket, "since": since, "until": until}
+        )
+        rows = cur.fetchall()
+    names = (
+        "t",
+        "soc_pct",
+        "voltage_v",
+        "current_a",
+        "max_temp_c",
+        "min_temp_c",
+        "max_cell_v",
+        "min_cell_v",
+        "alarm",
+    )
+    return [
+        {
+            n: (round(v, 3) if isinstance(v, float) else (float(v) if v is not None and n != "t" else v))
+            for n, v in zip(names, row, strict=True)
+        }
+        for row in rows
+    ]
+
+
+def _window(since, until, qs):
+    """The requested window; by default the 30 days up to the latest sample, narrowed to where samples are."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from django.db.models import Max, Min  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    if since is not None and until is not None:
+        return since, until
+    span = qs.aggregate(first=Min("sampled_at"), latest=Max("sampled_at"))
+    if until is None:
+        until = span["latest"] + timedelta(seconds=1) if span["latest"] else timezone.now()
+    if since is None:
+        since = until - timedelta(days=30)
+        if span["first"] and span["first"] > since:
+            since = span["first"]
+    return since, until
+
+
+def timeline_for_vehicle(*, vin: str, since=None, until=None, max_points: int = 1500) -> list[dict]:
+    since, until = _window(since, until, Sample.objects.filter(vin=vin))
+    return _series("vin = %(key)s", vin, since, until, max_points)
+
+
+def timeline_for_battery(*, battery_id: int, since=None, until=None, max_points: int = 1500) -> dict:
+    """Chart data of a pack: SOC, voltage, current and temperature/cell extremes in time buckets, and one SOH
+    point per charging segment."""
+    from .health import soh_timeline  # noqa: PLC0415
+
+    since, until = _window(since, until, Sample.objects.filter(battery_id=battery_id))
+    health = health_for_battery(battery_id=battery_id)
+    return {
+        "series": _series("battery_id = %(key)s", battery_id, since, until, max_points),
+        "soh": [
+            {"t": t, "soh": round(v, 4)} for t, v in soh_timeline(health.segments, health.rated_capacity_ah)
+        ],
+        "health": health.as_dict(),
+    }
