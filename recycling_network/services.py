@@ -420,7 +420,10 @@ def intake_record(
             },
         )
     except trace.TraceabilityError as exc:
-        raise CustodyConflict(exc.message, code=exc.code) from exc
+        hint = ""
+        if exc.code == "custody.receipt_without_release":
+            hint = "; without a release from its holder, file a claim for the regulator's review"
+        raise CustodyConflict(exc.message + hint, code=exc.code) from exc
     intake = Intake.objects.create(
         point=point,
         battery=battery,
@@ -649,6 +652,8 @@ def transfer_dispatch(
             actor=sender,
             actor_user=actor,
             occurred_at=departed_at,
+            release_to=receiver,
+            manifest=transfer.number,
             place=from_point.name_zh,
             place_ref=from_point.place_ref,
             region=from_point.region,
