@@ -755,18 +755,20 @@ def transfer_receive(
         )
     for code in codes:
         item = items[code]
-        trace.event_record(
-            battery=item.battery,
-            kind=kind,
-            actor=transfer.receiver,
-            actor_user=actor,
-            occurred_at=received_at,
-            custodian_after=transfer.receiver,
-            place=point.name_zh if point else str(transfer.receiver),
-            place_ref=point.place_ref if point else f"org:{transfer.receiver_id}",
-            region=point.region if point else transfer.receiver_region,
-            payload={"manifest": transfer.number, "from": transfer.from_point.code},
-        )
+        try:
+            trace.receipt_confirm(
+                battery=item.battery,
+                kind=kind,
+                actor=transfer.receiver,
+                actor_user=actor,
+                occurred_at=received_at,
+                place=point.name_zh if point else str(transfer.receiver),
+                place_ref=point.place_ref if point else f"org:{transfer.receiver_id}",
+                region=point.region if point else transfer.receiver_region,
+                payload={"manifest": transfer.number, "from": transfer.from_point.code},
+            )
+        except trace.TraceabilityError as exc:
+            raise CustodyConflict(f"{code}: {exc.message}", code=exc.code) from exc
         item.status, item.received_at = ItemStatus.RECEIVED, received_at
         item.save(update_fields=["status", "received_at"])
         NetworkAlert.objects.filter(transfer_item=item, resolved_at__isnull=True).update(

@@ -19,6 +19,7 @@ Relations the caller establishes, by name:
 ``regulator``         the actor is a regulator of the battery's region
 ``platform``          no enterprise: the platform itself (e.g. the missing-in-transit job)
 ``deal_counterparty`` an alliance deal concluded between the holder and the named new custodian
+``unheld``            nobody is on record as the battery's custodian (and no release is open)
 """
 
 from __future__ import annotations

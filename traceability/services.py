@@ -168,6 +168,8 @@ def _relations(battery: Battery, spec: EventSpec, index: int, actor: Organisatio
         rel.add("maker")
     if battery.custodian_id in (None, battery.maker_id):
         rel.add("maker_custody")
+    if battery.custodian_id is None and release is None:
+        rel.add("unheld")
     if actor.has_kind("assessor"):
         rel.add("assessor")
     if actor.is_regulator and actor.region == battery.region:

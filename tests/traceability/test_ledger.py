@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import IntegrityError, InternalError
 
-from traceability import ledger_store, merkle, services
+from traceability import ledger_store, merkle
 
 from .factories import at, move, register_pack
 
