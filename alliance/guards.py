@@ -31,7 +31,12 @@ def deal_relation(actor, specs) -> set[int]:
     for i, spec in enumerate(specs):
         deal_id = (spec.payload or {}).get("deal")
         after = getattr(spec.custodian_after, "pk", None)
-        if spec.kind == EventKind.HANDED_OVER and deal_id and after and _matches(actor, spec.battery, after, deal_id):
+        if (
+            spec.kind == EventKind.HANDED_OVER
+            and deal_id
+            and after
+            and _matches(actor, spec.battery, after, deal_id)
+        ):
             hits.add(i)
     return hits
 
@@ -40,5 +45,9 @@ def deal_guard(proposal) -> None:
     deal_id = (proposal.payload or {}).get("deal")
     if not deal_id or proposal.custodian_after_id == proposal.battery.custodian_id:
         return
-    if proposal.actor is None or not _matches(proposal.actor, proposal.battery, proposal.custodian_after_id, deal_id):
-        raise DealRefusal(f"{proposal.battery.code}: the hand-over does not match deal {deal_id}", field="payload.deal")
+    if proposal.actor is None or not _matches(
+        proposal.actor, proposal.battery, proposal.custodian_after_id, deal_id
+    ):
+        raise DealRefusal(
+            f"{proposal.battery.code}: the hand-over does not match deal {deal_id}", field="payload.deal"
+        )

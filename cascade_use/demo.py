@@ -81,7 +81,9 @@ def authorisations_ensure(world: DemoWorld) -> None:
     enterprises = [world.orgs[k] for k in ENTERPRISES if k in world.orgs]
     for maker in makers:
         for enterprise in enterprises:
-            if Authorisation.objects.filter(battery_maker=maker, enterprise=enterprise, revoked_at=None).exists():
+            if Authorisation.objects.filter(
+                battery_maker=maker, enterprise=enterprise, revoked_at=None
+            ).exists():
                 continue
             services.authorisation_grant(
                 battery_maker=maker,

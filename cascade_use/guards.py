@@ -23,7 +23,9 @@ def cascade_guard(proposal) -> None:
 
     battery, actor = proposal.battery, proposal.actor
     if actor is None:
-        raise CascadeGuardRefusal("a cascade-use step needs the enterprise that answers for it", field="actor")
+        raise CascadeGuardRefusal(
+            "a cascade-use step needs the enterprise that answers for it", field="actor"
+        )
     if battery.is_cascade_product and battery.maker_id == actor.pk:
         return  # the enterprise's own product under its new code
     on = timezone.localdate(proposal.occurred_at)

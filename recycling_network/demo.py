@@ -254,9 +254,8 @@ def _transfers(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
         )
     # Onward from the hub, in batches, to the demo cascade-use and regeneration enterprises.
     destinations = ["cascade-bj", "cascade-hb", "regen-tj", "regen-hb"]
-    from regeneration.demo import licences_ensure  # noqa: PLC0415 - hand-overs need the receivers' licences
-
     from cascade_use.demo import authorisations_ensure  # noqa: PLC0415 - and second lives the makers' authorisation
+    from regeneration.demo import licences_ensure  # noqa: PLC0415 - hand-overs need the receivers' licences
 
     licences_ensure(world)
     authorisations_ensure(world)

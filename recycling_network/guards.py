@@ -20,8 +20,8 @@ def scrap_relation(actor, specs) -> set[int]:
         )
     )
     certified = set(
-        ScrapCertificate.objects.filter(dismantler=actor, vehicle_id__in=set(vehicle_of.values())).values_list(
-            "vehicle_id", flat=True
-        )
+        ScrapCertificate.objects.filter(
+            dismantler=actor, vehicle_id__in=set(vehicle_of.values())
+        ).values_list("vehicle_id", flat=True)
     )
     return {i for i, pk in wanted.items() if vehicle_of.get(pk) in certified}

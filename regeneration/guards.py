@@ -36,7 +36,9 @@ def licence_guard(proposal) -> None:
     if proposal.kind in PROCESSING and (actor is None or not actor.has_kind("regeneration")):
         return  # the authority names the kind rule; a disassembly by the maker needs no licence
     if actor is None:
-        raise LicenceRefusal("a receipt for regeneration needs the enterprise that answers for it", field="actor")
+        raise LicenceRefusal(
+            "a receipt for regeneration needs the enterprise that answers for it", field="actor"
+        )
     receipt = proposal.kind in RECEIPT
     refusal = licence_refusal(enterprise=actor, battery=proposal.battery, on=timezone.localdate(proposal.occurred_at),
                               mass_kg=_mass(proposal) if receipt else None, check_scale=receipt)  # fmt: skip

@@ -102,15 +102,21 @@ def decide(request: Request, rules: Table | None = None) -> AuthorityRefusal | N
     """None when ``request`` is allowed, else the refusal naming the rule (its ``code``) and the field at fault."""
     rules = rules or table()
     kind, rel = request.kind, request.relations
-    where = f"{request.code} (state '{request.state or 'none'}')" if request.code else f"state '{request.state}'"
+    where = (
+        f"{request.code} (state '{request.state or 'none'}')" if request.code else f"state '{request.state}'"
+    )
     entry = rules.kinds.get(kind)
     if entry is None:
         return AuthorityRefusal(f"unknown event kind {kind!r}", field="kind", code="authority.unknown_kind")
     if "platform" in rel and "platform" not in entry["relations"]:
         return NotEntitled(
-            f"'{kind}' on {where} needs an enterprise that answers for it", field="actor", code=f"{kind}.actor"
+            f"'{kind}' on {where} needs an enterprise that answers for it",
+            field="actor",
+            code=f"{kind}.actor",
         )
     wanted = set(entry["actor_kinds"])
+    if kind in ("removed", "replaced_out") and not wanted & request.actor_kinds:
+        return _missing_relation(kind, where, entry["relations"], rules)
     if wanted and not wanted & request.actor_kinds and not rel & {"regulator", "platform"}:
         names = ", ".join(sorted(wanted))
         return NotEntitled(
@@ -144,7 +150,9 @@ def _missing_relation(kind: str, where: str, needed: list[str], rules: Table) ->
             code="custody.holder_only",
         )
     return NotEntitled(
-        f"'{kind}' of {where} needs one of: {', '.join(needed)}", field="battery_code", code=f"{kind}.relation"
+        f"'{kind}' of {where} needs one of: {', '.join(needed)}",
+        field="battery_code",
+        code=f"{kind}.relation",
     )
 
 

@@ -103,7 +103,9 @@ class IllegalTransition(ValueError):
         self.kind, self.state, self.allowed = kind, state, allowed
         self.rule = rule or f"lifecycle.{kind}"
         if rule == "lifecycle.no_return_to_vehicle":
-            message = f"'{kind}' refused in state '{state}': after a second life or regeneration no vehicle use"
+            message = (
+                f"'{kind}' refused in state '{state}': after a second life or regeneration no vehicle use"
+            )
         elif not allowed:
             message = f"'{kind}' can only be the first event of a battery, which already has state '{state}'"
         elif state is None:

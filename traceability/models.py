@@ -401,7 +401,10 @@ class CustodyRelease(models.Model):
     battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="releases")
     releaser = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     receiver = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="releases_to", verbose_name=_("receiver")
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="releases_to",
+        verbose_name=_("receiver"),
     )
     kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
     manifest = models.CharField(_("manifest"), max_length=64, blank=True)
@@ -461,7 +464,9 @@ class CustodyClaim(models.Model):
     )
     review_note = models.CharField(max_length=500, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    event = models.ForeignKey(LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    event = models.ForeignKey(
+        LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     tenancy = TenancyRule(owners=("claimant",), region="region")
@@ -471,7 +476,9 @@ class CustodyClaim(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["battery", "claimant"], condition=Q(status="pending"), name="one_pending_claim_per_claimant"
+                fields=["battery", "claimant"],
+                condition=Q(status="pending"),
+                name="one_pending_claim_per_claimant",
             )
         ]
         indexes = [models.Index(fields=["region", "status"])]

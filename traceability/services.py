@@ -50,7 +50,9 @@ RELEASES = frozenset({EventKind.DISPATCHED, EventKind.HANDED_OVER})
 # Kinds whose actor takes custody of the pack as it leaves a vehicle.
 TAKING_OUT = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT})
 RECEIVING = RECEIPTS | {EventKind.REMOVED}
-VEHICLE_KINDS = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT, EventKind.REPLACED_IN, EventKind.ASSESSED})
+VEHICLE_KINDS = frozenset(
+    {EventKind.REMOVED, EventKind.REPLACED_OUT, EventKind.REPLACED_IN, EventKind.ASSESSED}
+)
 
 
 class TraceabilityError(ServiceError):
@@ -137,26 +139,38 @@ def _facts(specs: list[EventSpec], actor: Organisation | None) -> _Facts:
     }
     in_vehicle = {s.battery.pk for s in specs if s.kind in VEHICLE_KINDS}
     if in_vehicle:
-        for b in Binding.objects.filter(pack_id__in=in_vehicle, unbound_at__isnull=True).select_related("vehicle"):
+        for b in Binding.objects.filter(pack_id__in=in_vehicle, unbound_at__isnull=True).select_related(
+            "vehicle"
+        ):
             facts.vehicles[b.pack_id] = b.vehicle
     if actor is not None and actor.has_kind("after_sales"):
-        facts.outlet_of = set(AfterSalesOutlet.objects.filter(outlet=actor).values_list("automaker_id", flat=True))
+        facts.outlet_of = set(
+            AfterSalesOutlet.objects.filter(outlet=actor).values_list("automaker_id", flat=True)
+        )
     if actor is not None:
         for name in ("scrap_dismantler", "deal_counterparty"):
             facts.providers[name] = hooks.relation_holds(name, actor, specs)
     return facts
 
 
-def _relations(battery: Battery, spec: EventSpec, index: int, actor: Organisation | None, facts: _Facts) -> set:
+def _relations(
+    battery: Battery, spec: EventSpec, index: int, actor: Organisation | None, facts: _Facts
+) -> set:
     if actor is None:
         return {"platform"}
     rel = set()
     release = facts.releases.get(battery.pk)
-    if battery.custodian_id == actor.pk and not (spec.kind in RECEIPTS and release and release.receiver_id != actor.pk):
+    if battery.custodian_id == actor.pk and not (
+        spec.kind in RECEIPTS and release and release.receiver_id != actor.pk
+    ):
         rel.add("holder")
     if release is not None and release.receiver_id == actor.pk:
         rel.add("addressee")
-    if spec.claim is not None and spec.claim.claimant_id == actor.pk and spec.claim.status == ClaimStatus.APPROVED:
+    if (
+        spec.claim is not None
+        and spec.claim.claimant_id == actor.pk
+        and spec.claim.status == ClaimStatus.APPROVED
+    ):
         rel.add("claim_approved")
     vehicle = facts.vehicles.get(battery.pk) or spec.vehicle
     if vehicle is not None:
@@ -180,7 +194,9 @@ def _relations(battery: Battery, spec: EventSpec, index: int, actor: Organisatio
     return rel
 
 
-def _custody_to(battery: Battery, spec: EventSpec, actor: Organisation | None, after_id, facts: _Facts) -> str:
+def _custody_to(
+    battery: Battery, spec: EventSpec, actor: Organisation | None, after_id, facts: _Facts
+) -> str:
     if after_id == battery.custodian_id:
         return authority.UNCHANGED
     if actor is not None and after_id == actor.pk:
@@ -208,7 +224,9 @@ def _plan(
     try:
         step = next_state(battery.state or None, spec.kind, vehicle_use_ended=battery.vehicle_use_ended)
     except IllegalTransition as exc:
-        raise TraceabilityError(f"{battery.code}: {exc}", field="kind", code=exc.rule, http_status=409) from exc
+        raise TraceabilityError(
+            f"{battery.code}: {exc}", field="kind", code=exc.rule, http_status=409
+        ) from exc
     except ValueError as exc:
         raise TraceabilityError(str(exc), field="kind", code="unknown_kind") from exc
     if spec.occurred_at is None or timezone.is_naive(spec.occurred_at):
@@ -228,8 +246,8 @@ def _plan(
         state_after = State(release.state_before) if release.kind == EventKind.DISPATCHED else step.after
     before_id = battery.custodian_id
     custodian_after = spec.custodian_after
-    if spec.kind in RECEIPTS and custodian_after is UNCHANGED:
-        custodian_after = actor
+    if spec.kind in RECEIVING and custodian_after is UNCHANGED:
+        custodian_after = actor  # the receiver, or the party that takes the pack out of the vehicle
     after_id = before_id if custodian_after is UNCHANGED else getattr(custodian_after, "pk", None)
     relations = _relations(battery, spec, index, actor, facts)
     request = authority.Request(
@@ -306,13 +324,21 @@ def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None
 
 def _track_release(battery, spec, actor, event, release, facts: _Facts) -> None:
     """Keep the open releases of this write up to date in memory; rows are written with the events."""
-    if spec.kind in RELEASES and spec.release_to is not None and event.custodian_after_id == event.custodian_before_id:
+    if (
+        spec.kind in RELEASES
+        and spec.release_to is not None
+        and event.custodian_after_id == event.custodian_before_id
+    ):
         new = CustodyRelease(battery_id=battery.pk, releaser=actor, receiver=spec.release_to, kind=spec.kind,
                              manifest=spec.manifest[:64], state_before=battery.state, region=battery.region or "")  # fmt: skip
         facts.releases[battery.pk] = new
         facts.new_releases.append((event, new))
     elif release is not None and spec.kind in RECEIPTS:
-        status = ReleaseStatus.CONFIRMED if release.receiver_id == getattr(actor, "pk", None) else ReleaseStatus.SUPERSEDED
+        status = (
+            ReleaseStatus.CONFIRMED
+            if release.receiver_id == getattr(actor, "pk", None)
+            else ReleaseStatus.SUPERSEDED
+        )
         facts.closed.append((event, release, status))
         del facts.releases[battery.pk]
     elif release is not None and spec.kind == EventKind.RELEASE_CANCELLED:
@@ -327,7 +353,9 @@ def _write_releases(facts: _Facts, now: datetime) -> None:
             release.release_event_id = next(e.pk for e, r in facts.new_releases if r is release)
             release.status, release.closing_event_id, release.closed_at = status, event.pk, now
             continue
-        CustodyRelease.objects.filter(pk=release.pk).update(status=status, closing_event_id=event.pk, closed_at=now)
+        CustodyRelease.objects.filter(pk=release.pk).update(
+            status=status, closing_event_id=event.pk, closed_at=now
+        )
     for event, release in facts.new_releases:
         release.release_event_id = event.pk
         release.created_at = now
@@ -516,8 +544,10 @@ def _update_batteries(batteries: list[Battery]) -> None:
             "UPDATE traceability_battery AS b SET state = v.state, custodian_id = v.custodian_id, "
             "region = v.region, state_changed_at = v.changed, vehicle_use_ended = v.ended FROM (VALUES %s) "
             "AS v(id, state, custodian_id, region, changed, ended) WHERE b.id = v.id",
-            [(b.pk, b.state, b.custodian_id, b.region or "", b.state_changed_at, b.vehicle_use_ended)
-             for b in batteries],
+            [
+                (b.pk, b.state, b.custodian_id, b.region or "", b.state_changed_at, b.vehicle_use_ended)
+                for b in batteries
+            ],
             template="(%s::bigint, %s, %s::bigint, %s, %s::timestamptz, %s::boolean)",
             page_size=10000,
         )
@@ -1461,7 +1491,9 @@ def release_record(
     """The holder releases ``battery`` to ``receiver`` (a ``handed_over`` in place, or ``dispatched`` under a
     manifest). Custody stays with the holder until the receiver confirms with :func:`receipt_confirm`."""
     if kind not in RELEASES:
-        raise TraceabilityError("a release is a hand-over or a dispatch", field="kind", code="custody.release_kind")
+        raise TraceabilityError(
+            "a release is a hand-over or a dispatch", field="kind", code="custody.release_kind"
+        )
     event_record(battery=battery, kind=kind, actor=actor, actor_user=actor_user, occurred_at=occurred_at,
                  release_to=receiver, manifest=manifest, place=place, payload=payload)  # fmt: skip
     return CustodyRelease.objects.get(battery=battery, status=ReleaseStatus.OPEN)
@@ -1497,7 +1529,12 @@ def receipt_confirm(
 
 @transaction.atomic
 def release_cancel(
-    *, battery: Battery, actor: Organisation, occurred_at: datetime, actor_user: User | None = None, reason: str = ""
+    *,
+    battery: Battery,
+    actor: Organisation,
+    occurred_at: datetime,
+    actor_user: User | None = None,
+    reason: str = "",
 ) -> LifecycleEvent:
     """The holder withdraws an unconfirmed release; a dispatched battery returns to its state before."""
     return event_record(battery=battery, kind=EventKind.RELEASE_CANCELLED, actor=actor, actor_user=actor_user,

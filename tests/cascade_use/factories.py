@@ -82,7 +82,9 @@ def held_pack(
 
         if not Authorisation.objects.filter(battery_maker=maker, enterprise=holder).exists():
             day = timezone.localdate(at)
-            temporary = authorise(maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}")
+            temporary = authorise(
+                maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}"
+            )
     receipt_confirm(battery=battery, actor=holder, occurred_at=at, kind=kind)
     if temporary is not None:
         temporary.delete()

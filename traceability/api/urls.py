@@ -11,6 +11,11 @@ urlpatterns = [
     path("replacements/", views.ReplacementBulkView.as_view(), name="replacement-bulk"),
     path("events/", views.EventBulkView.as_view(), name="event-bulk"),
     path("vehicles/<str:vin>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
+    path("custody/releases/", views.ReleaseListCreateView.as_view(), name="release-list"),
+    path("custody/releases/<int:pk>/confirm/", views.ReleaseConfirmView.as_view(), name="release-confirm"),
+    path("custody/releases/<int:pk>/cancel/", views.ReleaseCancelView.as_view(), name="release-cancel"),
+    path("custody/claims/", views.ClaimListCreateView.as_view(), name="claim-list"),
+    path("custody/claims/<int:pk>/review/", views.ClaimReviewView.as_view(), name="claim-review"),
     path("ledger/head/", views.LedgerHeadView.as_view(), name="ledger-head"),
     path("ledger/proof/<int:event_id>/", views.LedgerProofView.as_view(), name="ledger-proof"),
 ]
