@@ -5,7 +5,7 @@ from traceability import services
 from traceability.models import Battery, BatteryLink, Binding, LifecycleEvent
 from traceability.selectors import battery_trace
 
-from .factories import at, make_code, make_vin, register_pack
+from .factories import at, make_code, make_vin, move, register_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +68,17 @@ def test_illegal_event_is_refused_and_not_stored(make_org):
 def test_product_link_consumes_sources_and_trace_follows_both_ways(make_org):
     maker = make_org(kinds=["battery_maker"])
     cascade = make_org(kinds=["cascade_use"])
-    sources = [register_pack(maker, customer=cascade) for _ in range(2)]
+    from datetime import date
+
+    from cascade_use.services import authorisation_grant
+    from tests.cascade_use.factories import assess
+
+    authorisation_grant(battery_maker=maker, enterprise=cascade, valid_from=date(2024, 1, 1),
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-LINK")  # fmt: skip
+    sources = [register_pack(maker) for _ in range(2)]
     for s in sources:
-        services.event_record(battery=s, kind="cascade_received", actor=cascade, custodian_after=cascade,
-                              occurred_at=at(2025, 1, 1))  # fmt: skip
+        move(s, cascade, at_=at(2025, 1, 1), kind="cascade_received")
+        assess(s, cascade, soh_pct=80)
     product = services.battery_register(code=make_code("P", cascade=True), maker=None, actor=cascade,
                                         custodian=cascade, is_cascade_product=True)  # fmt: skip
     services.product_link(product=product, sources=sources, actor=cascade, occurred_at=at(2025, 2, 1))
