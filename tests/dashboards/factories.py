@@ -124,11 +124,15 @@ def build_world(monkeypatch, n: int = 18) -> World:
             kwargs = {} if custodian is None else {"custodian_after": custodian}
             pack.refresh_from_db()
             if kind in RECEIPTS and custodian is not None:
-                # The receiver confirms a release by the holder (unless the holder already released it).
-                if not pack.releases.filter(status="open", receiver=custodian).exists():
-                    event_record(battery=pack, kind="handed_over", actor=pack.custodian, release_to=custodian,
+                # The receiver confirms a release by the holder (unless the holder already released it); an
+                # automaker's receipt is at its own service point, in its own custody.
+                receiver = actor if actor.has_kind("automaker") else custodian
+                if not pack.releases.filter(status="open", receiver=receiver).exists():
+                    event_record(battery=pack, kind="handed_over", actor=pack.custodian, release_to=receiver,
                                  occurred_at=occurred, reported_at=min(occurred + timedelta(hours=1), now))  # fmt: skip
-                actor, kwargs = custodian, {}
+                actor, kwargs = receiver, {}
+            if kind in ("dispatched", "lost"):
+                actor = pack.custodian  # the holder releases (or reports) it
             if kind == "removed":
                 _certify(actor, Binding.objects.get(pack=pack, unbound_at__isnull=True).vehicle, occurred)
             return event_record(
