@@ -7,7 +7,13 @@ class AllianceConfig(AppConfig):
     verbose_name = _("Industry alliance")
 
     def ready(self) -> None:
+        from core import hooks  # noqa: PLC0415
         from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
+
+        from .guards import deal_guard, deal_relation  # noqa: PLC0415
+
+        hooks.relation_provider("deal_counterparty", deal_relation)
+        hooks.guard(("handed_over",), deal_guard)
 
         everyone = (PUBLIC, ENTERPRISE, REGULATOR, ADMIN)
         register(

@@ -7,7 +7,12 @@ class CascadeUseConfig(AppConfig):
     verbose_name = _("Cascade use")
 
     def ready(self) -> None:
+        from core import hooks
         from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
+        from .guards import KINDS, cascade_guard
+
+        hooks.guard(KINDS, cascade_guard)
 
         register(
             NavItem(

@@ -15,7 +15,7 @@ from core.demo import DemoWorld
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
 from traceability.models import Battery
-from traceability.services import battery_register, event_record
+from traceability.services import battery_register, receipt_confirm, release_record
 
 from . import services
 from .models import Scenario
@@ -72,15 +72,19 @@ def _key(world: DemoWorld, org) -> str:
     return next(k for k, v in world.orgs.items() if v.pk == org.pk)
 
 
-def seed(world: DemoWorld) -> None:
-    rng, now = world.rng, timezone.now().replace(microsecond=0)
-    today = timezone.localdate()
+def authorisations_ensure(world: DemoWorld) -> None:
+    """Every demo maker authorises every demo cascade-use enterprise (once): receipts for a second life need it."""
+    from .models import Authorisation  # noqa: PLC0415
+
+    rng, today = world.rng, timezone.localdate()
     makers = [world.orgs[k] for k in MAKERS if k in world.orgs]
     enterprises = [world.orgs[k] for k in ENTERPRISES if k in world.orgs]
-    if not makers or not enterprises:
-        return
     for maker in makers:
         for enterprise in enterprises:
+            if Authorisation.objects.filter(
+                battery_maker=maker, enterprise=enterprise, revoked_at=None
+            ).exists():
+                continue
             services.authorisation_grant(
                 battery_maker=maker,
                 enterprise=enterprise,
@@ -91,6 +95,16 @@ def seed(world: DemoWorld) -> None:
                 product_types=["P", "M"],
                 actor_user=world.users.get(_key(world, maker)),
             )
+
+
+def seed(world: DemoWorld) -> None:
+    rng, now = world.rng, timezone.now().replace(microsecond=0)
+    today = timezone.localdate()
+    makers = [world.orgs[k] for k in MAKERS if k in world.orgs]
+    enterprises = [world.orgs[k] for k in ENTERPRISES if k in world.orgs]
+    if not makers or not enterprises:
+        return
+    authorisations_ensure(world)
     # an expired and a revoked one, so the refusals show on the page
     expired = services.authorisation_grant(
         battery_maker=makers[0], enterprise=enterprises[-1], valid_from=today - timedelta(days=1200),
@@ -116,14 +130,10 @@ def seed(world: DemoWorld) -> None:
         rng.shuffle(packs)
         received_at = now - timedelta(days=60)
         for pack in packs:
-            event_record(
-                battery=pack,
-                kind=EventKind.CASCADE_RECEIVED,
-                actor=enterprise,
-                actor_user=user,
-                occurred_at=_at(max(received_at, pack.state_changed_at + timedelta(hours=1))),
-                custodian_after=enterprise,
-            )
+            when = _at(max(received_at, pack.state_changed_at + timedelta(hours=1)))
+            release_record(battery=pack, actor=pack.custodian, receiver=enterprise, occurred_at=when)
+            receipt_confirm(battery=pack, actor=enterprise, actor_user=user, occurred_at=when,
+                            kind=EventKind.CASCADE_RECEIVED)  # fmt: skip
             pack.refresh_from_db()
         # each enterprise builds products for half of the scenario families (together: every family)
         mine = [s for i, s in enumerate(scenarios) if i % 2 == e_index] * world.scale

@@ -478,7 +478,7 @@ def waste_handover(
         actor=enterprise,
         actor_user=actor_user,
         occurred_at=occurred_at,
-        custodian_after=to,
+        release_to=to,
         payload={"to": to.uscc, "purpose": "regeneration", "reason": reason},
     )
     RepurposedProduct.objects.filter(battery=battery).update(status=ProductStatus.HANDED_OVER)

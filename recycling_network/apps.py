@@ -7,7 +7,12 @@ class RecyclingNetworkConfig(AppConfig):
     verbose_name = _("Recycling network")
 
     def ready(self) -> None:
+        from core import hooks
         from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register
+
+        from .guards import scrap_relation
+
+        hooks.relation_provider("scrap_dismantler", scrap_relation)
 
         register(
             NavItem(_("Service points"), "recycling_network:public-list", audience=(PUBLIC,), order=20),

@@ -162,16 +162,29 @@ def seed(world: DemoWorld) -> None:
     for p in receiving:
         by_region.setdefault(p.region, []).append(p)
     sources = ["owner", "owner", "dealer", "dismantler", "fleet_operator"]
+    from traceability.services import claim_record, release_record  # noqa: PLC0415
+
     for i, pack in enumerate(packs):
         options = by_region.get(pack.region) or receiving
         point = options[i % len(options)]
+        received_at = now - timedelta(days=rng.randint(20, 55), hours=rng.randint(0, 8))
+        if i == len(packs) - 1 and pack.custodian_id not in (None, point.operator_id):
+            # Left at the point without its holder's release: a claim for the region's regulator to review.
+            claim_record(battery=pack, actor=point.operator, found_at=received_at, place=point.name_zh,
+                         place_ref=point.place_ref, region=point.region,
+                         reason="left at the point by a repairer without a hand-over from the holder")  # fmt: skip
+            continue
+        if pack.custodian_id not in (None, point.operator_id):
+            # The holder (an after-sales outlet, or the maker) releases the pack to the point first.
+            release_record(battery=pack, actor=pack.custodian, receiver=point.operator,
+                           occurred_at=max(received_at - timedelta(hours=2), pack.state_changed_at))  # fmt: skip
         services.intake_record(
             point=point,
             actor=_user_of(world, point.operator),
             code=pack.code,
             source_kind=rng.choice(sources),
             condition="damaged" if i % 9 == 4 else ("leaking" if i % 17 == 8 else "intact"),
-            received_at=now - timedelta(days=rng.randint(20, 55), hours=rng.randint(0, 8)),
+            received_at=max(received_at, pack.state_changed_at),
             mass_kg=pack.mass_kg or Decimal(rng.randint(250, 520)),
         )
     # Two codes nobody registered, taken in anyway and flagged.
@@ -241,9 +254,11 @@ def _transfers(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
         )
     # Onward from the hub, in batches, to the demo cascade-use and regeneration enterprises.
     destinations = ["cascade-bj", "cascade-hb", "regen-tj", "regen-hb"]
+    from cascade_use.demo import authorisations_ensure  # noqa: PLC0415 - and second lives the makers' authorisation
     from regeneration.demo import licences_ensure  # noqa: PLC0415 - hand-overs need the receivers' licences
 
     licences_ensure(world)
+    authorisations_ensure(world)
     stock = list(StockEntry.objects.filter(point=hub).order_by("since", "id"))
     batch = max(1, len(stock) // 6)
     for n, key in enumerate(destinations):

@@ -613,7 +613,10 @@ def intake_record(
             },
         )
     except trace.TraceabilityError as exc:
-        raise CustodyConflict(exc.message, code=exc.code) from exc
+        hint = ""
+        if exc.code == "custody.receipt_without_release":
+            hint = "; without a release from its holder, file a claim for the regulator's review"
+        raise CustodyConflict(exc.message + hint, code=exc.code) from exc
     intake = Intake.objects.create(
         point=point,
         battery=battery,
@@ -842,6 +845,8 @@ def transfer_dispatch(
             actor=sender,
             actor_user=actor,
             occurred_at=departed_at,
+            release_to=receiver,
+            manifest=transfer.number,
             place=from_point.name_zh,
             place_ref=from_point.place_ref,
             region=from_point.region,
@@ -943,18 +948,20 @@ def transfer_receive(
         )
     for code in codes:
         item = items[code]
-        trace.event_record(
-            battery=item.battery,
-            kind=kind,
-            actor=transfer.receiver,
-            actor_user=actor,
-            occurred_at=received_at,
-            custodian_after=transfer.receiver,
-            place=point.name_zh if point else str(transfer.receiver),
-            place_ref=point.place_ref if point else f"org:{transfer.receiver_id}",
-            region=point.region if point else transfer.receiver_region,
-            payload={"manifest": transfer.number, "from": transfer.from_point.code},
-        )
+        try:
+            trace.receipt_confirm(
+                battery=item.battery,
+                kind=kind,
+                actor=transfer.receiver,
+                actor_user=actor,
+                occurred_at=received_at,
+                place=point.name_zh if point else str(transfer.receiver),
+                place_ref=point.place_ref if point else f"org:{transfer.receiver_id}",
+                region=point.region if point else transfer.receiver_region,
+                payload={"manifest": transfer.number, "from": transfer.from_point.code},
+            )
+        except trace.TraceabilityError as exc:
+            raise CustodyConflict(f"{code}: {exc.message}", code=exc.code) from exc
         item.status, item.received_at = ItemStatus.RECEIVED, received_at
         item.save(update_fields=["status", "received_at"])
         NetworkAlert.objects.filter(transfer_item=item, resolved_at__isnull=True).update(

@@ -7,7 +7,12 @@ class RegenerationConfig(AppConfig):
     verbose_name = _("Regeneration")
 
     def ready(self) -> None:
+        from core import hooks
         from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
+        from .guards import PROCESSING, RECEIPT, licence_guard
+
+        hooks.guard((*RECEIPT, *PROCESSING), licence_guard)
 
         register(
             NavItem(

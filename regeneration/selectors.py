@@ -126,10 +126,12 @@ def licence_usages(enterprise: Organisation, year: int | None = None) -> list[Us
 
 
 def queue_to_receive(enterprise: Organisation) -> QuerySet[Battery]:
-    """Batteries handed to the enterprise and not yet booked in."""
-    return Battery.objects.filter(
-        custodian=enterprise, state__in=[State.REMOVED, State.AT_SERVICE_POINT, State.CASCADE_USE]
-    ).order_by("state_changed_at", "id")
+    """Batteries released to the enterprise (or held by it) and not yet booked in."""
+    from django.db.models import Q  # noqa: PLC0415
+
+    released = Q(releases__status="open", releases__receiver=enterprise)
+    held = Q(custodian=enterprise, state__in=[State.REMOVED, State.AT_SERVICE_POINT, State.CASCADE_USE])
+    return Battery.objects.filter(released | held).distinct().order_by("state_changed_at", "id")
 
 
 def queue_to_process(enterprise: Organisation) -> QuerySet[Battery]:

@@ -114,7 +114,8 @@ def pack_receive(
     (R-REGEN). Only a battery handed to this enterprise can be booked in; the receipt is a
     ``regeneration_received`` lifecycle event carrying the weighed mass, which counts towards the scale."""
     _require_regeneration(enterprise)
-    if battery.custodian_id != enterprise.pk:
+    released_here = battery.releases.filter(status="open", receiver=enterprise).exists()
+    if battery.custodian_id != enterprise.pk and not released_here:
         raise RegenerationError(
             f"{battery.code} has not been handed to {enterprise.display_name}",
             field="battery",
@@ -134,7 +135,6 @@ def pack_receive(
         actor=enterprise,
         actor_user=actor_user,
         occurred_at=occurred_at,
-        custodian_after=enterprise,
         payload={"mass_kg": str(mass)},
     )
     audit_log(actor=actor_user, action="regeneration.pack_receive", obj=battery, changes={"mass_kg": mass})

@@ -23,5 +23,11 @@ class TraceabilityConfig(AppConfig):
                 kinds=("automaker", "battery_maker", "after_sales"),
                 order=11,
             ),
+            NavItem(
+                _("Custody: releases and claims"),
+                "traceability:custody",
+                audience=(ENTERPRISE, REGULATOR, ADMIN),
+                order=12,
+            ),
             NavItem(_("Code decoder"), "traceability:code-decode", audience=(PUBLIC,), order=90),
         )

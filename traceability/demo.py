@@ -36,8 +36,10 @@ USES = {
     "baic": ["private", "taxi"],
 }
 REGIONS = ["BJ", "BJ", "TJ", "HB", "HB"]
-RETIRERS = {"BJ": ["bj-4s", "bj-dismantle", "bus-fleet"], "TJ": ["tj-4s", "tj-dismantle"],
-            "HB": ["hb-4s", "hb-dismantle"]}  # fmt: skip
+# Packs leave vehicles through the automakers' after-sales outlets (a dismantler needs a scrap certificate, see
+# the recycling-network demo).
+OUTLETS = {"BJ": "bj-4s", "TJ": "tj-4s", "HB": "hb-4s"}
+RETIRERS = {region: [key] for region, key in OUTLETS.items()}
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -58,6 +60,12 @@ def seed(world: DemoWorld) -> None:
         serial[maker] += 1
         return codes.compose(manufacturer=MAKERS[maker], product_type=level, battery_type=chem, spec=spec,
                              trace=f"JJ{spec}{level}{chem}D", produced=produced, serial=serial[maker])  # fmt: skip
+
+    # Every demo automaker names the regional 4S outlets as its after-sales outlets (第十条).
+    for key in OUTLETS.values():
+        if key in world.orgs:
+            for automaker in automakers:
+                services.outlet_authorise(automaker=world.orgs[automaker], outlet=world.orgs[key])
 
     # Plan vehicles and their packs.
     plans = []
@@ -146,7 +154,7 @@ def seed(world: DemoWorld) -> None:
     # 3. Maintenance replacements: a spare pack from the same maker replaces the original.
     from .models import Battery, Vehicle  # noqa: PLC0415
 
-    outlets = {"BJ": "bj-4s", "TJ": "tj-4s", "HB": "hb-4s"}
+    outlets = OUTLETS
     swaps = [p for p in plans if p["sold"].year <= 2022 and rng.random() < 0.03]
     for plan in swaps:
         swap_day = plan["sold"] + timedelta(days=rng.randint(300, 900))
@@ -175,8 +183,6 @@ def seed(world: DemoWorld) -> None:
     for plan in retiring:
         day = min(plan["sold"] + timedelta(days=rng.randint(4 * 365, 8 * 365)), today - timedelta(days=1))
         candidates = [k for k in RETIRERS.get(plan["region"], []) if k in world.orgs]
-        if plan["use"] != "bus":
-            candidates = [k for k in candidates if k != "bus-fleet"] or candidates
         if not candidates or plan["code"] not in packs:
             continue
         holder = rng.choice(candidates)

@@ -23,6 +23,8 @@ class State(StrEnum):
     RECYCLED = "recycled"  # materials recovered
     SCRAPPED = "scrapped"  # final disposal; terminal
     CONSUMED = "consumed"  # built into a cascade-use product under a new code; terminal for the old code
+    LOST = "lost"  # reported missing; found again only through a claim the regulator approves
+    DISASSEMBLED = "disassembled"  # taken apart into its modules or cells, which go on under their own codes
 
 
 class EventKind(StrEnum):
@@ -44,11 +46,15 @@ class EventKind(StrEnum):
     DISMANTLED = "dismantled"
     MATERIALS_RECOVERED = "materials_recovered"
     SCRAPPED = "scrapped"
-    LOST = "lost"  # reported missing (e.g. missing in transit), kept for the record
+    LOST = "lost"  # reported missing (e.g. missing in transit)
+    RELEASE_CANCELLED = "release_cancelled"  # the holder withdrew an unconfirmed release
+    DISASSEMBLED = "disassembled"  # a pack into modules, or a module into cells
 
 
 S = State
 HOLDING = frozenset({S.REMOVED, S.AT_SERVICE_POINT, S.CASCADE_USE, S.AT_REGENERATION})
+# States a receipt may follow: a release (in transit or handed over in place), or a lost battery found again.
+RECEIVABLE = frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT, S.LOST})
 
 # kind -> (states it may follow, state it leads to; None keeps the state)
 TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
@@ -60,39 +66,47 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
     EventKind.HANDED_OVER: (HOLDING | {S.REGISTERED}, None),
     EventKind.DISPATCHED: (HOLDING, S.IN_TRANSIT),
     # REGISTERED: a never-sold pack (factory reject, or a code first seen at intake) can enter the network.
-    EventKind.RECEIVED: (
-        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}),
-        S.AT_SERVICE_POINT,
-    ),
+    EventKind.RECEIVED: (RECEIVABLE, S.AT_SERVICE_POINT),
     EventKind.STORED: (frozenset({S.AT_SERVICE_POINT}), None),
     EventKind.TRANSPORTED: (frozenset({S.IN_TRANSIT}), None),
     EventKind.ASSESSED: (HOLDING | {S.IN_VEHICLE, S.REGISTERED}, None),
-    EventKind.CASCADE_RECEIVED: (
-        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT}),
-        S.CASCADE_USE,
-    ),
+    EventKind.CASCADE_RECEIVED: (RECEIVABLE, S.CASCADE_USE),
     EventKind.CASCADE_REPURPOSED: (frozenset({S.CASCADE_USE, S.REGISTERED}), S.CASCADE_USE),
     EventKind.CASCADE_RETIRED: (frozenset({S.CASCADE_USE}), S.REMOVED),
-    EventKind.REGENERATION_RECEIVED: (
-        frozenset({S.REGISTERED, S.IN_TRANSIT, S.REMOVED, S.AT_SERVICE_POINT, S.CASCADE_USE}),
-        S.AT_REGENERATION,
-    ),
-    EventKind.DISMANTLED: (frozenset({S.AT_REGENERATION, S.AT_SERVICE_POINT}), S.DISMANTLED),
+    # A damaged pack may go from a service point straight to regeneration; a second life ends there too.
+    EventKind.REGENERATION_RECEIVED: (RECEIVABLE | {S.CASCADE_USE}, S.AT_REGENERATION),
+    # Dismantling into materials and material recovery happen only at a (licensed) regeneration enterprise.
+    EventKind.DISMANTLED: (frozenset({S.AT_REGENERATION}), S.DISMANTLED),
     EventKind.MATERIALS_RECOVERED: (frozenset({S.DISMANTLED}), S.RECYCLED),
     EventKind.SCRAPPED: (frozenset({S.DISMANTLED, S.RECYCLED, S.AT_REGENERATION}), S.SCRAPPED),
-    EventKind.LOST: (frozenset({S.IN_TRANSIT}), None),
+    EventKind.LOST: (HOLDING | {S.IN_TRANSIT, S.REGISTERED}, S.LOST),
+    # Keeps the state of a hand-over; a cancelled dispatch returns to the state before it (see the services).
+    EventKind.RELEASE_CANCELLED: (HOLDING | {S.IN_TRANSIT, S.REGISTERED}, None),
+    EventKind.DISASSEMBLED: (frozenset({S.AT_REGENERATION, S.REGISTERED, S.CASCADE_USE}), S.DISASSEMBLED),
 }
+
+# A battery that has been in a second life or at regeneration never goes back into a vehicle (R-LIFE).
+VEHICLE_ENTRY = frozenset({EventKind.BOUND, EventKind.REPLACED_IN})
+ENDS_VEHICLE_USE = frozenset({S.CASCADE_USE, S.AT_REGENERATION, S.DISMANTLED, S.RECYCLED, S.DISASSEMBLED})
 
 # Repurposing under a new code ends the old code's own path: it lives on through its product's trace.
 CONSUMING = {EventKind.CASCADE_REPURPOSED: S.CONSUMED}
 
-TERMINAL = frozenset({S.SCRAPPED, S.CONSUMED})
+TERMINAL = frozenset({S.SCRAPPED, S.CONSUMED, S.DISASSEMBLED})
 
 
 class IllegalTransition(ValueError):
-    def __init__(self, kind: str, state: str | None, allowed: frozenset[State]):
+    """``rule`` names the rule: ``lifecycle.<kind>`` for a step the table does not allow,
+    ``lifecycle.no_return_to_vehicle`` for a battery whose vehicle use has ended."""
+
+    def __init__(self, kind: str, state: str | None, allowed: frozenset[State], *, rule: str = ""):
         self.kind, self.state, self.allowed = kind, state, allowed
-        if not allowed:
+        self.rule = rule or f"lifecycle.{kind}"
+        if rule == "lifecycle.no_return_to_vehicle":
+            message = (
+                f"'{kind}' refused in state '{state}': after a second life or regeneration no vehicle use"
+            )
+        elif not allowed:
             message = f"'{kind}' can only be the first event of a battery, which already has state '{state}'"
         elif state is None:
             message = f"'{kind}' needs an existing battery; register (produce) it first"
@@ -108,8 +122,9 @@ class Step:
     after: State
 
 
-def next_state(state: str | None, kind: str) -> Step:
-    """The state after ``kind`` happens to a battery in ``state`` (None: no battery yet)."""
+def next_state(state: str | None, kind: str, *, vehicle_use_ended: bool = False) -> Step:
+    """The state after ``kind`` happens to a battery in ``state`` (None: no battery yet). ``vehicle_use_ended``:
+    the battery has been in a second life or at regeneration, so it may not enter a vehicle again."""
     try:
         event = EventKind(kind)
     except ValueError:
@@ -122,6 +137,8 @@ def next_state(state: str | None, kind: str) -> Step:
         return Step(None, State.REGISTERED)
     if current not in allowed:
         raise IllegalTransition(event.value, current.value, allowed)
+    if vehicle_use_ended and event in VEHICLE_ENTRY:
+        raise IllegalTransition(event.value, current.value, allowed, rule="lifecycle.no_return_to_vehicle")
     return Step(current, target if target is not None else current)
 
 

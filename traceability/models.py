@@ -46,6 +46,8 @@ class BatteryState(models.TextChoices):
     RECYCLED = State.RECYCLED, _("Recycled")
     SCRAPPED = State.SCRAPPED, _("Scrapped")
     CONSUMED = State.CONSUMED, _("Built into a cascade-use product")
+    LOST = State.LOST, _("Reported missing")
+    DISASSEMBLED = State.DISASSEMBLED, _("Taken apart into modules or cells")
 
 
 class EventKindChoices(models.TextChoices):
@@ -68,6 +70,8 @@ class EventKindChoices(models.TextChoices):
     MATERIALS_RECOVERED = EventKind.MATERIALS_RECOVERED, _("Materials recovered")
     SCRAPPED = EventKind.SCRAPPED, _("Scrapped")
     LOST = EventKind.LOST, _("Reported missing")
+    RELEASE_CANCELLED = EventKind.RELEASE_CANCELLED, _("Release withdrawn")
+    DISASSEMBLED = EventKind.DISASSEMBLED, _("Taken apart")
 
 
 class VehicleUse(models.TextChoices):
@@ -83,6 +87,11 @@ def _bound_to_automaker(org_id: int) -> Q:
         pack=OuterRef("pk"), unbound_at__isnull=True, vehicle__automaker_id=org_id
     )
     return Q(Exists(active))
+
+
+def _released_to(org_id: int) -> Q:
+    """The receiver named by an open release sees the battery it is to confirm."""
+    return Q(Exists(CustodyRelease.objects.filter(battery=OuterRef("pk"), status="open", receiver_id=org_id)))
 
 
 class Battery(models.Model):
@@ -130,10 +139,13 @@ class Battery(models.Model):
         _("registered by its maker"), default=True, help_text=_("False for codes first seen at intake.")
     )
     is_cascade_product = models.BooleanField(_("cascade-use code"), default=False)
+    vehicle_use_ended = models.BooleanField(
+        _("vehicle use ended"), default=False, help_text=_("Set once in a second life or at regeneration.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     state_changed_at = models.DateTimeField(default=timezone.now)
 
-    tenancy = TenancyRule(owners=("custodian", "maker", _bound_to_automaker), region="region")
+    tenancy = TenancyRule(owners=("custodian", "maker", _bound_to_automaker, _released_to), region="region")
 
     class Meta:
         verbose_name = _("battery")
@@ -389,3 +401,115 @@ class SignedTreeHead(models.Model):
     class Meta:
         verbose_name = _("signed tree head")
         ordering = ["-tree_size"]
+
+
+class ReleaseStatus(models.TextChoices):
+    OPEN = "open", _("Awaiting the receiver")
+    CONFIRMED = "confirmed", _("Confirmed by the receiver")
+    CANCELLED = "cancelled", _("Withdrawn by the holder")
+    SUPERSEDED = "superseded", _("Superseded by an approved claim")
+
+
+class CustodyRelease(models.Model):
+    """The holder's release of a battery to a named receiver (a dispatch under a manifest, or a hand-over in
+    place). Custody moves only when the receiver confirms with a receipt (R-LIFE, two-party custody)."""
+
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="releases")
+    releaser = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="releases_to",
+        verbose_name=_("receiver"),
+    )
+    kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
+    manifest = models.CharField(_("manifest"), max_length=64, blank=True)
+    release_event = models.ForeignKey(LifecycleEvent, on_delete=models.PROTECT, related_name="+")
+    state_before = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, choices=ReleaseStatus.choices, default=ReleaseStatus.OPEN)
+    closing_event = models.ForeignKey(LifecycleEvent, on_delete=models.PROTECT, null=True, related_name="+")
+    region = models.CharField(max_length=3, choices=Region.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy = TenancyRule(owners=("releaser", "receiver"), region="region")
+
+    class Meta:
+        verbose_name = _("custody release")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["battery"], condition=Q(status="open"), name="one_open_release_per_battery"
+            )
+        ]
+        indexes = [models.Index(fields=["receiver", "status"])]
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CustodyClaim(models.Model):
+    """A battery that turned up without a release (an orphan at a service point, a pack left with a repairer,
+    a lost pack found): the claimant asks for custody, the regulator of the region approves or rejects it.
+    Custody moves only on approval."""
+
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="claims")
+    claimant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    receipt_kind = models.CharField(max_length=32, choices=EventKindChoices.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    place_ref = models.CharField(max_length=64, blank=True)
+    found_at = models.DateTimeField(_("found at"))
+    region = models.CharField(_("region"), max_length=3, choices=Region.choices)
+    custodian_at_claim = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state_at_claim = models.CharField(max_length=20)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    reviewer = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.CharField(max_length=500, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    event = models.ForeignKey(
+        LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("claimant",), region="region")
+
+    class Meta:
+        verbose_name = _("custody claim")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["battery", "claimant"],
+                condition=Q(status="pending"),
+                name="one_pending_claim_per_claimant",
+            )
+        ]
+        indexes = [models.Index(fields=["region", "status"])]
+
+
+class AfterSalesOutlet(models.Model):
+    """An after-sales outlet authorised by an automaker (溯源管理暂行规定 第十条): it may swap or take out the packs
+    of that automaker's vehicles."""
+
+    automaker = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="outlets")
+    outlet = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="outlet_of")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy = TenancyRule(owners=("automaker", "outlet"))
+
+    class Meta:
+        verbose_name = _("after-sales outlet")
+        constraints = [models.UniqueConstraint(fields=["automaker", "outlet"], name="outlet_once")]

@@ -271,3 +271,27 @@ def vehicle_vins(*, limit: int) -> list[str]:
     """VINs of registered, unscrapped vehicles, oldest registration first (demo telemetry picks from these)."""
     qs = Vehicle.objects.filter(scrapped_at__isnull=True).order_by("id").values_list("vin", flat=True)
     return list(qs[:limit])
+
+
+def releases_open(*, org):
+    """Open releases the organisation made or is to confirm (R-LIFE, two-party custody)."""
+    from django.db.models import Q  # noqa: PLC0415
+
+    from .models import CustodyRelease  # noqa: PLC0415
+
+    return (
+        CustodyRelease.objects.filter(Q(releaser=org) | Q(receiver=org), status="open")
+        .select_related("battery", "releaser", "receiver")
+        .order_by("-id")
+    )
+
+
+def claims_for(*, org, status: str | None = None):
+    """A regulator's review queue (its region's claims) or an enterprise's own claims, newest first."""
+    from .models import CustodyClaim  # noqa: PLC0415
+
+    qs = CustodyClaim.objects.select_related("battery", "claimant", "custodian_at_claim")
+    qs = qs.filter(region=org.region) if org.is_regulator else qs.filter(claimant=org)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")

@@ -23,22 +23,71 @@ from core import hooks
 from core.audit import audit_log
 from core.errors import ServiceError
 
-from . import codes
-from .lifecycle import CONSUMING, EventKind, IllegalTransition, State, next_state
-from .models import Battery, BatteryLink, Binding, LifecycleEvent, Replacement, Vehicle
+from . import authority, codes
+from .lifecycle import CONSUMING, ENDS_VEHICLE_USE, TERMINAL, EventKind, IllegalTransition, State, next_state
+from .models import (
+    AfterSalesOutlet,
+    Battery,
+    BatteryLink,
+    Binding,
+    ClaimStatus,
+    CustodyClaim,
+    CustodyRelease,
+    LifecycleEvent,
+    ReleaseStatus,
+    Replacement,
+    Vehicle,
+)
 
 UNCHANGED: Any = object()
 
 # Events that end a pack's stay in a vehicle close its active binding.
 UNBINDING = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT})
-# Events recorded by the party that takes the battery in; the actor becomes the custodian.
-RECEIVING = frozenset(
-    {EventKind.RECEIVED, EventKind.CASCADE_RECEIVED, EventKind.REGENERATION_RECEIVED, EventKind.REMOVED}
+# Receipts confirm a release (or an approved claim): the receiver becomes the custodian (two-party custody).
+RECEIPTS = frozenset({EventKind.RECEIVED, EventKind.CASCADE_RECEIVED, EventKind.REGENERATION_RECEIVED})
+# Releases name a receiver; custody stays with the holder until the receiver confirms.
+RELEASES = frozenset({EventKind.DISPATCHED, EventKind.HANDED_OVER})
+# Kinds whose actor takes custody of the pack as it leaves a vehicle.
+TAKING_OUT = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT})
+RECEIVING = RECEIPTS | {EventKind.REMOVED}
+VEHICLE_KINDS = frozenset(
+    {EventKind.REMOVED, EventKind.REPLACED_OUT, EventKind.REPLACED_IN, EventKind.ASSESSED}
 )
 
 
 class TraceabilityError(ServiceError):
-    """A refused write; ``field`` names the input at fault where there is one."""
+    """A refused write; ``field`` names the input at fault where there is one. ``http_status``: 403 for an actor
+    without standing, 409 for a conflict with custody or state, 422 for a refused business rule."""
+
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str = "non_field_errors", code: str | None = None,
+                 http_status: int | None = None):  # fmt: skip
+        super().__init__(message, field=field, code=code)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+def _refused(exc: ServiceError) -> TraceabilityError:
+    """An authority refusal or a guard's error as the core's error, keeping its rule, field and status."""
+    if isinstance(exc, TraceabilityError):
+        return exc
+    status = getattr(exc, "http_status", 422)
+    return TraceabilityError(exc.message, field=exc.field, code=exc.code, http_status=status)
+
+
+@dataclass
+class Proposal:
+    """An event about to be written, as guards see it (``core.hooks.guard``): nothing is stored yet."""
+
+    battery: Battery
+    kind: str
+    actor: Organisation | None
+    occurred_at: datetime
+    payload: dict
+    state_before: str
+    custodian_after_id: int | None
+    release: CustodyRelease | None = None
 
 
 @dataclass
@@ -54,6 +103,11 @@ class EventSpec:
     region: str | None = None
     payload: dict | None = None
     reported_at: datetime | None = None
+    release_to: Organisation | None = None  # a dispatch's or hand-over's receiver
+    manifest: str = ""
+    vehicle: Vehicle | None = None  # the vehicle a pack goes into (replaced_in)
+    claim: CustodyClaim | None = None  # the approved claim a receipt carries out
+    restore_state: str = ""  # a cancelled dispatch returns to this state
 
 
 @dataclass
@@ -62,15 +116,117 @@ class BulkOutcome:
     errors: dict[int, TraceabilityError] = field(default_factory=dict)  # spec index -> error
 
 
+@dataclass
+class _Facts:
+    """What the authority needs to know about the batteries of one write, loaded in a few queries."""
+
+    releases: dict[int, CustodyRelease] = field(default_factory=dict)  # battery id -> open release
+    vehicles: dict[int, Vehicle] = field(default_factory=dict)  # pack id -> vehicle it is in
+    outlet_of: set[int] = field(default_factory=set)  # automakers whose outlet the actor is
+    providers: dict[str, set[int]] = field(default_factory=dict)  # relation -> spec indexes where it holds
+    new_releases: list[tuple[LifecycleEvent, CustodyRelease]] = field(default_factory=list)
+    closed: list[tuple[LifecycleEvent, CustodyRelease, str]] = field(default_factory=list)
+
+
+def _facts(specs: list[EventSpec], actor: Organisation | None) -> _Facts:
+    facts = _Facts()
+    ids = {s.battery.pk for s in specs}
+    facts.releases = {
+        r.battery_id: r
+        for r in CustodyRelease.objects.filter(battery_id__in=ids, status=ReleaseStatus.OPEN).select_related(
+            "receiver"
+        )
+    }
+    in_vehicle = {s.battery.pk for s in specs if s.kind in VEHICLE_KINDS}
+    if in_vehicle:
+        for b in Binding.objects.filter(pack_id__in=in_vehicle, unbound_at__isnull=True).select_related(
+            "vehicle"
+        ):
+            facts.vehicles[b.pack_id] = b.vehicle
+    if actor is not None and actor.has_kind("after_sales"):
+        facts.outlet_of = set(
+            AfterSalesOutlet.objects.filter(outlet=actor).values_list("automaker_id", flat=True)
+        )
+    if actor is not None:
+        for name in ("scrap_dismantler", "deal_counterparty"):
+            facts.providers[name] = hooks.relation_holds(name, actor, specs)
+    return facts
+
+
+def _relations(
+    battery: Battery, spec: EventSpec, index: int, actor: Organisation | None, facts: _Facts
+) -> set:
+    if actor is None:
+        return {"platform"}
+    rel = set()
+    release = facts.releases.get(battery.pk)
+    if battery.custodian_id == actor.pk and not (
+        spec.kind in RECEIPTS and release and release.receiver_id != actor.pk
+    ):
+        rel.add("holder")
+    if release is not None and release.receiver_id == actor.pk:
+        rel.add("addressee")
+    if (
+        spec.claim is not None
+        and spec.claim.claimant_id == actor.pk
+        and spec.claim.status == ClaimStatus.APPROVED
+    ):
+        rel.add("claim_approved")
+    vehicle = facts.vehicles.get(battery.pk) or spec.vehicle
+    if vehicle is not None:
+        if vehicle.automaker_id == actor.pk:
+            rel.add("vehicle_automaker")
+        if vehicle.automaker_id in facts.outlet_of:
+            rel.add("vehicle_outlet")
+    if battery.maker_id is not None and battery.maker_id == actor.pk:
+        rel.add("maker")
+    if battery.custodian_id in (None, battery.maker_id):
+        rel.add("maker_custody")
+    if battery.custodian_id is None and release is None:
+        rel.add("unheld")
+    if actor.has_kind("assessor"):
+        rel.add("assessor")
+    if actor.is_regulator and actor.region == battery.region:
+        rel.add("regulator")
+    for name, hits in facts.providers.items():
+        if index in hits:
+            rel.add(name)
+    return rel
+
+
+def _custody_to(
+    battery: Battery, spec: EventSpec, actor: Organisation | None, after_id, facts: _Facts
+) -> str:
+    if after_id == battery.custodian_id:
+        return authority.UNCHANGED
+    if actor is not None and after_id == actor.pk:
+        return authority.TO_ACTOR
+    vehicle = facts.vehicles.get(battery.pk) or spec.vehicle
+    if vehicle is not None and after_id in (vehicle.automaker_id, vehicle.fleet_owner_id):
+        return authority.TO_VEHICLE_PARTY
+    return authority.TO_OTHER
+
+
 def _plan(
-    battery: Battery, spec: EventSpec, *, actor: Organisation | None, actor_user: User | None, now: datetime
+    battery: Battery,
+    spec: EventSpec,
+    *,
+    actor: Organisation | None,
+    actor_user: User | None,
+    now: datetime,
+    facts: _Facts | None = None,
+    index: int = 0,
 ) -> LifecycleEvent:
-    """The checks every event write shares: the state machine, the clock, the deadline. Moves ``battery`` in
-    memory and returns the unsaved event; raises :class:`TraceabilityError` and leaves ``battery`` untouched."""
+    """The checks every event write shares: the state machine, the authority and the sibling apps' guards, the
+    clock, the deadline. Moves ``battery`` in memory and returns the unsaved event; raises
+    :class:`TraceabilityError` naming the rule and leaves ``battery`` untouched."""
+    facts = facts if facts is not None else _facts([spec], actor)
     try:
-        step = next_state(battery.state or None, spec.kind)
+        step = next_state(battery.state or None, spec.kind, vehicle_use_ended=battery.vehicle_use_ended)
     except IllegalTransition as exc:
-        raise TraceabilityError(f"{battery.code}: {exc}", field="kind", code="illegal_transition") from exc
+        raise TraceabilityError(
+            f"{battery.code}: {exc}", field="kind", code=exc.rule, http_status=409
+        ) from exc
     except ValueError as exc:
         raise TraceabilityError(str(exc), field="kind", code="unknown_kind") from exc
     if spec.occurred_at is None or timezone.is_naive(spec.occurred_at):
@@ -78,13 +234,46 @@ def _plan(
     reported_at = spec.reported_at or now
     if spec.occurred_at > reported_at:
         raise TraceabilityError("an event cannot happen after it is reported", field="occurred_at")
-    payload = spec.payload or {}
+    payload = dict(spec.payload or {})
     state_after = step.after
     if spec.kind == EventKind.CASCADE_REPURPOSED and payload.get("consumed_into"):
         state_after = CONSUMING[EventKind.CASCADE_REPURPOSED]
+    release = facts.releases.get(battery.pk)
+    if spec.kind == EventKind.RELEASE_CANCELLED:
+        if release is None:
+            raise TraceabilityError(f"{battery.code} has no open release to cancel", field="battery_code",
+                                    code="custody.no_open_release", http_status=409)  # fmt: skip
+        state_after = State(release.state_before) if release.kind == EventKind.DISPATCHED else step.after
     before_id = battery.custodian_id
-    after_id = before_id if spec.custodian_after is UNCHANGED else getattr(spec.custodian_after, "pk", None)
-    after_region = spec.custodian_after.region if spec.custodian_after not in (UNCHANGED, None) else None
+    custodian_after = spec.custodian_after
+    if spec.kind in RECEIVING and custodian_after is UNCHANGED:
+        custodian_after = actor  # the receiver, or the party that takes the pack out of the vehicle
+    after_id = before_id if custodian_after is UNCHANGED else getattr(custodian_after, "pk", None)
+    relations = _relations(battery, spec, index, actor, facts)
+    request = authority.Request(
+        kind=spec.kind,
+        state=battery.state,
+        actor_kinds=frozenset(actor.kinds) if actor is not None else frozenset(),
+        relations=frozenset(relations),
+        custody_to=_custody_to(battery, spec, actor, after_id, facts),
+        code=battery.code,
+    )
+    refusal = authority.decide(request)
+    if refusal is not None:
+        raise _refused(refusal)
+    if spec.kind in RELEASES and after_id == before_id:
+        _check_release(battery, spec, actor, release)
+        payload.setdefault("to", spec.release_to.uscc)
+        if spec.manifest:
+            payload.setdefault("manifest", spec.manifest)
+    proposal = Proposal(battery=battery, kind=spec.kind, actor=actor, occurred_at=spec.occurred_at,
+                        payload=payload, state_before=battery.state, custodian_after_id=after_id,
+                        release=release)  # fmt: skip
+    try:
+        hooks.guards_check(spec.kind, proposal)
+    except ServiceError as exc:
+        raise _refused(exc) from exc
+    after_region = custodian_after.region if custodian_after not in (UNCHANGED, None) else None
     region = spec.region or after_region or battery.region or ""
     deadline, on_time = _deadline_for(
         kind=spec.kind, actor=actor, occurred_at=spec.occurred_at, reported_at=reported_at
@@ -107,9 +296,71 @@ def _plan(
         on_time=on_time,
         payload=payload,
     )
+    _track_release(battery, spec, actor, event, release, facts)
     battery.state, battery.custodian_id, battery.region = state_after, after_id, region or battery.region
     battery.state_changed_at = spec.occurred_at
+    if state_after in ENDS_VEHICLE_USE:
+        battery.vehicle_use_ended = True
     return event
+
+
+def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None, release) -> None:
+    receiver = spec.release_to
+    if receiver is None:
+        raise TraceabilityError(f"'{spec.kind}' of {battery.code} names the receiver", field="to_uscc",
+                                code="custody.release_names_receiver")  # fmt: skip
+    if actor is not None and receiver.pk == actor.pk:
+        raise TraceabilityError("a release names another enterprise as receiver", field="to_uscc",
+                                code="custody.release_names_receiver")  # fmt: skip
+    if receiver.is_regulator or not receiver.is_active:
+        raise TraceabilityError(f"{receiver} does not take batteries in", field="to_uscc",
+                                code="custody.receiver_kind")  # fmt: skip
+    if release is not None:
+        raise TraceabilityError(
+            f"{battery.code} is already released to {release.receiver}; cancel that release first",
+            field="battery_code", code="custody.release_open", http_status=409,
+        )  # fmt: skip
+
+
+def _track_release(battery, spec, actor, event, release, facts: _Facts) -> None:
+    """Keep the open releases of this write up to date in memory; rows are written with the events."""
+    if (
+        spec.kind in RELEASES
+        and spec.release_to is not None
+        and event.custodian_after_id == event.custodian_before_id
+    ):
+        new = CustodyRelease(battery_id=battery.pk, releaser=actor, receiver=spec.release_to, kind=spec.kind,
+                             manifest=spec.manifest[:64], state_before=battery.state, region=battery.region or "")  # fmt: skip
+        facts.releases[battery.pk] = new
+        facts.new_releases.append((event, new))
+    elif release is not None and spec.kind in RECEIPTS:
+        status = (
+            ReleaseStatus.CONFIRMED
+            if release.receiver_id == getattr(actor, "pk", None)
+            else ReleaseStatus.SUPERSEDED
+        )
+        facts.closed.append((event, release, status))
+        del facts.releases[battery.pk]
+    elif release is not None and spec.kind == EventKind.RELEASE_CANCELLED:
+        facts.closed.append((event, release, ReleaseStatus.CANCELLED))
+        del facts.releases[battery.pk]
+
+
+def _write_releases(facts: _Facts, now: datetime) -> None:
+    """After the events have ids: close the confirmed/cancelled releases, open the new ones."""
+    for event, release, status in facts.closed:
+        if release.pk is None:  # opened and closed within one write
+            release.release_event_id = next(e.pk for e, r in facts.new_releases if r is release)
+            release.status, release.closing_event_id, release.closed_at = status, event.pk, now
+            continue
+        CustodyRelease.objects.filter(pk=release.pk).update(
+            status=status, closing_event_id=event.pk, closed_at=now
+        )
+    for event, release in facts.new_releases:
+        release.release_event_id = event.pk
+        release.created_at = now
+    if facts.new_releases:
+        CustodyRelease.objects.bulk_create([r for _, r in facts.new_releases])
 
 
 @transaction.atomic
@@ -126,11 +377,18 @@ def event_record(
     region: str | None = None,
     payload: dict | None = None,
     reported_at: datetime | None = None,
+    release_to: Organisation | None = None,
+    manifest: str = "",
+    vehicle: Vehicle | None = None,
+    claim: CustodyClaim | None = None,
 ) -> LifecycleEvent:
-    """Record one lifecycle event: check the state machine, append the event, move the battery (R-LIFE).
+    """Record one lifecycle event: check the state machine, ask the authority and the guards, append the event,
+    move the battery (R-LIFE).
 
-    The battery row is locked for the duration, so concurrent events on one battery are serialised.
-    Raises :class:`TraceabilityError` (code ``illegal_transition``) when the step is not allowed.
+    ``release_to`` names the receiver of a dispatch or hand-over: custody stays with the holder until the
+    receiver records its receipt (``received``, ``cascade_received``, ``regeneration_received``), which then
+    makes it the custodian. The battery row is locked for the duration, so concurrent events on one battery are
+    serialised. Raises :class:`TraceabilityError` whose ``code`` names the refusing rule.
     """
     locked = Battery.objects.select_for_update().get(pk=battery.pk)
     spec = EventSpec(
@@ -143,16 +401,24 @@ def event_record(
         region=region,
         payload=payload,
         reported_at=reported_at,
+        release_to=release_to,
+        manifest=manifest,
+        vehicle=vehicle,
+        claim=claim,
     )
-    event = _plan(locked, spec, actor=actor, actor_user=actor_user, now=timezone.now())
+    now = timezone.now()
+    facts = _facts([spec], actor)
+    event = _plan(locked, spec, actor=actor, actor_user=actor_user, now=now, facts=facts)
     event.save()
-    locked.save(update_fields=["state", "custodian", "region", "state_changed_at"])
+    locked.save(update_fields=["state", "custodian", "region", "state_changed_at", "vehicle_use_ended"])
+    _write_releases(facts, now)
     if kind in UNBINDING:
         _close_bindings([locked.pk], occurred_at, kind)
     _after_events([event])
     # The caller's instance reflects the move too.
     battery.state, battery.custodian_id, battery.region = locked.state, locked.custodian_id, locked.region
     battery.state_changed_at = locked.state_changed_at
+    battery.vehicle_use_ended = locked.vehicle_use_ended
     audit_log(actor=actor_user, action=f"battery.event.{kind}", obj=locked, changes={"event": event.pk})
     return event
 
@@ -179,20 +445,24 @@ def events_record_bulk(
     locked = {b.pk: b for b in Battery.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     now = timezone.now()
     unbind: dict[int, tuple[datetime, str]] = {}
+    for spec in specs:
+        spec.battery = locked[spec.battery.pk]
+    facts = _facts(specs, actor)
     for i, spec in enumerate(specs):
-        battery = locked[spec.battery.pk]
-        spec.battery = battery
+        battery = spec.battery
         try:
-            event = _plan(battery, spec, actor=actor, actor_user=actor_user, now=now)
+            event = _plan(battery, spec, actor=actor, actor_user=actor_user, now=now, facts=facts, index=i)
         except TraceabilityError as exc:
             if not skip_errors:
-                raise TraceabilityError(f"item {i}: {exc.message}", field=exc.field, code=exc.code) from exc
+                raise TraceabilityError(f"item {i}: {exc.message}", field=exc.field, code=exc.code,
+                                        http_status=exc.http_status) from exc  # fmt: skip
             outcome.errors[i] = exc
             continue
         outcome.events.append(event)
         if spec.kind in UNBINDING:
             unbind[battery.pk] = (spec.occurred_at, spec.kind)
     _write_events(outcome.events, [locked[i] for i in {e.battery_id for e in outcome.events}])
+    _write_releases(facts, now)
     for occurred_at, kind in set(unbind.values()):
         _close_bindings([pk for pk, v in unbind.items() if v == (occurred_at, kind)], occurred_at, kind)
     if outcome.events:
@@ -272,10 +542,13 @@ def _update_batteries(batteries: list[Battery]) -> None:
         execute_values(
             cur,
             "UPDATE traceability_battery AS b SET state = v.state, custodian_id = v.custodian_id, "
-            "region = v.region, state_changed_at = v.changed FROM (VALUES %s) AS v(id, state, custodian_id, region, "
-            "changed) WHERE b.id = v.id",
-            [(b.pk, b.state, b.custodian_id, b.region or "", b.state_changed_at) for b in batteries],
-            template="(%s::bigint, %s, %s::bigint, %s, %s::timestamptz)",
+            "region = v.region, state_changed_at = v.changed, vehicle_use_ended = v.ended FROM (VALUES %s) "
+            "AS v(id, state, custodian_id, region, changed, ended) WHERE b.id = v.id",
+            [
+                (b.pk, b.state, b.custodian_id, b.region or "", b.state_changed_at, b.vehicle_use_ended)
+                for b in batteries
+            ],
+            template="(%s::bigint, %s, %s::bigint, %s, %s::timestamptz, %s::boolean)",
             page_size=10000,
         )
 
@@ -512,6 +785,14 @@ def _battery_from_spec(
             field="parent",
             code="hierarchy",
         )
+    if actor is not None and spec.registered:
+        # A maker registers its own codes; a cascade-use enterprise its products' new codes.
+        mine = spec_maker is None or spec_maker.pk == actor.pk
+        refusal = authority.decide(authority.Request(kind=EventKind.PRODUCED, state="", code=code,
+                                                     actor_kinds=frozenset(actor.kinds),
+                                                     relations=frozenset({"maker"} if mine else ())))  # fmt: skip
+        if refusal is not None:
+            raise _refused(refusal)
     custodian = spec.custodian or spec_maker or actor
     occurred = spec.occurred_at or now
     return Battery(
@@ -628,6 +909,7 @@ def replacement_record(
                 battery=pack_in,
                 kind=EventKind.REPLACED_IN,
                 occurred_at=occurred_at,
+                vehicle=vehicle,
                 custodian_after=vehicle.automaker,
                 place=place,
                 region=vehicle.region or None,
@@ -662,7 +944,9 @@ def _result(index: int, status: str, **extra) -> dict:
     return {"index": index, "status": status, **extra}
 
 
-def _error(index: int, errors: dict) -> dict:
+def _error(index: int, errors: dict, rule: str | None = None) -> dict:
+    if rule:
+        return _result(index, ERROR, errors=errors, rule=rule)
     return _result(index, ERROR, errors=errors)
 
 
@@ -716,6 +1000,12 @@ def bindings_upload(
     now = timezone.now()
     reported_at = reported_at or now
     by_index = reported_at_by_index or {}
+    # The authority once per upload: the per-pack relation (its holder, or still with its maker) is checked on
+    # the locked rows below, as pack_bindable_by says.
+    refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
+                                                 actor_kinds=frozenset(actor.kinds), relations=frozenset({"holder"})))  # fmt: skip
+    if refusal is not None:
+        raise _refused(refusal)
     results: list[dict | None] = [None] * len(items)
     clean = _binding_items(items, actor=actor, results=results)
     if not clean:
@@ -727,7 +1017,7 @@ def bindings_upload(
         cur.execute(
             "SELECT b.id, b.code, b.level, b.registered, b.custodian_id, b.maker_id, b.production_date, b.state, "
             "b.region, (SELECT v.vin FROM traceability_binding k JOIN traceability_vehicle v ON v.id = k.vehicle_id "
-            "WHERE k.pack_id = b.id AND k.unbound_at IS NULL) FROM traceability_battery b "
+            "WHERE k.pack_id = b.id AND k.unbound_at IS NULL), b.vehicle_use_ended FROM traceability_battery b "
             "WHERE b.code = ANY(%s) ORDER BY b.id FOR UPDATE",
             [list({c[2] for c in clean})],
         )
@@ -765,15 +1055,15 @@ def bindings_upload(
         if pack[6] and sold_at.date() < pack[6]:
             results[i] = _error(i, {"sold_at": ["the vehicle cannot be sold before its pack was produced"]})
             continue
-        state = pack[7] or None
+        state = (pack[7] or None, pack[10])
         if state not in steps:
             try:
-                steps[state] = next_state(state, EventKind.BOUND)
+                steps[state] = next_state(state[0], EventKind.BOUND, vehicle_use_ended=state[1])
             except IllegalTransition as exc:
                 steps[state] = exc
         step = steps[state]
         if isinstance(step, IllegalTransition):
-            results[i] = _error(i, {"pack_code": [f"{code}: {step}"]})
+            results[i] = _error(i, {"pack_code": [f"{code}: {step}"]}, rule=step.rule)
             continue
         reported = by_index.get(i, reported_at)
         if sold_at > reported:
@@ -1109,11 +1399,13 @@ DEDICATED_KINDS = frozenset(
 @transaction.atomic
 def events_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
     """Generic lifecycle events from the other actors (R-LIFE): ``{"battery_code", "kind", "occurred_at",
-    "to_uscc", "place", "place_ref", "payload"}``.
+    "to_uscc", "manifest", "place", "place_ref", "payload"}``.
 
-    The actor must hold the battery, except for the receiving kinds (received, cascade_received,
-    regeneration_received, removed), recorded by the party that takes the battery in and becomes its custodian.
-    ``to_uscc`` names the new custodian of a hand-over or dispatch.
+    Every item goes through the authority (:mod:`traceability.authority`) and the sibling apps' guards. A
+    ``dispatched`` or ``handed_over`` item releases the battery to the enterprise ``to_uscc`` names; that
+    enterprise confirms with a receipt (``received``, ``cascade_received``, ``regeneration_received``) and then
+    holds it. A receipt without an open release naming the actor is refused (``custody.receipt_without_release``):
+    a battery found without one is claimed through ``POST /api/v1/custody/claims/``.
     """
     results: list[dict | None] = [None] * len(items)
     wanted = {codes.normalise(str(it.get("battery_code") or "")) for it in items if isinstance(it, dict)}
@@ -1122,7 +1414,6 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
     orgs = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
     specs: list[EventSpec] = []
     index_of: list[int] = []
-    holder: dict[int, int | None] = {}
     for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
@@ -1131,22 +1422,17 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
             kind = str(item.get("kind") or "")
             if battery is None:
                 raise TraceabilityError("no battery with this code is available to you", field="battery_code")
-            if kind in DEDICATED_KINDS:
+            if kind in DEDICATED_KINDS or kind == EventKind.RELEASE_CANCELLED:
                 raise TraceabilityError(f"'{kind}' has its own endpoint", field="kind")
-            custodian = holder.get(battery.pk, battery.custodian_id)
-            if kind not in RECEIVING and custodian != actor.pk:
-                raise TraceabilityError("no battery with this code is available to you", field="battery_code")
-            after = UNCHANGED
-            if kind in RECEIVING:
-                after = actor
+            after, release_to = UNCHANGED, None
             if item.get("to_uscc"):
-                after = orgs.get(str(item["to_uscc"]))
-                if after is None:
+                named = orgs.get(str(item["to_uscc"]))
+                if named is None:
                     raise TraceabilityError("no organisation with this USCC", field="to_uscc")
-            elif kind == EventKind.HANDED_OVER:
-                raise TraceabilityError(
-                    "a hand-over names the new custodian", field="to_uscc", code="required"
-                )
+                if kind in RELEASES:
+                    release_to = named
+                else:
+                    after = named
             payload = item.get("payload") or {}
             if not isinstance(payload, dict):
                 raise TraceabilityError("must be an object", field="payload")
@@ -1159,19 +1445,186 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
                     place=str(item.get("place") or "")[:200],
                     place_ref=str(item.get("place_ref") or "")[:64],
                     payload=payload,
+                    release_to=release_to,
+                    manifest=str(item.get("manifest") or "")[:64],
                 )
             )
             index_of.append(i)
-            holder[battery.pk] = custodian if after is UNCHANGED else getattr(after, "pk", None)
         except TraceabilityError as exc:
-            results[i] = _error(i, exc.as_dict())
+            results[i] = _error(i, exc.as_dict(), rule=exc.code)
     outcome = events_record_bulk(specs=specs, actor=actor, actor_user=actor_user, skip_errors=True)
     written = iter(outcome.events)
     for n, i in enumerate(index_of):
         if n in outcome.errors:
             exc = outcome.errors[n]
-            results[i] = _error(i, {"battery_code" if exc.field == "kind" else exc.field: [exc.message]})
+            results[i] = _error(i, {exc.field: [exc.message]}, rule=exc.code)
         else:
             event = next(written)
             results[i] = _result(i, CREATED, battery_code=event.battery.code, event_id=event.pk)
     return results  # type: ignore[return-value]
+
+
+# --- two-party custody: releases, receipts, claims (R-LIFE) -------------------------------------------------
+
+
+def _battery_for(code: str, *, field_name: str = "battery_code") -> Battery:
+    battery = Battery.objects.filter(code=codes.normalise(code or "")).first()
+    if battery is None:
+        raise TraceabilityError("no battery with this code is available to you", field=field_name,
+                                code="not_found", http_status=404)  # fmt: skip
+    return battery
+
+
+@transaction.atomic
+def release_record(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    receiver: Organisation,
+    occurred_at: datetime,
+    kind: str = EventKind.HANDED_OVER,
+    manifest: str = "",
+    actor_user: User | None = None,
+    place: str = "",
+    payload: dict | None = None,
+) -> CustodyRelease:
+    """The holder releases ``battery`` to ``receiver`` (a ``handed_over`` in place, or ``dispatched`` under a
+    manifest). Custody stays with the holder until the receiver confirms with :func:`receipt_confirm`."""
+    if kind not in RELEASES:
+        raise TraceabilityError(
+            "a release is a hand-over or a dispatch", field="kind", code="custody.release_kind"
+        )
+    event_record(battery=battery, kind=kind, actor=actor, actor_user=actor_user, occurred_at=occurred_at,
+                 release_to=receiver, manifest=manifest, place=place, payload=payload)  # fmt: skip
+    return CustodyRelease.objects.get(battery=battery, status=ReleaseStatus.OPEN)
+
+
+def receipt_kind_for(org: Organisation) -> str:
+    """The receipt an enterprise of this kind records: cascade-use and regeneration enterprises have their own."""
+    if org.has_kind("regeneration"):
+        return EventKind.REGENERATION_RECEIVED
+    if org.has_kind("cascade_use"):
+        return EventKind.CASCADE_RECEIVED
+    return EventKind.RECEIVED
+
+
+@transaction.atomic
+def receipt_confirm(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    occurred_at: datetime,
+    kind: str | None = None,
+    actor_user: User | None = None,
+    place: str = "",
+    place_ref: str = "",
+    region: str | None = None,
+    payload: dict | None = None,
+) -> LifecycleEvent:
+    """The receiver named by the open release confirms it: the receipt event makes it the custodian."""
+    return event_record(battery=battery, kind=kind or receipt_kind_for(actor), actor=actor, actor_user=actor_user,
+                        occurred_at=occurred_at, place=place, place_ref=place_ref, region=region,
+                        payload=payload)  # fmt: skip
+
+
+@transaction.atomic
+def release_cancel(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    occurred_at: datetime,
+    actor_user: User | None = None,
+    reason: str = "",
+) -> LifecycleEvent:
+    """The holder withdraws an unconfirmed release; a dispatched battery returns to its state before."""
+    return event_record(battery=battery, kind=EventKind.RELEASE_CANCELLED, actor=actor, actor_user=actor_user,
+                        occurred_at=occurred_at, payload={"reason": reason[:300]} if reason else None)  # fmt: skip
+
+
+@transaction.atomic
+def claim_record(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    reason: str,
+    found_at: datetime,
+    actor_user: User | None = None,
+    place: str = "",
+    place_ref: str = "",
+    region: str = "",
+    payload: dict | None = None,
+) -> CustodyClaim:
+    """A battery that turned up without a release (orphan, left with a repairer, a lost one found): a claim for
+    the regulator of the region to review. Nothing about the battery changes until it is approved."""
+    if battery.state in TERMINAL:
+        raise TraceabilityError(f"{battery.code} is in final state '{battery.state}' and cannot be claimed",
+                                field="battery_code", code="custody.claim_terminal", http_status=409)  # fmt: skip
+    if battery.custodian_id == actor.pk and battery.state != State.LOST:
+        raise TraceabilityError(f"{battery.code} is already in your custody", field="battery_code",
+                                code="custody.claim_own", http_status=409)  # fmt: skip
+    if not (reason or "").strip():
+        raise TraceabilityError("say how the battery came to you", field="reason", code="required")
+    if found_at is None or timezone.is_naive(found_at) or found_at > timezone.now():
+        raise TraceabilityError("a past, time zone-aware time is required", field="found_at")
+    kind = receipt_kind_for(actor)
+    # Only an enterprise that may record this receipt at all may claim (a logistics firm may not).
+    refusal = authority.decide(authority.Request(kind=kind, state=battery.state, actor_kinds=frozenset(actor.kinds),
+                                                 relations=frozenset({"claim_approved"}),
+                                                 custody_to=authority.TO_ACTOR))  # fmt: skip
+    if refusal is not None:
+        raise _refused(refusal)
+    if CustodyClaim.objects.filter(battery=battery, claimant=actor, status=ClaimStatus.PENDING).exists():
+        raise TraceabilityError(f"your claim to {battery.code} is already awaiting review", field="battery_code",
+                                code="custody.claim_pending", http_status=409)  # fmt: skip
+    claim = CustodyClaim.objects.create(
+        battery=battery, claimant=actor, claimed_by=actor_user, receipt_kind=kind, reason=reason.strip()[:500],
+        place=place[:200], place_ref=place_ref[:64], found_at=found_at,
+        region=region or battery.region or actor.region, custodian_at_claim_id=battery.custodian_id,
+        state_at_claim=battery.state, payload=payload or {},
+    )  # fmt: skip
+    hooks.records_written("custody_claim", [claim])
+    audit_log(actor=actor_user, action="custody.claim", obj=claim, changes={"battery": battery.code})
+    return claim
+
+
+@transaction.atomic
+def claim_review(
+    *,
+    claim: CustodyClaim,
+    reviewer: Organisation,
+    approve: bool,
+    note: str = "",
+    reviewer_user: User | None = None,
+    occurred_at: datetime | None = None,
+) -> CustodyClaim:
+    """The regulator of the claim's region approves (custody moves with a receipt by the claimant) or rejects it."""
+    claim = CustodyClaim.objects.select_for_update().select_related("battery", "claimant").get(pk=claim.pk)
+    if not reviewer.is_regulator or reviewer.region != claim.region:
+        raise TraceabilityError("only a regulator of the claim's region reviews it", field="actor",
+                                code="custody.claim_reviewer", http_status=403)  # fmt: skip
+    if claim.status != ClaimStatus.PENDING:
+        raise TraceabilityError(f"the claim is already {claim.status}", field="claim", code="custody.claim_closed",
+                                http_status=409)  # fmt: skip
+    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    claim.reviewer, claim.reviewed_by, claim.review_note = reviewer, reviewer_user, note[:500]
+    claim.reviewed_at = occurred_at or timezone.now()
+    if approve:
+        claim.event = event_record(
+            battery=claim.battery, kind=claim.receipt_kind, actor=claim.claimant, actor_user=reviewer_user,
+            occurred_at=max(claim.found_at, claim.battery.state_changed_at), place=claim.place,
+            place_ref=claim.place_ref, region=claim.region, claim=claim,
+            payload={"claim": claim.pk, "approved_by": reviewer.pk, "reason": claim.reason},
+        )  # fmt: skip
+    claim.save(update_fields=["status", "reviewer", "reviewed_by", "review_note", "reviewed_at", "event"])
+    audit_log(actor=reviewer_user, action=f"custody.claim_{claim.status}", obj=claim,
+              changes={"battery": claim.battery.code, "note": note})  # fmt: skip
+    return claim
+
+
+@transaction.atomic
+def outlet_authorise(*, automaker: Organisation, outlet: Organisation) -> AfterSalesOutlet:
+    """An automaker names an after-sales outlet of its vehicles (第十条)."""
+    if not automaker.has_kind("automaker") or not outlet.has_kind("after_sales"):
+        raise TraceabilityError("an automaker names an after-sales outlet", field="outlet", code="wrong_kind")
+    link, _ = AfterSalesOutlet.objects.get_or_create(automaker=automaker, outlet=outlet)
+    return link

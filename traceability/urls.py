@@ -8,6 +8,7 @@ urlpatterns = [
     path("batteries/<str:code>/", views.battery_detail, name="battery-detail"),
     path("vehicles/<str:vin>/", views.vehicle_detail, name="vehicle-detail"),
     path("ledger/events/<int:event_id>/proof/", views.event_proof, name="event-proof"),
+    path("custody/", views.custody, name="custody"),
     path("codes/", views.code_decode, name="code-decode"),
     path("uploads/", views.upload_index, name="upload-index"),
     path("uploads/report/<str:token>/", views.upload_report, name="upload-report"),

@@ -273,3 +273,44 @@ def upload_report(request, token: str):
 
 def results_json(results) -> str:
     return json.dumps(results, ensure_ascii=False, default=str)
+
+
+@login_required
+def custody(request):
+    """Two-party custody: open releases to confirm or cancel, and claims; for a regulator the review queue of its
+    region's claims, with approve / reject (R-LIFE)."""
+    from django.contrib import messages  # noqa: PLC0415
+
+    from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
+
+    org = getattr(request.user, "organisation", None)
+    if org is None:
+        raise Http404
+    if request.method == "POST" and request.user.role != "viewer":
+        try:
+            if "claim" in request.POST:
+                claim = CustodyClaim.objects.filter(pk=request.POST["claim"]).first()
+                if claim is None:
+                    raise Http404
+                services.claim_review(claim=claim, reviewer=org, approve=request.POST.get("decision") == "approve",
+                                      note=request.POST.get("note", ""), reviewer_user=request.user)  # fmt: skip
+            elif "release" in request.POST:
+                release = CustodyRelease.objects.filter(pk=request.POST["release"], status="open").first()
+                if release is None or org.pk not in (release.releaser_id, release.receiver_id):
+                    raise Http404
+                if request.POST.get("action") == "cancel":
+                    services.release_cancel(battery=release.battery, actor=org, occurred_at=timezone.now(),
+                                            actor_user=request.user)  # fmt: skip
+                else:
+                    services.receipt_confirm(battery=release.battery, actor=org, occurred_at=timezone.now(),
+                                             actor_user=request.user)  # fmt: skip
+            messages.success(request, _("Recorded."))
+        except services.TraceabilityError as exc:
+            messages.error(request, f"{exc.message} ({exc.code})")
+        return redirect("traceability:custody")
+    claims = selectors.claims_for(org=org, status=request.GET.get("status") or None)
+    page = Paginator(claims, 50).get_page(request.GET.get("page"))
+    return render(request, "traceability/custody.html", {
+        "releases": selectors.releases_open(org=org)[:200], "claims": page, "page_obj": page,
+        "is_regulator": org.is_regulator, "org": org,
+    })  # fmt: skip

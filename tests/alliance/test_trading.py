@@ -9,7 +9,7 @@ from django.utils import timezone
 from alliance import services
 from alliance.models import Bid, BidStatus, Lot, LotStatus
 from traceability.models import Battery, LifecycleEvent
-from traceability.services import event_record
+from traceability.services import receipt_confirm, release_record
 
 from . import factories as f
 
@@ -86,13 +86,8 @@ def test_regeneration_buyer_with_exhausted_scale_is_refused(market, client_for):
     f.licence(enterprise=regen, scale_t="0.5")
     # 500 kg already received this year: the 0.5 t annual scale is used up.
     used = f.battery(custodian=market["seller"], maker=market["maker"], mass="500")
-    event_record(
-        battery=used,
-        kind="regeneration_received",
-        actor=regen,
-        custodian_after=regen,
-        occurred_at=timezone.now(),
-    )
+    release_record(battery=used, actor=market["seller"], receiver=regen, occurred_at=timezone.now())
+    receipt_confirm(battery=used, actor=regen, occurred_at=timezone.now(), payload={"mass_kg": "500"})
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
     r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
     assert r.status_code == 400

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.factories import OrganisationFactory
 from traceability.codes import compose
-from traceability.services import battery_register, event_record
+from traceability.services import battery_register, receipt_confirm, release_record
 
 _serial = itertools.count(1)
 MAKER_CODES = ["0A1", "03H", "04A", "05C", "02X"]
@@ -56,7 +56,13 @@ def held_pack(
     at: datetime | None = None,
     level: str = "P",
 ):
-    """A retired battery handed to ``holder`` with a ``kind`` event (cascade_received / regeneration_received)."""
+    """A retired battery the maker released to ``holder``, who confirmed with a ``kind`` receipt
+    (cascade_received / regeneration_received); with ``kind="received"`` it is released only, for the holder to
+    book in itself.
+
+    A cascade-use receipt needs the maker's authorisation: when the holder has none, one covering the receipt
+    day is granted and withdrawn again afterwards, so that the tests of the later steps start from a pack held
+    without a current authorisation (the state such a pack reaches when its authorisation lapses)."""
     at = at or now() - timedelta(days=30)
     battery = battery_register(
         code=pack_code(getattr(maker, "maker_code", "0A1"), chemistry, level),
@@ -66,7 +72,22 @@ def held_pack(
         mass_kg=mass_kg,
         occurred_at=at - timedelta(days=900),
     )
-    event_record(battery=battery, kind=kind, actor=holder, occurred_at=at, custodian_after=holder)
+    release_record(battery=battery, actor=maker, receiver=holder, occurred_at=at)
+    if kind == "received":
+        battery.refresh_from_db()
+        return battery
+    temporary = None
+    if kind == "cascade_received":
+        from cascade_use.models import Authorisation
+
+        if not Authorisation.objects.filter(battery_maker=maker, enterprise=holder).exists():
+            day = timezone.localdate(at)
+            temporary = authorise(
+                maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}"
+            )
+    receipt_confirm(battery=battery, actor=holder, occurred_at=at, kind=kind)
+    if temporary is not None:
+        temporary.delete()
     battery.refresh_from_db()
     return battery
 

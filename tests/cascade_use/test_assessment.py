@@ -82,11 +82,13 @@ def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
         battery=world["pack"], enterprise=world["enterprise"], to=world["regen"], occurred_at=now()
     )
     world["pack"].refresh_from_db()
-    assert world["pack"].custodian == world["regen"]
-    assert selectors.outstanding_waste(world["enterprise"]) == []
+    # released to the regenerator, which becomes the custodian when it books the pack in
+    assert world["pack"].releases.get(status="open").receiver == world["regen"]
+    assert world["pack"].custodian == world["enterprise"]
     pack_receive(enterprise=world["regen"], battery=world["pack"], occurred_at=now())
     world["pack"].refresh_from_db()
-    assert world["pack"].state == "at_regeneration"
+    assert world["pack"].state == "at_regeneration" and world["pack"].custodian == world["regen"]
+    assert selectors.outstanding_waste(world["enterprise"]) == []
 
 
 def test_a_passed_item_is_not_waste(world):

@@ -1,4 +1,6 @@
-"""A small, fully known battery world for the dashboard tests, written through ``event_record``."""
+"""A small, fully known battery world for the dashboard tests, written through ``event_record``: custody moves
+with two parties (the holder releases, the receiver confirms), a dismantler removes packs under a scrap
+certificate, the cascade-use enterprise holds the makers' authorisations and the regenerator a licence."""
 
 from __future__ import annotations
 
@@ -37,6 +39,33 @@ PATHS = ["in_vehicle", "stored_long", "to_cascade", "to_regeneration", "left_jjj
 REGIONS = ["BJ", "TJ", "HB"]
 
 
+RECEIPTS = {"received", "cascade_received", "regeneration_received"}
+
+
+def _entitle(o) -> None:
+    from datetime import date
+
+    from cascade_use.services import authorisation_grant
+    from regeneration.services import licence_register
+
+    for maker in ("maker_a", "maker_b"):
+        authorisation_grant(battery_maker=o[maker], enterprise=o["cascade"], valid_from=date(2015, 1, 1),
+                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}")  # fmt: skip
+    licence_register(enterprise=o["regen"], number="HW-DASH-1", issuing_authority="TJ EEB",
+                     categories=["LIB-TERNARY", "LIB-LFP"], annual_scale_t=Decimal(1000),
+                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1))  # fmt: skip
+
+
+def _certify(dismantler, vehicle, at) -> None:
+    from recycling_network.models import ScrapCertificate
+
+    ScrapCertificate.objects.get_or_create(
+        vehicle=vehicle,
+        defaults={"number": f"BF-{vehicle.vin}", "dismantler": dismantler, "vin": vehicle.vin, "issued_at": at,
+                  "region": dismantler.region, "recorded_by": UserFactory(organisation=dismantler)},
+    )  # fmt: skip
+
+
 def build_world(monkeypatch, n: int = 18) -> World:
     # Event writes read the cached evaluation; both are replaced so that every path sees the stand-in rule.
     monkeypatch.setattr(deadlines, "evaluate", _evaluate)
@@ -56,6 +85,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
     o["hub"] = OrganisationFactory(region="TJ", kinds=["service_operator", "logistics"])
     o["cascade"] = OrganisationFactory(region="HB", kinds=["cascade_use"])
     o["regen"] = OrganisationFactory(region="TJ", kinds=["regeneration"])
+    _entitle(o)
     o["dismantler"] = OrganisationFactory(region="BJ", kinds=["dismantler"])
     w.users["reg_bj"] = UserFactory(organisation=o["reg_bj"], username="reg_bj")
     w.users["reg_tj"] = UserFactory(organisation=o["reg_tj"], username="reg_tj")
@@ -92,6 +122,19 @@ def build_world(monkeypatch, n: int = 18) -> World:
             occurred = now - timedelta(days=days_ago)
             reported = occurred + (timedelta(days=40) if late else timedelta(hours=1))
             kwargs = {} if custodian is None else {"custodian_after": custodian}
+            pack.refresh_from_db()
+            if kind in RECEIPTS and custodian is not None:
+                # The receiver confirms a release by the holder (unless the holder already released it); an
+                # automaker's receipt is at its own service point, in its own custody.
+                receiver = actor if actor.has_kind("automaker") else custodian
+                if not pack.releases.filter(status="open", receiver=receiver).exists():
+                    event_record(battery=pack, kind="handed_over", actor=pack.custodian, release_to=receiver,
+                                 occurred_at=occurred, reported_at=min(occurred + timedelta(hours=1), now))  # fmt: skip
+                actor, kwargs = receiver, {}
+            if kind in ("dispatched", "lost"):
+                actor = pack.custodian  # the holder releases (or reports) it
+            if kind == "removed":
+                _certify(actor, Binding.objects.get(pack=pack, unbound_at__isnull=True).vehicle, occurred)
             return event_record(
                 battery=pack,
                 kind=kind,
@@ -113,7 +156,6 @@ def build_world(monkeypatch, n: int = 18) -> World:
             continue
         # Recent removals (this month) for some packs, older ones for the rest.
         removed_ago = 0.05 if i >= 12 else 200
-        Binding.objects.filter(pack=pack).update(unbound_at=now - timedelta(days=removed_ago))
         rec("removed", removed_ago, o["dismantler"], custodian=o["dismantler"])
         if path == "stored_long":
             rec(
@@ -132,7 +174,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
             late=i % 3 == 1,
         )
         if path == "to_cascade":
-            rec("dispatched", 0.02 if i >= 12 else 180, sp[region])
+            rec("dispatched", 0.02 if i >= 12 else 180, sp[region], release_to=o["hub"])
             rec("received", 0.015 if i >= 12 else 170, o["hub"], custodian=o["hub"], region="TJ")
             rec(
                 "cascade_received",
@@ -142,20 +184,20 @@ def build_world(monkeypatch, n: int = 18) -> World:
                 region="HB",
             )
         elif path == "to_regeneration":
-            rec("dispatched", 0.02 if i >= 12 else 180, sp[region])
+            rec("dispatched", 0.02 if i >= 12 else 180, sp[region], release_to=o["regen"])
             rec(
                 "regeneration_received",
                 0.01 if i >= 12 else 170,
                 o["regen"],
                 custodian=o["regen"],
                 region="TJ",
+                payload={"mass_kg": "300"},
             )
         elif path == "left_jjj":
-            rec(
-                "dispatched", 0.02 if i >= 12 else 100, sp[region], region="OUT", payload={"to_region": "OUT"}
-            )
+            rec("dispatched", 0.02 if i >= 12 else 100, sp[region], region="OUT", payload={"to_region": "OUT"},
+                release_to=o["regen"])  # fmt: skip
         elif path == "lost_in_transit":
-            rec("dispatched", 0.02 if i >= 12 else 100, sp[region])
+            rec("dispatched", 0.02 if i >= 12 else 100, sp[region], release_to=o["hub"])
             if i < 12:
                 rec("lost", 50, sp[region])
     materialised_views_refresh()

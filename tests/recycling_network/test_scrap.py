@@ -9,6 +9,7 @@ from recycling_network.models import NetworkAlert
 from recycling_network.services import intake_record
 from tests.factories import OrganisationFactory, UserFactory
 from traceability.models import LifecycleEvent
+from traceability.services import release_record
 
 from .factories import make_point, make_vehicle_with_pack
 
@@ -48,8 +49,10 @@ def test_dismantler_records_certificate_and_removal(client_for, dismantler_user,
     event = LifecycleEvent.objects.get(pk=removal.json()["event"])
     assert event.kind == "removed" and event.payload["scrap_certificate"] == "BF-0001"
     assert not pack.bindings.filter(unbound_at__isnull=True).exists()
-    # The dismantler hands it to a service point, which takes it in.
+    # The dismantler releases it to a service point, which takes it in.
     point = make_point()
+    release_record(battery=pack, actor=dismantler_user.organisation, receiver=point.operator,
+                   occurred_at=timezone.now())  # fmt: skip
     intake_record(
         point=point, actor=UserFactory(organisation=point.operator), code=pack.code, source_kind="dismantler"
     )
@@ -107,6 +110,8 @@ def test_vehicle_without_pack_needs_a_certificate_checked_against_the_trace(
     event_record(
         battery=pack, kind="removed", actor=automaker, occurred_at=timezone.now() - timedelta(days=30)
     )
+    release_record(battery=pack, actor=automaker, receiver=point.operator,
+                   occurred_at=timezone.now() - timedelta(days=29))  # fmt: skip
     intake_record(
         point=point, actor=UserFactory(organisation=point.operator), code=pack.code, source_kind="dealer"
     )

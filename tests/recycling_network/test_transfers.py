@@ -119,7 +119,8 @@ def test_partial_arrival_moves_only_the_arrived_packs_and_the_rest_goes_missing(
     assert transit_missing_flag() == 0
     assert transit_missing_flag(hours=24) == 1
     missing.refresh_from_db()
-    assert missing.custodian_id == point.operator_id and missing.state == "in_transit"
+    # Reported lost, still in the sender's custody; the open release lets the receiver confirm it later.
+    assert missing.custodian_id == point.operator_id and missing.state == "lost"
     alert = NetworkAlert.objects.get(kind="missing_in_transit", battery=missing)
     assert alert.resolved_at is None and manifest["number"] in alert.message
     assert LifecycleEvent.objects.filter(battery=missing, kind="lost").count() == 1
@@ -186,12 +187,13 @@ def test_codes_not_on_the_manifest_are_refused(client_for, point, operator_user,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kind", "event_kind", "state"), [
-    ("regeneration", "regeneration_received", "at_regeneration"),
-    ("cascade_use", "cascade_received", "cascade_use"),
+@pytest.mark.parametrize(("kind", "event_kind", "state", "answer"), [
+    ("regeneration", "regeneration_received", "at_regeneration", 200),
+    # The pack's maker is unknown, so no maker's authorisation covers a second life: refused by the guard.
+    ("cascade_use", "cascade_received", "cascade_use", 409),
 ])  # fmt: skip
 def test_hand_over_to_a_cascade_use_or_regeneration_enterprise(
-    client_for, point, operator_user, stocked, kind, event_kind, state
+    client_for, point, operator_user, stocked, kind, event_kind, state, answer
 ):
     enterprise = OrganisationFactory(kinds=[kind], region="HB")
     if kind == "regeneration":
@@ -201,7 +203,12 @@ def test_hand_over_to_a_cascade_use_or_regeneration_enterprise(
     response = client_for(UserFactory(organisation=enterprise)).post(
         f"/api/v1/transfers/{manifest.json()['id']}/receive/", {"codes": [stocked[0].code]}, format="json"
     )
-    assert response.status_code == 200
+    assert response.status_code == answer
+    if answer != 200:
+        assert response.json()["error"]["code"] == "cascade_use.maker_unknown"
+        stocked[0].refresh_from_db()
+        assert stocked[0].state == "in_transit" and stocked[0].custodian_id == point.operator_id
+        return
     stocked[0].refresh_from_db()
     assert stocked[0].state == state and stocked[0].custodian_id == enterprise.pk
     assert LifecycleEvent.objects.filter(battery=stocked[0], kind=event_kind).exists()

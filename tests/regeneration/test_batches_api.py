@@ -118,7 +118,9 @@ def test_another_regenerator_cannot_see_or_change_the_batch(world, client_for):
 
 
 def test_a_pack_of_another_enterprise_cannot_be_put_in_a_batch(world):
-    other = held_pack(maker=battery_maker(), holder=regeneration_enterprise(), kind="regeneration_received")
+    stranger = regeneration_enterprise()
+    licence(stranger)
+    other = held_pack(maker=battery_maker(), holder=stranger, kind="regeneration_received")
     r = open_batch(world, inputs=[{"code": other.code}])
     assert r.status_code == 400 and "inputs" in r.json()["error"]["fields"]
 

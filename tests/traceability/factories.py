@@ -39,3 +39,16 @@ def register_pack(maker, *, customer=None, modules: int = 0, cells: int = 0, **k
             services.battery_register(code=make_code("C"), maker=maker, actor=maker, parent=module,
                                       custodian=customer, occurred_at=at(2024, 3, 6))  # fmt: skip
     return pack
+
+
+def move(battery, to, *, at_: datetime | None = None, kind: str | None = None, release: str = "handed_over"):
+    """Custody the two-party way: the holder releases ``battery`` to ``to``, which confirms with its receipt."""
+    from accounts.models import Organisation
+
+    when = at_ or at(2025, 1, 3)
+    battery.refresh_from_db()
+    holder = Organisation.objects.get(pk=battery.custodian_id)
+    services.release_record(battery=battery, actor=holder, receiver=to, occurred_at=when, kind=release)
+    event = services.receipt_confirm(battery=battery, actor=to, occurred_at=when, kind=kind)
+    battery.refresh_from_db()
+    return event

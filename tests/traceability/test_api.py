@@ -142,6 +142,10 @@ def test_generic_events_and_ledger_endpoints(world, client_for, make_org, make_u
     point = make_org(kinds=["service_operator"])
     pack = register_pack(world["maker"])
     client = client_for(make_user(point))
+    released = client_for(world["maker_user"]).post("/api/v1/events/", {"items": [
+        {"battery_code": pack.code, "kind": "handed_over", "occurred_at": "2025-01-02", "to_uscc": point.uscc}
+    ]}, format="json").json()  # fmt: skip
+    assert released["results"][0]["status"] == "created"
     items = [
         {"battery_code": pack.code, "kind": "received", "occurred_at": "2025-01-02"},
         {"battery_code": pack.code, "kind": "stored", "occurred_at": "2025-01-03"},

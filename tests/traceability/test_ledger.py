@@ -6,9 +6,9 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import IntegrityError, InternalError
 
-from traceability import ledger_store, merkle, services
+from traceability import ledger_store, merkle
 
-from .factories import at, register_pack
+from .factories import at, move, register_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,10 @@ def events(make_org):
     point = make_org(kinds=["service_operator"])
     packs = [register_pack(maker) for _ in range(5)]
     for p in packs[:3]:
-        services.event_record(battery=p, kind="received", actor=point, custodian_after=point,
-                              occurred_at=at(2025, 1, 3))  # fmt: skip
-    return list(packs[0].events.all()) + list(packs[1].events.all()) + list(packs[4].events.all())
+        move(p, point, at_=at(2025, 1, 3))
+    # The produced and received events (the hand-overs between them are in the ledger too).
+    mine = [*packs[0].events.all(), *packs[1].events.all(), *packs[4].events.all()]
+    return [e for e in mine if e.kind != "handed_over"]
 
 
 def _tamper(sql, params=()):
@@ -36,7 +37,7 @@ def _tamper(sql, params=()):
 def test_clean_ledger_verifies(events):
     report = ledger_store.verify()
     assert report.ok, report.problems
-    assert report.tree_size == 8
+    assert report.tree_size == 11  # 5 produced, 3 hand-overs and their 3 receipts
     call_command("verify_ledger")
 
 

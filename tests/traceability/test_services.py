@@ -5,7 +5,7 @@ from traceability import services
 from traceability.models import Battery, BatteryLink, Binding, LifecycleEvent
 from traceability.selectors import battery_trace
 
-from .factories import at, make_code, make_vin, register_pack
+from .factories import at, make_code, make_vin, move, register_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -60,17 +60,25 @@ def test_illegal_event_is_refused_and_not_stored(make_org):
     pack = register_pack(maker)
     with pytest.raises(services.TraceabilityError) as err:
         services.event_record(battery=pack, kind="dismantled", actor=maker, occurred_at=at(2024, 4, 1))
-    assert err.value.code == "illegal_transition"
+    assert err.value.code == "lifecycle.dismantled" and err.value.http_status == 409
+    assert "registered" in err.value.message
     assert pack.events.count() == 1
 
 
 def test_product_link_consumes_sources_and_trace_follows_both_ways(make_org):
     maker = make_org(kinds=["battery_maker"])
     cascade = make_org(kinds=["cascade_use"])
-    sources = [register_pack(maker, customer=cascade) for _ in range(2)]
+    from datetime import date
+
+    from cascade_use.services import authorisation_grant
+    from tests.cascade_use.factories import assess
+
+    authorisation_grant(battery_maker=maker, enterprise=cascade, valid_from=date(2024, 1, 1),
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-LINK")  # fmt: skip
+    sources = [register_pack(maker) for _ in range(2)]
     for s in sources:
-        services.event_record(battery=s, kind="cascade_received", actor=cascade, custodian_after=cascade,
-                              occurred_at=at(2025, 1, 1))  # fmt: skip
+        move(s, cascade, at_=at(2025, 1, 1), kind="cascade_received")
+        assess(s, cascade, soh_pct=80)
     product = services.battery_register(code=make_code("P", cascade=True), maker=None, actor=cascade,
                                         custodian=cascade, is_cascade_product=True)  # fmt: skip
     services.product_link(product=product, sources=sources, actor=cascade, occurred_at=at(2025, 2, 1))
@@ -97,14 +105,17 @@ def test_bulk_events_share_the_checks(make_org):
     maker = make_org(kinds=["battery_maker"])
     point = make_org(kinds=["service_operator"])
     a, b = register_pack(maker), register_pack(maker)
+    services.release_record(battery=a, actor=maker, receiver=point, occurred_at=at(2025, 1, 1))
     specs = [
-        services.EventSpec(battery=a, kind="received", occurred_at=at(2025, 1, 1), custodian_after=point),
+        services.EventSpec(battery=a, kind="received", occurred_at=at(2025, 1, 1)),
         services.EventSpec(battery=b, kind="dismantled", occurred_at=at(2025, 1, 1)),
         services.EventSpec(battery=a, kind="stored", occurred_at=at(2025, 1, 2)),
     ]
     outcome = services.events_record_bulk(specs=specs, actor=point, skip_errors=True)
     assert [e.kind for e in outcome.events] == ["received", "stored"]
-    assert outcome.errors[1].code == "illegal_transition"
+    assert outcome.errors[1].code == "lifecycle.dismantled"
+    a.refresh_from_db()
+    assert a.custodian == point and a.releases.get().status == "confirmed"
     with pytest.raises(services.TraceabilityError):
         services.events_record_bulk(specs=[services.EventSpec(battery=b, kind="stored", occurred_at=at(2025, 1, 1))],
                                     actor=point)  # fmt: skip
@@ -115,6 +126,7 @@ def test_replacement_one_in_one_out(make_org, captured):
     automaker = make_org(kinds=["automaker"])
     outlet = make_org(kinds=["after_sales"])
     old, new = register_pack(maker, customer=automaker), register_pack(maker, customer=automaker)
+    services.outlet_authorise(automaker=automaker, outlet=outlet)
     vin = make_vin()
     services.bindings_upload(
         items=[{"vin": vin, "pack_code": old.code, "sold_at": "2024-05-01"}], actor=automaker
@@ -154,11 +166,9 @@ def test_late_report_is_marked(make_org):
 def test_removal_closes_the_binding(make_org):
     maker = make_org(kinds=["battery_maker"])
     automaker = make_org(kinds=["automaker"])
-    dismantler = make_org(kinds=["dismantler"])
     pack = register_pack(maker, customer=automaker)
     services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
                              actor=automaker)  # fmt: skip
-    services.event_record(battery=pack, kind="removed", actor=dismantler, custodian_after=dismantler,
-                          occurred_at=at(2025, 5, 6))  # fmt: skip
+    services.event_record(battery=pack, kind="removed", actor=automaker, occurred_at=at(2025, 5, 6))
     assert not Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
-    assert Battery.objects.get(pk=pack.pk).custodian == dismantler
+    assert Battery.objects.get(pk=pack.pk).custodian == automaker

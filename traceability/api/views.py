@@ -168,3 +168,160 @@ class LedgerProofView(AuditedViewMixin, APIView):
         if proof is None:
             raise Http404
         return Response(proof.as_dict())
+
+
+# --- two-party custody ---------------------------------------------------------------------------------------
+
+
+def _custody_error(exc: services.TraceabilityError) -> exceptions.APIException:
+    """A refusal as its status: 403 no standing, 404 unknown, 409 custody or state, 422 another rule; the
+    ``code`` names the rule, ``fields`` the input at fault."""
+    from core.api.errors import Conflict, Refused  # noqa: PLC0415
+
+    status = getattr(exc, "http_status", 422)
+    if status == 403:
+        return exceptions.PermissionDenied(exc.message, code=exc.code)
+    if status == 404:
+        return exceptions.NotFound(exc.message, code=exc.code)
+    if status == 409:
+        return Conflict(exc.message, code=exc.code)
+    if exc.field not in ("non_field_errors", "kind", "battery_code", "actor", "to_uscc"):
+        return exceptions.ValidationError({exc.field: [exc.message]}, code=exc.code)
+    return Refused(exc.message, code=exc.code)
+
+
+class _CustodyView(AuditedViewMixin, APIView):
+    def org(self, request):
+        org = getattr(request.user, "organisation", None)
+        if org is None:
+            raise exceptions.PermissionDenied("an organisation account is required")
+        if getattr(request.user, "role", "") == "viewer":
+            raise exceptions.PermissionDenied("a read-only account cannot record custody")
+        return org
+
+    def when(self, request, name="occurred_at"):
+        try:
+            return services._parse_when(request.data.get(name) or timezone.now().isoformat(), name)
+        except services.TraceabilityError as exc:
+            raise exceptions.ValidationError(exc.as_dict()) from exc
+
+    def run(self, call, **kwargs):
+        try:
+            return call(**kwargs)
+        except services.TraceabilityError as exc:
+            raise _custody_error(exc) from exc
+
+
+def _release_body(r) -> dict:
+    return {"id": r.pk, "battery_code": r.battery.code, "kind": r.kind, "status": r.status,
+            "releaser": r.releaser.uscc, "receiver": r.receiver.uscc, "manifest": r.manifest,
+            "release_event": r.release_event_id, "closing_event": r.closing_event_id}  # fmt: skip
+
+
+def _claim_body(c) -> dict:
+    return {"id": c.pk, "battery_code": c.battery.code, "claimant": c.claimant.uscc, "status": c.status,
+            "reason": c.reason, "region": c.region, "found_at": c.found_at, "receipt_kind": c.receipt_kind,
+            "event": c.event_id, "review_note": c.review_note}  # fmt: skip
+
+
+class ReleaseListCreateView(_CustodyView):
+    """GET: open releases from or to you. POST (the holder): ``{"battery_code", "to_uscc", "kind"
+    ("handed_over" or "dispatched"), "manifest", "occurred_at"}`` releases a battery to a named receiver."""
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="releases"))
+    def get(self, request):
+        org = self.org(request)
+        rows = selectors.releases_open(org=org)
+        return Response({"results": [_release_body(r) for r in rows]})
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="release"))
+    def post(self, request):
+        from accounts.models import Organisation  # noqa: PLC0415
+
+        org = self.org(request)
+        battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
+        receiver = Organisation.objects.filter(uscc=str(request.data.get("to_uscc") or "")).first()
+        if receiver is None:
+            raise exceptions.ValidationError({"to_uscc": ["no organisation with this USCC"]})
+        release = self.run(services.release_record, battery=battery, actor=org, receiver=receiver,
+                           occurred_at=self.when(request), kind=str(request.data.get("kind") or "handed_over"),
+                           manifest=str(request.data.get("manifest") or "")[:64], actor_user=request.user)  # fmt: skip
+        return Response(_release_body(release), status=201)
+
+
+def _release_for(request, pk: int):
+    from traceability.models import CustodyRelease  # noqa: PLC0415
+
+    org = getattr(request.user, "organisation", None)
+    release = CustodyRelease.objects.select_related("battery", "releaser", "receiver").filter(pk=pk).first()
+    if release is None or org is None or org.pk not in (release.releaser_id, release.receiver_id):
+        raise Http404
+    return release
+
+
+class ReleaseConfirmView(_CustodyView):
+    """POST (the receiver): ``{"occurred_at", "kind"}`` confirms the release; the receipt makes you custodian."""
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="receipt event"))
+    def post(self, request, pk: int):
+        org = self.org(request)
+        release = _release_for(request, pk)
+        event = self.run(services.receipt_confirm, battery=release.battery, actor=org, occurred_at=self.when(request),
+                         kind=request.data.get("kind") or None, actor_user=request.user,
+                         place=str(request.data.get("place") or "")[:200])  # fmt: skip
+        release.refresh_from_db()
+        return Response({**_release_body(release), "event_id": event.pk}, status=201)
+
+
+class ReleaseCancelView(_CustodyView):
+    """POST (the holder): ``{"occurred_at", "reason"}`` withdraws a release the receiver has not confirmed."""
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="cancellation event"))
+    def post(self, request, pk: int):
+        org = self.org(request)
+        release = _release_for(request, pk)
+        event = self.run(services.release_cancel, battery=release.battery, actor=org, occurred_at=self.when(request),
+                         actor_user=request.user, reason=str(request.data.get("reason") or ""))  # fmt: skip
+        release.refresh_from_db()
+        return Response({**_release_body(release), "event_id": event.pk}, status=201)
+
+
+class ClaimListCreateView(_CustodyView):
+    """GET: your claims, or (a regulator) the review queue of your region. POST: ``{"battery_code", "reason",
+    "found_at", "place"}`` claims a battery that came to you without a release."""
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="claims"))
+    def get(self, request):
+        org = getattr(request.user, "organisation", None)
+        if org is None:
+            raise exceptions.PermissionDenied
+        rows = selectors.claims_for(org=org, status=request.query_params.get("status") or None)
+        return Response({"results": [_claim_body(c) for c in rows[:500]]})
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="claim"))
+    def post(self, request):
+        org = self.org(request)
+        battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
+        claim = self.run(services.claim_record, battery=battery, actor=org, actor_user=request.user,
+                         reason=str(request.data.get("reason") or ""), found_at=self.when(request, "found_at"),
+                         place=str(request.data.get("place") or ""))  # fmt: skip
+        return Response(_claim_body(claim), status=201)
+
+
+class ClaimReviewView(_CustodyView):
+    """POST (a regulator of the claim's region): ``{"decision": "approve" | "reject", "note"}``."""
+
+    @extend_schema(request=None, responses=OpenApiResponse(description="claim"))
+    def post(self, request, pk: int):
+        from traceability.models import CustodyClaim  # noqa: PLC0415
+
+        org = self.org(request)
+        claim = CustodyClaim.objects.filter(pk=pk).first()
+        if claim is None or not (org.is_regulator or org.pk == claim.claimant_id):
+            raise Http404
+        decision = request.data.get("decision")
+        if decision not in ("approve", "reject"):
+            raise exceptions.ValidationError({"decision": ["approve or reject"]})
+        claim = self.run(services.claim_review, claim=claim, reviewer=org, approve=decision == "approve",
+                         note=str(request.data.get("note") or ""), reviewer_user=request.user)  # fmt: skip
+        return Response(_claim_body(claim))

@@ -16,7 +16,7 @@ def record_years(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("traceability", "0006_late_events_by_actor")]
+    dependencies = [("traceability", "0007_custody_releases_claims")]
 
     operations = [
         migrations.CreateModel(

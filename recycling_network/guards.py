@@ -1,0 +1,27 @@
+"""The scrapped-vehicle relation for the traceability core's authority (R-SCRAP; 第十三条): a dismantler takes a
+pack out of a vehicle only while it holds a scrap certificate (《报废汽车回收证明》) for that VIN."""
+
+from __future__ import annotations
+
+from traceability.lifecycle import EventKind
+
+
+def scrap_relation(actor, specs) -> set[int]:
+    from traceability.models import Binding  # noqa: PLC0415
+
+    from .models import ScrapCertificate  # noqa: PLC0415
+
+    wanted = {i: s.battery.pk for i, s in enumerate(specs) if s.kind == EventKind.REMOVED}
+    if not wanted or not actor.has_kind("dismantler"):
+        return set()
+    vehicle_of = dict(
+        Binding.objects.filter(pack_id__in=set(wanted.values()), unbound_at__isnull=True).values_list(
+            "pack_id", "vehicle_id"
+        )
+    )
+    certified = set(
+        ScrapCertificate.objects.filter(
+            dismantler=actor, vehicle_id__in=set(vehicle_of.values())
+        ).values_list("vehicle_id", flat=True)
+    )
+    return {i for i, pk in wanted.items() if vehicle_of.get(pk) in certified}

@@ -1,0 +1,179 @@
+"""Model-based test of custody integrity (R-LIFE): enterprises of every kind, with and without authorisations and
+licences, fire random events at random batteries through the services (and a sample through the REST API).
+After every step: custody changed only through a confirmed release, a removal by a vehicle party or an approved
+claim; every cascade-use step has a valid authorisation (and a repurposing a passed assessment); every
+regeneration receipt a valid licence; no terminal battery moved; nothing that was at regeneration or in a second
+life is in a vehicle; and the ledger verifies."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from rest_framework.test import APIClient
+
+from cascade_use.models import Authorisation, SafetyAssessment
+from cascade_use.services import authorisation_grant
+from tests.cascade_use.factories import licence
+from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
+from traceability import ledger_store, services
+from traceability.lifecycle import TERMINAL, EventKind
+from traceability.models import AfterSalesOutlet, Battery, CustodyRelease, LifecycleEvent
+
+from .factories import make_vin, register_pack
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ["maker", "automaker", "outlet", "point", "cascade_ok", "cascade_no", "regen_ok", "regen_no", "logistics",
+          "dismantler", "fleet"]  # fmt: skip
+KINDS = [k.value for k in EventKind if k not in (EventKind.PRODUCED, EventKind.BOUND, EventKind.REPLACED_IN)]
+RECEIPTS = {"received", "cascade_received", "regeneration_received"}
+
+
+class Custody(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        kinds = {"maker": "battery_maker", "automaker": "automaker", "outlet": "after_sales",
+                 "point": "service_operator", "cascade_ok": "cascade_use", "cascade_no": "cascade_use",
+                 "regen_ok": "regeneration", "regen_no": "regeneration", "logistics": "logistics",
+                 "dismantler": "dismantler", "fleet": "fleet_operator"}  # fmt: skip
+        self.orgs = {k: OrganisationFactory(kinds=[v], region="BJ") for k, v in kinds.items()}
+        self.users = {k: UserFactory(organisation=o) for k, o in self.orgs.items()}
+        self.regulator = (
+            RegulatorFactory(region="BJ", department="industry_it") if not _regulator() else _regulator()
+        )
+        AfterSalesOutlet.objects.create(automaker=self.orgs["automaker"], outlet=self.orgs["outlet"])
+        authorisation_grant(battery_maker=self.orgs["maker"], enterprise=self.orgs["cascade_ok"],
+                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1")  # fmt: skip
+        licence(self.orgs["regen_ok"], scale_t=1000)
+        self.packs = []
+        for n in range(4):
+            pack = register_pack(self.orgs["maker"], customer=self.orgs["automaker"], mass_kg=300)
+            if n < 3:
+                services.bindings_upload(
+                    items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
+                    actor=self.orgs["automaker"],
+                )
+            self.packs.append(pack.pk)
+        self.clock = timezone.now() - timedelta(days=300)
+        self.ever_out_of_vehicle_use: set[int] = set()
+
+    def tick(self):
+        self.clock += timedelta(hours=3)
+        return self.clock
+
+    def snapshot(self, pk):
+        b = Battery.objects.get(pk=pk)
+        release = CustodyRelease.objects.filter(battery_id=pk, status="open").first()
+        last = (
+            LifecycleEvent.objects.filter(battery_id=pk).order_by("-id").values_list("id", flat=True).first()
+        )
+        return b, release, last or 0
+
+    @rule(actor=st.sampled_from(ACTORS), n=st.integers(0, 3), kind=st.sampled_from(KINDS),
+          to=st.sampled_from(ACTORS), name_custodian=st.booleans(), via_rest=st.integers(0, 4))  # fmt: skip
+    def fire(self, actor, n, kind, to, name_custodian, via_rest):
+        pk = self.packs[n]
+        before, release, last = self.snapshot(pk)
+        org, receiver = self.orgs[actor], self.orgs[to]
+        when = self.tick()
+        if via_rest == 0:  # a sample through the REST API, as an enterprise's system sends it
+            client = APIClient()
+            client.force_authenticate(self.users[actor])
+            item = {"battery_code": before.code, "kind": kind, "occurred_at": when.isoformat(),
+                    "payload": {"mass_kg": "300"}}  # fmt: skip
+            if name_custodian or kind in ("handed_over", "dispatched"):
+                item["to_uscc"] = receiver.uscc
+            r = client.post("/api/v1/events/", {"items": [item]}, format="json")
+            assert r.status_code in (200, 201, 207, 403), r.content[:300]
+        else:
+            kw = {"payload": {"mass_kg": "300"}}
+            if kind in ("handed_over", "dispatched"):
+                kw["release_to"] = receiver
+            elif name_custodian:
+                kw["custodian_after"] = receiver
+            try:
+                services.event_record(battery=before, kind=kind, actor=org, occurred_at=when, **kw)
+            except services.TraceabilityError as exc:
+                assert exc.code and exc.http_status in (403, 404, 409, 422)
+        self.check_step(pk, before, release, last)
+
+    @rule(actor=st.sampled_from(ACTORS), n=st.integers(0, 3), approve=st.booleans())
+    def claim(self, actor, n, approve):
+        pk = self.packs[n]
+        before, release, last = self.snapshot(pk)
+        try:
+            claim = services.claim_record(battery=before, actor=self.orgs[actor], reason="found",
+                                          found_at=self.tick())  # fmt: skip
+            services.claim_review(
+                claim=claim, reviewer=self.regulator, approve=approve, occurred_at=self.tick()
+            )
+        except services.TraceabilityError:
+            pass
+        self.check_step(pk, before, release, last)
+
+    @rule(n=st.integers(0, 3), verdict=st.sampled_from(["pass", "fail"]))
+    def assess(self, n, verdict):
+        from tests.cascade_use.factories import assess
+
+        b = Battery.objects.get(pk=self.packs[n])
+        if b.custodian_id == self.orgs["cascade_ok"].pk and b.state == "cascade_use":
+            assess(b, self.orgs["cascade_ok"], verdict=verdict)
+
+    def check_step(self, pk, before, release, last):
+        after = Battery.objects.get(pk=pk)
+        new = list(LifecycleEvent.objects.filter(battery_id=pk, id__gt=last).order_by("id"))
+        if before.state in TERMINAL:
+            assert not new and (after.state, after.custodian_id) == (before.state, before.custodian_id)
+        if after.custodian_id != before.custodian_id:
+            moving = new[-1]
+            assert moving.actor_id == after.custodian_id
+            by_release = (
+                moving.kind in RECEIPTS and release is not None and release.receiver_id == moving.actor_id
+            )
+            by_claim = moving.kind in RECEIPTS and "claim" in moving.payload
+            by_removal = moving.kind in ("removed", "replaced_out") and moving.state_before == "in_vehicle"
+            assert by_release or by_claim or by_removal, (moving.kind, moving.payload)
+        for e in new:
+            day = timezone.localdate(e.occurred_at)
+            if e.kind in ("cascade_received", "cascade_repurposed"):
+                assert Authorisation.objects.filter(
+                    enterprise_id=e.actor_id, battery_maker_id=after.maker_id, valid_from__lte=day, valid_to__gte=day,
+                    revoked_at=None,
+                ).exists()  # fmt: skip
+            if e.kind == "cascade_repurposed":
+                latest = (
+                    SafetyAssessment.objects.filter(battery_id=pk).order_by("-assessed_at", "-id").first()
+                )
+                assert latest is not None and latest.verdict != "fail"
+            if e.kind == "regeneration_received":
+                assert e.actor_id == self.orgs["regen_ok"].pk
+            if e.state_after in ("cascade_use", "at_regeneration"):
+                self.ever_out_of_vehicle_use.add(pk)
+
+    @invariant()
+    def nothing_back_in_a_vehicle(self):
+        if self.ever_out_of_vehicle_use:
+            assert not Battery.objects.filter(
+                pk__in=self.ever_out_of_vehicle_use, state="in_vehicle"
+            ).exists()
+
+    def teardown(self):
+        report = ledger_store.verify()
+        assert report.ok, report.problems
+
+
+def _regulator():
+    from accounts.models import Organisation
+
+    return Organisation.objects.filter(is_regulator=True, region="BJ", department="industry_it").first()
+
+
+def test_custody_holds_under_random_events():
+    run_state_machine_as_test(
+        Custody,
+        settings=settings(max_examples=15, stateful_step_count=15, deadline=None, derandomize=True,
+                          suppress_health_check=list(HealthCheck)),
+    )  # fmt: skip
