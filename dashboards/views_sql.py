@@ -263,6 +263,17 @@ VIEWS_0006_PREVIOUS = {
     "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS,
 }
 
+# --- replaced by migration 0007: a pack reported lost has its own state -----------------------------------
+
+# A battery reported lost (from any holding state) is in state ``lost``; it stays among the missing packs,
+# flagged, until a claim finds it again.
+ALERT_CANDIDATE_WITH_LOST = ALERT_CANDIDATE.replace(
+    "WHERE b.level = 'P' AND b.state = 'in_transit'\nUNION ALL",
+    "WHERE b.level = 'P' AND b.state IN ('in_transit', 'lost')\nUNION ALL",
+    1,
+)
+assert ALERT_CANDIDATE_WITH_LOST != ALERT_CANDIDATE
+
 # Refresh order: a view built on another view comes after it (flow_daily reads flow_edge, alert_daily reads
 # alert_candidate).
 ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004, **VIEWS_0006}

@@ -77,7 +77,8 @@ def _expected_alerts(world, regions):
     )
     return {
         "scrapped_not_removed": scrapped_vehicles.count(),
-        "missing_in_transit": packs.filter(region__in=regions, state="in_transit")
+        # A pack reported lost is in state ``lost`` and stays among the missing.
+        "missing_in_transit": packs.filter(region__in=regions, state__in=["in_transit", "lost"])
         .filter(state_changed_at__lt=now - timedelta(days=15))
         .count(),
         "over_storage": packs.filter(
