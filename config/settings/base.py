@@ -176,6 +176,7 @@ SPECTACULAR_SETTINGS = {
         "TradedFormEnum": ["pack", "module"],
         "PointKindEnum": "recycling_network.choices.PointKind",
         "AuthorisationKindEnum": "cascade_use.models.AuthorisationKind",
+        "ChangeRequestKindEnum": "recycling_network.choices.ChangeRequestKind",
     },
 }
 

@@ -1,5 +1,6 @@
 """Read-only API of the dashboards: findings (regulators read all regions; the public, published ones)."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -11,7 +12,7 @@ from dashboards import selectors
 from dashboards.filtersets import FindingFilterSet
 from dashboards.models import Finding
 
-from .serializers import FindingSerializer
+from .serializers import FindingSerializer, ForecastOutlookSerializer
 
 
 class FindingViewSet(TenantReadOnlyViewSet):
@@ -27,6 +28,10 @@ class ForecastView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("region", str, enum=["BJ", "TJ", "HB", "JJJ"], required=False)],
+        responses=ForecastOutlookSerializer,
+    )
     def get(self, request):
         scope = scope_of(request.user)
         if not (scope.regulator or scope.superuser):

@@ -1,5 +1,6 @@
 """``GET /api/v1/passports/{code}/``: the passport as JSON, cut to the caller's access class (R-PUBLIC)."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
@@ -34,7 +35,9 @@ class PassportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("lat", float), OpenApiParameter("lon", float)],
-        responses=OpenApiResponse(description="battery passport"),
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT, description="battery passport: the fields of the caller's access class"
+        ),
     )
     def get(self, request, code: str):
         passport = selectors.passport_for(code=code, user=request.user, near=near_from(request))
@@ -49,7 +52,11 @@ class BatteryPassView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=OpenApiResponse(description="Battery Pass modules"))
+    @extend_schema(
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT, description="Battery Pass modules: the fields of the caller's access class"
+        )
+    )
     def get(self, request, code: str):
         body = selectors.battery_pass_for(code=code, user=request.user)
         if body is None:
@@ -63,7 +70,11 @@ class DigitalIdView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=OpenApiResponse(description="digital ID"))
+    @extend_schema(
+        responses=OpenApiResponse(
+            OpenApiTypes.OBJECT, description="digital ID: the fields of the caller's access class"
+        )
+    )
     def get(self, request, code: str):
         body = selectors.digital_id_for(code=code, user=request.user)
         if body is None:

@@ -1,7 +1,7 @@
 """REST endpoint of vehicle telemetry: a vehicle's samples in a time window, for those who may read the vehicle."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
@@ -44,6 +44,40 @@ class WindowSerializer(serializers.Serializer):
         return attrs
 
 
+class SampleSerializer(serializers.Serializer):
+    """One real-time sample (GB/T 32960.3-2016 §7.2.3); a value the vehicle marked invalid or abnormal is null."""
+
+    sampled_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    battery_id = serializers.IntegerField(allow_null=True, help_text="the pack bound to the vehicle then")
+    reissued = serializers.BooleanField()
+    vehicle_state = serializers.IntegerField(allow_null=True)
+    charging_state = serializers.IntegerField(allow_null=True)
+    speed_kmh = serializers.FloatField(allow_null=True)
+    mileage_km = serializers.FloatField(allow_null=True)
+    voltage_v = serializers.FloatField(allow_null=True)
+    current_a = serializers.FloatField(allow_null=True)
+    soc_pct = serializers.FloatField(allow_null=True)
+    insulation_kohm = serializers.FloatField(allow_null=True)
+    max_cell_v = serializers.FloatField(allow_null=True)
+    min_cell_v = serializers.FloatField(allow_null=True)
+    max_temp_c = serializers.FloatField(allow_null=True)
+    min_temp_c = serializers.FloatField(allow_null=True)
+    alarm_level = serializers.IntegerField(allow_null=True)
+    alarm_flags = serializers.IntegerField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True)
+
+
+class SamplePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = inline_serializer(
+        "VehicleSamples", {"vin": serializers.CharField(), "samples": SampleSerializer(many=True)}
+    )
+
+
 class VehicleTelemetryView(AuditedViewMixin, APIView):
     """GB/T 32960 samples of a vehicle, oldest first; ``since`` (inclusive) and ``until`` (exclusive) are ISO 8601.
     A VIN the caller may not read answers 404, like a missing one."""
@@ -51,7 +85,7 @@ class VehicleTelemetryView(AuditedViewMixin, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
         responses={
-            200: OpenApiResponse(description="page of samples"),
+            200: SamplePageSerializer,
             400: OpenApiResponse(description="field at fault"),
         },
     )

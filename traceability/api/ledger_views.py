@@ -8,6 +8,8 @@ from rest_framework.views import APIView
 
 from traceability import ledger_store
 
+from .serializers import ConsistencyProofSerializer
+
 
 def _size(request, name: str, default: int | None = None) -> int:
     raw = request.query_params.get(name)
@@ -29,7 +31,10 @@ class LedgerConsistencyView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("first", int, required=True), OpenApiParameter("second", int)],
-        responses=OpenApiResponse(description="consistency proof"),
+        responses={
+            200: ConsistencyProofSerializer,
+            404: OpenApiResponse(description="no signed head of that size"),
+        },
     )
     def get(self, request):
         latest = ledger_store.latest_head()

@@ -137,6 +137,17 @@ class TreeHeadSerializer(serializers.Serializer):
     key_id = serializers.CharField(required=False)
     signature = serializers.CharField(required=False, help_text="hex")
     signed_message = serializers.CharField(required=False)
+    public_key = serializers.CharField(required=False, help_text="hex Ed25519 public key of the signer")
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    """RFC 9162 §2.1.4: the tree of ``second`` leaves extends the tree of ``first`` leaves."""
+
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    first_tree_head = TreeHeadSerializer()
+    second_tree_head = TreeHeadSerializer()
+    consistency_path = serializers.ListField(child=serializers.CharField(), help_text="hex hashes")
 
 
 class InclusionProofSerializer(serializers.Serializer):
@@ -147,3 +158,77 @@ class InclusionProofSerializer(serializers.Serializer):
     audit_path = serializers.ListField(child=serializers.CharField(), help_text="hex hashes, RFC 9162 §2.1.3")
     leaf_data = serializers.CharField()
     tree_head = TreeHeadSerializer()
+
+
+# --- two-party custody (R-LIFE): the bodies of /api/v1/custody/ ----------------------------------------------
+
+
+class ReleaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    battery_code = serializers.CharField()
+    kind = serializers.CharField(help_text="handed_over or dispatched")
+    status = serializers.CharField(help_text="open, confirmed or cancelled")
+    releaser = serializers.CharField(help_text="USCC of the holder that released")
+    receiver = serializers.CharField(help_text="USCC of the named receiver")
+    manifest = serializers.CharField(allow_blank=True)
+    release_event = serializers.IntegerField(allow_null=True)
+    closing_event = serializers.IntegerField(allow_null=True)
+
+
+class ReleaseListSerializer(serializers.Serializer):
+    results = ReleaseSerializer(many=True)
+
+
+class ReleaseClosedSerializer(ReleaseSerializer):
+    event_id = serializers.IntegerField(help_text="the receipt or cancellation event")
+
+
+class ReleaseInputSerializer(serializers.Serializer):
+    battery_code = serializers.CharField(max_length=64)
+    to_uscc = serializers.CharField(max_length=18, help_text="the receiver's unified social credit code")
+    kind = serializers.CharField(required=False, default="handed_over", help_text="handed_over or dispatched")
+    manifest = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    occurred_at = serializers.DateTimeField(required=False, help_text="defaults to now")
+
+
+class ReceiptInputSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        required=False, help_text="received, cascade_received or regeneration_received; by default the one "
+        "that fits the receiver"
+    )  # fmt: skip
+    occurred_at = serializers.DateTimeField(required=False)
+    place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class CancelInputSerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class ClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    battery_code = serializers.CharField()
+    claimant = serializers.CharField(help_text="USCC")
+    status = serializers.CharField(help_text="pending, approved or rejected")
+    reason = serializers.CharField(allow_blank=True)
+    region = serializers.CharField()
+    found_at = serializers.DateTimeField()
+    receipt_kind = serializers.CharField()
+    event = serializers.IntegerField(allow_null=True, help_text="the receipt recorded on approval")
+    review_note = serializers.CharField(allow_blank=True)
+
+
+class ClaimListSerializer(serializers.Serializer):
+    results = ClaimSerializer(many=True)
+
+
+class ClaimInputSerializer(serializers.Serializer):
+    battery_code = serializers.CharField(max_length=64)
+    reason = serializers.CharField()
+    found_at = serializers.DateTimeField(required=False)
+    place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ClaimReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    note = serializers.CharField(required=False, allow_blank=True)

@@ -3,7 +3,7 @@ selector, and answer."""
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -228,13 +228,13 @@ class ReleaseListCreateView(_CustodyView):
     """GET: open releases from or to you. POST (the holder): ``{"battery_code", "to_uscc", "kind"
     ("handed_over" or "dispatched"), "manifest", "occurred_at"}`` releases a battery to a named receiver."""
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="releases"))
+    @extend_schema(responses=s.ReleaseListSerializer)
     def get(self, request):
         org = self.org(request)
         rows = selectors.releases_open(org=org)
         return Response({"results": [_release_body(r) for r in rows]})
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="release"))
+    @extend_schema(request=s.ReleaseInputSerializer, responses={201: s.ReleaseSerializer})
     def post(self, request):
         from accounts.models import Organisation  # noqa: PLC0415
 
@@ -262,7 +262,7 @@ def _release_for(request, pk: int):
 class ReleaseConfirmView(_CustodyView):
     """POST (the receiver): ``{"occurred_at", "kind"}`` confirms the release; the receipt makes you custodian."""
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="receipt event"))
+    @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
         org = self.org(request)
         release = _release_for(request, pk)
@@ -276,7 +276,7 @@ class ReleaseConfirmView(_CustodyView):
 class ReleaseCancelView(_CustodyView):
     """POST (the holder): ``{"occurred_at", "reason"}`` withdraws a release the receiver has not confirmed."""
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="cancellation event"))
+    @extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
         org = self.org(request)
         release = _release_for(request, pk)
@@ -290,7 +290,10 @@ class ClaimListCreateView(_CustodyView):
     """GET: your claims, or (a regulator) the review queue of your region. POST: ``{"battery_code", "reason",
     "found_at", "place"}`` claims a battery that came to you without a release."""
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="claims"))
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["pending", "approved", "rejected"])],
+        responses=s.ClaimListSerializer,
+    )
     def get(self, request):
         org = getattr(request.user, "organisation", None)
         if org is None:
@@ -298,7 +301,7 @@ class ClaimListCreateView(_CustodyView):
         rows = selectors.claims_for(org=org, status=request.query_params.get("status") or None)
         return Response({"results": [_claim_body(c) for c in rows[:500]]})
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="claim"))
+    @extend_schema(request=s.ClaimInputSerializer, responses={201: s.ClaimSerializer})
     def post(self, request):
         org = self.org(request)
         battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
@@ -311,7 +314,7 @@ class ClaimListCreateView(_CustodyView):
 class ClaimReviewView(_CustodyView):
     """POST (a regulator of the claim's region): ``{"decision": "approve" | "reject", "note"}``."""
 
-    @extend_schema(request=None, responses=OpenApiResponse(description="claim"))
+    @extend_schema(request=s.ClaimReviewInputSerializer, responses=s.ClaimSerializer)
     def post(self, request, pk: int):
         from traceability.models import CustodyClaim  # noqa: PLC0415
 
