@@ -15,7 +15,7 @@ from core.demo import DemoWorld
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
 from traceability.models import Battery
-from traceability.services import battery_register, event_record
+from traceability.services import battery_register, release_record
 
 from . import services
 from .models import Licence, ThresholdEdition
@@ -89,8 +89,9 @@ def seed(world: DemoWorld) -> None:
             start = now - timedelta(days=365 - 30 * (m % months) - e_index * 3)
             start = _at(max([start] + [p.state_changed_at + timedelta(hours=2) for p in batch_packs]))
             for p in batch_packs:
-                event_record(battery=p, kind=EventKind.HANDED_OVER, actor=p.custodian or org, custodian_after=org,
-                             occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
+                # The holder releases the pack to the enterprise, whose booking-in confirms it (two-party custody).
+                release_record(battery=p, actor=p.custodian or org, receiver=org, kind=EventKind.HANDED_OVER,
+                               occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
                 p.refresh_from_db()
                 # Packs that arrived without a registered mass (unregistered codes) are weighed at the gate.
                 services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor_user=user,

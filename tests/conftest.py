@@ -72,9 +72,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium driven by Playwright (no downloaded browser builds)."""
+    """Debian's chromium driven by Playwright (no downloaded browser builds). One per test module: Playwright's
+    sync API keeps an event loop running in the test thread while it is open, and the modules that drive
+    asyncio themselves (the telemetry gateway's) need it closed."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

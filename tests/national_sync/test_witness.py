@@ -5,11 +5,12 @@ import json
 import logging
 
 import pytest
+from django.utils import timezone
 
 from national_sync import exchange, witness
 from national_sync.api.views import exchange_key
 from national_sync.models import SeenTreeHead
-from tests.traceability.factories import at, register_pack
+from tests.traceability.factories import register_pack
 from tests.traceability.test_ledger_consistency import _rewrite_history
 from traceability import merkle, services
 
@@ -47,9 +48,11 @@ def log(make_org):
 
 
 def _more(log):
+    """One new leaf per pack: its maker releases it to the point."""
     for p in log["packs"]:
-        services.event_record(battery=p, kind="received", actor=log["point"], custodian_after=log["point"],
-                              occurred_at=at(2025, 1, 3))  # fmt: skip
+        services.release_record(
+            battery=p, actor=log["maker"], receiver=log["point"], occurred_at=timezone.now()
+        )
 
 
 def test_both_other_regions_see_every_head_extend_the_last(log):

@@ -2,11 +2,15 @@
 sees at that point only the packs it may read itself; another automaker's pack, which answers 404 to it,
 shows up neither in intakes nor in stock, nor does its custodian."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from recycling_network.models import Intake, StockEntry
 from recycling_network.services import intake_record
 from tests.factories import OrganisationFactory, UserFactory
+from traceability.services import release_record
 
 from .factories import make_pack, make_point
 
@@ -21,6 +25,13 @@ def site(operator, operator_user):
     own = make_pack(maker=registrant)
     foreign = make_pack(maker=rival)
     for pack in (own, foreign):
+        # The maker holds the pack and releases it to the point, whose intake confirms (two-party custody).
+        release_record(
+            battery=pack,
+            actor=pack.custodian,
+            receiver=operator,
+            occurred_at=timezone.now() - timedelta(hours=1),
+        )
         intake_record(point=point, actor=operator_user, code=pack.code, source_kind="owner")
     return {
         "point": point,

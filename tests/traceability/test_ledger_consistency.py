@@ -62,8 +62,7 @@ def log(db, make_org):
     packs = [register_pack(maker) for _ in range(3)]
     first = ledger_store.latest_head().tree_size
     for p in packs:
-        services.event_record(battery=p, kind="received", actor=point, custodian_after=point,
-                              occurred_at=at(2025, 1, 3))  # fmt: skip
+        services.release_record(battery=p, actor=maker, receiver=point, occurred_at=at(2025, 1, 3))
     return {"first": first, "packs": packs}
 
 

@@ -186,14 +186,16 @@ class ReleaseClosedSerializer(ReleaseSerializer):
 class ReleaseInputSerializer(serializers.Serializer):
     battery_code = serializers.CharField(max_length=64)
     to_uscc = serializers.CharField(max_length=18, help_text="the receiver's unified social credit code")
-    kind = serializers.CharField(required=False, default="handed_over", help_text="handed_over or dispatched")
+    kind = serializers.CharField(
+        required=False, allow_blank=True, help_text="handed_over (default) or dispatched"
+    )
     manifest = serializers.CharField(required=False, allow_blank=True, max_length=64)
     occurred_at = serializers.DateTimeField(required=False, help_text="defaults to now")
 
 
 class ReceiptInputSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        required=False, help_text="received, cascade_received or regeneration_received; by default the one "
+        required=False, allow_blank=True, help_text="received, cascade_received or regeneration_received; by default the one "
         "that fits the receiver"
     )  # fmt: skip
     occurred_at = serializers.DateTimeField(required=False)

@@ -205,6 +205,10 @@ class _CustodyView(AuditedViewMixin, APIView):
         except services.TraceabilityError as exc:
             raise exceptions.ValidationError(exc.as_dict()) from exc
 
+    def valid(self, serializer_class, request) -> None:
+        """The body's shape and characters (no NUL, lengths) before any look-up; 400 naming the field."""
+        serializer_class(data=request.data).is_valid(raise_exception=True)
+
     def run(self, call, **kwargs):
         try:
             return call(**kwargs)
@@ -236,6 +240,7 @@ class ReleaseListCreateView(_CustodyView):
 
     @extend_schema(request=s.ReleaseInputSerializer, responses={201: s.ReleaseSerializer})
     def post(self, request):
+        self.valid(s.ReleaseInputSerializer, request)
         from accounts.models import Organisation  # noqa: PLC0415
 
         org = self.org(request)
@@ -264,6 +269,7 @@ class ReleaseConfirmView(_CustodyView):
 
     @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
+        self.valid(s.ReceiptInputSerializer, request)
         org = self.org(request)
         release = _release_for(request, pk)
         event = self.run(services.receipt_confirm, battery=release.battery, actor=org, occurred_at=self.when(request),
@@ -278,6 +284,7 @@ class ReleaseCancelView(_CustodyView):
 
     @extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
+        self.valid(s.CancelInputSerializer, request)
         org = self.org(request)
         release = _release_for(request, pk)
         event = self.run(services.release_cancel, battery=release.battery, actor=org, occurred_at=self.when(request),
@@ -303,6 +310,7 @@ class ClaimListCreateView(_CustodyView):
 
     @extend_schema(request=s.ClaimInputSerializer, responses={201: s.ClaimSerializer})
     def post(self, request):
+        self.valid(s.ClaimInputSerializer, request)
         org = self.org(request)
         battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
         claim = self.run(services.claim_record, battery=battery, actor=org, actor_user=request.user,
@@ -316,6 +324,7 @@ class ClaimReviewView(_CustodyView):
 
     @extend_schema(request=s.ClaimReviewInputSerializer, responses=s.ClaimSerializer)
     def post(self, request, pk: int):
+        self.valid(s.ClaimReviewInputSerializer, request)
         from traceability.models import CustodyClaim  # noqa: PLC0415
 
         org = self.org(request)
