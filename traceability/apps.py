@@ -26,7 +26,7 @@ class TraceabilityConfig(AppConfig):
             NavItem(
                 _("Custody: releases and claims"),
                 "traceability:custody",
-                audience=(ENTERPRISE, REGULATOR, ADMIN),
+                audience=(ENTERPRISE, REGULATOR),
                 order=12,
             ),
             NavItem(_("Code decoder"), "traceability:code-decode", audience=(PUBLIC,), order=90),
