@@ -2,6 +2,7 @@ import pytest
 
 from national_sync import services
 from national_sync.client import set_client
+from tests.dsn import dsn_of
 
 from .support import FakePlatform
 
@@ -22,17 +23,6 @@ def _fresh_shards(settings):
     settings.NATIONAL_SYNC_THREADS = 1  # threads would not see the test's open transaction
     yield
     services._shards_ready = False
-
-
-def dsn_of(connection) -> str:
-    """A URL for the test database that dj_database_url and libpq both read (a socket directory too)."""
-    from urllib.parse import quote
-
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else "")
-    host = quote(s.get("HOST") or "127.0.0.1", safe="")
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 @pytest.fixture

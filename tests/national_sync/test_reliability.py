@@ -22,8 +22,8 @@ from national_sync.simulator.harness import (
     start_worker,
     stop,
 )
+from tests.dsn import dsn_of
 
-from .conftest import dsn_of
 from .support import enqueue
 
 pytestmark = [

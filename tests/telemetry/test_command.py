@@ -19,6 +19,7 @@ from telemetry import conf
 from telemetry.models import Sample
 from telemetry.protocol.frame import GMT8, Command, FrameSplitter, Response, encode_frame
 from telemetry.protocol.messages import Report, VehicleLogin
+from tests.dsn import dsn_of
 from tests.telemetry.factories import make_vehicle, vehicle_block
 from tests.valuation.factories import BatteryFactory, bind
 
@@ -36,10 +37,9 @@ def test_gateway_process_stores_and_answers():
     vehicle = make_vehicle()
     pack = BatteryFactory()
     bind(pack, vehicle, start=date(2020, 1, 1))
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": dsn_of(connection),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "TELEMETRY_BATCH_MAX_DELAY": "0.01",
     }
@@ -74,7 +74,9 @@ def test_gateway_process_stores_and_answers():
         )
         splitter, answers = FrameSplitter(), []
         while len(answers) < 2:
-            answers += splitter.feed(sock.recv(4096))
+            chunk = sock.recv(4096)
+            assert chunk, f"the gateway closed the connection after {answers}"
+            answers += splitter.feed(chunk)
         assert [(a.command, a.response) for a in answers] == [(1, Response.OK), (2, Response.OK)]
         # acknowledged means committed: the sample is there at once, keyed by the bound pack
         assert Sample.objects.get(vin=vehicle.vin).battery_id == pack.pk
