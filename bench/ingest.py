@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -44,6 +45,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # plain HTTP on the loopback interface
+os.environ.setdefault(
+    "LEDGER_SIGNING_KEY", secrets.token_hex(32)
+)  # production settings refuse to start without one
 
 
 def _setup_django():
