@@ -19,6 +19,24 @@ from core.tenancy import JJJ_REGIONS, require_regulator, scope_of
 from .. import conf, exchange, selectors
 
 
+def signed_feed_schema(input_serializer, *, headers: list[tuple[str, str]], lines: str):
+    """The OpenAPI description of a signed JSON Lines feed: its query, its response headers, one object a line."""
+    return extend_schema(
+        parameters=[
+            input_serializer,
+            *(
+                OpenApiParameter(name, str, OpenApiParameter.HEADER, response=True, description=text)
+                for name, text in headers
+            ),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description=f"one JSON object a line: {lines}"
+            )
+        },
+    )
+
+
 def exchange_key() -> bytes:
     """The key the three regions' instances share; derived from the ledger key or SECRET_KEY when unset."""
     secret = conf.get("EXCHANGE_SIGNING_KEY") or settings.LEDGER_SIGNING_KEY or settings.SECRET_KEY
@@ -37,25 +55,15 @@ class ExchangeFeedView(AuditedViewMixin, APIView):
         region = serializers.ChoiceField(choices=JJJ_REGIONS, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=5000, default=1000)
 
-    @extend_schema(
-        parameters=[
-            InputSerializer,
-            *(
-                OpenApiParameter(name, str, OpenApiParameter.HEADER, response=True, description=text)
-                for name, text in [
-                    ("X-Exchange-Region", "the region whose records these are"),
-                    ("X-Exchange-Count", "records in this page; 0 at the end of the feed"),
-                    ("X-Next-Cursor", "pass as ?since= for the next page"),
-                    ("X-Exchange-Signature", "verify with national_sync.exchange.verify"),
-                ]
-            ),
+    @signed_feed_schema(
+        InputSerializer,
+        headers=[
+            ("X-Exchange-Region", "the region whose records these are"),
+            ("X-Exchange-Count", "records in this page; 0 at the end of the feed"),
+            ("X-Next-Cursor", "pass as ?since= for the next page"),
+            ("X-Exchange-Signature", "verify with national_sync.exchange.verify"),
         ],
-        responses={
-            (200, "application/x-ndjson"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="one JSON object a line: cursor, key, kind, region, battery, day, hash, queued_at, data",
-            )
-        },
+        lines="cursor, key, kind, region, battery, day, hash, queued_at, data",
     )
     def get(self, request):
         require_regulator(request.user)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -15,7 +13,7 @@ from core.api.base import AuditedViewMixin
 from core.tenancy import require_regulator
 
 from .. import exchange, witness
-from .views import exchange_key
+from .views import exchange_key, signed_feed_schema
 
 
 class TreeHeadFeedView(AuditedViewMixin, APIView):
@@ -26,24 +24,14 @@ class TreeHeadFeedView(AuditedViewMixin, APIView):
         since = serializers.IntegerField(min_value=0, default=0)
         limit = serializers.IntegerField(min_value=1, max_value=1000, default=500)
 
-    @extend_schema(
-        parameters=[
-            InputSerializer,
-            *(
-                OpenApiParameter(name, str, OpenApiParameter.HEADER, response=True, description=text)
-                for name, text in [
-                    ("X-Exchange-Count", "heads in this page; 0 at the end of the feed"),
-                    ("X-Next-Cursor", "tree size to pass as ?since= for the next page"),
-                    ("X-Exchange-Signature", "verify with national_sync.exchange.verify, region LEDGER"),
-                ]
-            ),
+    @signed_feed_schema(
+        InputSerializer,
+        headers=[
+            ("X-Exchange-Count", "heads in this page; 0 at the end of the feed"),
+            ("X-Next-Cursor", "tree size to pass as ?since= for the next page"),
+            ("X-Exchange-Signature", "verify with national_sync.exchange.verify, region LEDGER"),
         ],
-        responses={
-            (200, "application/x-ndjson"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="one JSON object a line: tree_head (signed) and consistency_path from the line before",
-            )
-        },
+        lines="tree_head (signed) and consistency_path from the line before",
     )
     def get(self, request):
         require_regulator(request.user)

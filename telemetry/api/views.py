@@ -7,31 +7,11 @@ from rest_framework.views import APIView
 
 from core.api.base import AuditedViewMixin
 from core.api.pagination import StandardPagination
-from telemetry import selectors
+from telemetry import selectors, storage
 from traceability import selectors as trace
 
-FIELDS = (
-    "sampled_at",
-    "received_at",
-    "battery_id",
-    "reissued",
-    "vehicle_state",
-    "charging_state",
-    "speed_kmh",
-    "mileage_km",
-    "voltage_v",
-    "current_a",
-    "soc_pct",
-    "insulation_kohm",
-    "max_cell_v",
-    "min_cell_v",
-    "max_temp_c",
-    "min_temp_c",
-    "alarm_level",
-    "alarm_flags",
-    "longitude",
-    "latitude",
-)
+# The stored columns a client reads: all but the VIN, which the URL names.
+FIELDS = tuple(c for c in storage.SAMPLE_COLUMNS if c != "vin")
 
 
 class WindowSerializer(serializers.Serializer):
