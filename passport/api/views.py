@@ -27,6 +27,13 @@ def near_from(request) -> tuple[float, float] | None:
     return values["lat"], values["lon"]
 
 
+def _found(body: dict | None, code: str) -> dict:
+    """The answer, or a 404 naming the code."""
+    if body is None:
+        raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
+    return body
+
+
 class PassportView(APIView):
     """Anyone may ask; anonymous callers get the public class, an enterprise that held or worked on the battery
     the legitimate-interest class, a regulator everything (the table in ``passport/data/``)."""
@@ -41,9 +48,7 @@ class PassportView(APIView):
     )
     def get(self, request, code: str):
         passport = selectors.passport_for(code=code, user=request.user, near=near_from(request))
-        if passport is None:
-            raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
-        return Response(passport)
+        return Response(_found(passport, code))
 
 
 class BatteryPassView(APIView):
@@ -59,9 +64,7 @@ class BatteryPassView(APIView):
     )
     def get(self, request, code: str):
         body = selectors.battery_pass_for(code=code, user=request.user)
-        if body is None:
-            raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
-        return Response(body)
+        return Response(_found(body, code))
 
 
 class DigitalIdView(APIView):
@@ -77,6 +80,4 @@ class DigitalIdView(APIView):
     )
     def get(self, request, code: str):
         body = selectors.digital_id_for(code=code, user=request.user)
-        if body is None:
-            raise exceptions.NotFound(f"no battery with code {code[:64]!r}")
-        return Response(body)
+        return Response(_found(body, code))
