@@ -1,0 +1,190 @@
+"""Two-party custody (R-LIFE): releases, receipts, claims reviewed by the region's regulator, outlets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from core import hooks
+from core.audit import audit_log
+
+from .. import authority, codes
+from ..lifecycle import TERMINAL, EventKind, State
+from ..models import (
+    AfterSalesOutlet,
+    Battery,
+    ClaimStatus,
+    CustodyClaim,
+    CustodyRelease,
+    LifecycleEvent,
+    ReleaseStatus,
+)
+from .events import RELEASES, TraceabilityError, _refused, event_record
+
+# --- two-party custody: releases, receipts, claims (R-LIFE) -------------------------------------------------
+
+
+def _battery_for(code: str, *, field_name: str = "battery_code") -> Battery:
+    battery = Battery.objects.filter(code=codes.normalise(code or "")).first()
+    if battery is None:
+        raise TraceabilityError("no battery with this code is available to you", field=field_name,
+                                code="not_found", http_status=404)  # fmt: skip
+    return battery
+
+
+@transaction.atomic
+def release_record(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    receiver: Organisation,
+    occurred_at: datetime,
+    kind: str = EventKind.HANDED_OVER,
+    manifest: str = "",
+    actor_user: User | None = None,
+    place: str = "",
+    payload: dict | None = None,
+) -> CustodyRelease:
+    """The holder releases ``battery`` to ``receiver`` (a ``handed_over`` in place, or ``dispatched`` under a
+    manifest). Custody stays with the holder until the receiver confirms with :func:`receipt_confirm`."""
+    if kind not in RELEASES:
+        raise TraceabilityError(
+            "a release is a hand-over or a dispatch", field="kind", code="custody.release_kind"
+        )
+    event_record(battery=battery, kind=kind, actor=actor, actor_user=actor_user, occurred_at=occurred_at,
+                 release_to=receiver, manifest=manifest, place=place, payload=payload)  # fmt: skip
+    return CustodyRelease.objects.get(battery=battery, status=ReleaseStatus.OPEN)
+
+
+def receipt_kind_for(org: Organisation) -> str:
+    """The receipt an enterprise of this kind records: cascade-use and regeneration enterprises have their own."""
+    if org.has_kind("regeneration"):
+        return EventKind.REGENERATION_RECEIVED
+    if org.has_kind("cascade_use"):
+        return EventKind.CASCADE_RECEIVED
+    return EventKind.RECEIVED
+
+
+@transaction.atomic
+def receipt_confirm(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    occurred_at: datetime,
+    kind: str | None = None,
+    actor_user: User | None = None,
+    place: str = "",
+    place_ref: str = "",
+    region: str | None = None,
+    payload: dict | None = None,
+) -> LifecycleEvent:
+    """The receiver named by the open release confirms it: the receipt event makes it the custodian."""
+    return event_record(battery=battery, kind=kind or receipt_kind_for(actor), actor=actor, actor_user=actor_user,
+                        occurred_at=occurred_at, place=place, place_ref=place_ref, region=region,
+                        payload=payload)  # fmt: skip
+
+
+@transaction.atomic
+def release_cancel(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    occurred_at: datetime,
+    actor_user: User | None = None,
+    reason: str = "",
+) -> LifecycleEvent:
+    """The holder withdraws an unconfirmed release; a dispatched battery returns to its state before."""
+    return event_record(battery=battery, kind=EventKind.RELEASE_CANCELLED, actor=actor, actor_user=actor_user,
+                        occurred_at=occurred_at, payload={"reason": reason[:300]} if reason else None)  # fmt: skip
+
+
+@transaction.atomic
+def claim_record(
+    *,
+    battery: Battery,
+    actor: Organisation,
+    reason: str,
+    found_at: datetime,
+    actor_user: User | None = None,
+    place: str = "",
+    place_ref: str = "",
+    region: str = "",
+    payload: dict | None = None,
+) -> CustodyClaim:
+    """A battery that turned up without a release (orphan, left with a repairer, a lost one found): a claim for
+    the regulator of the region to review. Nothing about the battery changes until it is approved."""
+    if battery.state in TERMINAL:
+        raise TraceabilityError(f"{battery.code} is in final state '{battery.state}' and cannot be claimed",
+                                field="battery_code", code="custody.claim_terminal", http_status=409)  # fmt: skip
+    if battery.custodian_id == actor.pk and battery.state != State.LOST:
+        raise TraceabilityError(f"{battery.code} is already in your custody", field="battery_code",
+                                code="custody.claim_own", http_status=409)  # fmt: skip
+    if not (reason or "").strip():
+        raise TraceabilityError("say how the battery came to you", field="reason", code="required")
+    if found_at is None or timezone.is_naive(found_at) or found_at > timezone.now():
+        raise TraceabilityError("a past, time zone-aware time is required", field="found_at")
+    kind = receipt_kind_for(actor)
+    # Only an enterprise that may record this receipt at all may claim (a logistics firm may not).
+    refusal = authority.decide(authority.Request(kind=kind, state=battery.state, actor_kinds=frozenset(actor.kinds),
+                                                 relations=frozenset({"claim_approved"}),
+                                                 custody_to=authority.TO_ACTOR))  # fmt: skip
+    if refusal is not None:
+        raise _refused(refusal)
+    if CustodyClaim.objects.filter(battery=battery, claimant=actor, status=ClaimStatus.PENDING).exists():
+        raise TraceabilityError(f"your claim to {battery.code} is already awaiting review", field="battery_code",
+                                code="custody.claim_pending", http_status=409)  # fmt: skip
+    claim = CustodyClaim.objects.create(
+        battery=battery, claimant=actor, claimed_by=actor_user, receipt_kind=kind, reason=reason.strip()[:500],
+        place=place[:200], place_ref=place_ref[:64], found_at=found_at,
+        region=region or battery.region or actor.region, custodian_at_claim_id=battery.custodian_id,
+        state_at_claim=battery.state, payload=payload or {},
+    )  # fmt: skip
+    hooks.records_written("custody_claim", [claim])
+    audit_log(actor=actor_user, action="custody.claim", obj=claim, changes={"battery": battery.code})
+    return claim
+
+
+@transaction.atomic
+def claim_review(
+    *,
+    claim: CustodyClaim,
+    reviewer: Organisation,
+    approve: bool,
+    note: str = "",
+    reviewer_user: User | None = None,
+    occurred_at: datetime | None = None,
+) -> CustodyClaim:
+    """The regulator of the claim's region approves (custody moves with a receipt by the claimant) or rejects it."""
+    claim = CustodyClaim.objects.select_for_update().select_related("battery", "claimant").get(pk=claim.pk)
+    if not reviewer.is_regulator or reviewer.region != claim.region:
+        raise TraceabilityError("only a regulator of the claim's region reviews it", field="actor",
+                                code="custody.claim_reviewer", http_status=403)  # fmt: skip
+    if claim.status != ClaimStatus.PENDING:
+        raise TraceabilityError(f"the claim is already {claim.status}", field="claim", code="custody.claim_closed",
+                                http_status=409)  # fmt: skip
+    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    claim.reviewer, claim.reviewed_by, claim.review_note = reviewer, reviewer_user, note[:500]
+    claim.reviewed_at = occurred_at or timezone.now()
+    if approve:
+        claim.event = event_record(
+            battery=claim.battery, kind=claim.receipt_kind, actor=claim.claimant, actor_user=reviewer_user,
+            occurred_at=max(claim.found_at, claim.battery.state_changed_at), place=claim.place,
+            place_ref=claim.place_ref, region=claim.region, claim=claim,
+            payload={"claim": claim.pk, "approved_by": reviewer.pk, "reason": claim.reason},
+        )  # fmt: skip
+    claim.save(update_fields=["status", "reviewer", "reviewed_by", "review_note", "reviewed_at", "event"])
+    audit_log(actor=reviewer_user, action=f"custody.claim_{claim.status}", obj=claim,
+              changes={"battery": claim.battery.code, "note": note})  # fmt: skip
+    return claim
+
+
+@transaction.atomic
+def outlet_authorise(*, automaker: Organisation, outlet: Organisation) -> AfterSalesOutlet:
+    """An automaker names an after-sales outlet of its vehicles (第十条)."""
+    if not automaker.has_kind("automaker") or not outlet.has_kind("after_sales"):
+        raise TraceabilityError("an automaker names an after-sales outlet", field="outlet", code="wrong_kind")
+    link, _ = AfterSalesOutlet.objects.get_or_create(automaker=automaker, outlet=outlet)
+    return link

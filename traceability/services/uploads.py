@@ -1,0 +1,563 @@
+"""Bulk uploads (REST and CSV/XLSX pages): one result per item, a refused item loses nothing else
+(R-BIND, R-CODE, R-LIFE)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from core import hooks
+from core.audit import audit_log
+
+from .. import authority, codes
+from ..lifecycle import EventKind, IllegalTransition, State, next_state
+from ..models import (
+    Battery,
+    Replacement,
+    Vehicle,
+)
+from .bindings import replacement_record
+from .events import (
+    EVENT_INSERT_COLUMNS,
+    RELEASES,
+    UNCHANGED,
+    EventSpec,
+    TraceabilityError,
+    _deadline_for_kinds,
+    _refused,
+    events_record_bulk,
+)
+from .registration import BatterySpec, batteries_register_bulk, parse_code
+
+# --- bulk uploads: one result per item (REST and CSV/XLSX pages) -------------------------------------------
+
+CREATED, UNCHANGED_STATUS, ERROR = "created", "unchanged", "error"
+
+
+def _result(index: int, status: str, **extra) -> dict:
+    return {"index": index, "status": status, **extra}
+
+
+def _error(index: int, errors: dict, rule: str | None = None) -> dict:
+    if rule:
+        return _result(index, ERROR, errors=errors, rule=rule)
+    return _result(index, ERROR, errors=errors)
+
+
+def _parse_when(value, field_name: str) -> datetime:
+    """A date (start of that day, local time) or an ISO datetime; never in the future."""
+    from datetime import date as date_  # noqa: PLC0415
+
+    if isinstance(value, datetime):
+        when = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise TraceabilityError("this field is required", field=field_name, code="required")
+        try:
+            if len(text) == 10:
+                d = date_.fromisoformat(text)
+                when = datetime(d.year, d.month, d.day)
+            else:
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise TraceabilityError(f"not a date or ISO time: {text!r}", field=field_name) from exc
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > timezone.now():
+        raise TraceabilityError("this is in the future", field=field_name)
+    return when
+
+
+VEHICLE_USES = {"private", "taxi", "bus", "logistics", "other"}
+REGIONS = {"BJ", "TJ", "HB", "OUT"}
+
+
+@transaction.atomic
+def bindings_upload(
+    *,
+    items: list,
+    actor: Organisation,
+    actor_user: User | None = None,
+    reported_at: datetime | None = None,
+    reported_at_by_index: dict[int, datetime] | None = None,
+) -> list[dict]:
+    """Vehicle-battery pairs from an automaker (R-BIND; 溯源管理暂行规定 第九条): ``{"vin", "pack_code",
+    "sold_at"}`` plus optional ``model_name``, ``use`` and ``region`` (of registration; default the automaker's).
+
+    Set-based, on plain tuples: the items are checked in Python, then one query loads (and locks) the packs with
+    their open bindings and one the vehicles; the good items are written with ``COPY`` (vehicles, bindings,
+    ``bound`` events), the packs move in one ``UPDATE``, the outbox hears of everything in one call and the ledger
+    grows once, last, so that its lock is held as briefly as possible. An exact replay is ``unchanged``; every
+    good item is kept when others fail.
+    """
+    now = timezone.now()
+    reported_at = reported_at or now
+    by_index = reported_at_by_index or {}
+    # The authority once per upload: the per-pack relation (its holder, or still with its maker) is checked on
+    # the locked rows below, as pack_bindable_by says.
+    refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
+                                                 actor_kinds=frozenset(actor.kinds), relations=frozenset({"holder"})))  # fmt: skip
+    if refusal is not None:
+        raise _refused(refusal)
+    results: list[dict | None] = [None] * len(items)
+    clean = _binding_items(items, actor=actor, results=results)
+    if not clean:
+        return results  # type: ignore[return-value]
+
+    with connection.cursor() as cur:
+        # Lock the packs in id order so that two uploads cannot deadlock; the open binding comes along (a
+        # correlated lookup: one probe of the partial unique index per pack, whatever the statistics say).
+        cur.execute(
+            "SELECT b.id, b.code, b.level, b.registered, b.custodian_id, b.maker_id, b.production_date, b.state, "
+            "b.region, (SELECT v.vin FROM traceability_binding k JOIN traceability_vehicle v ON v.id = k.vehicle_id "
+            "WHERE k.pack_id = b.id AND k.unbound_at IS NULL), b.vehicle_use_ended FROM traceability_battery b "
+            "WHERE b.code = ANY(%s) ORDER BY b.id FOR UPDATE",
+            [list({c[2] for c in clean})],
+        )
+        packs = {row[1]: row for row in cur.fetchall()}
+        cur.execute(
+            "SELECT vin, id, automaker_id, region FROM traceability_vehicle WHERE vin = ANY(%s)",
+            [list({c[1] for c in clean})],
+        )
+        vehicles = {row[0]: row for row in cur.fetchall()}
+
+    new_vehicles: dict[str, list] = {}  # vin -> [id, vin, region, model_name, use, sold_on]
+    planned: list[tuple] = []  # (index, pack row, vin, vehicle region, sold_at, reported, step before)
+    used: set[str] = set()
+    steps: dict[str, Any] = {}
+    for i, vin, code, sold_at, extra in clean:
+        pack = packs.get(code)
+        bound_vin = pack[9] if pack is not None else None
+        if pack is None or not (_bindable(pack, actor.pk) or bound_vin == vin):
+            message = "no pack with this code is available to you"
+            error = codes.check(code) if pack is None else None
+            if error is not None:
+                message = f"{error.field}: {error.message}"
+            results[i] = _error(i, {"pack_code": [message]})
+            continue
+        vehicle = vehicles.get(vin)
+        if vehicle is not None and vehicle[2] != actor.pk:
+            results[i] = _error(i, {"vin": ["this VIN is registered by another automaker"]})
+            continue
+        if bound_vin == vin:
+            results[i] = _result(i, UNCHANGED_STATUS, vin=vin, pack_code=code)
+            continue
+        if bound_vin is not None or code in used:
+            results[i] = _error(i, {"pack_code": ["this pack is already bound to a vehicle"]})
+            continue
+        if pack[6] and sold_at.date() < pack[6]:
+            results[i] = _error(i, {"sold_at": ["the vehicle cannot be sold before its pack was produced"]})
+            continue
+        state = (pack[7] or None, pack[10])
+        if state not in steps:
+            try:
+                steps[state] = next_state(state[0], EventKind.BOUND, vehicle_use_ended=state[1])
+            except IllegalTransition as exc:
+                steps[state] = exc
+        step = steps[state]
+        if isinstance(step, IllegalTransition):
+            results[i] = _error(i, {"pack_code": [f"{code}: {step}"]}, rule=step.rule)
+            continue
+        reported = by_index.get(i, reported_at)
+        if sold_at > reported:
+            results[i] = _error(i, {"occurred_at": ["an event cannot happen after it is reported"]})
+            continue
+        if vehicle is not None:
+            region = vehicle[3]
+        else:
+            if vin not in new_vehicles:
+                new_vehicles[vin] = [
+                    None,
+                    vin,
+                    extra["region"],
+                    extra["model_name"],
+                    extra["use"],
+                    sold_at.date(),
+                ]
+            region = new_vehicles[vin][2]
+        used.add(code)
+        planned.append((i, pack, vin, region or actor.region or pack[8] or "", sold_at, reported, step))
+    if planned:
+        _bindings_write(planned, new_vehicles, vehicles, actor=actor, actor_user=actor_user, now=now,
+                        results=results, items=len(items))  # fmt: skip
+    return results  # type: ignore[return-value]
+
+
+def _bindable(pack: tuple, automaker_id: int) -> bool:
+    """:func:`pack_bindable_by` on a row of the bindings query."""
+    _, _, level, registered, custodian_id, maker_id = pack[:6]
+    return registered and level == "P" and custodian_id in (None, automaker_id, maker_id)
+
+
+def _binding_items(items: list, *, actor: Organisation, results: list) -> list[tuple]:
+    """Field checks of each binding item, without the database: ``(index, vin, code, sold_at, extra)`` of the
+    items that pass; the others get their error in ``results``."""
+    from .. import vin as vin_mod  # noqa: PLC0415
+
+    clean: list[tuple] = []
+    when: dict[str, datetime | TraceabilityError] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            results[i] = _error(i, {"non_field_errors": ["each item must be an object"]})
+            continue
+        errors: dict[str, list[str]] = {}
+        try:
+            vin = vin_mod.parse(str(item.get("vin") or "")).vin
+        except vin_mod.VinError as exc:
+            errors["vin"] = [f"{exc.field}: {exc.message}"]
+        code = codes.normalise(str(item.get("pack_code") or ""))
+        if not code:
+            errors["pack_code"] = ["this field is required"]
+        raw = item.get("sold_at")
+        key = raw if isinstance(raw, str) else None
+        sold_at = when.get(key) if key is not None else None
+        if sold_at is None:
+            try:
+                sold_at = _parse_when(raw, "sold_at")
+            except TraceabilityError as exc:
+                sold_at = exc
+            if key is not None:
+                when[key] = sold_at  # a batch shares few dates: parse each once
+        if isinstance(sold_at, TraceabilityError):
+            errors.update(sold_at.as_dict())
+        extra = {
+            "model_name": str(item.get("model_name") or "")[:100],
+            "use": str(item.get("use") or "private"),
+            "region": str(item.get("region") or actor.region),
+        }
+        if extra["use"] not in VEHICLE_USES:
+            errors["use"] = [f"one of {', '.join(sorted(VEHICLE_USES))}"]
+        if extra["region"] not in REGIONS:
+            errors["region"] = [f"one of {', '.join(sorted(REGIONS))}"]
+        if errors:
+            results[i] = _error(i, errors)
+        else:
+            clean.append((i, vin, code, sold_at, extra))
+    return clean
+
+
+BINDING_EVENT_COLUMNS = ("id", *EVENT_INSERT_COLUMNS)
+
+
+def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, results, items) -> None:
+    """Write the planned pairs of :func:`bindings_upload` (see there)."""
+    from types import SimpleNamespace as Record  # noqa: PLC0415
+
+    from ..bulk_sql import copy_rows, reserve_ids  # noqa: PLC0415
+    from ..ledger_store import ledger_append_leaves, row_leaf_hash  # noqa: PLC0415
+
+    kinds = tuple(actor.kinds)
+    actor_user_id = getattr(actor_user, "pk", None)
+    custodian_ids = {p[1][4] for p in planned} - {None, actor.pk}
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=custodian_ids)} if custodian_ids else {}
+    orgs[actor.pk] = actor
+    with connection.cursor() as cur:
+        ids = reserve_ids(
+            cur,
+            {"traceability_vehicle": len(new_vehicles), "traceability_binding": len(planned),
+             "traceability_lifecycleevent": len(planned)},
+        )  # fmt: skip
+        for vehicle, pk in zip(new_vehicles.values(), ids["traceability_vehicle"], strict=True):
+            vehicle[0] = pk
+        copy_rows(
+            cur,
+            "traceability_vehicle",
+            ("id", "vin", "automaker_id", "region", "model_name", "use", "sold_at", "created_at"),
+            [(pk, vin, actor.pk, region, model, use, sold, now) for pk, vin, region, model, use, sold in
+             new_vehicles.values()],
+        )  # fmt: skip
+        vehicle_ids = {vin: v[0] for vin, v in new_vehicles.items()}
+        vehicle_ids.update({vin: v[1] for vin, v in vehicles.items()})
+        deadlines: dict[tuple, tuple] = {}
+        binding_rows, event_rows, leaves, moves = [], [], [], []
+        event_records, binding_records = [], []
+        vehicle_records: dict[str, Any] = {}
+        for n, (i, pack, vin, region, sold_at, reported, step) in enumerate(planned):
+            # In UTC, as the rows read back: the outbox payload (and its hash) must not depend on who wrote it.
+            sold_at, reported = sold_at.astimezone(UTC), reported.astimezone(UTC)
+            binding_id, event_id = ids["traceability_binding"][n], ids["traceability_lifecycleevent"][n]
+            pack_id, code, custodian_before = pack[0], pack[1], pack[4]
+            key = (sold_at, reported)
+            if key not in deadlines:
+                deadlines[key] = _deadline_for_kinds(EventKind.BOUND, kinds, sold_at, reported)
+            deadline, on_time = deadlines[key]
+            payload = {"vin": vin}
+            state_before, state_after = str(step.before or ""), str(step.after)
+            binding_rows.append((binding_id, vehicle_ids[vin], pack_id, sold_at, None, "", now))
+            event_rows.append((event_id, pack_id, EventKind.BOUND.value, state_before, state_after, actor.pk,
+                               actor_user_id, custodian_before, actor.pk, "", "", region, sold_at, reported, deadline,
+                               on_time, payload))  # fmt: skip
+            row = {
+                "id": event_id, "battery_code": code, "kind": EventKind.BOUND.value, "state_before": state_before,
+                "state_after": state_after, "actor_id": actor.pk, "actor_user_id": actor_user_id,
+                "custodian_before_id": custodian_before, "custodian_after_id": actor.pk, "place": "",
+                "place_ref": "", "region": region, "occurred_at": sold_at, "reported_at": reported,
+                "deadline": deadline, "on_time": on_time, "payload": payload,
+            }  # fmt: skip
+            leaves.append((event_id, row_leaf_hash(row)))
+            moves.append((pack_id, region, sold_at))
+            battery = Record(pk=pack_id, id=pack_id, code=code)
+            event_records.append(
+                Record(pk=event_id, battery=battery, battery_id=pack_id, actor=actor, actor_user_id=actor_user_id,
+                       custodian_before=orgs.get(custodian_before), custodian_before_id=custodian_before,
+                       custodian_after=actor, custodian_after_id=actor.pk, **{k: row[k] for k in _EVENT_FIELDS})
+            )  # fmt: skip
+            vehicle = vehicle_records.get(vin)
+            if vehicle is None:
+                new = new_vehicles.get(vin)
+                vehicle = vehicle_records[vin] = Record(
+                    pk=vehicle_ids[vin], id=vehicle_ids[vin], vin=vin, automaker=actor, automaker_id=actor.pk,
+                    model_name=new[3] if new else "", region=new[2] if new else vehicles[vin][3],
+                )  # fmt: skip
+            binding_records.append(
+                Record(pk=binding_id, id=binding_id, vehicle=vehicle, vehicle_id=vehicle.pk, pack=battery,
+                       pack_id=pack_id, bound_at=sold_at, unbound_at=None, unbound_reason="", created_at=now)
+            )  # fmt: skip
+            results[i] = _result(i, CREATED, vin=vin, pack_code=code, event_id=event_id)
+        copy_rows(cur, "traceability_binding",
+                  ("id", "vehicle_id", "pack_id", "bound_at", "unbound_at", "unbound_reason", "created_at"),
+                  binding_rows)  # fmt: skip
+        copy_rows(cur, "traceability_lifecycleevent", BINDING_EVENT_COLUMNS, event_rows)
+        cur.execute(
+            "UPDATE traceability_battery AS b SET state = %s, custodian_id = %s, region = v.region, "
+            "state_changed_at = v.changed FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) "
+            "AS v(id, region, changed) WHERE b.id = v.id",
+            [State.IN_VEHICLE.value, actor.pk, *map(list, zip(*moves, strict=True))],
+        )
+    hooks.records_written("lifecycle_event", event_records)
+    hooks.records_written("binding", binding_records)
+    audit_log(
+        actor=actor_user,
+        action="binding.upload",
+        object_type="traceability.binding",
+        object_id=f"{binding_rows[0][0]}..{binding_rows[-1][0]}",
+        changes={"created": len(binding_rows), "items": items},
+    )
+    # Last: the ledger's lock serialises writers until commit.
+    ledger_append_leaves(leaves)
+
+
+_EVENT_FIELDS = ("id", "kind", "state_before", "state_after", "actor_id", "place", "place_ref", "region",
+                 "occurred_at", "reported_at", "deadline", "on_time", "payload")  # fmt: skip
+
+
+def _decimal(value, field_name: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise TraceabilityError("not a number", field=field_name) from exc
+    if not number.is_finite() or number <= 0 or number >= 10**6:
+        raise TraceabilityError("must be a positive number below 1,000,000", field=field_name)
+    return number
+
+
+def _battery_specs(item: dict, *, parent_code: str = "", custodian=None, path: str = "") -> list[BatterySpec]:
+    """One item and its nested ``children`` (modules, cells) as specs, parents first."""
+    if not isinstance(item, dict):
+        raise TraceabilityError("each item must be an object", field=path or "non_field_errors")
+    code = codes.normalise(str(item.get("code") or ""))
+    name = f"{path}code" if path else "code"
+    if not code:
+        raise TraceabilityError("this field is required", field=name, code="required")
+    parse_code(code, field_name=name)
+    spec = BatterySpec(
+        code=code,
+        parent_code=parent_code,
+        rated_capacity_ah=_decimal(item.get("rated_capacity_ah"), f"{path}rated_capacity_ah"),
+        rated_energy_kwh=_decimal(item.get("rated_energy_kwh"), f"{path}rated_energy_kwh"),
+        mass_kg=_decimal(item.get("mass_kg"), f"{path}mass_kg"),
+        custodian=custodian,
+        occurred_at=_parse_when(item["produced_at"], f"{path}produced_at")
+        if item.get("produced_at")
+        else None,
+    )
+    specs = [spec]
+    children = item.get("children") or []
+    if not isinstance(children, list):
+        raise TraceabilityError("must be a list", field=f"{path}children")
+    for n, child in enumerate(children):
+        specs.extend(
+            _battery_specs(child, parent_code=code, custodian=custodian, path=f"{path}children[{n}].")[:]
+        )
+    return specs
+
+
+@transaction.atomic
+def batteries_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Produced codes from a battery maker (R-CODE): ``{"code", "rated_capacity_ah", "rated_energy_kwh",
+    "mass_kg", "produced_at", "customer_uscc", "children": [...]}``; an item (a pack with its modules and cells)
+    is registered whole or not at all. ``customer_uscc`` names the automaker the pack is sold to: it becomes the
+    custodian, and only that automaker may then bind it."""
+    if not actor.has_kind("battery_maker"):
+        raise TraceabilityError("only a battery maker registers produced codes", field="actor")
+    results: list[dict | None] = [None] * len(items)
+    per_item: list[tuple[int, list[BatterySpec]]] = []
+    customers = {
+        o.uscc: o
+        for o in Organisation.objects.filter(
+            uscc__in={
+                str(it.get("customer_uscc"))
+                for it in items
+                if isinstance(it, dict) and it.get("customer_uscc")
+            }
+        )
+    }
+    for i, item in enumerate(items):
+        try:
+            customer = None
+            if isinstance(item, dict) and item.get("customer_uscc"):
+                customer = customers.get(str(item["customer_uscc"]))
+                if customer is None or not customer.has_kind("automaker"):
+                    raise TraceabilityError("no automaker with this USCC", field="customer_uscc")
+            per_item.append((i, _battery_specs(item, custodian=customer)))
+        except TraceabilityError as exc:
+            results[i] = _error(i, exc.as_dict())
+    all_codes = [s.code for _, specs in per_item for s in specs]
+    existing = dict(Battery.objects.filter(code__in=all_codes).values_list("code", "maker_id"))
+    good: list[BatterySpec] = []
+    accepted: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for i, specs in per_item:
+        item_codes = [s.code for s in specs]
+        if all(c in existing and existing[c] == actor.pk for c in item_codes):
+            results[i] = _result(i, UNCHANGED_STATUS, code=item_codes[0])
+            continue
+        clash = [c for c in item_codes if c in existing or c in seen or item_codes.count(c) > 1]
+        if clash:
+            results[i] = _error(i, {"code": [f"already registered: {', '.join(clash[:3])}"]})
+            continue
+        seen.update(item_codes)
+        good.extend(specs)
+        accepted.append((i, item_codes[0]))
+    if good:
+        batteries_register_bulk(specs=good, maker=actor, actor=actor, actor_user=actor_user)
+    for i, code in accepted:
+        results[i] = _result(i, CREATED, code=code)
+    return results  # type: ignore[return-value]
+
+
+def replacements_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Pack swaps from after-sales outlets (R-BIND, 第十条): ``{"vin", "old_pack_code", "new_pack_code",
+    "replaced_at", "place"}``. Low volume: one savepoint per item, so a bad item does not undo the others."""
+    results = []
+    for i, item in enumerate(items):
+        try:
+            with transaction.atomic():
+                results.append(_replacement_item(i, item, actor=actor, actor_user=actor_user))
+        except TraceabilityError as exc:
+            results.append(_error(i, exc.as_dict()))
+    return results
+
+
+def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | None) -> dict:
+    if not isinstance(item, dict):
+        raise TraceabilityError("each item must be an object")
+    vin = str(item.get("vin") or "").strip().upper()
+    old_code = codes.normalise(str(item.get("old_pack_code") or ""))
+    new_code = codes.normalise(str(item.get("new_pack_code") or ""))
+    when = _parse_when(item.get("replaced_at"), "replaced_at")
+    vehicle = Vehicle.objects.filter(vin=vin).first()
+    if vehicle is None:
+        raise TraceabilityError("no vehicle with this VIN is available to you", field="vin", code="not_found")
+    old = Battery.objects.filter(code=old_code).first()
+    new = Battery.objects.filter(code=new_code).first()
+    if old is None:
+        raise TraceabilityError("this pack is not in this vehicle", field="old_pack_code", code="not_bound")
+    if new is None:
+        raise TraceabilityError(
+            "no pack with this code is available to you", field="new_pack_code", code="not_found"
+        )
+    if Replacement.objects.filter(vehicle=vehicle, pack_out=old, pack_in=new).exists():
+        return _result(i, UNCHANGED_STATUS, vin=vin, new_pack_code=new_code)
+    replacement_record(
+        vehicle=vehicle,
+        pack_out=old,
+        pack_in=new,
+        actor=actor,
+        actor_user=actor_user,
+        occurred_at=when,
+        place=str(item.get("place") or "")[:200],
+    )
+    return _result(i, CREATED, vin=vin, new_pack_code=new_code)
+
+
+# Kinds with their own endpoints: the generic one refuses them.
+DEDICATED_KINDS = frozenset(
+    {EventKind.PRODUCED, EventKind.BOUND, EventKind.REPLACED_IN, EventKind.REPLACED_OUT}
+)
+
+
+@transaction.atomic
+def events_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+    """Generic lifecycle events from the other actors (R-LIFE): ``{"battery_code", "kind", "occurred_at",
+    "to_uscc", "manifest", "place", "place_ref", "payload"}``.
+
+    Every item goes through the authority (:mod:`traceability.authority`) and the sibling apps' guards. A
+    ``dispatched`` or ``handed_over`` item releases the battery to the enterprise ``to_uscc`` names; that
+    enterprise confirms with a receipt (``received``, ``cascade_received``, ``regeneration_received``) and then
+    holds it. A receipt without an open release naming the actor is refused (``custody.receipt_without_release``):
+    a battery found without one is claimed through ``POST /api/v1/custody/claims/``.
+    """
+    results: list[dict | None] = [None] * len(items)
+    wanted = {codes.normalise(str(it.get("battery_code") or "")) for it in items if isinstance(it, dict)}
+    batteries = {b.code: b for b in Battery.objects.filter(code__in=wanted)}
+    usccs = {str(it.get("to_uscc")) for it in items if isinstance(it, dict) and it.get("to_uscc")}
+    orgs = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
+    specs: list[EventSpec] = []
+    index_of: list[int] = []
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise TraceabilityError("each item must be an object")
+            battery = batteries.get(codes.normalise(str(item.get("battery_code") or "")))
+            kind = str(item.get("kind") or "")
+            if battery is None:
+                raise TraceabilityError("no battery with this code is available to you", field="battery_code")
+            if kind in DEDICATED_KINDS or kind == EventKind.RELEASE_CANCELLED:
+                raise TraceabilityError(f"'{kind}' has its own endpoint", field="kind")
+            after, release_to = UNCHANGED, None
+            if item.get("to_uscc"):
+                named = orgs.get(str(item["to_uscc"]))
+                if named is None:
+                    raise TraceabilityError("no organisation with this USCC", field="to_uscc")
+                if kind in RELEASES:
+                    release_to = named
+                else:
+                    after = named
+            payload = item.get("payload") or {}
+            if not isinstance(payload, dict):
+                raise TraceabilityError("must be an object", field="payload")
+            specs.append(
+                EventSpec(
+                    battery=battery,
+                    kind=kind,
+                    occurred_at=_parse_when(item.get("occurred_at"), "occurred_at"),
+                    custodian_after=after,
+                    place=str(item.get("place") or "")[:200],
+                    place_ref=str(item.get("place_ref") or "")[:64],
+                    payload=payload,
+                    release_to=release_to,
+                    manifest=str(item.get("manifest") or "")[:64],
+                )
+            )
+            index_of.append(i)
+        except TraceabilityError as exc:
+            results[i] = _error(i, exc.as_dict(), rule=exc.code)
+    outcome = events_record_bulk(specs=specs, actor=actor, actor_user=actor_user, skip_errors=True)
+    written = iter(outcome.events)
+    for n, i in enumerate(index_of):
+        if n in outcome.errors:
+            exc = outcome.errors[n]
+            results[i] = _error(i, {exc.field: [exc.message]}, rule=exc.code)
+        else:
+            event = next(written)
+            results[i] = _result(i, CREATED, battery_code=event.battery.code, event_id=event.pk)
+    return results  # type: ignore[return-value]
