@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core.filtersets import BoundedFilterSet
-from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
+from traceability.models import (
+    Battery,
+    BatteryState,
+    Chemistry,
+    EventKindChoices,
+    LifecycleEvent,
+    not_declared_erroneous,
+)
 
 from . import selectors
 from .models import CohortRow, Finding
@@ -75,6 +82,7 @@ class BatteryFilterSet(BoundedFilterSet):
         start, end = selectors.month_bounds(value)
         regions = selectors.regions_of(self.data.get("region"))
         retired = LifecycleEvent.objects.filter(
+            not_declared_erroneous(),
             battery=OuterRef("pk"),
             kind__in=selectors.RETIREMENT_KINDS,
             occurred_at__gte=start,

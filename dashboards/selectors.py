@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core.tenancy import scope_of
-from traceability.models import Battery, LifecycleEvent, Vehicle
+from traceability.models import Battery, LifecycleEvent, Vehicle, not_declared_erroneous
 
 from . import forecasting, sources
 from .models import (
@@ -377,7 +377,9 @@ def timeliness_by_kind_month(actor_id: int | None, regions: Sequence[str], year:
 
 def unregistered_events(regions: Sequence[str], year: int | None = None) -> QuerySet:
     """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use)."""
-    qs = LifecycleEvent.objects.filter(kind="received", battery__registered=False, region__in=regions)
+    qs = LifecycleEvent.objects.filter(
+        not_declared_erroneous(), kind="received", battery__registered=False, region__in=regions
+    )
     if year:
         qs = qs.filter(
             occurred_at__gte=_day_start(date(year, 1, 1)), occurred_at__lt=_day_start(date(year + 1, 1, 1))

@@ -25,7 +25,14 @@ from accounts.models import Organisation
 from core import tabular, tenancy
 from core.bounds import year_or_default
 from traceability import deadlines
-from traceability.models import Battery, BatteryState, Chemistry, EventKindChoices, LifecycleEvent
+from traceability.models import (
+    Battery,
+    BatteryState,
+    Chemistry,
+    EventKindChoices,
+    LifecycleEvent,
+    not_declared_erroneous,
+)
 
 from . import charts, selectors, services, sources
 from .filtersets import BatteryFilterSet, CohortRowFilterSet, FindingFilterSet, LifecycleEventFilterSet
@@ -522,7 +529,7 @@ class EventRowsView(RegulatorPage):
     tab = "rows"
 
     def get(self, request):
-        filterset = LifecycleEventFilterSet(request.GET, queryset=LifecycleEvent.objects.all())
+        filterset = LifecycleEventFilterSet(request.GET, queryset=LifecycleEvent.objects.filter(not_declared_erroneous()))
         # Newest upload first, in primary-key order: the export streams along the index from its first row,
         # where an order by time would sort every matching upload first.
         qs = filterset.qs.select_related("battery", "actor").order_by("-id")

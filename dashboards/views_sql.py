@@ -277,3 +277,55 @@ assert ALERT_CANDIDATE_WITH_LOST != ALERT_CANDIDATE
 # Refresh order: a view built on another view comes after it (flow_daily reads flow_edge, alert_daily reads
 # alert_candidate).
 ALL_VIEWS = {**VIEWS, **VIEWS_0003, **VIEWS_0004, **VIEWS_0006}
+
+# --- replaced by migration 0008: counts follow the corrected history ---------------------------------------
+
+# An event declared erroneous (an error declaration in force, R-LIFE corrections) no longer counts; the
+# ``corrected`` event is a record of the correction, not an upload. Declarations are few, so the anti-join reads a
+# small table; the batteries' states the counts group by are the corrected ones already.
+IN_FORCE = (
+    "NOT EXISTS (SELECT 1 FROM traceability_errordeclaration d "
+    "WHERE d.event_id = e.id AND d.status IN ('effective', 'approved'))"
+)
+
+
+def _replaced(sql: str, *pairs: tuple[str, str]) -> str:
+    for old, new in pairs:
+        assert old in sql, old
+        sql = sql.replace(old, new, 1)
+    return sql
+
+
+_ATTRIBUTED_CORRECTED = _replaced(
+    _ATTRIBUTED_EVENTS,
+    ("WHERE e.actor_id IS NOT NULL\n", f"WHERE e.actor_id IS NOT NULL AND e.kind <> 'corrected' AND {IN_FORCE}\n"),
+    ("WHERE e.place_ref LIKE 'sp:%' AND", f"WHERE e.place_ref LIKE 'sp:%' AND {IN_FORCE} AND"),
+)
+VIEWS_0008 = {
+    "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED.replace(_ATTRIBUTED_EVENTS, _ATTRIBUTED_CORRECTED),
+    "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS_ATTRIBUTED.replace(
+        _ATTRIBUTED_EVENTS, _ATTRIBUTED_CORRECTED
+    ),
+    "dashboards_retired_monthly": _replaced(
+        RETIRED_MONTHLY, ("AND b.level = 'P'\n", f"AND b.level = 'P' AND {IN_FORCE}\n")
+    ),
+    # The views built on these (flow_daily, alert_daily) are dropped with them and rebuilt after them.
+    "dashboards_flow_edge": _replaced(
+        FLOW_EDGE, ("'regeneration_received')\n)", f"'regeneration_received') AND {IN_FORCE}\n)")
+    )
+    + FLOW_DAILY,
+    "dashboards_alert_candidate": _replaced(
+        ALERT_CANDIDATE_WITH_LOST,
+        ("e.kind = 'lost')", f"e.kind = 'lost' AND {IN_FORCE})"),
+        ("e.kind = 'dispatched' AND e.region = 'OUT'", f"e.kind = 'dispatched' AND e.region = 'OUT' AND {IN_FORCE}"),
+    )
+    + ALERT_CANDIDATE_ORDER
+    + ALERT_DAILY,
+}
+VIEWS_0008_PREVIOUS = {
+    "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED,
+    "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS_ATTRIBUTED,
+    "dashboards_retired_monthly": RETIRED_MONTHLY,
+    "dashboards_flow_edge": FLOW_EDGE + FLOW_DAILY,
+    "dashboards_alert_candidate": ALERT_CANDIDATE_WITH_LOST + ALERT_CANDIDATE_ORDER + ALERT_DAILY,
+}

@@ -20,6 +20,10 @@ Relations the caller establishes, by name:
 ``platform``          no enterprise: the platform itself (e.g. the missing-in-transit job)
 ``deal_counterparty`` an alliance deal concluded between the holder and the named new custodian
 ``unheld``            nobody is on record as the battery's custodian (and no release is open)
+``correction_declarant`` the actor declared the battery's wrong event (its original actor, or the region's
+                      regulator) and the corrections service is carrying the declaration out
+``correction_effective`` the declaration is effective: the region's regulator approved it, or it leaves the
+                      custodian where it is (a kind's ``custody_with`` lists the relations that let it move custody)
 """
 
 from __future__ import annotations
@@ -159,6 +163,8 @@ def _missing_relation(kind: str, where: str, needed: list[str], rules: Table) ->
 def _custody(request: Request, where: str, rules: Table) -> AuthorityRefusal | None:
     kind, to, rel = request.kind, request.custody_to, request.relations
     if to == UNCHANGED:
+        return None
+    if rel & set(rules.kinds.get(kind, {}).get("custody_with", ())):
         return None
     if to == TO_ACTOR and kind in rules.custody_moving:
         return None

@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     LOST = "lost"  # reported missing (e.g. missing in transit)
     RELEASE_CANCELLED = "release_cancelled"  # the holder withdrew an unconfirmed release
     DISASSEMBLED = "disassembled"  # a pack into modules, or a module into cells
+    CORRECTED = "corrected"  # an error declaration took effect: back to the state before the wrong event
 
 
 S = State
@@ -83,6 +84,9 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
     # Keeps the state of a hand-over; a cancelled dispatch returns to the state before it (see the services).
     EventKind.RELEASE_CANCELLED: (HOLDING | {S.IN_TRANSIT, S.REGISTERED}, None),
     EventKind.DISASSEMBLED: (frozenset({S.AT_REGENERATION, S.REGISTERED, S.CASCADE_USE}), S.DISASSEMBLED),
+    # An error declaration (EPCIS 2.0 errorDeclaration) returns the battery to the state before the wrong event,
+    # which the corrections service names; final states are refused there (``correction.terminal``).
+    EventKind.CORRECTED: (frozenset(S) - {S.SCRAPPED, S.CONSUMED, S.DISASSEMBLED}, None),
 }
 
 # A battery that has been in a second life or at regeneration never goes back into a vehicle (R-LIFE).

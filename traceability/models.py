@@ -72,6 +72,7 @@ class EventKindChoices(models.TextChoices):
     LOST = EventKind.LOST, _("Reported missing")
     RELEASE_CANCELLED = EventKind.RELEASE_CANCELLED, _("Release withdrawn")
     DISASSEMBLED = EventKind.DISASSEMBLED, _("Taken apart")
+    CORRECTED = EventKind.CORRECTED, _("Corrected (error declaration)")
 
 
 class VehicleUse(models.TextChoices):
@@ -513,3 +514,88 @@ class AfterSalesOutlet(models.Model):
     class Meta:
         verbose_name = _("after-sales outlet")
         constraints = [models.UniqueConstraint(fields=["automaker", "outlet"], name="outlet_once")]
+
+
+class ErrorReason(models.TextChoices):
+    """Why an event is declared erroneous (after EPCIS 2.0 ``errorDeclaration.reason``)."""
+
+    INCORRECT_DATA = "incorrect_data", _("Incorrect data (time, place, details)")
+    DID_NOT_OCCUR = "did_not_occur", _("Did not occur")
+    WRONG_BATTERY = "wrong_battery", _("Recorded on the wrong battery")
+    WRONG_PARTY = "wrong_party", _("Wrong party")
+
+
+class DeclarationStatus(models.TextChoices):
+    EFFECTIVE = "effective", _("Effective")
+    PENDING = "pending", _("Awaiting the regulator")
+    APPROVED = "approved", _("Approved by the regulator")
+    REJECTED = "rejected", _("Rejected by the regulator")
+
+
+# Declarations whose correction took effect: their wrong event no longer counts.
+DECLARATION_IN_FORCE = (DeclarationStatus.EFFECTIVE, DeclarationStatus.APPROVED)
+
+
+class ErrorDeclaration(models.Model):
+    """A lifecycle event declared erroneous, in the manner of EPCIS 2.0 ``errorDeclaration`` (R-LIFE): the history
+    stays append-only. The wrong event stays in the trace and the ledger; the ``corrected`` event (a ledger leaf,
+    its payload naming this declaration) returns the battery to its state, custodian and binding before the wrong
+    event, and the corrective events, recorded through the event engine, say what really happened. A correction
+    that moves custody waits for the region's regulator (``pending``); nothing changes until it is approved."""
+
+    battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="error_declarations")
+    event = models.ForeignKey(
+        LifecycleEvent, on_delete=models.PROTECT, related_name="error_declarations", verbose_name=_("wrong event")
+    )
+    declarant = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("declared by")
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=20, choices=ErrorReason.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    corrective = models.JSONField(
+        default=list, blank=True, help_text=_("The corrective events as declared, applied when effective.")
+    )
+    region = models.CharField(_("region"), max_length=3, choices=Region.choices)
+    status = models.CharField(max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.PENDING)
+    moves_custody = models.BooleanField(default=False)
+    correction_event = models.ForeignKey(
+        LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    corrective_events = models.ManyToManyField(LifecycleEvent, blank=True, related_name="corrective_of")
+    reviewer = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.CharField(max_length=500, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy = TenancyRule(owners=("declarant",), region="region")
+
+    class Meta:
+        verbose_name = _("error declaration")
+        ordering = ["-declared_at", "-id"]
+        constraints = [
+            # One open or effective declaration per event; a rejected one may be declared again.
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=Q(status__in=["effective", "pending", "approved"]),
+                name="one_declaration_per_event",
+            )
+        ]
+        indexes = [models.Index(fields=["region", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.reason} ({self.status})"
+
+
+def not_declared_erroneous(ref: str = "pk") -> Q:
+    """Events without a declaration in force (``~Exists``): what the counts count (R-LIFE corrections)."""
+    return ~Q(
+        Exists(ErrorDeclaration.objects.filter(event_id=OuterRef(ref), status__in=DECLARATION_IN_FORCE))
+    )

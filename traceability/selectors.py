@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from core import tenancy
 
 from . import codes
-from .models import Battery, Binding, LifecycleEvent, Vehicle
+from .models import DECLARATION_IN_FORCE, Battery, Binding, LifecycleEvent, Vehicle, not_declared_erroneous
 
 
 def battery_list(*, user, filters: dict | None = None) -> QuerySet[Battery]:
@@ -99,13 +99,17 @@ WITH RECURSIVE family AS (
 )
 SELECT r.role, r.id, r.code, r.level, r.state, r.parent_id,
        e.id, e.kind, e.state_before, e.state_after, e.place, e.region, e.occurred_at, e.reported_at, e.deadline,
-       e.on_time, e.payload, l.index, oa.name_zh, oa.name_en, ob.name_zh, ob.name_en, oc.name_zh, oc.name_en
+       e.on_time, e.payload, l.index, oa.name_zh, oa.name_en, ob.name_zh, ob.name_en, oc.name_zh, oc.name_en,
+       d.id, d.reason, d.note, d.status, d.declared_at, d.correction_event_id, od.name_zh, od.name_en
 FROM related r
 LEFT JOIN traceability_lifecycleevent e ON e.battery_id = r.id
 LEFT JOIN traceability_ledgerleaf l ON l.event_id = e.id
 LEFT JOIN accounts_organisation oa ON oa.id = e.actor_id
 LEFT JOIN accounts_organisation ob ON ob.id = e.custodian_before_id
 LEFT JOIN accounts_organisation oc ON oc.id = e.custodian_after_id
+-- At most one declaration per event is pending or in force (the partial unique index one_declaration_per_event).
+LEFT JOIN traceability_errordeclaration d ON d.event_id = e.id AND d.status <> 'rejected'
+LEFT JOIN accounts_organisation od ON od.id = d.declarant_id
 ORDER BY e.occurred_at, e.id
 """
 
@@ -148,6 +152,20 @@ def battery_trace(*, battery: Battery) -> dict:
             continue
         seen.add((pk, row[6]))
         payload = row[16]
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        declaration = (
+            {
+                "id": row[24],
+                "reason": row[25],
+                "note": row[26],
+                "status": row[27],
+                "declared_at": row[28],
+                "correction_event": row[29],
+                "declared_by": name(row[30], row[31]),
+            }
+            if row[24] is not None
+            else None
+        )
         by_battery.setdefault(pk, []).append(
             {
                 "id": row[6],
@@ -164,8 +182,13 @@ def battery_trace(*, battery: Battery) -> dict:
                 "reported_at": row[13],
                 "deadline": row[14],
                 "on_time": row[15],
-                "payload": json.loads(payload) if isinstance(payload, str) else payload,
+                "payload": payload,
                 "ledger_index": row[17],
+                # EPCIS 2.0 errorDeclaration: the wrong event stays, flagged; corrections point to it.
+                "declared_erroneous": bool(declaration and declaration["status"] in DECLARATION_IN_FORCE),
+                "error_declaration": declaration,
+                "corrective_of": (payload or {}).get("corrective_of"),
+                "corrects": (payload or {}).get("corrects") if row[7] == "corrected" else None,
             }
         )
     children = sorted((r for r in related.values() if r[0] == "child"), key=lambda r: r[2])
@@ -222,7 +245,10 @@ def retired_by_region_year(*, regions, year_from: int, year_to: int) -> list[dic
 
     rows = (
         LifecycleEvent.objects.filter(
-            kind__in=[EventKind.REMOVED, EventKind.REPLACED_OUT], battery__level="P", region__in=list(regions)
+            not_declared_erroneous(),
+            kind__in=[EventKind.REMOVED, EventKind.REPLACED_OUT],
+            battery__level="P",
+            region__in=list(regions),
         )
         .annotate(year=ExtractYear("occurred_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
         .filter(year__gte=year_from, year__lte=year_to)
@@ -295,3 +321,14 @@ def claims_for(*, org, status: str | None = None):
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+def corrections_for(*, org, status: str | None = None):
+    """Error declarations: a regulator's review queue (its region's), or those the enterprise made, newest first."""
+    from .models import ErrorDeclaration  # noqa: PLC0415
+
+    qs = ErrorDeclaration.objects.select_related("battery", "event", "declarant", "reviewer")
+    qs = qs.filter(region=org.region) if org.is_regulator else qs.filter(declarant=org)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-declared_at", "-id")

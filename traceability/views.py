@@ -277,8 +277,8 @@ def results_json(results) -> str:
 
 @login_required
 def custody(request):
-    """Two-party custody: open releases to confirm or cancel, and claims; for a regulator the review queue of its
-    region's claims, with approve / reject (R-LIFE)."""
+    """Two-party custody: open releases to confirm or cancel, claims and error declarations; for a regulator the
+    review queue of its region's claims and pending corrections, with approve / reject (R-LIFE)."""
     from django.contrib import messages  # noqa: PLC0415
 
     from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
@@ -288,7 +288,10 @@ def custody(request):
         raise Http404
     if request.method == "POST" and request.user.role != "viewer":
         try:
-            if "claim" in request.POST:
+            if "declaration" in request.POST:
+                services.error_review(actor=org, actor_user=request.user, declaration_id=request.POST["declaration"],
+                                      decision=request.POST.get("decision", ""), note=request.POST.get("note", ""))  # fmt: skip
+            elif "claim" in request.POST:
                 claim = CustodyClaim.objects.filter(pk=request.POST["claim"]).first()
                 if claim is None:
                     raise Http404
@@ -313,4 +316,7 @@ def custody(request):
     return render(request, "traceability/custody.html", {
         "releases": selectors.releases_open(org=org)[:200], "claims": page, "page_obj": page,
         "is_regulator": org.is_regulator, "org": org,
+        "corrections": selectors.corrections_for(
+            org=org, status="pending" if org.is_regulator else None
+        ).select_related("event", "declarant")[:200],
     })  # fmt: skip

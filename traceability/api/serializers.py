@@ -234,3 +234,49 @@ class ClaimInputSerializer(serializers.Serializer):
 class ClaimReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+# --- corrections (R-LIFE; EPCIS 2.0 errorDeclaration): the bodies of /api/v1/corrections/ ---------------------
+
+
+class CorrectiveEventItem(serializers.Serializer):
+    kind = serializers.CharField(max_length=32, help_text="a lifecycle event kind the engine records")
+    occurred_at = serializers.CharField(max_length=40, help_text="a date or an ISO time, not in the future")
+    battery_code = serializers.CharField(required=False, max_length=64, help_text="default: the wrong event's")
+    to_uscc = serializers.CharField(required=False, allow_blank=True, max_length=18, help_text="a release's receiver")
+    manifest = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    place_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    payload = serializers.DictField(required=False)
+
+
+class ErrorDeclarationInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=["incorrect_data", "did_not_occur", "wrong_battery", "wrong_party"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    corrective = CorrectiveEventItem(many=True, required=False, help_text="what really happened, in order")
+
+
+class ErrorDeclarationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event = serializers.IntegerField(help_text="the wrong event")
+    battery_code = serializers.CharField()
+    declarant = serializers.CharField(help_text="USCC")
+    reason = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    status = serializers.CharField(help_text="effective, pending, approved or rejected")
+    moves_custody = serializers.BooleanField()
+    region = serializers.CharField()
+    declared_at = serializers.DateTimeField()
+    correction_event = serializers.IntegerField(allow_null=True, help_text="the corrected event, once in force")
+    corrective_events = serializers.ListField(child=serializers.IntegerField())
+    review_note = serializers.CharField(allow_blank=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ErrorDeclarationListSerializer(serializers.Serializer):
+    results = ErrorDeclarationSerializer(many=True)
+
+
+class ErrorReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)

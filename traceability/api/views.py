@@ -337,3 +337,64 @@ class ClaimReviewView(_CustodyView):
         claim = self.run(services.claim_review, claim=claim, reviewer=org, approve=decision == "approve",
                          note=str(request.data.get("note") or ""), reviewer_user=request.user)  # fmt: skip
         return Response(_claim_body(claim))
+
+
+# --- corrections (R-LIFE; EPCIS 2.0 errorDeclaration) --------------------------------------------------------
+
+
+def _declaration_body(d) -> dict:
+    return {"id": d.pk, "event": d.event_id, "battery_code": d.battery.code, "declarant": d.declarant.uscc,
+            "reason": d.reason, "note": d.note, "status": d.status, "moves_custody": d.moves_custody,
+            "region": d.region, "declared_at": d.declared_at, "correction_event": d.correction_event_id,
+            "corrective_events": sorted(e.pk for e in d.corrective_events.all()), "review_note": d.review_note,
+            "reviewed_at": d.reviewed_at}  # fmt: skip
+
+
+class ErrorDeclarationView(_CustodyView):
+    """POST (the event's own actor, or a regulator of the battery's region): ``{"reason", "note", "corrective":
+    [{"kind", "occurred_at", ...}]}`` declares the event erroneous. The answer is ``effective`` (corrected now) or
+    ``pending`` (the correction moves custody: the region's regulator reviews it)."""
+
+    @extend_schema(request=s.ErrorDeclarationInputSerializer, responses={201: s.ErrorDeclarationSerializer})
+    def post(self, request, event_id: int):
+        self.valid(s.ErrorDeclarationInputSerializer, request)
+        org = self.org(request)
+        if not org.is_regulator and selectors.event_get(event_id=event_id, user=request.user) is None:
+            raise Http404
+        declaration = self.run(services.error_declare, actor=org, actor_user=request.user, event_id=event_id,
+                               reason=request.data.get("reason"), note=str(request.data.get("note") or ""),
+                               corrective=request.data.get("corrective") or [])  # fmt: skip
+        return Response(_declaration_body(declaration), status=201)
+
+
+class CorrectionListView(_CustodyView):
+    """GET: your declarations, or (a regulator) those of your region; ``?status=pending`` is the review queue."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["effective", "pending", "approved", "rejected"])],
+        responses=s.ErrorDeclarationListSerializer,
+    )
+    def get(self, request):
+        org = getattr(request.user, "organisation", None)
+        if org is None:
+            raise exceptions.PermissionDenied
+        rows = selectors.corrections_for(org=org, status=request.query_params.get("status") or None)
+        rows = rows.select_related("battery", "declarant").prefetch_related("corrective_events")[:500]
+        return Response({"results": [_declaration_body(d) for d in rows]})
+
+
+class CorrectionReviewView(_CustodyView):
+    """POST (a regulator of the declaration's region): ``{"decision": "approve" | "reject", "note"}``."""
+
+    @extend_schema(request=s.ErrorReviewInputSerializer, responses=s.ErrorDeclarationSerializer)
+    def post(self, request, pk: int):
+        self.valid(s.ErrorReviewInputSerializer, request)
+        from traceability.models import ErrorDeclaration  # noqa: PLC0415
+
+        org = self.org(request)
+        declaration = ErrorDeclaration.objects.filter(pk=pk).first()
+        if declaration is None or not (org.is_regulator or org.pk == declaration.declarant_id):
+            raise Http404
+        declaration = self.run(services.error_review, actor=org, actor_user=request.user, declaration_id=pk,
+                               decision=request.data.get("decision"), note=str(request.data.get("note") or ""))  # fmt: skip
+        return Response(_declaration_body(declaration))

@@ -5,6 +5,7 @@ sibling apps register through :mod:`core.hooks`.
 """
 
 from .bindings import pack_bindable_by, replacement_record
+from .corrections import error_declare, error_review
 from .custody import (
     _battery_for,
     claim_record,
@@ -54,6 +55,8 @@ __all__ = [
     "bindings_upload",
     "claim_record",
     "claim_review",
+    "error_declare",
+    "error_review",
     "event_record",
     "events_record_bulk",
     "events_upload",

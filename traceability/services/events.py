@@ -101,7 +101,8 @@ class EventSpec:
     manifest: str = ""
     vehicle: Vehicle | None = None  # the vehicle a pack goes into (replaced_in)
     claim: CustodyClaim | None = None  # the approved claim a receipt carries out
-    restore_state: str = ""  # a cancelled dispatch returns to this state
+    restore_state: str = ""  # a correction returns the battery to this state (``corrected``)
+    relations: frozenset[str] = frozenset()  # relations to the battery the calling service established
 
 
 @dataclass
@@ -185,7 +186,7 @@ def _relations(
     for name, hits in facts.providers.items():
         if index in hits:
             rel.add(name)
-    return rel
+    return rel | spec.relations
 
 
 def _custody_to(
@@ -232,6 +233,8 @@ def _plan(
     state_after = step.after
     if spec.kind == EventKind.CASCADE_REPURPOSED and payload.get("consumed_into"):
         state_after = CONSUMING[EventKind.CASCADE_REPURPOSED]
+    if spec.kind == EventKind.CORRECTED and spec.restore_state:
+        state_after = State(spec.restore_state)
     release = facts.releases.get(battery.pk)
     if spec.kind == EventKind.RELEASE_CANCELLED:
         if release is None:

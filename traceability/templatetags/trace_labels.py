@@ -3,7 +3,7 @@
 from django import template
 
 from accounts.choices import Region
-from traceability.models import BatteryState, EventKindChoices, Level, VehicleUse
+from traceability.models import BatteryState, ErrorReason, EventKindChoices, Level, VehicleUse
 
 register = template.Library()
 
@@ -12,6 +12,7 @@ _STATES = dict(BatteryState.choices)
 _REGIONS = dict(Region.choices)
 _LEVELS = dict(Level.choices)
 _USES = dict(VehicleUse.choices)
+_REASONS = dict(ErrorReason.choices)
 
 
 @register.filter
@@ -37,3 +38,8 @@ def level_label(value):
 @register.filter
 def vehicle_use_label(value):
     return _USES.get(value, value) if value else value
+
+
+@register.filter
+def correction_reason_label(value):
+    return _REASONS.get(value, value) if value else value
