@@ -529,7 +529,9 @@ class EventRowsView(RegulatorPage):
     tab = "rows"
 
     def get(self, request):
-        filterset = LifecycleEventFilterSet(request.GET, queryset=LifecycleEvent.objects.filter(not_declared_erroneous()))
+        filterset = LifecycleEventFilterSet(
+            request.GET, queryset=LifecycleEvent.objects.filter(not_declared_erroneous())
+        )
         # Newest upload first, in primary-key order: the export streams along the index from its first row,
         # where an order by time would sort every matching upload first.
         qs = filterset.qs.select_related("battery", "actor").order_by("-id")

@@ -298,11 +298,16 @@ def _replaced(sql: str, *pairs: tuple[str, str]) -> str:
 
 _ATTRIBUTED_CORRECTED = _replaced(
     _ATTRIBUTED_EVENTS,
-    ("WHERE e.actor_id IS NOT NULL\n", f"WHERE e.actor_id IS NOT NULL AND e.kind <> 'corrected' AND {IN_FORCE}\n"),
+    (
+        "WHERE e.actor_id IS NOT NULL\n",
+        f"WHERE e.actor_id IS NOT NULL AND e.kind <> 'corrected' AND {IN_FORCE}\n",
+    ),
     ("WHERE e.place_ref LIKE 'sp:%' AND", f"WHERE e.place_ref LIKE 'sp:%' AND {IN_FORCE} AND"),
 )
 VIEWS_0008 = {
-    "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED.replace(_ATTRIBUTED_EVENTS, _ATTRIBUTED_CORRECTED),
+    "dashboards_upload_timeliness": UPLOAD_TIMELINESS_ATTRIBUTED.replace(
+        _ATTRIBUTED_EVENTS, _ATTRIBUTED_CORRECTED
+    ),
     "dashboards_unregistered_receipts": UNREGISTERED_RECEIPTS_ATTRIBUTED.replace(
         _ATTRIBUTED_EVENTS, _ATTRIBUTED_CORRECTED
     ),
@@ -317,7 +322,10 @@ VIEWS_0008 = {
     "dashboards_alert_candidate": _replaced(
         ALERT_CANDIDATE_WITH_LOST,
         ("e.kind = 'lost')", f"e.kind = 'lost' AND {IN_FORCE})"),
-        ("e.kind = 'dispatched' AND e.region = 'OUT'", f"e.kind = 'dispatched' AND e.region = 'OUT' AND {IN_FORCE}"),
+        (
+            "e.kind = 'dispatched' AND e.region = 'OUT'",
+            f"e.kind = 'dispatched' AND e.region = 'OUT' AND {IN_FORCE}",
+        ),
     )
     + ALERT_CANDIDATE_ORDER
     + ALERT_DAILY,

@@ -545,7 +545,10 @@ class ErrorDeclaration(models.Model):
 
     battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="error_declarations")
     event = models.ForeignKey(
-        LifecycleEvent, on_delete=models.PROTECT, related_name="error_declarations", verbose_name=_("wrong event")
+        LifecycleEvent,
+        on_delete=models.PROTECT,
+        related_name="error_declarations",
+        verbose_name=_("wrong event"),
     )
     declarant = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("declared by")
@@ -560,7 +563,9 @@ class ErrorDeclaration(models.Model):
         default=list, blank=True, help_text=_("The corrective events as declared, applied when effective.")
     )
     region = models.CharField(_("region"), max_length=3, choices=Region.choices)
-    status = models.CharField(max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.PENDING
+    )
     moves_custody = models.BooleanField(default=False)
     correction_event = models.ForeignKey(
         LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -58,7 +58,7 @@ def _received_at_point(world):
 
 
 def _declare(world, who, event, **kw):
-    org = world[who] if who in world else who
+    org = world.get(who, who)
     org = getattr(org, "organisation", org)
     kw.setdefault("reason", "incorrect_data")
     return services.error_declare(actor=org, actor_user=world["users"].get(who), event_id=event.pk, **kw)
@@ -102,7 +102,9 @@ def test_a_receipt_with_a_wrong_place_is_corrected_at_once_and_both_stay_in_trac
 
 def test_a_wrong_removal_is_undone_and_the_pack_is_back_in_its_vehicle(world):
     pack = _in_vehicle(world)
-    removal = services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    removal = services.event_record(
+        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+    )
     assert not Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
     declaration = _declare(world, "automaker", removal, reason="did_not_occur")
     # The automaker was and stays the custodian: nothing for the regulator to approve.
@@ -126,7 +128,11 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     pack, receipt = _received_at_point(world)
     before = _state(pack)
     declaration = _declare(world, "point", receipt, reason="did_not_occur")
-    assert (declaration.status, declaration.moves_custody, declaration.correction_event) == ("pending", True, None)
+    assert (declaration.status, declaration.moves_custody, declaration.correction_event) == (
+        "pending",
+        True,
+        None,
+    )
     assert _state(pack) == before  # nothing changes until approval
     assert CustodyRelease.objects.get(battery=pack).status == "confirmed"
     # Not the declarant, nor the regulator of another region.
@@ -162,7 +168,9 @@ def test_an_event_is_declared_only_once(world):
     _declare(world, "point", receipt, reason="did_not_occur")  # pending
     _refused("correction.already_declared", _declare, world, "point", receipt, reason="incorrect_data")
     assert ErrorDeclaration.objects.count() == 1
-    stored = services.event_record(battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4))
+    stored = services.event_record(
+        battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4)
+    )
     first = _declare(world, "point", stored, corrective=[])
     assert first.status == "effective"
     _refused("correction.already_declared", _declare, world, "point", stored)
@@ -189,7 +197,9 @@ def test_corrective_events_the_authority_refuses_refuse_the_whole_correction(wor
 
 def test_only_the_latest_moving_event_is_corrected(world):
     pack = _in_vehicle(world)
-    removal = services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    removal = services.event_record(
+        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+    )
     move(pack, world["point"], at_=at(2025, 1, 3))
     before = _state(pack)
     _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
@@ -211,7 +221,9 @@ def test_a_script_in_the_reason_is_refused_and_in_the_note_stored_as_text_and_es
     pack, receipt = _received_at_point(world)
     script = "<script>alert('x')</script>"
     _refused("correction.reason", _declare, world, "point", receipt, reason=script)
-    stored = services.event_record(battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4))
+    stored = services.event_record(
+        battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4)
+    )
     declaration = _declare(world, "point", stored, note=script)
     assert ErrorDeclaration.objects.get(pk=declaration.pk).note == script
     client.force_login(world["users"]["point"])
@@ -236,7 +248,9 @@ def test_counts_leave_the_wrong_event_out(world):
     from dashboards.services import materialised_views_refresh
 
     pack = _in_vehicle(world)
-    removal = services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    removal = services.event_record(
+        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+    )
 
     def retired():
         materialised_views_refresh()
@@ -267,7 +281,9 @@ def test_the_correction_api_and_the_review_queue(world, client_for):
     regulator = client_for(world["regulator"])
     queue = regulator.get("/api/v1/corrections/?status=pending").json()["results"]
     assert [d["id"] for d in queue] == [declaration]
-    assert client_for(world["tj_regulator"]).get("/api/v1/corrections/?status=pending").json()["results"] == []
+    assert (
+        client_for(world["tj_regulator"]).get("/api/v1/corrections/?status=pending").json()["results"] == []
+    )
     review = f"/api/v1/corrections/{declaration}/review/"
     denied = client_for(world["tj_regulator"]).post(review, {"decision": "approve"}, format="json")
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "correction.reviewer"

@@ -242,8 +242,12 @@ class ClaimReviewInputSerializer(serializers.Serializer):
 class CorrectiveEventItem(serializers.Serializer):
     kind = serializers.CharField(max_length=32, help_text="a lifecycle event kind the engine records")
     occurred_at = serializers.CharField(max_length=40, help_text="a date or an ISO time, not in the future")
-    battery_code = serializers.CharField(required=False, max_length=64, help_text="default: the wrong event's")
-    to_uscc = serializers.CharField(required=False, allow_blank=True, max_length=18, help_text="a release's receiver")
+    battery_code = serializers.CharField(
+        required=False, max_length=64, help_text="default: the wrong event's"
+    )
+    to_uscc = serializers.CharField(
+        required=False, allow_blank=True, max_length=18, help_text="a release's receiver"
+    )
     manifest = serializers.CharField(required=False, allow_blank=True, max_length=64)
     place = serializers.CharField(required=False, allow_blank=True, max_length=200)
     place_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -251,7 +255,9 @@ class CorrectiveEventItem(serializers.Serializer):
 
 
 class ErrorDeclarationInputSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=["incorrect_data", "did_not_occur", "wrong_battery", "wrong_party"])
+    reason = serializers.ChoiceField(
+        choices=["incorrect_data", "did_not_occur", "wrong_battery", "wrong_party"]
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
     corrective = CorrectiveEventItem(many=True, required=False, help_text="what really happened, in order")
 
@@ -267,7 +273,9 @@ class ErrorDeclarationSerializer(serializers.Serializer):
     moves_custody = serializers.BooleanField()
     region = serializers.CharField()
     declared_at = serializers.DateTimeField()
-    correction_event = serializers.IntegerField(allow_null=True, help_text="the corrected event, once in force")
+    correction_event = serializers.IntegerField(
+        allow_null=True, help_text="the corrected event, once in force"
+    )
     corrective_events = serializers.ListField(child=serializers.IntegerField())
     review_note = serializers.CharField(allow_blank=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)

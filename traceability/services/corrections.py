@@ -68,7 +68,9 @@ def _moved(event: LifecycleEvent) -> bool:
     )
 
 
-def _error(message: str, *, code: str, field: str = "non_field_errors", status: int = 422) -> TraceabilityError:
+def _error(
+    message: str, *, code: str, field: str = "non_field_errors", status: int = 422
+) -> TraceabilityError:
     return TraceabilityError(message, field=field, code=code, http_status=status)
 
 
@@ -101,7 +103,9 @@ def _parse_corrective(items, *, battery: Battery) -> list[dict]:
         if to_uscc and not Organisation.objects.filter(uscc=to_uscc).exists():
             raise _error("no organisation with this USCC", code="not_found", field=f"{where}.to_uscc")
         if code != battery.code and not Battery.objects.filter(code=code).exists():
-            raise _error("no battery with this code", code="not_found", field=f"{where}.battery_code", status=404)
+            raise _error(
+                "no battery with this code", code="not_found", field=f"{where}.battery_code", status=404
+            )
         out.append({
             "battery_code": code, "kind": kind, "occurred_at": occurred_at.isoformat(),
             "place": str(item.get("place") or "")[:200], "place_ref": str(item.get("place_ref") or "")[:64],
@@ -207,7 +211,9 @@ def error_review(
     """The regulator of the declaration's region approves a pending correction (it is carried out now, under the
     same checks as any event) or rejects it (nothing changes)."""
     declaration = (
-        ErrorDeclaration.objects.select_for_update().select_related("event", "battery").filter(pk=declaration_id)
+        ErrorDeclaration.objects.select_for_update()
+        .select_related("event", "battery")
+        .filter(pk=declaration_id)
     ).first()
     if declaration is None:
         raise _error("no such declaration", code="not_found", field="declaration_id", status=404)
@@ -242,8 +248,15 @@ def _before(event: LifecycleEvent) -> tuple[LifecycleEvent | None, bool]:
         .filter(not_declared_erroneous())
         .exclude(kind=EventKind.CORRECTED)
         .order_by("-id")
-        .only("kind", "state_before", "state_after", "custodian_before_id", "custodian_after_id", "region",
-              "occurred_at")  # fmt: skip
+        .only(
+            "kind",
+            "state_before",
+            "state_after",
+            "custodian_before_id",
+            "custodian_after_id",
+            "region",
+            "occurred_at",
+        )  # fmt: skip
     )
     ended = any(e.state_after in ENDS_VEHICLE_USE for e in earlier)
     return next((e for e in earlier if _moved(e)), None), ended
@@ -310,7 +323,9 @@ def _corrective_specs(declaration: ErrorDeclaration, event: LifecycleEvent) -> l
 
     items = declaration.corrective or []
     batteries = {b.code: b for b in Battery.objects.filter(code__in={i["battery_code"] for i in items})}
-    receivers = {o.uscc: o for o in Organisation.objects.filter(uscc__in={i["to_uscc"] for i in items} - {""})}
+    receivers = {
+        o.uscc: o for o in Organisation.objects.filter(uscc__in={i["to_uscc"] for i in items} - {""})
+    }
     specs = []
     for i, item in enumerate(items):
         battery = batteries.get(item["battery_code"])
@@ -343,7 +358,9 @@ def _restore_links(event: LifecycleEvent, correction: LifecycleEvent, now: datet
     )
     if event.kind in UNBINDING:
         closed = (
-            Binding.objects.filter(pack_id=event.battery_id, unbound_at=event.occurred_at, unbound_reason=event.kind)
+            Binding.objects.filter(
+                pack_id=event.battery_id, unbound_at=event.occurred_at, unbound_reason=event.kind
+            )
             .order_by("-id")
             .first()
         )
@@ -351,4 +368,6 @@ def _restore_links(event: LifecycleEvent, correction: LifecycleEvent, now: datet
             Binding.objects.filter(pk=closed.pk).update(unbound_at=None, unbound_reason="")
     elif event.kind in (EventKind.BOUND, EventKind.REPLACED_IN):
         for binding in Binding.objects.filter(pack_id=event.battery_id, unbound_at__isnull=True):
-            Binding.objects.filter(pk=binding.pk).update(unbound_at=binding.bound_at, unbound_reason="corrected")
+            Binding.objects.filter(pk=binding.pk).update(
+                unbound_at=binding.bound_at, unbound_reason="corrected"
+            )
