@@ -202,3 +202,31 @@ def seed(world: DemoWorld) -> None:
     for holder, specs in specs_by_actor.items():
         for start in range(0, len(specs), CHUNK):
             services.events_record_bulk(specs=specs[start : start + CHUNK], actor=world.orgs[holder])
+    _correction(world)
+
+
+def _correction(world: DemoWorld) -> None:
+    """One removal keyed with the wrong day is declared erroneous by the outlet that recorded it and corrected
+    (EPCIS 2.0 errorDeclaration): the trace keeps both, the corrected removal replaces it in the counts."""
+    from .models import LifecycleEvent  # noqa: PLC0415
+
+    wrong = (
+        LifecycleEvent.objects.filter(kind="removed", battery__state="removed", battery__level="P")
+        .exclude(actor=None)
+        .select_related("actor", "battery")
+        .order_by("id")
+        .first()
+    )
+    if wrong is None:
+        return
+    right_day = timezone.localtime(wrong.occurred_at) - timedelta(days=3)
+    services.error_declare(
+        actor=wrong.actor,
+        actor_user=None,
+        event_id=wrong.pk,
+        reason="incorrect_data",
+        note="拆卸日期录入错误，按维修工单更正 (removal day keyed wrongly; corrected from the work order)",
+        corrective=[
+            {"kind": "removed", "occurred_at": right_day.isoformat(), "payload": dict(wrong.payload)}
+        ],
+    )

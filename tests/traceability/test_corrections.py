@@ -306,3 +306,44 @@ def test_the_custody_page_lists_pending_corrections_for_the_regulator(world, cli
     client.post(reverse("traceability:custody"), {"declaration": declaration.pk, "decision": "approve"})
     assert ErrorDeclaration.objects.get(pk=declaration.pk).status == "approved"
     assert _state(pack)[:2] == (world["automaker"].pk, "removed")
+
+
+def test_a_history_is_corrected_backwards_one_event_at_a_time(world):
+    pack = _in_vehicle(world)
+    removal = services.event_record(
+        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+    )
+    receipt = move(pack, world["point"], at_=at(2025, 1, 3))
+    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    pending = _declare(world, "point", receipt, reason="did_not_occur")
+    # While the receipt's correction is pending, the receipt still stands in the way.
+    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    regulator = world["regulator"]
+    services.error_review(actor=regulator.organisation, actor_user=regulator, declaration_id=pending.pk,
+                          decision="approve")  # fmt: skip
+    # The hand-over that opened the release to the point is now the latest move: it goes first.
+    handover = LifecycleEvent.objects.get(battery=pack, kind="handed_over")
+    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    assert _declare(world, "automaker", handover, reason="did_not_occur").status == "effective"
+    assert CustodyRelease.objects.get(battery=pack).status == "cancelled"
+    assert _declare(world, "automaker", removal, reason="did_not_occur").status == "effective"
+    assert _state(pack)[:2] == (world["automaker"].pk, "in_vehicle")
+    assert Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
+    assert ledger_store.verify().ok
+
+
+def test_the_demo_world_has_a_correction_made_through_the_services():
+    import accounts.demo
+    import traceability.demo
+    from core.demo import DemoWorld
+
+    world = DemoWorld()
+    accounts.demo.seed(world)
+    traceability.demo.seed(world)
+    [declaration] = ErrorDeclaration.objects.all()
+    assert declaration.status == "effective" and declaration.event.actor_id == declaration.declarant_id
+    [fixed] = declaration.corrective_events.all()
+    assert fixed.kind == "removed" and fixed.occurred_at < declaration.event.occurred_at
+    b = Battery.objects.get(pk=declaration.battery_id)
+    assert (b.state, b.custodian_id) == ("removed", declaration.declarant_id)
+    assert ledger_store.verify().ok

@@ -1,7 +1,7 @@
 """Model-based test of custody integrity (R-LIFE): enterprises of every kind, with and without authorisations and
 licences, fire random events at random batteries through the services (and a sample through the REST API).
 After every step: custody changed only through a confirmed release, a removal by a vehicle party or an approved
-claim; every cascade-use step has a valid authorisation (and a repurposing a passed assessment); every
+claim, or a correction the region's regulator approved (or declared); every cascade-use step has a valid authorisation (and a repurposing a passed assessment); every
 regeneration receipt a valid licence; no terminal battery moved; nothing that was at regeneration or in a second
 life is in a vehicle; and the ledger verifies."""
 
@@ -20,7 +20,7 @@ from tests.cascade_use.factories import licence
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
 from traceability import ledger_store, services
 from traceability.lifecycle import TERMINAL, EventKind
-from traceability.models import AfterSalesOutlet, Battery, CustodyRelease, LifecycleEvent
+from traceability.models import AfterSalesOutlet, Battery, CustodyRelease, ErrorDeclaration, LifecycleEvent
 
 from .factories import make_vin, register_pack
 
@@ -114,6 +114,30 @@ class Custody(RuleBasedStateMachine):
             pass
         self.check_step(pk, before, release, last)
 
+    @rule(n=st.integers(0, 3), pick=st.integers(0, 5), reason=st.sampled_from(["did_not_occur", "incorrect_data"]),
+          approve=st.booleans(), by_regulator=st.booleans(), actor=st.sampled_from([None, *ACTORS]))  # fmt: skip
+    def correct(self, n, pick, reason, approve, by_regulator, actor):
+        """A declaration of one of the last events, by its own actor, the regulator or anyone else."""
+        pk = self.packs[n]
+        before, release, last = self.snapshot(pk)
+        events = list(LifecycleEvent.objects.filter(battery_id=pk).order_by("-id")[:6])
+        wrong = events[pick % len(events)]
+        org = self.regulator if by_regulator else (self.orgs[actor] if actor else wrong.actor)
+        if org is None:
+            return
+        try:
+            declaration = services.error_declare(actor=org, actor_user=None, event_id=wrong.pk, reason=reason)
+            if declaration.status == "pending":
+                assert (Battery.objects.get(pk=pk).custodian_id, Battery.objects.get(pk=pk).state) == (
+                    before.custodian_id,
+                    before.state,
+                )
+                services.error_review(actor=self.regulator, actor_user=None, declaration_id=declaration.pk,
+                                      decision="approve" if approve else "reject")  # fmt: skip
+        except services.TraceabilityError as exc:
+            assert exc.code and exc.http_status in (403, 404, 409, 422)
+        self.check_step(pk, before, release, last)
+
     @rule(n=st.integers(0, 3), verdict=st.sampled_from(["pass", "fail"]))
     def assess(self, n, verdict):
         from tests.cascade_use.factories import assess
@@ -129,13 +153,21 @@ class Custody(RuleBasedStateMachine):
             assert not new and (after.state, after.custodian_id) == (before.state, before.custodian_id)
         if after.custodian_id != before.custodian_id:
             moving = new[-1]
-            assert moving.actor_id == after.custodian_id
+            # A correction returns the battery to its custodian before the wrong event, as the regulator agreed.
+            by_correction = (
+                moving.kind == "corrected"
+                and ErrorDeclaration.objects.filter(
+                    pk=moving.payload["error_declaration"], status__in=["approved", "effective"],
+                    reviewer__is_regulator=True, event__custodian_before_id=after.custodian_id,
+                ).exists()
+            )  # fmt: skip
             by_release = (
                 moving.kind in RECEIPTS and release is not None and release.receiver_id == moving.actor_id
             )
             by_claim = moving.kind in RECEIPTS and "claim" in moving.payload
             by_removal = moving.kind in ("removed", "replaced_out") and moving.state_before == "in_vehicle"
-            assert by_release or by_claim or by_removal, (moving.kind, moving.payload)
+            assert by_correction or moving.actor_id == after.custodian_id
+            assert by_correction or by_release or by_claim or by_removal, (moving.kind, moving.payload)
         for e in new:
             day = timezone.localdate(e.occurred_at)
             if e.kind in ("cascade_received", "cascade_repurposed"):

@@ -122,7 +122,12 @@ def _check_correctable(event: LifecycleEvent, battery: Battery) -> None:
                      code="correction.terminal", field="event_id", status=409)  # fmt: skip
     if not _moved(event):
         return
-    later = LifecycleEvent.objects.filter(battery_id=battery.pk, id__gt=event.pk).only(
+    # Later events already corrected (and the corrections themselves) no longer stand in the way.
+    later = (
+        LifecycleEvent.objects.filter(battery_id=battery.pk, id__gt=event.pk)
+        .filter(not_declared_erroneous())
+        .exclude(kind=EventKind.CORRECTED)
+    ).only(
         "kind", "state_before", "state_after", "custodian_before_id", "custodian_after_id"
     )
     if any(_moved(e) for e in later):
