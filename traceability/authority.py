@@ -20,6 +20,8 @@ Relations the caller establishes, by name:
 ``platform``          no enterprise: the platform itself (e.g. the missing-in-transit job)
 ``deal_counterparty`` an alliance deal concluded between the holder and the named new custodian
 ``unheld``            nobody is on record as the battery's custodian (and no release is open)
+``disassembling_parent`` the actor holds the pack (or module) this module (or cell) came out of, taken apart
+                      in the same write
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Table:
     receipts: frozenset[str]
     releases: frozenset[str]
     custody_moving: frozenset[str]
+    inside_parent: frozenset[str] = frozenset()
 
 
 @cache
@@ -85,6 +88,7 @@ def table() -> Table:
         receipts=frozenset(raw["receipts"]),
         releases=frozenset(raw["releases"]),
         custody_moving=frozenset(raw["custody_moving"]),
+        inside_parent=frozenset(raw.get("inside_parent", [])),
     )
 
 
@@ -170,6 +174,23 @@ def _custody(request: Request, where: str, rules: Table) -> AuthorityRefusal | N
         f"'{kind}' of {where} cannot name a new custodian: the holder releases it to a receiver, who confirms",
         field="to_uscc",
         code="custody.moves_by_release",
+    )
+
+
+def inside_parent(
+    kind: str, *, code: str, parent_code: str, parent_state: str, rules: Table | None = None
+) -> AuthorityRefusal | None:
+    """A module or cell inside an intact pack (or module) has no path of its own: the parent's events are its
+    trace (R-CODE, R-LIFE). Only the kinds in ``inside_parent`` (data) may be recorded on it alone; the rest wait
+    for the parent's disassembly."""
+    rules = rules or table()
+    if kind in rules.inside_parent:
+        return None
+    return StateRefused(
+        f"'{kind}' of {code} refused: it is part of {parent_code} (state '{parent_state}'), which is intact; "
+        "record the event on the pack, or disassemble it first",
+        field="battery_code",
+        code="lifecycle.part_of_intact_pack",
     )
 
 

@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     LOST = "lost"  # reported missing (e.g. missing in transit)
     RELEASE_CANCELLED = "release_cancelled"  # the holder withdrew an unconfirmed release
     DISASSEMBLED = "disassembled"  # a pack into modules, or a module into cells
+    SEPARATED = "separated"  # a module or cell taken out of its disassembled parent: its own path from then on
 
 
 S = State
@@ -83,7 +84,22 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
     # Keeps the state of a hand-over; a cancelled dispatch returns to the state before it (see the services).
     EventKind.RELEASE_CANCELLED: (HOLDING | {S.IN_TRANSIT, S.REGISTERED}, None),
     EventKind.DISASSEMBLED: (frozenset({S.AT_REGENERATION, S.REGISTERED, S.CASCADE_USE}), S.DISASSEMBLED),
+    # A child has no path of its own while inside its parent; it leaves in the state the parent was taken
+    # apart in (see SEPARATION).
+    EventKind.SEPARATED: (frozenset({S.REGISTERED}), None),
 }
+
+# The parent's state when it was taken apart -> the state its modules or cells go on in.
+SEPARATION: dict[State, State] = {
+    S.AT_REGENERATION: S.AT_REGENERATION,
+    S.CASCADE_USE: S.CASCADE_USE,
+    S.REGISTERED: S.REGISTERED,
+}
+
+
+def separated_state(parent_state: str) -> State:
+    """The state a module or cell starts its own path in when its parent, in ``parent_state``, is taken apart."""
+    return SEPARATION[State(parent_state)]
 
 # A battery that has been in a second life or at regeneration never goes back into a vehicle (R-LIFE).
 VEHICLE_ENTRY = frozenset({EventKind.BOUND, EventKind.REPLACED_IN})

@@ -15,6 +15,7 @@ from .custody import (
     release_cancel,
     release_record,
 )
+from .disassembly import Disassembly, battery_disassemble
 from .events import (
     RECEIPTS,
     RELEASES,
@@ -42,6 +43,7 @@ __all__ = [
     "UNCHANGED",
     "BatterySpec",
     "BulkOutcome",
+    "Disassembly",
     "EventSpec",
     "Proposal",
     "TraceabilityError",
@@ -49,6 +51,7 @@ __all__ = [
     "_parse_when",
     "batteries_register_bulk",
     "batteries_upload",
+    "battery_disassemble",
     "battery_register",
     "battery_register_unknown",
     "bindings_upload",

@@ -492,6 +492,7 @@ def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | N
 # Kinds with their own endpoints: the generic one refuses them.
 DEDICATED_KINDS = frozenset(
     {EventKind.PRODUCED, EventKind.BOUND, EventKind.REPLACED_IN, EventKind.REPLACED_OUT}
+    | {EventKind.DISASSEMBLED, EventKind.SEPARATED}  # POST /api/v1/batteries/{code}/disassembly/
 )
 
 
