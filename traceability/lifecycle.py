@@ -49,7 +49,7 @@ class EventKind(StrEnum):
     LOST = "lost"  # reported missing (e.g. missing in transit)
     RELEASE_CANCELLED = "release_cancelled"  # the holder withdrew an unconfirmed release
     DISASSEMBLED = "disassembled"  # a pack into modules, or a module into cells
-    SEPARATED = "separated"  # a module or cell taken out of its disassembled parent: its own path from then on
+    SEPARATED = "separated"  # a module or cell out of its disassembled parent, on its own path from then on
 
 
 S = State
@@ -100,6 +100,7 @@ SEPARATION: dict[State, State] = {
 def separated_state(parent_state: str) -> State:
     """The state a module or cell starts its own path in when its parent, in ``parent_state``, is taken apart."""
     return SEPARATION[State(parent_state)]
+
 
 # A battery that has been in a second life or at regeneration never goes back into a vehicle (R-LIFE).
 VEHICLE_ENTRY = frozenset({EventKind.BOUND, EventKind.REPLACED_IN})

@@ -163,7 +163,9 @@ class Battery(models.Model):
             models.Index(fields=["region", "state"]),
             models.Index(fields=["state"], name="battery_state"),
             # Codes of makers outside the code registry (R-COMPLY): few, counted in compliance.
-            models.Index(fields=["id"], condition=Q(unregistered_maker=True), name="battery_unregistered_maker"),
+            models.Index(
+                fields=["id"], condition=Q(unregistered_maker=True), name="battery_unregistered_maker"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -153,7 +153,9 @@ def _named(children) -> list[str]:
             raise TraceabilityError("each child is a battery code", field="children", code="invalid")
         normal = codes.normalise(item)
         if len(normal) > 25:
-            raise TraceabilityError(f"{normal[:30]}... is not a battery code", field="children", code="length")
+            raise TraceabilityError(
+                f"{normal[:30]}... is not a battery code", field="children", code="length"
+            )
         if normal in out:
             raise TraceabilityError(f"{normal} is named twice", field="children", code="duplicate")
         out.append(normal)

@@ -65,7 +65,9 @@ def unregistered_maker_policy() -> str:
     positions 1-3, assigned by 中机中心 编码备案): ``refuse`` (the default) or ``flag`` (accept it and mark
     ``Battery.unregistered_maker``, counted in compliance). The setting ``TRACE_UNREGISTERED_MAKER_POLICY``
     overrides the data file's ``unregistered_manufacturer_policy``."""
-    value = getattr(settings, "TRACE_UNREGISTERED_MAKER_POLICY", "") or codes.default_rules().unregistered_policy
+    value = (
+        getattr(settings, "TRACE_UNREGISTERED_MAKER_POLICY", "") or codes.default_rules().unregistered_policy
+    )
     return value if value in (POLICY_REFUSE, POLICY_FLAG) else POLICY_REFUSE
 
 
