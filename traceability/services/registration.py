@@ -71,7 +71,9 @@ def unregistered_maker_policy() -> str:
     return value if value in (POLICY_REFUSE, POLICY_FLAG) else POLICY_REFUSE
 
 
-def _manufacturer_check(parsed: codes.BatteryCode | None, *, refuse: bool) -> bool:
+def _manufacturer_check(
+    parsed: codes.BatteryCode | None, *, refuse: bool, field_name: str = "manufacturer"
+) -> bool:
     """True when the code's maker is not in the registry and the policy accepts it flagged; raises
     :class:`TraceabilityError` naming ``manufacturer`` when the policy refuses it (R-CODE)."""
     if parsed is None or parsed.manufacturer_registered:
@@ -80,7 +82,7 @@ def _manufacturer_check(parsed: codes.BatteryCode | None, *, refuse: bool) -> bo
         raise TraceabilityError(
             f"{parsed.code}: manufacturer code {parsed.manufacturer_code} is not in the code registry "
             f"(version {codes.default_rules().version})",
-            field="manufacturer",
+            field=field_name,
             code="manufacturer_unregistered",
         )
     return True
