@@ -312,3 +312,25 @@ def services_trace(battery):
     from traceability import selectors
 
     return selectors.battery_trace(battery=Battery.objects.get(pk=battery.pk))
+
+
+def test_the_demo_world_has_a_disassembled_pack_whose_modules_go_on_alone():
+    import importlib
+
+    from core.demo import DemoWorld
+    from core.management.commands.seed_demo import DEMO_APPS
+
+    world = DemoWorld()
+    for app in DEMO_APPS[: DEMO_APPS.index("regeneration") + 1]:
+        importlib.import_module(f"{app}.demo").seed(world)
+    pack = Battery.objects.get(state="disassembled")
+    modules = _modules(pack)
+    assert modules and {m.state for m in modules} == {"at_regeneration"}
+    assert {m.custodian_id for m in modules} == {world.orgs["regen-tj"].pk}
+    trace = services_trace(modules[0])
+    assert trace["ancestors"][0]["code"] == pack.code
+    assert [e["kind"] for e in trace["ancestors"][0]["events"]][-2:] == [
+        "regeneration_received",
+        "disassembled",
+    ]
+    assert ledger_ok()
