@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -376,9 +376,11 @@ def timeliness_by_kind_month(actor_id: int | None, regions: Sequence[str], year:
 
 
 def unregistered_events(regions: Sequence[str], year: int | None = None) -> QuerySet:
-    """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use)."""
+    """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use), and
+    receipts and bindings of codes whose manufacturer is not in the code registry (flagged)."""
+    flagged = Q(kind__in=["received", "bound"], battery__unregistered_maker=True, battery__registered=True)
     qs = LifecycleEvent.objects.filter(
-        not_declared_erroneous(), kind="received", battery__registered=False, region__in=regions
+        not_declared_erroneous(), Q(kind="received", battery__registered=False) | flagged, region__in=regions
     )
     if year:
         qs = qs.filter(
@@ -396,7 +398,42 @@ def unregistered_by_actor(regions: Sequence[str], year: int | None) -> dict[int,
     if year:
         sql += " AND month >= %s AND month < %s"
         params += [date(year, 1, 1), date(year + 1, 1, 1)]
-    return {r["actor_id"]: r["n"] for r in _rows(sql + " GROUP BY actor_id", params)}
+    counts = {r["actor_id"]: r["n"] for r in _rows(sql + " GROUP BY actor_id", params)}
+    for actor_id, n in unregistered_maker_by_actor(regions, year).items():
+        counts[actor_id] = counts.get(actor_id, 0) + n
+    return counts
+
+
+# Codes of makers outside the code registry, accepted and flagged under the policy (R-CODE, R-COMPLY): each
+# receipt counts for the receiver and for the automakers the receiving point serves, each binding for the
+# automaker that bound it. Few rows (a partial index on the flag), so counted live rather than materialised.
+UNREGISTERED_MAKER_SQL = """
+SELECT x.actor_id, count(*)::bigint AS n FROM (
+    SELECT e.actor_id FROM traceability_battery b
+    JOIN traceability_lifecycleevent e ON e.battery_id = b.id
+    WHERE b.unregistered_maker AND b.registered AND e.kind IN ('received', 'bound') AND e.actor_id IS NOT NULL
+      AND e.region = ANY(%(regions)s) AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+    UNION ALL
+    SELECT a.organisation_id FROM traceability_battery b
+    JOIN traceability_lifecycleevent e ON e.battery_id = b.id
+    JOIN recycling_network_servicepoint_automakers a ON e.place_ref = 'sp:' || a.servicepoint_id::text
+    WHERE b.unregistered_maker AND b.registered AND e.kind = 'received' AND e.place_ref LIKE 'sp:%%'
+      AND a.organisation_id IS DISTINCT FROM e.actor_id
+      AND e.region = ANY(%(regions)s) AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+) x GROUP BY x.actor_id
+"""
+
+
+def unregistered_maker_by_actor(regions: Sequence[str], year: int | None) -> dict[int, int]:
+    """actor id -> receipts and bindings of flagged codes (``Battery.unregistered_maker``) that a maker
+    registered: the automaker that binds one answers for it, as do the service point that receives it and the
+    automakers that point serves. Codes not registered by a maker at all are in
+    ``dashboards_unregistered_receipts`` already and are not counted twice."""
+    start = _day_start(date(year, 1, 1) if year else date(1970, 1, 1))
+    end = _day_start(date(year + 1, 1, 1)) if year else timezone.now() + timedelta(days=366)
+    with connection.cursor() as cursor:
+        cursor.execute(UNREGISTERED_MAKER_SQL, {"regions": list(regions), "start": start, "end": end})
+        return dict(cursor.fetchall())
 
 
 @dataclass

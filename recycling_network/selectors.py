@@ -6,7 +6,8 @@ dicts they return do not change without notice:
 - :func:`compliance_point_coverage` — published points per automaker in JJJ against the minimum (≥ 3).
 - :func:`compliance_late_uploads` — events reported after their deadline, per automaker.
 - :func:`compliance_stale_custody` — packs with no custody change for too long.
-- :func:`compliance_unregistered_intakes` — intake of codes no maker registered.
+- :func:`compliance_unregistered_intakes` — intake of codes no maker registered (or of unregistered makers).
+- :func:`compliance_unregistered_bindings` — packs of makers outside the code registry an automaker bound.
 - :func:`compliance_summary` — the four above joined per automaker.
 """
 
@@ -290,16 +291,30 @@ def compliance_unregistered_intakes(
     return sorted(rows, key=lambda r: -r["count"])
 
 
+def compliance_unregistered_bindings(*, automakers=None, since: datetime | None = None) -> dict[int, int]:
+    """Automaker id -> packs it bound whose code's manufacturer is not in the code registry (accepted and
+    flagged under the registration policy, ``Battery.unregistered_maker``; R-CODE, R-COMPLY)."""
+    from traceability.models import LifecycleEvent  # noqa: PLC0415
+
+    qs = LifecycleEvent.objects.filter(kind="bound", battery__unregistered_maker=True)
+    qs = qs.filter(actor__in=_automakers(automakers))
+    if since:
+        qs = qs.filter(occurred_at__gte=since)
+    return dict(qs.values_list("actor_id").annotate(n=Count("id")).values_list("actor_id", "n"))
+
+
 def compliance_summary(*, automakers=None, since: datetime | None = None) -> list[dict]:
     """Per automaker: point coverage, late uploads, stale packs at its points and unregistered intakes at its
     points. Keys: those of :func:`compliance_point_coverage` plus ``late``, ``with_deadline``,
-    ``late_share``, ``stale_packs`` and ``unregistered_intakes``."""
+    ``late_share``, ``stale_packs``, ``unregistered_intakes`` and ``unregistered_bindings`` (packs of makers
+    outside the code registry it bound)."""
     from .models import ServicePoint  # noqa: PLC0415
 
     coverage = {r["automaker_id"]: r for r in compliance_point_coverage(automakers=automakers)}
     late = {r["automaker_id"]: r for r in compliance_late_uploads(automakers=automakers, since=since)}
     stale_points = Counter(p for p in compliance_stale_custody().values_list("point_id", flat=True) if p)
     unregistered = compliance_unregistered_intakes(since=since)
+    bound_flagged = compliance_unregistered_bindings(automakers=automakers, since=since)
     through = ServicePoint.automakers.through.objects.values_list("organisation_id", "servicepoint_id")
     points_of: dict[int, set[int]] = defaultdict(set)
     for org_id, point_id in through:
@@ -315,6 +330,7 @@ def compliance_summary(*, automakers=None, since: datetime | None = None) -> lis
                 "late_share": late[org_id]["late_share"],
                 "stale_packs": sum(n for p, n in stale_points.items() if p in mine),
                 "unregistered_intakes": sum(r["count"] for r in unregistered if r["point_id"] in mine),
+                "unregistered_bindings": bound_flagged.get(org_id, 0),
             }
         )
     return rows

@@ -579,7 +579,8 @@ def intake_record(
     battery = Battery.objects.filter(code=code).first()
     if battery is None:
         battery = trace.battery_register_unknown(code=code, actor=operator, occurred_at=received_at)
-    unregistered = not battery.registered
+    # A code no maker registered, or whose maker is not in the code registry (flagged): both are reported.
+    unregistered = not battery.registered or battery.unregistered_maker
     _check_custody(battery, point)
     try:
         if battery.state == State.IN_VEHICLE:

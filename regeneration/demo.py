@@ -106,6 +106,47 @@ def seed(world: DemoWorld) -> None:
             _stage1(batch, input_kg, rng, _at(start + timedelta(days=1)), lossy=(m % 5 == 3), user=user)
             _stage2(batch, batch_packs, rng, _at(start + timedelta(days=3)), user=user)
     _hand_over_cascade_waste(world, orgs)
+    _disassemble_a_pack(world, orgs)
+
+
+def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
+    """A retired pack with modules is handed to ``regen-tj``, booked in and taken apart: its modules go on under
+    their own codes, with the pack's history in their trace by reference (R-LIFE)."""
+    from traceability.services import battery_disassemble  # noqa: PLC0415
+
+    regen = orgs.get("regen-tj")
+    if regen is None or Battery.objects.filter(state="disassembled").exists():
+        return
+    pack = (
+        Battery.objects.filter(level="P", state__in=["removed", "at_service_point"], custodian__isnull=False,
+                               children__isnull=False)
+        .exclude(custodian__kinds__contains=["cascade_use"])
+        .distinct()
+        .order_by("id")
+        .first()
+    )  # fmt: skip
+    if pack is None and "catl" in world.orgs:
+        # No retired pack with its parts registered: a factory reject of CATL's, never sold, goes for regeneration.
+        maker, made = world.orgs["catl"], timezone.now() - timedelta(days=400)
+        parts = {"P": 1, "M": 2}
+        codes_ = {lvl: [compose(manufacturer="0A1", product_type=lvl, battery_type="B", spec="08", trace="RG26DIS",
+                                produced=made.date(), serial=8_900_001 + i) for i in range(n)]
+                  for lvl, n in parts.items()}  # fmt: skip
+        pack = battery_register(code=codes_["P"][0], maker=maker, actor=maker, mass_kg=Decimal(320),
+                                rated_capacity_ah=Decimal(150), occurred_at=made)  # fmt: skip
+        for code in codes_["M"]:
+            battery_register(code=code, maker=maker, actor=maker, parent=pack, occurred_at=made)
+    if pack is None:
+        return
+    when = _at(max(timezone.now() - timedelta(days=20), pack.state_changed_at + timedelta(hours=2)))
+    release_record(
+        battery=pack, actor=pack.custodian, receiver=regen, kind=EventKind.HANDED_OVER, occurred_at=when
+    )
+    pack.refresh_from_db()
+    services.pack_receive(enterprise=regen, battery=pack, occurred_at=_at(when + timedelta(hours=1)),
+                          mass_kg=pack.mass_kg or Decimal(300), actor_user=world.users.get("regen-tj"))  # fmt: skip
+    battery_disassemble(actor=regen, actor_user=world.users.get("regen-tj"), code=pack.code,
+                        occurred_at=_at(when + timedelta(days=2)), place="天津 拆解车间")  # fmt: skip
 
 
 def _stage1(batch, input_kg, rng, when, *, lossy: bool, user) -> None:

@@ -24,6 +24,8 @@ Relations the caller establishes, by name:
                       regulator) and the corrections service is carrying the declaration out
 ``correction_effective`` the declaration is effective: the region's regulator approved it, or it leaves the
                       custodian where it is (a kind's ``custody_with`` lists the relations that let it move custody)
+``disassembling_parent`` the actor holds the pack (or module) this module (or cell) came out of, taken apart
+                      in the same write
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class Table:
     receipts: frozenset[str]
     releases: frozenset[str]
     custody_moving: frozenset[str]
+    inside_parent: frozenset[str] = frozenset()
 
 
 @cache
@@ -89,6 +92,7 @@ def table() -> Table:
         receipts=frozenset(raw["receipts"]),
         releases=frozenset(raw["releases"]),
         custody_moving=frozenset(raw["custody_moving"]),
+        inside_parent=frozenset(raw.get("inside_parent", [])),
     )
 
 
@@ -176,6 +180,23 @@ def _custody(request: Request, where: str, rules: Table) -> AuthorityRefusal | N
         f"'{kind}' of {where} cannot name a new custodian: the holder releases it to a receiver, who confirms",
         field="to_uscc",
         code="custody.moves_by_release",
+    )
+
+
+def inside_parent(
+    kind: str, *, code: str, parent_code: str, parent_state: str, rules: Table | None = None
+) -> AuthorityRefusal | None:
+    """A module or cell inside an intact pack (or module) has no path of its own: the parent's events are its
+    trace (R-CODE, R-LIFE). Only the kinds in ``inside_parent`` (data) may be recorded on it alone; the rest wait
+    for the parent's disassembly."""
+    rules = rules or table()
+    if kind in rules.inside_parent:
+        return None
+    return StateRefused(
+        f"'{kind}' of {code} refused: it is part of {parent_code} (state '{parent_state}'), which is intact; "
+        "record the event on the pack, or disassemble it first",
+        field="battery_code",
+        code="lifecycle.part_of_intact_pack",
     )
 
 

@@ -62,6 +62,7 @@ class CodeRules:
     charset: frozenset[str]
     cascade_suffixes: frozenset[str]
     manufacturers: dict[str, Manufacturer]
+    unregistered_policy: str = "refuse"  # registration of a code whose maker is not listed: refuse or flag
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +83,7 @@ def default_rules() -> CodeRules:
         charset=frozenset(c for c in string.digits + string.ascii_uppercase if c not in excluded),
         cascade_suffixes=frozenset(raw.get("cascade_suffixes", [])),
         manufacturers=makers,
+        unregistered_policy=raw.get("unregistered_manufacturer_policy", "refuse"),
     )
 
 

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     RELEASE_CANCELLED = "release_cancelled"  # the holder withdrew an unconfirmed release
     DISASSEMBLED = "disassembled"  # a pack into modules, or a module into cells
     CORRECTED = "corrected"  # an error declaration took effect: back to the state before the wrong event
+    SEPARATED = "separated"  # a module or cell out of its disassembled parent, on its own path from then on
 
 
 S = State
@@ -87,7 +88,23 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[State], State | None]] = {
     # An error declaration (EPCIS 2.0 errorDeclaration) returns the battery to the state before the wrong event,
     # which the corrections service names; final states are refused there (``correction.terminal``).
     EventKind.CORRECTED: (frozenset(S) - {S.SCRAPPED, S.CONSUMED, S.DISASSEMBLED}, None),
+    # A child has no path of its own while inside its parent; it leaves in the state the parent was taken
+    # apart in (see SEPARATION).
+    EventKind.SEPARATED: (frozenset({S.REGISTERED}), None),
 }
+
+# The parent's state when it was taken apart -> the state its modules or cells go on in.
+SEPARATION: dict[State, State] = {
+    S.AT_REGENERATION: S.AT_REGENERATION,
+    S.CASCADE_USE: S.CASCADE_USE,
+    S.REGISTERED: S.REGISTERED,
+}
+
+
+def separated_state(parent_state: str) -> State:
+    """The state a module or cell starts its own path in when its parent, in ``parent_state``, is taken apart."""
+    return SEPARATION[State(parent_state)]
+
 
 # A battery that has been in a second life or at regeneration never goes back into a vehicle (R-LIFE).
 VEHICLE_ENTRY = frozenset({EventKind.BOUND, EventKind.REPLACED_IN})

@@ -73,6 +73,7 @@ class EventKindChoices(models.TextChoices):
     RELEASE_CANCELLED = EventKind.RELEASE_CANCELLED, _("Release withdrawn")
     DISASSEMBLED = EventKind.DISASSEMBLED, _("Taken apart")
     CORRECTED = EventKind.CORRECTED, _("Corrected (error declaration)")
+    SEPARATED = EventKind.SEPARATED, _("Separated from its pack or module")
 
 
 class VehicleUse(models.TextChoices):
@@ -143,6 +144,11 @@ class Battery(models.Model):
     vehicle_use_ended = models.BooleanField(
         _("vehicle use ended"), default=False, help_text=_("Set once in a second life or at regeneration.")
     )
+    unregistered_maker = models.BooleanField(
+        _("unregistered manufacturer code"),
+        default=False,
+        help_text=_("The code's manufacturer prefix is not in the code registry; accepted under the policy."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     state_changed_at = models.DateTimeField(default=timezone.now)
 
@@ -157,6 +163,10 @@ class Battery(models.Model):
             models.Index(fields=["custodian", "state"]),
             models.Index(fields=["region", "state"]),
             models.Index(fields=["state"], name="battery_state"),
+            # Codes of makers outside the code registry (R-COMPLY): few, counted in compliance.
+            models.Index(
+                fields=["id"], condition=Q(unregistered_maker=True), name="battery_unregistered_maker"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -73,6 +73,7 @@ def battery_summary(battery: Battery) -> dict:
         "region": battery.region,
         "registered": battery.registered,
         "is_cascade_product": battery.is_cascade_product,
+        "unregistered_maker": battery.unregistered_maker,
         "maker": battery.maker.display_name if battery.maker_id else None,
         "custodian": battery.custodian.display_name if battery.custodian_id else None,
         "parent": battery.parent.code if battery.parent_id else None,
@@ -85,11 +86,19 @@ WITH RECURSIVE family AS (
     UNION ALL
     SELECT c.id, c.code, c.level, c.state, c.parent_id, f.depth + 1
     FROM traceability_battery c JOIN family f ON c.parent_id = f.id WHERE f.depth < 1
+), ancestry AS (
+    SELECT p.id, p.code, p.level, p.state, p.parent_id, 1 AS depth FROM traceability_battery p
+    WHERE p.id = %(parent_id)s
+    UNION ALL
+    SELECT p.id, p.code, p.level, p.state, p.parent_id, a.depth + 1
+    FROM traceability_battery p JOIN ancestry a ON p.id = a.parent_id WHERE a.depth < 2
 ), related AS (
     SELECT 'self' AS role, %(id)s::bigint AS id, %(code)s::varchar AS code, ''::varchar AS level, ''::varchar AS state,
            NULL::bigint AS parent_id
     UNION ALL
     SELECT 'child', id, code, level, state, parent_id FROM family
+    UNION ALL
+    SELECT 'ancestor', id, code, level, state, parent_id FROM ancestry
     UNION ALL
     SELECT 'source', b.id, b.code, b.level, b.state, b.parent_id FROM traceability_batterylink l
         JOIN traceability_battery b ON b.id = l.source_id WHERE l.product_id = %(id)s
@@ -138,7 +147,7 @@ def battery_trace(*, battery: Battery) -> dict:
         return (en if english and en else zh) if zh is not None else None
 
     with connection.cursor() as cur:
-        cur.execute(TRACE_SQL, {"id": battery.pk, "code": battery.code})
+        cur.execute(TRACE_SQL, {"id": battery.pk, "code": battery.code, "parent_id": battery.parent_id})
         rows = cur.fetchall()
         cur.execute(VEHICLES_SQL, [battery.pk])
         vehicles = cur.fetchall()
@@ -218,6 +227,7 @@ def battery_trace(*, battery: Battery) -> dict:
     return {
         "battery": battery_summary(battery),
         "events": by_battery.get(battery.pk, []),
+        "ancestors": _ancestors(battery, related, by_battery),
         "children": [node(c) for c in children_of.get(battery.pk, [])],
         "vehicles": [
             {"vin": vin, "bound_at": bound_at, "unbound_at": unbound_at, "reason": reason}
@@ -226,6 +236,43 @@ def battery_trace(*, battery: Battery) -> dict:
         "sources": linked("source"),
         "products": linked("product"),
     }
+
+
+def _ancestors(battery: Battery, related: dict[int, tuple], by_battery: dict[int, list[dict]]) -> list[dict]:
+    """The module and pack a cell (or the pack a module) was part of, nearest first, each with its events up to
+    the moment the part below it was separated (all of them while it is still inside): the parent's history is
+    the child's by reference, never copied (R-CODE, R-LIFE)."""
+    out: list[dict] = []
+    below, parent_id = battery.pk, battery.parent_id
+    while parent_id is not None and parent_id in related:
+        _, pk, code, level, state, grandparent = related[parent_id]
+        separation = next((e for e in by_battery.get(below, []) if e["kind"] == "separated"), None)
+        events = by_battery.get(pk, [])
+        if separation is not None:
+            events = [e for e in events if e["id"] < separation["id"]]
+        out.append({"code": code, "level": level, "state": state,
+                    "separated_at": separation["occurred_at"] if separation else None, "events": events})  # fmt: skip
+        below, parent_id = pk, grandparent
+    return out
+
+
+def disassembly_offered(*, battery: Battery, org) -> bool:
+    """Whether the battery page offers ``org`` to take ``battery`` apart: the state machine and the authority
+    would let it (the service asks them again, with the guards, when it records)."""
+    from . import authority  # noqa: PLC0415
+    from .lifecycle import TRANSITIONS, EventKind, State  # noqa: PLC0415
+
+    if (
+        org is None
+        or battery.custodian_id != org.pk
+        or battery.state not in TRANSITIONS[EventKind.DISASSEMBLED][0]
+    ):
+        return False
+    if battery.parent_id is not None and battery.parent.state != State.DISASSEMBLED:
+        return False
+    request = authority.Request(kind=EventKind.DISASSEMBLED, state=battery.state, actor_kinds=frozenset(org.kinds),
+                                relations=frozenset({"holder"}), code=battery.code)  # fmt: skip
+    return authority.decide(request) is None
 
 
 def event_get(*, event_id: int, user) -> LifecycleEvent | None:

@@ -6,6 +6,7 @@ app_name = "traceability"
 urlpatterns = [
     path("batteries/", views.battery_search, name="battery-search"),
     path("batteries/<str:code>/", views.battery_detail, name="battery-detail"),
+    path("batteries/<str:code>/disassembly/", views.battery_disassemble, name="battery-disassemble"),
     path("vehicles/<str:vin>/", views.vehicle_detail, name="vehicle-detail"),
     path("ledger/events/<int:event_id>/proof/", views.event_proof, name="event-proof"),
     path("custody/", views.custody, name="custody"),

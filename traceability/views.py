@@ -89,8 +89,31 @@ def battery_detail(request, code):
             "head": ledger_store.latest_head(),
             "title": battery.code,
             "visible_vins": visible_vins,
+            "can_disassemble": request.user.role != "viewer"
+            and selectors.disassembly_offered(
+                battery=battery, org=getattr(request.user, "organisation", None)
+            ),
         },
     )
+
+
+@login_required
+def battery_disassemble(request, code):
+    """POST from the battery page: take the pack (or module) apart into the codes named, one a line (R-LIFE)."""
+    from django.contrib import messages  # noqa: PLC0415
+
+    battery = selectors.battery_get_by_code(code=code, user=request.user)
+    org = getattr(request.user, "organisation", None)
+    if battery is None or org is None or request.method != "POST" or request.user.role == "viewer":
+        raise Http404
+    named = [c for c in request.POST.get("children", "").replace(",", " ").split() if c][:2000]
+    try:
+        done = services.battery_disassemble(actor=org, actor_user=request.user, code=battery.code, children=named,
+                                            occurred_at=timezone.now(), place=request.POST.get("place", "")[:200])  # fmt: skip
+        messages.success(request, _("Taken apart into %(n)d parts.") % {"n": len(done.children)})
+    except services.TraceabilityError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+    return redirect("traceability:battery-detail", code=battery.code)
 
 
 @login_required

@@ -108,6 +108,11 @@ class EventUpload(serializers.Serializer):
 class TraceSerializer(serializers.Serializer):
     battery = serializers.DictField()
     events = serializers.ListField(child=serializers.DictField(), help_text="with their ledger index")
+    ancestors = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="the module and pack this battery was part of, nearest first, with their events up to its "
+        "separation (by reference)",
+    )
     children = serializers.ListField(child=serializers.DictField(), help_text="modules and cells with theirs")
     vehicles = serializers.ListField(child=serializers.DictField())
     sources = serializers.ListField(
@@ -288,3 +293,21 @@ class ErrorDeclarationListSerializer(serializers.Serializer):
 class ErrorReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+class DisassemblyInputSerializer(serializers.Serializer):
+    children = serializers.ListField(
+        child=serializers.CharField(max_length=25),
+        required=False,
+        max_length=2000,
+        help_text="codes of the modules or cells it comes apart into; registered children are separated anyway, "
+        "unknown codes are registered now (GB/T 34014, one level below)",
+    )
+    occurred_at = serializers.DateTimeField(required=False, help_text="defaults to now")
+    place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class DisassemblySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    state = serializers.CharField()
+    event_id = serializers.IntegerField()
+    children = serializers.ListField(child=serializers.DictField(), help_text="code, level, state, event_id")
+    registered = serializers.ListField(child=serializers.CharField(), help_text="codes registered now")

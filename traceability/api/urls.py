@@ -7,6 +7,11 @@ urlpatterns = [
     path("batteries/", views.BatteryListCreateView.as_view(), name="battery-list"),
     path("batteries/<str:code>/", views.BatteryDetailView.as_view(), name="battery-detail"),
     path("batteries/<str:code>/trace/", views.BatteryTraceView.as_view(), name="battery-trace"),
+    path(
+        "batteries/<str:code>/disassembly/",
+        views.BatteryDisassemblyView.as_view(),
+        name="battery-disassembly",
+    ),
     path("bindings/", views.BindingBulkView.as_view(), name="binding-bulk"),
     path("replacements/", views.ReplacementBulkView.as_view(), name="replacement-bulk"),
     path("events/", views.EventBulkView.as_view(), name="event-bulk"),

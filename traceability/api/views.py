@@ -293,6 +293,27 @@ class ReleaseCancelView(_CustodyView):
         return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
 
+class BatteryDisassemblyView(_CustodyView):
+    """POST (the holder entitled to take it apart): ``{"children": [codes], "occurred_at", "place"}`` records the
+    pack's (or module's) ``disassembled`` event and a ``separated`` event on each module or cell, which goes on
+    alone from then on (R-LIFE). Refusals name the rule: ``custody.holder_only``, ``lifecycle.disassembled``,
+    ``disassembly.child_of_another``, ``disassembly.child_level``, ``manufacturer_unregistered``."""
+
+    @extend_schema(request=s.DisassemblyInputSerializer, responses={201: s.DisassemblySerializer})
+    def post(self, request, code: str):
+        self.valid(s.DisassemblyInputSerializer, request)
+        org = self.org(request)
+        battery = _battery_or_404(request, code)
+        done = self.run(services.battery_disassemble, actor=org, actor_user=request.user, code=battery.code,
+                        children=request.data.get("children") or [], occurred_at=self.when(request),
+                        place=str(request.data.get("place") or "")[:200])  # fmt: skip
+        events = {e.battery_id: e.pk for e in done.separations}
+        children = [{"code": c.code, "level": c.level, "state": c.state, "event_id": events.get(c.pk)}
+                    for c in done.children]  # fmt: skip
+        return Response({"code": done.parent.code, "state": done.parent.state, "event_id": done.event.pk,
+                         "children": children, "registered": done.registered}, status=201)  # fmt: skip
+
+
 class ClaimListCreateView(_CustodyView):
     """GET: your claims, or (a regulator) the review queue of your region. POST: ``{"battery_code", "reason",
     "found_at", "place"}`` claims a battery that came to you without a release."""

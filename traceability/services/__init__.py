@@ -16,6 +16,7 @@ from .custody import (
     release_cancel,
     release_record,
 )
+from .disassembly import Disassembly, battery_disassemble
 from .events import (
     RECEIPTS,
     RELEASES,
@@ -43,6 +44,7 @@ __all__ = [
     "UNCHANGED",
     "BatterySpec",
     "BulkOutcome",
+    "Disassembly",
     "EventSpec",
     "Proposal",
     "TraceabilityError",
@@ -50,6 +52,7 @@ __all__ = [
     "_parse_when",
     "batteries_register_bulk",
     "batteries_upload",
+    "battery_disassemble",
     "battery_register",
     "battery_register_unknown",
     "bindings_upload",

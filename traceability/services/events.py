@@ -20,7 +20,15 @@ from core.audit import audit_log
 from core.errors import ServiceError
 
 from .. import authority
-from ..lifecycle import CONSUMING, ENDS_VEHICLE_USE, EventKind, IllegalTransition, State, next_state
+from ..lifecycle import (
+    CONSUMING,
+    ENDS_VEHICLE_USE,
+    EventKind,
+    IllegalTransition,
+    State,
+    next_state,
+    separated_state,
+)
 from ..models import (
     AfterSalesOutlet,
     Battery,
@@ -43,7 +51,8 @@ RECEIPTS = frozenset({EventKind.RECEIVED, EventKind.CASCADE_RECEIVED, EventKind.
 RELEASES = frozenset({EventKind.DISPATCHED, EventKind.HANDED_OVER})
 # Kinds whose actor takes custody of the pack as it leaves a vehicle.
 TAKING_OUT = frozenset({EventKind.REMOVED, EventKind.REPLACED_OUT})
-RECEIVING = RECEIPTS | {EventKind.REMOVED}
+# A separated module or cell goes to the holder of the parent it came out of.
+RECEIVING = RECEIPTS | {EventKind.REMOVED, EventKind.SEPARATED}
 VEHICLE_KINDS = frozenset(
     {EventKind.REMOVED, EventKind.REPLACED_OUT, EventKind.REPLACED_IN, EventKind.ASSESSED}
 )
@@ -121,6 +130,12 @@ class _Facts:
     providers: dict[str, set[int]] = field(default_factory=dict)  # relation -> spec indexes where it holds
     new_releases: list[tuple[LifecycleEvent, CustodyRelease]] = field(default_factory=list)
     closed: list[tuple[LifecycleEvent, CustodyRelease, str]] = field(default_factory=list)
+    # Packs, modules and cells: parent id -> parent (this write's instance where it is in it); parent id -> its
+    # registered children and those separated in this write; parent id -> its state when taken apart here.
+    parents: dict[int, Battery] = field(default_factory=dict)
+    children_of: dict[int, set[int]] = field(default_factory=dict)
+    separating: dict[int, set[int]] = field(default_factory=dict)
+    taken_apart: dict[int, str] = field(default_factory=dict)
 
 
 def _facts(specs: list[EventSpec], actor: Organisation | None) -> _Facts:
@@ -145,7 +160,27 @@ def _facts(specs: list[EventSpec], actor: Organisation | None) -> _Facts:
     if actor is not None:
         for name in ("scrap_dismantler", "deal_counterparty"):
             facts.providers[name] = hooks.relation_holds(name, actor, specs)
+    _family_facts(specs, facts)
     return facts
+
+
+def _family_facts(specs: list[EventSpec], facts: _Facts) -> None:
+    """Parents of the children in this write, and the children of the packs or modules taken apart in it (no
+    query when no spec concerns a module, a cell or a disassembly)."""
+    mine = {s.battery.pk: s.battery for s in specs}
+    parent_ids = {s.battery.parent_id for s in specs if s.battery.parent_id is not None}
+    if parent_ids:
+        facts.parents = {pk: mine[pk] for pk in parent_ids if pk in mine}
+        missing = parent_ids - set(facts.parents)
+        if missing:
+            facts.parents.update({b.pk: b for b in Battery.objects.filter(pk__in=missing)})
+    for s in specs:
+        if s.kind == EventKind.SEPARATED and s.battery.parent_id is not None:
+            facts.separating.setdefault(s.battery.parent_id, set()).add(s.battery.pk)
+    taken = [s.battery.pk for s in specs if s.kind == EventKind.DISASSEMBLED]
+    if taken:
+        for pk, parent_id in Battery.objects.filter(parent_id__in=taken).values_list("pk", "parent_id"):
+            facts.children_of.setdefault(parent_id, set()).add(pk)
 
 
 def _relations(
@@ -186,6 +221,14 @@ def _relations(
     for name, hits in facts.providers.items():
         if index in hits:
             rel.add(name)
+    parent = facts.parents.get(battery.parent_id) if battery.parent_id is not None else None
+    if (
+        spec.kind == EventKind.SEPARATED
+        and parent is not None
+        and parent.pk in facts.taken_apart
+        and parent.custodian_id == actor.pk
+    ):
+        rel.add("disassembling_parent")
     return rel | spec.relations
 
 
@@ -216,6 +259,7 @@ def _plan(
     clock, the deadline. Moves ``battery`` in memory and returns the unsaved event; raises
     :class:`TraceabilityError` naming the rule and leaves ``battery`` untouched."""
     facts = facts if facts is not None else _facts([spec], actor)
+    _check_family(battery, spec, facts)
     try:
         step = next_state(battery.state or None, spec.kind, vehicle_use_ended=battery.vehicle_use_ended)
     except IllegalTransition as exc:
@@ -235,6 +279,8 @@ def _plan(
         state_after = CONSUMING[EventKind.CASCADE_REPURPOSED]
     if spec.kind == EventKind.CORRECTED and spec.restore_state:
         state_after = State(spec.restore_state)
+    if spec.kind == EventKind.SEPARATED and battery.parent_id in facts.taken_apart:
+        state_after = separated_state(facts.taken_apart[battery.parent_id])
     release = facts.releases.get(battery.pk)
     if spec.kind == EventKind.RELEASE_CANCELLED:
         if release is None:
@@ -294,11 +340,34 @@ def _plan(
         payload=payload,
     )
     _track_release(battery, spec, actor, event, release, facts)
+    if spec.kind == EventKind.DISASSEMBLED:
+        facts.taken_apart[battery.pk] = battery.state
     battery.state, battery.custodian_id, battery.region = state_after, after_id, region or battery.region
     battery.state_changed_at = spec.occurred_at
     if state_after in ENDS_VEHICLE_USE:
         battery.vehicle_use_ended = True
     return event
+
+
+def _check_family(battery: Battery, spec: EventSpec, facts: _Facts) -> None:
+    """Packs, modules and cells (R-CODE, R-LIFE): a child inside an intact parent has no path of its own (the
+    parent's events are its trace, by reference), and a disassembly gives every registered child its own path
+    in the same write."""
+    parent = facts.parents.get(battery.parent_id) if battery.parent_id is not None else None
+    if parent is not None and parent.state != State.DISASSEMBLED:
+        refusal = authority.inside_parent(spec.kind, code=battery.code, parent_code=parent.code,
+                                          parent_state=parent.state)  # fmt: skip
+        if refusal is not None:
+            raise _refused(refusal)
+    if spec.kind == EventKind.DISASSEMBLED:
+        separated = facts.separating.get(battery.pk, set())
+        left = facts.children_of.get(battery.pk, set()) - separated
+        if left or not separated:
+            raise TraceabilityError(
+                f"{battery.code}: a disassembly names the modules or cells it gives, and every registered one "
+                f"is separated with it ({len(left)} left inside)",
+                field="children", code="disassembly.children_separated", http_status=422,
+            )  # fmt: skip
 
 
 def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None, release) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,6 +55,37 @@ class BatterySpec:
     parse_errors: dict | None = None  # for codes first seen at intake that do not parse
     payload: dict = field(default_factory=dict)
     reported_at: datetime | None = None  # defaults to the call's (imports of historical records)
+
+
+POLICY_REFUSE, POLICY_FLAG = "refuse", "flag"
+
+
+def unregistered_maker_policy() -> str:
+    """What registration does with a code whose manufacturer prefix is not in the code registry (GB/T 34014
+    positions 1-3, assigned by 中机中心 编码备案): ``refuse`` (the default) or ``flag`` (accept it and mark
+    ``Battery.unregistered_maker``, counted in compliance). The setting ``TRACE_UNREGISTERED_MAKER_POLICY``
+    overrides the data file's ``unregistered_manufacturer_policy``."""
+    value = (
+        getattr(settings, "TRACE_UNREGISTERED_MAKER_POLICY", "") or codes.default_rules().unregistered_policy
+    )
+    return value if value in (POLICY_REFUSE, POLICY_FLAG) else POLICY_REFUSE
+
+
+def _manufacturer_check(
+    parsed: codes.BatteryCode | None, *, refuse: bool, field_name: str = "manufacturer"
+) -> bool:
+    """True when the code's maker is not in the registry and the policy accepts it flagged; raises
+    :class:`TraceabilityError` naming ``manufacturer`` when the policy refuses it (R-CODE)."""
+    if parsed is None or parsed.manufacturer_registered:
+        return False
+    if refuse and unregistered_maker_policy() == POLICY_REFUSE:
+        raise TraceabilityError(
+            f"{parsed.code}: manufacturer code {parsed.manufacturer_code} is not in the code registry "
+            f"(version {codes.default_rules().version})",
+            field=field_name,
+            code="manufacturer_unregistered",
+        )
+    return True
 
 
 def parse_code(code: str, *, field_name: str = "code") -> codes.BatteryCode:
@@ -134,18 +166,22 @@ def batteries_register_bulk(
     actor: Organisation | None,
     actor_user: User | None = None,
     reported_at: datetime | None = None,
+    check_manufacturer: bool = False,
 ) -> list[Battery]:
     """Register many batteries at once (bulk uploads, demo data): batteries, ``produced`` events, ledger, hooks.
 
     Parents come before their children in ``specs`` or already exist. Raises :class:`TraceabilityError` at the
-    first bad spec; nothing is written then.
+    first bad spec; nothing is written then. A code of an unregistered maker is refused or flagged as the
+    policy says (:func:`unregistered_maker_policy`) when the maker registers it, or with ``check_manufacturer``
+    (codes registered at a disassembly); a code first seen at intake is always accepted, flagged.
     """
     now = timezone.now()
     reported_at = reported_at or now
     seen: dict[str, Battery] = {}
     batteries: list[Battery] = []
     for spec in specs:
-        battery = _battery_from_spec(spec, maker=maker, actor=actor, seen=seen, now=now)
+        battery = _battery_from_spec(spec, maker=maker, actor=actor, seen=seen, now=now,
+                                     check_manufacturer=check_manufacturer)  # fmt: skip
         seen[battery.code] = battery
         batteries.append(battery)
     taken = set(Battery.objects.filter(code__in=list(seen)).values_list("code", flat=True))
@@ -171,6 +207,8 @@ def batteries_register_bulk(
             payload["parse_errors"] = spec.parse_errors
         if battery.is_cascade_product:
             payload["cascade_product"] = True
+        if battery.unregistered_maker:
+            payload["unregistered_maker"] = battery.manufacturer_code
         deadline, on_time = _deadline_for(kind=EventKind.PRODUCED, actor=actor, occurred_at=occurred,
                                           reported_at=reported)  # fmt: skip
         events.append(
@@ -208,7 +246,13 @@ def batteries_register_bulk(
 
 
 def _battery_from_spec(
-    spec: BatterySpec, *, maker: Organisation | None, actor: Organisation | None, seen: dict, now: datetime
+    spec: BatterySpec,
+    *,
+    maker: Organisation | None,
+    actor: Organisation | None,
+    seen: dict,
+    now: datetime,
+    check_manufacturer: bool = False,
 ) -> Battery:
     code = codes.normalise(spec.code)
     if code in seen:
@@ -224,6 +268,7 @@ def _battery_from_spec(
             parsed = codes.parse(code, today=timezone.localdate())
         except codes.CodeError:
             parsed = None
+    flagged = _manufacturer_check(parsed, refuse=spec.registered or check_manufacturer)
     parent = spec.parent or (seen.get(codes.normalise(spec.parent_code)) if spec.parent_code else None)
     if spec.parent_code and parent is None:
         parent = Battery.objects.filter(code=codes.normalise(spec.parent_code)).first()
@@ -263,6 +308,7 @@ def _battery_from_spec(
         region=(custodian.region if custodian else "") or "",
         registered=spec.registered,
         is_cascade_product=spec.is_cascade_product or bool(parsed and parsed.is_cascade),
+        unregistered_maker=flagged,
         created_at=now,
         state_changed_at=occurred,
     )

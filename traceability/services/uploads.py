@@ -32,7 +32,7 @@ from .events import (
     _refused,
     events_record_bulk,
 )
-from .registration import BatterySpec, batteries_register_bulk, parse_code
+from .registration import BatterySpec, _manufacturer_check, batteries_register_bulk, parse_code
 
 # --- bulk uploads: one result per item (REST and CSV/XLSX pages) -------------------------------------------
 
@@ -367,7 +367,7 @@ def _battery_specs(item: dict, *, parent_code: str = "", custodian=None, path: s
     name = f"{path}code" if path else "code"
     if not code:
         raise TraceabilityError("this field is required", field=name, code="required")
-    parse_code(code, field_name=name)
+    _manufacturer_check(parse_code(code, field_name=name), refuse=True, field_name=f"{path}manufacturer")
     spec = BatterySpec(
         code=code,
         parent_code=parent_code,
@@ -492,6 +492,7 @@ def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | N
 # Kinds with their own endpoints: the generic one refuses them.
 DEDICATED_KINDS = frozenset(
     {EventKind.PRODUCED, EventKind.BOUND, EventKind.REPLACED_IN, EventKind.REPLACED_OUT}
+    | {EventKind.DISASSEMBLED, EventKind.SEPARATED}  # POST /api/v1/batteries/{code}/disassembly/
 )
 
 
