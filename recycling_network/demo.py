@@ -7,7 +7,7 @@ Deterministic (``world.rng``) and scaled by ``world.scale``. Every write goes th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -16,7 +16,7 @@ from accounts.models import User
 from core.demo import DemoWorld
 from traceability.models import Battery, Binding
 
-from . import services
+from . import scrapping, services
 from .geo import wgs84_to_gcj02
 from .models import Division, ServicePoint, StockEntry
 
@@ -289,40 +289,37 @@ def _transfers(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
 
 
 def _scrapped_vehicle(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
-    """A dismantler scraps a vehicle with its pack (certificate, removal, intake at its own point) and records
-    one vehicle that arrived without its pack."""
+    """A dismantler scraps a vehicle together with its pack (车电一体报废: the certificate names the pack, whose
+    removal is recorded with it; then intake at its own point), and a vehicle scrapped the day before that rule
+    whose pack is still recorded in it (the dashboards' scrapped-not-removed alert)."""
     dismantler = world.orgs["bj-dismantle"]
     user = _user_of(world, dismantler)
-    bindings = list(
-        Binding.objects.filter(unbound_at__isnull=True, pack__state="in_vehicle")
-        .select_related("vehicle", "pack")
-        .order_by("id")[:2]
-    )
-    if not bindings:
-        return
-    first = bindings[0]
-    cert = services.scrap_certificate_record(
-        actor=user, vin=first.vehicle.vin, number="BJ-BF-2026-000117", issued_at=now - timedelta(days=9)
-    )
-    services.pack_remove(
-        certificate=cert, actor=user, code=first.pack.code, removed_at=now - timedelta(days=8)
-    )
-    point = points["bj-dismantle-point"]
-    services.intake_record(
-        point=point,
-        actor=user,
-        code=first.pack.code,
-        source_kind="dismantler",
-        source_org=dismantler,
-        condition="intact",
-        received_at=now - timedelta(days=7),
-    )
-    if len(bindings) > 1:
-        second = bindings[1]
+    in_bj = Binding.objects.filter(unbound_at__isnull=True, pack__state="in_vehicle", vehicle__region="BJ")
+    first = in_bj.select_related("vehicle", "pack").order_by("id").first()
+    if first is not None:
         services.scrap_certificate_record(
             actor=user,
-            vin=second.vehicle.vin,
-            number="BJ-BF-2026-000142",
-            issued_at=now - timedelta(days=3),
-            pack_present=False,
+            vin=first.vehicle.vin,
+            number="BJ-BF-2026-000117",
+            issued_at=now - timedelta(days=9),
+            pack_code=first.pack.code,
+            removed_at=now - timedelta(days=8),
+        )
+        services.intake_record(
+            point=points["bj-dismantle-point"],
+            actor=user,
+            code=first.pack.code,
+            source_kind="dismantler",
+            source_org=dismantler,
+            condition="intact",
+            received_at=now - timedelta(days=7),
+        )
+    together = scrapping.rules().starts[scrapping.TOGETHER]
+    day_before = timezone.make_aware(datetime.combine(together - timedelta(days=1), time(15)))
+    if day_before >= now:
+        return
+    earlier = in_bj.filter(bound_at__lt=day_before).select_related("vehicle").order_by("id").first()
+    if earlier is not None:
+        services.scrap_certificate_record(
+            actor=user, vin=earlier.vehicle.vin, number="BJ-BF-2026-000098", issued_at=day_before
         )

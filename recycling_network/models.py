@@ -347,6 +347,14 @@ class ScrapCertificate(models.Model):
     dismantler = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     vehicle = models.ForeignKey("traceability.Vehicle", on_delete=models.PROTECT, related_name="+")
     vin = models.CharField(max_length=17)
+    pack = models.ForeignKey(
+        "traceability.Battery",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pack named by the certificate"),
+    )
     issued_at = models.DateTimeField(_("issued at"))
     pack_present = models.BooleanField(_("pack arrived with the vehicle"), default=True)
     region = models.CharField(max_length=3, choices=Region.choices)

@@ -27,6 +27,7 @@ from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
 
+from . import scrapping
 from .choices import (
     CONDITION_SEVERITY,
     AlertKind,
@@ -1061,41 +1062,154 @@ def transit_missing_flag(*, now: datetime | None = None, hours: float | None = N
 # Scrapped vehicles (R-SCRAP)
 
 
+@dataclass(frozen=True)
+class RecycledCertificateInput:
+    """A battery-recycled certificate (电池回收证明) handed in with a scrap certificate."""
+
+    number: str
+    battery_code: str
+    recycled_by: Organisation
+    issued_at: date
+
+
+class ScrapRefused(NetworkError):
+    """A scrap certificate refused by a rule of :mod:`recycling_network.scrapping`; ``code`` names the rule."""
+
+    def __init__(self, refusal: scrapping.ScrapRefusal):
+        super().__init__(refusal.message, field=refusal.field, code=refusal.code)
+        self.status = refusal.http_status
+
+
+def _scrap_refused(message: str, *, field: str, code: str, http_status: int = 422) -> ScrapRefused:
+    return ScrapRefused(scrapping.ScrapRefusal(message, field=field, code=code, http_status=http_status))
+
+
+def _pack_facts(
+    vehicle: Vehicle, named: Battery | None, recycled: RecycledCertificateInput | None, rules
+) -> tuple[scrapping.PackFacts, Battery | None]:
+    """What the trace says of the vehicle's packs (a few queries), and the pack the certificate speaks for."""
+    bindings = list(Binding.objects.filter(vehicle=vehicle).select_related("pack").order_by("bound_at", "id"))
+    current = next((b for b in bindings if b.unbound_at is None), None)
+    past = [b for b in bindings if b.unbound_at is not None]
+    last_out = past[-1] if past and current is None else None
+    accounted = set()
+    for b in past:
+        reached = LifecycleEvent.objects.filter(
+            battery_id=b.pack_id, occurred_at__gte=b.unbound_at, state_after__in=rules.accounted_states
+        ).exists()
+        if reached:
+            accounted.add(b.pack.code)
+    subject = named or (current.pack if current else (last_out.pack if last_out else None))
+    consistent = False
+    if recycled is not None:
+        battery = Battery.objects.filter(code=normalise_code(recycled.battery_code)).first()
+        consistent = (
+            battery is not None
+            and battery == subject
+            and not _recycled_notes(
+                vehicle=vehicle, vin=vehicle.vin, battery=battery, recycled_by=recycled.recycled_by
+            )
+        )
+    facts = scrapping.PackFacts(
+        in_vehicle=current.pack.code if current else None,
+        named=named.code if named else None,
+        named_was_in_vehicle=named is not None and any(b.pack_id == named.pk for b in bindings),
+        last_out=last_out.pack.code if last_out else None,
+        accounted=frozenset(accounted),
+        recycled_certificate=recycled is not None,
+        recycled_consistent=consistent,
+    )
+    return facts, subject
+
+
 @transaction.atomic
 def scrap_certificate_record(
-    *, actor: User, vin: str, number: str, issued_at: datetime, pack_present: bool = True
+    *,
+    actor: User,
+    vin: str,
+    number: str,
+    issued_at: datetime,
+    pack_present: bool = True,
+    pack_code: str = "",
+    removed_at: datetime | None = None,
+    recycled_certificate: RecycledCertificateInput | None = None,
 ) -> ScrapCertificate:
-    """A dismantler records the 《报废汽车回收证明》 it issued (第十三条). Since the date in parameter
-    ``vehicle_battery_scrapped_together_from`` vehicle and pack are scrapped together; a vehicle arriving
-    without its pack after that raises an alert and needs a battery-recycled certificate."""
-    org = tenancy.require_kind(actor, "dismantler")
-    vehicle = Vehicle.objects.filter(vin=(vin or "").strip().upper()).first()
+    """A dismantler records the 《报废汽车回收证明》 it issued (第十三条) and the vehicle is scrapped that day
+    (R-SCRAP). What the certificate must show of the pack depends on its date (``data/scrap_rules.json``, see
+    :mod:`recycling_network.scrapping`): from 2018 a vehicle without its pack needs the battery-recycled
+    certificate unless the pack's trace accounts for it; from 2026-04-01 the certificate names the pack and its
+    removal is recorded here, in the same transaction, through the traceability services. A refusal names the
+    rule and changes nothing."""
+    try:
+        org = tenancy.require_kind(actor, "dismantler")
+    except PermissionDenied as exc:
+        raise _scrap_refused(
+            str(exc.detail), field="actor", code="scrap.dismantler_only", http_status=403
+        ) from exc
+    rules = scrapping.rules()
+    vehicle = Vehicle.objects.select_for_update().filter(vin=(vin or "").strip().upper()).first()
     if vehicle is None:
         raise NetworkError(f"no vehicle with VIN {vin!r} is registered", field="vin")
+    vehicle_region = vehicle.region or vehicle.automaker.region
+    if not org.is_active or not scrapping.may_certify(
+        rules, dismantler_region=org.region, vehicle_region=vehicle_region
+    ):
+        raise _scrap_refused(
+            f"a dismantler of {org.region} does not certify vehicles registered in {vehicle_region}",
+            field="vin", code="scrap.dismantler_region", http_status=403,
+        )  # fmt: skip
     number = (number or "").strip()
     if not number:
         raise NetworkError("the certificate number is required", field="number")
+    if timezone.is_naive(issued_at) or issued_at > timezone.now():
+        raise _scrap_refused("a certificate cannot be issued in the future", field="issued_at",
+                             code="scrap.issued_in_future")  # fmt: skip
     if ScrapCertificate.objects.filter(number=number).exists():
         raise CustodyConflict(f"scrap certificate {number} is already recorded", code="duplicate")
-    if ScrapCertificate.objects.filter(vehicle=vehicle).exists():
-        raise CustodyConflict(f"vehicle {vehicle.vin} already has a scrap certificate", code="duplicate")
+    if vehicle.scrapped_at is not None or ScrapCertificate.objects.filter(vehicle=vehicle).exists():
+        raise _scrap_refused(f"vehicle {vehicle.vin} is already scrapped", field="vin",
+                             code="scrap.already_scrapped", http_status=409)  # fmt: skip
+    named = None
+    if (pack_code or "").strip():
+        named = Battery.objects.filter(code=normalise_code(pack_code)).first()
+        if named is None:
+            raise NetworkError(f"unknown pack code {pack_code!r}", field="pack_code")
+    facts, subject = _pack_facts(vehicle, named, recycled_certificate, rules)
+    try:
+        decision = scrapping.decide(
+            rules, issued_on=timezone.localdate(issued_at), pack_present=pack_present, facts=facts
+        )
+    except scrapping.ScrapRefusal as exc:
+        raise ScrapRefused(exc) from exc
     cert = ScrapCertificate.objects.create(
         number=number,
         dismantler=org,
         vehicle=vehicle,
         vin=vehicle.vin,
+        pack=subject if (named or decision.remove) else None,
         issued_at=issued_at,
-        pack_present=pack_present,
+        pack_present=not decision.without_pack,
         region=org.region,
         recorded_by=actor,
     )
-    together_from = date.fromisoformat(
-        network_parameter("vehicle_battery_scrapped_together_from", "2026-04-01")
-    )
-    if not pack_present and timezone.localdate(issued_at) >= together_from:
+    vehicle.scrapped_at = timezone.localdate(issued_at)
+    vehicle.save(update_fields=["scrapped_at"])
+    if decision.remove:
+        pack_remove(certificate=cert, actor=actor, code=decision.remove, removed_at=removed_at or issued_at)
+    if recycled_certificate is not None:
+        recycled_certificate_record(
+            certificate=cert,
+            actor=actor,
+            number=recycled_certificate.number,
+            battery_code=recycled_certificate.battery_code,
+            recycled_by=recycled_certificate.recycled_by,
+            issued_at=recycled_certificate.issued_at,
+        )
+    if decision.without_pack and rules.applies(scrapping.TOGETHER, timezone.localdate(issued_at)):
         NetworkAlert.objects.create(
             kind=AlertKind.SCRAP_WITHOUT_PACK,
             region=org.region,
+            battery=subject,
             organisation=org,
             message=f"vehicle {vehicle.vin} scrapped without its pack (certificate {number})",
         )
@@ -1103,7 +1217,13 @@ def scrap_certificate_record(
         actor=actor,
         action="scrap_certificate.record",
         obj=cert,
-        changes={"vin": vehicle.vin, "pack": pack_present},
+        changes={
+            "vin": vehicle.vin,
+            "pack": subject.code if subject else None,
+            "pack_present": cert.pack_present,
+            "removed": decision.remove,
+            "accounted_by_trace": decision.accounted_by_trace,
+        },
     )
     return cert
 
@@ -1167,11 +1287,19 @@ def recycled_certificate_check(
     *, certificate: ScrapCertificate, battery: Battery | None, recycled_by: Organisation
 ) -> list[str]:
     """Reasons the battery-recycled certificate contradicts the trace (empty when consistent)."""
+    return _recycled_notes(
+        vehicle=certificate.vehicle, vin=certificate.vin, battery=battery, recycled_by=recycled_by
+    )
+
+
+def _recycled_notes(
+    *, vehicle: Vehicle, vin: str, battery: Battery | None, recycled_by: Organisation
+) -> list[str]:
     notes = []
     if battery is None:
         return ["the pack code is not in the trace"]
-    if not Binding.objects.filter(vehicle=certificate.vehicle, pack=battery).exists():
-        notes.append(f"{battery.code} was never bound to vehicle {certificate.vin}")
+    if not Binding.objects.filter(vehicle=vehicle, pack=battery).exists():
+        notes.append(f"{battery.code} was never bound to vehicle {vin}")
     reached = LifecycleEvent.objects.filter(battery=battery, custodian_after=recycled_by).exists()
     if not reached:
         notes.append(f"the trace never shows {battery.code} in the custody of {recycled_by}")

@@ -365,13 +365,6 @@ class TransferReceiveInputSerializer(serializers.Serializer):
     )
 
 
-class ScrapCertificateInputSerializer(serializers.Serializer):
-    vin = serializers.CharField(max_length=17)
-    number = serializers.CharField(max_length=40)
-    issued_at = serializers.DateTimeField()
-    pack_present = serializers.BooleanField(default=True)
-
-
 class PackRemovalInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=25)
     removed_at = serializers.DateTimeField(required=False)
@@ -385,6 +378,25 @@ class RecycledCertificateInputSerializer(serializers.Serializer):
 
     def validate_recycled_by(self, value):
         return _orgs_by_uscc([value], "recycled_by")[0]
+
+
+class ScrapCertificateInputSerializer(serializers.Serializer):
+    vin = serializers.CharField(max_length=17)
+    number = serializers.CharField(max_length=40)
+    issued_at = serializers.DateTimeField()
+    pack_present = serializers.BooleanField(default=True)
+    pack_code = serializers.CharField(
+        max_length=25, required=False, default="", help_text="the vehicle's pack (required from 2026-04-01)"
+    )
+    removed_at = serializers.DateTimeField(required=False, help_text="when the named pack was taken out")
+    recycled_certificate = RecycledCertificateInputSerializer(
+        required=False, help_text="电池回收证明 for a vehicle scrapped without its pack"
+    )
+
+    def validate_recycled_certificate(self, value):
+        from recycling_network.services import RecycledCertificateInput  # noqa: PLC0415
+
+        return RecycledCertificateInput(**value)
 
 
 class NetworkAlertSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
 from core.api.bulk import ERROR, BulkAPIView, item_result
-from core.api.errors import Conflict
+from core.api.errors import Conflict, Refused
 from core.tabular import TabularError, export_response, read_rows
 
 from .. import selectors, services
@@ -48,6 +48,11 @@ def service_errors():
         yield
     except services.CustodyConflict as exc:
         raise Conflict(exc.message, code=exc.code)
+    except services.ScrapRefused as exc:
+        detail = f"{exc.field}: {exc.message}"
+        if exc.status == 403:
+            raise exceptions.PermissionDenied(detail, code=exc.code)
+        raise (Conflict if exc.status == 409 else Refused)(detail, code=exc.code)
     except services.NetworkError as exc:
         raise exceptions.ValidationError({exc.field: [exc.message]}, code=exc.code)
 
@@ -399,7 +404,9 @@ class ScrapCertificateCreateView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         with service_errors():
             cert = services.scrap_certificate_record(actor=request.user, **data.validated_data)
-        body = {"id": cert.pk, "number": cert.number, "vin": cert.vin, "pack_present": cert.pack_present}
+        removal = cert.removals.first()
+        body = {"id": cert.pk, "number": cert.number, "vin": cert.vin, "pack_present": cert.pack_present,
+                "pack_code": cert.pack.code if cert.pack_id else None, "removal_event": removal.event_id if removal else None}  # fmt: skip
         return Response(body, status=status.HTTP_201_CREATED)
 
 
