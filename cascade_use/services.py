@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Forbidden, Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery
@@ -30,8 +30,8 @@ from .models import (
 )
 
 
-class CascadeError(ServiceError):
-    """A refused cascade-use write; ``field`` names the input at fault, ``code`` the reason."""
+class CascadeError(Invalid):
+    """A refused cascade-use write (422); ``field`` names the input at fault, ``code`` the reason."""
 
     default_code = "refused"
 
@@ -95,7 +95,11 @@ def authorisation_grant(
 def authorisation_revoke(
     *, authorisation: Authorisation, actor_user: User | None = None, reason: str = ""
 ) -> Authorisation:
-    """The battery maker withdraws an authorisation; products already built keep their record."""
+    """The granting battery maker withdraws an authorisation; products already built keep their record."""
+    if actor_user is not None and (
+        actor_user.organisation_id != authorisation.battery_maker_id or not actor_user.can_write
+    ):
+        raise Forbidden("only the granting battery maker may revoke an authorisation", field="actor")
     if authorisation.revoked_at is not None:
         raise CascadeError(
             f"authorisation {authorisation.document_ref} was already revoked on "

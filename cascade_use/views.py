@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
+from core.pages import refusals
 from core.tabular import export_response
 from traceability.models import Battery
 
@@ -43,10 +44,6 @@ def _now_local() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
-def _refusal(request, exc: services.CascadeError) -> None:
-    messages.error(request, exc.message)
-
-
 @login_required
 def home(request):
     """The enterprise's queues: originals to assess, to repurpose, and its own waste to hand over."""
@@ -72,11 +69,8 @@ def authorisations(request):
     maker = _org_of_kind(request, "battery_maker")
     form = AuthorisationForm(request.POST or None) if maker else None
     if request.method == "POST" and form is not None and form.is_valid():
-        try:
+        with refusals(request, form):
             services.authorisation_grant(battery_maker=maker, actor_user=request.user, **form.cleaned_data)
-        except services.CascadeError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             messages.success(request, _("Authorisation granted."))
             return redirect("cascade_use:authorisations")
     filterset = AuthorisationFilterSet(request.GET, queryset=selectors.visible_authorisations(request.user))
@@ -100,17 +94,12 @@ def authorisations(request):
 @login_required
 @require_POST
 def authorisation_revoke(request, pk: int):
-    maker = _org_of_kind(request, "battery_maker")
     authorisation = tenancy.get_visible_or_404(Authorisation.objects.all(), request.user, pk=pk)
-    if maker is None or authorisation.battery_maker_id != maker.pk:
-        raise PermissionDenied(_("only the granting battery maker may revoke an authorisation"))
-    try:
+    with refusals(request):
         services.authorisation_revoke(
             authorisation=authorisation, actor_user=request.user, reason=request.POST.get("reason", "")
         )
         messages.info(request, _("Authorisation revoked."))
-    except services.CascadeError as exc:
-        _refusal(request, exc)
     return redirect("cascade_use:authorisations")
 
 
@@ -123,12 +112,9 @@ def assess(request, code: str):
     form = AssessmentForm(request.POST or None, initial={"assessed_at": _now_local(), "polarity_ok": True,
                                                           "assessor_name": request.user.get_full_name() or request.user.username})  # fmt: skip
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form):
             services.assessment_record(battery=battery, enterprise=enterprise, actor_user=request.user,
                                        **{k: v for k, v in form.cleaned_data.items() if v is not None or k != "soh_pct"})  # fmt: skip
-        except services.CascadeError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             messages.success(request, _("Assessment recorded for %(code)s.") % {"code": battery.code})
             return redirect("cascade_use:home")
     history = selectors.visible_assessments(request.user).filter(battery=battery)
@@ -167,14 +153,11 @@ def product_new(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         by_code = {b.code: b for b in candidates}
-        try:
+        with refusals(request, form):
             product = services.product_create(
                 enterprise=enterprise, actor_user=request.user,
                 sources=[by_code[c] for c in data.pop("sources")], **data,
             )  # fmt: skip
-        except services.CascadeError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             messages.success(request, _("Product %(code)s created.") % {"code": product.battery.code})
             return redirect("cascade_use:product", pk=product.pk)
     return render(
@@ -189,12 +172,10 @@ def product_detail(request, pk: int):
     if request.method == "POST":
         _require_write(request.user, product)
         if form.is_valid():
-            try:
+            with refusals(request, form):
                 services.product_retire(product=product, actor_user=request.user, **form.cleaned_data)
                 messages.info(request, _("Second life ended: the product is now waste to hand over."))
                 return redirect("cascade_use:product", pk=pk)
-            except services.CascadeError as exc:
-                form.add_error(None, exc.message)
     context = {"title": product.name, "retire_form": form, "can_write": tenancy.can_write(request.user, product),
                **selectors.product_trace(product)}  # fmt: skip
     return render(request, "cascade_use/product_detail.html", context)
@@ -213,12 +194,10 @@ def handover(request):
     battery = tenancy.get_visible_or_404(
         Battery.objects.all(), request.user, code=form.cleaned_data["battery"]
     )
-    try:
+    with refusals(request):
         services.waste_handover(battery=battery, enterprise=enterprise, to=form.cleaned_data["to"],
                                 occurred_at=form.cleaned_data["occurred_at"], actor_user=request.user)  # fmt: skip
         messages.success(
             request, _("%(code)s handed to %(to)s.") % {"code": battery.code, "to": form.cleaned_data["to"]}
         )
-    except services.CascadeError as exc:
-        _refusal(request, exc)
     return redirect("cascade_use:home")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery
@@ -35,8 +35,8 @@ from .models import (
 from .selectors import batch_evaluate, licence_refusal
 
 
-class RegenerationError(ServiceError):
-    """A refused regeneration write; ``field`` names the input at fault, ``code`` the reason."""
+class RegenerationError(Invalid):
+    """A refused regeneration write (422); ``field`` names the input at fault, ``code`` the reason."""
 
     default_code = "refused"
 

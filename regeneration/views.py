@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
 from core.bounds import year_or_default
+from core.pages import refusals
 from core.tabular import export_response
 from traceability.models import Battery
 
@@ -60,12 +61,10 @@ def receive(request):
         battery = tenancy.get_visible_or_404(
             Battery.objects.all(), request.user, code=form.cleaned_data["battery"]
         )
-        try:
+        with refusals(request):
             services.pack_receive(enterprise=enterprise, battery=battery, occurred_at=form.cleaned_data["occurred_at"],
                                   mass_kg=form.cleaned_data["mass_kg"], actor_user=request.user)  # fmt: skip
             messages.success(request, _("%(code)s booked in.") % {"code": battery.code})
-        except services.RegenerationError as exc:
-            messages.error(request, exc.message)
     else:
         messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
     return redirect("regeneration:home")
@@ -76,11 +75,8 @@ def licences(request):
     enterprise = _enterprise(request)
     form = LicenceForm(request.POST or None) if enterprise else None
     if request.method == "POST" and form is not None and form.is_valid():
-        try:
+        with refusals(request, form):
             services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
-        except services.RegenerationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             messages.success(request, _("Licence registered."))
             return redirect("regeneration:licences")
     filterset = LicenceFilterSet(request.GET, queryset=selectors.visible_licences(request.user))
@@ -117,15 +113,12 @@ def batch_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         by_code = {b.code: b for b in candidates}
-        try:
+        with refusals(request, form):
             batch = services.batch_create(
                 enterprise=enterprise, reference=d["reference"], batteries=[by_code[c] for c in d["inputs"]],
                 started_at=d["started_at"], edition=d["edition"], powder_content_kg=d["powder_content_kg"],
                 notes=d["notes"], actor_user=request.user,
             )  # fmt: skip
-        except services.RegenerationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             return redirect("regeneration:batch", pk=batch.pk)
     return render(request, "regeneration/batch_form.html", {"title": _("New batch"), "form": form})
 
@@ -143,7 +136,7 @@ def batch_detail(request, pk: int):
     if request.method == "POST":
         if not can_write:
             raise PermissionDenied(_("read-only"))
-        try:
+        with refusals(request, stage1 if "stage1" in request.POST else stage2):
             if "stage1" in request.POST and stage1.is_valid():
                 services.batch_stage1_record(batch=batch, outputs=stage1.outputs(),
                                              finished_at=stage1.cleaned_data["finished_at"], actor_user=request.user)  # fmt: skip
@@ -155,8 +148,6 @@ def batch_detail(request, pk: int):
                     water_recycled_pct=stage2.cleaned_data["water_recycled_pct"], actor_user=request.user,
                 )  # fmt: skip
                 return redirect("regeneration:batch", pk=pk)
-        except services.RegenerationError as exc:
-            (stage1 if "stage1" in request.POST else stage2).add_error(None, exc.message)
     evaluations = [(e, selectors.batch_evaluate(batch, e)) for e in selectors.editions()]
     return render(request, "regeneration/batch_detail.html",
                   {"title": batch.reference, "batch": batch, "can_write": can_write, "stage1": stage1,

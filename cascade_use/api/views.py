@@ -1,7 +1,8 @@
 """Cascade-use API (R-CASCADE): authorisations, safety assessments, repurposed products, waste hand-over.
 
 Workflows are small APIViews calling one service; lists are tenancy-filtered with the app's FilterSets.
-Business refusals answer 422 with the refusal's code and a message naming what is missing."""
+Business refusals answer 422 with the refusal's code and a message naming what is missing (the platform's
+exception handler maps them)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -12,7 +13,6 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
-from core.api.errors import refused
 from traceability.api.lookups import battery_from_input
 
 from .. import selectors, services
@@ -50,15 +50,12 @@ class AuthorisationListView(TenantQuerysetMixin, generics.ListAPIView):
         data = s.AuthorisationInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            authorisation = services.authorisation_grant(
-                battery_maker=maker,
-                enterprise=organisation_by_uscc(v.pop("enterprise"), "enterprise"),
-                actor_user=request.user,
-                **v,
-            )
-        except services.CascadeError as exc:
-            raise refused(exc)
+        authorisation = services.authorisation_grant(
+            battery_maker=maker,
+            enterprise=organisation_by_uscc(v.pop("enterprise"), "enterprise"),
+            actor_user=request.user,
+            **v,
+        )
         return Response(s.AuthorisationOutput(authorisation).data, status=status.HTTP_201_CREATED)
 
 
@@ -73,17 +70,11 @@ class AuthorisationRevokeView(AuditedViewMixin, APIView):
     @extend_schema(request=s.RevokeInput, responses=s.AuthorisationOutput)
     def post(self, request, pk: int):
         authorisation = tenancy.get_visible_or_404(Authorisation.objects.all(), request.user, pk=pk)
-        maker = tenancy.require_kind(request.user, "battery_maker")
-        if authorisation.battery_maker_id != maker.pk:
-            raise exceptions.PermissionDenied("only the granting battery maker may revoke an authorisation")
         data = s.RevokeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.authorisation_revoke(
-                authorisation=authorisation, actor_user=request.user, reason=data.validated_data["reason"]
-            )
-        except services.CascadeError as exc:
-            raise refused(exc)
+        services.authorisation_revoke(
+            authorisation=authorisation, actor_user=request.user, reason=data.validated_data["reason"]
+        )
         return Response(s.AuthorisationOutput(authorisation).data)
 
 
@@ -101,12 +92,9 @@ class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v.pop("battery"))
-        try:
-            assessment = services.assessment_record(
-                battery=battery, enterprise=enterprise, actor_user=request.user, **v
-            )
-        except services.CascadeError as exc:
-            raise refused(exc)
+        assessment = services.assessment_record(
+            battery=battery, enterprise=enterprise, actor_user=request.user, **v
+        )
         return Response(s.AssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,12 +119,9 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
             raise serializers.ValidationError(
                 {"scenario": ["unknown scenario; see /api/v1/cascade/scenarios/"]}
             )
-        try:
-            product = services.product_create(
-                enterprise=enterprise, sources=sources, scenario=scenario, actor_user=request.user, **v
-            )
-        except services.CascadeError as exc:
-            raise refused(exc)
+        product = services.product_create(
+            enterprise=enterprise, sources=sources, scenario=scenario, actor_user=request.user, **v
+        )
         return Response(s.ProductOutput(product).data, status=status.HTTP_201_CREATED)
 
 
@@ -154,10 +139,7 @@ class ProductRetireView(AuditedViewMixin, APIView):
         tenancy.require_write(request.user, product)
         data = s.RetireInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.product_retire(product=product, actor_user=request.user, **data.validated_data)
-        except services.CascadeError as exc:
-            raise refused(exc)
+        services.product_retire(product=product, actor_user=request.user, **data.validated_data)
         return Response(s.ProductOutput(get_object_or_404(ProductListView.queryset, pk=pk)).data)
 
 
@@ -178,16 +160,13 @@ class WasteHandoverView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v["battery"])
-        try:
-            services.waste_handover(
-                battery=battery,
-                enterprise=enterprise,
-                to=organisation_by_uscc(v["to"], "to"),
-                occurred_at=v["occurred_at"],
-                actor_user=request.user,
-            )
-        except services.CascadeError as exc:
-            raise refused(exc)
+        services.waste_handover(
+            battery=battery,
+            enterprise=enterprise,
+            to=organisation_by_uscc(v["to"], "to"),
+            occurred_at=v["occurred_at"],
+            actor_user=request.user,
+        )
         return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
 
 

@@ -1,6 +1,9 @@
 """One JSON error shape for every API failure::
 
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"vin": ["..."]}}}
+
+A service's refusal (``core.errors.ServiceError``) is mapped here, once, by its ``http_status``: 400 lists the
+field at fault under ``fields``; any other status carries the refusal's ``code`` and ``message``.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -9,6 +12,8 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ServiceError
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -25,15 +30,26 @@ class Refused(exceptions.APIException):
     default_code = "refused"
 
 
-def refused(exc) -> Refused:
-    """The 422 answer for a service's refusal (any error carrying ``message`` and ``code``)."""
-    return Refused(detail=exc.message, code=exc.code)
-
-
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "conflict with the current state"
     default_code = "conflict"
+
+
+def as_api_exception(exc: ServiceError) -> exceptions.APIException:
+    """A service's refusal as the API exception of its ``http_status``."""
+    status_code = getattr(exc, "http_status", Refused.status_code)
+    if status_code == status.HTTP_400_BAD_REQUEST:
+        return exceptions.ValidationError(exc.as_dict(), code=exc.code)
+    if status_code == status.HTTP_403_FORBIDDEN:
+        return exceptions.PermissionDenied(exc.message, code=exc.code)
+    if status_code == status.HTTP_404_NOT_FOUND:
+        return exceptions.NotFound(exc.message, code=exc.code)
+    if status_code == status.HTTP_409_CONFLICT:
+        return Conflict(exc.message, code=exc.code)
+    answer = Refused(exc.message, code=exc.code)
+    answer.status_code = status_code
+    return answer
 
 
 def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
@@ -44,7 +60,9 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, ServiceError):
+        exc = as_api_exception(exc)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )

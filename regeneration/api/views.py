@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
-from core.api.errors import refused
 from core.bounds import year_param
 from traceability.api.lookups import battery_from_input
 
@@ -67,12 +66,9 @@ class LicenceListView(TenantQuerysetMixin, generics.ListAPIView):
         enterprise = tenancy.require_kind(request.user, "regeneration")
         data = s.LicenceInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            licence = services.licence_register(
-                enterprise=enterprise, actor_user=request.user, **data.validated_data
-            )
-        except services.RegenerationError as exc:
-            raise refused(exc)
+        licence = services.licence_register(
+            enterprise=enterprise, actor_user=request.user, **data.validated_data
+        )
         return Response(s.LicenceOutput(licence, context=self.get_serializer_context()).data, status=201)
 
 
@@ -91,16 +87,13 @@ class ReceiveView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v["battery"])
-        try:
-            services.pack_receive(
-                enterprise=enterprise,
-                battery=battery,
-                occurred_at=v["occurred_at"],
-                mass_kg=v.get("mass_kg"),
-                actor_user=request.user,
-            )
-        except services.RegenerationError as exc:
-            raise refused(exc)
+        services.pack_receive(
+            enterprise=enterprise,
+            battery=battery,
+            occurred_at=v["occurred_at"],
+            mass_kg=v.get("mass_kg"),
+            actor_user=request.user,
+        )
         return Response({"code": battery.code, "state": "at_regeneration"}, status=201)
 
 
@@ -123,20 +116,17 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
             batteries.append(battery)
             if item.get("mass_kg"):
                 masses[battery.pk] = item["mass_kg"]
-        try:
-            batch = services.batch_create(
-                enterprise=enterprise,
-                reference=v["reference"],
-                batteries=batteries,
-                masses=masses,
-                started_at=v["started_at"],
-                edition=_edition(v.get("edition")),
-                powder_content_kg=v.get("powder_content_kg"),
-                notes=v["notes"],
-                actor_user=request.user,
-            )
-        except services.RegenerationError as exc:
-            raise refused(exc)
+        batch = services.batch_create(
+            enterprise=enterprise,
+            reference=v["reference"],
+            batteries=batteries,
+            masses=masses,
+            started_at=v["started_at"],
+            edition=_edition(v.get("edition")),
+            powder_content_kg=v.get("powder_content_kg"),
+            notes=v["notes"],
+            actor_user=request.user,
+        )
         return Response(s.BatchOutput(BATCHES.get(pk=batch.pk)).data, status=201)
 
 
@@ -163,10 +153,7 @@ class BatchStage1View(_BatchStageView):
         batch = self._batch(request, pk)
         data = s.Stage1Input(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.batch_stage1_record(batch=batch, actor_user=request.user, **data.validated_data)
-        except services.RegenerationError as exc:
-            raise refused(exc)
+        services.batch_stage1_record(batch=batch, actor_user=request.user, **data.validated_data)
         return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
 
 
@@ -178,10 +165,7 @@ class BatchStage2View(_BatchStageView):
         batch = self._batch(request, pk)
         data = s.Stage2Input(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.batch_stage2_record(batch=batch, actor_user=request.user, **data.validated_data)
-        except services.RegenerationError as exc:
-            raise refused(exc)
+        services.batch_stage2_record(batch=batch, actor_user=request.user, **data.validated_data)
         return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
 
 

@@ -1,0 +1,60 @@
+"""A service's refusal on a page, mapped once: by ``refusals`` where the page shows it beside the form or as a
+message, and by ``RefusalMiddleware`` where it escapes a page view. A forbidden act answers 403, a record not
+found 404, any other refusal 400 (never a 500); the API maps the same refusals in ``core.api.errors``."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404
+
+from .errors import Forbidden, NotFound, ServiceError
+
+
+def as_page_exception(exc: ServiceError) -> Exception:
+    """The Django exception whose handler answers this refusal on a page."""
+    status = getattr(exc, "http_status", ServiceError.http_status)
+    if status == Forbidden.http_status:
+        return PermissionDenied(exc.message)
+    if status == NotFound.http_status:
+        return Http404(exc.message)
+    return BadRequest(exc.message)
+
+
+@contextmanager
+def refusals(request, form=None):
+    """Show a refusal raised inside the block and carry on after it: beside the form's field at fault (or at
+    the top of the form), or as an error message where there is no form. Forbidden and not-found refusals
+    answer 403 and 404.
+
+        with refusals(request, form):
+            services.do(...)
+            return redirect(...)
+        return render(...)  # the form again, with the refusal
+    """
+    try:
+        yield
+    except ServiceError as exc:
+        if getattr(exc, "http_status", None) in (Forbidden.http_status, NotFound.http_status):
+            raise as_page_exception(exc) from exc
+        if form is None:
+            messages.error(request, exc.message)
+        else:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class RefusalMiddleware:
+    """A refusal no page caught answers 403, 404 or 400 through Django's error pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ServiceError):
+            raise as_page_exception(exception) from exception
+        return None
