@@ -5,6 +5,10 @@ sold in one year) of cohort mass × the share of that cohort that retires during
 Weibull lifetime of the cohort's use (:class:`dashboards.forecasting.Weibull`, vehicles sold at mid-year).
 Lifetimes are per use and shared by Beijing, Tianjin and Hebei: the regions differ only by their cohorts.
 
+A cohort may be split by powertrain: Hebei's early city buses were largely gas-electric or plug-in hybrids
+whose packs weigh a fraction of a battery-electric bus's, so the pack mass is looked up per use, powertrain and
+sale year. The lifetime stays per use.
+
 The cohorts, pack masses, firmness of each figure ([S]/[S2]/[U]), lifetime bounds and bootstrap settings are
 data (``dashboards/data/forecast-v2.json`` and the files it names), not constants here.
 
@@ -28,6 +32,11 @@ from .forecasting import SALE_OFFSET, Cohort, Weibull
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONFIG_FILE = "forecast-v2.json"
 MARKS = ("S", "S2", "U")
+POWERTRAINS = (
+    "bev",
+    "hybrid",
+)  # battery-electric (and plug-in cars as tabled); hybrid buses with small packs
+DEFAULT_POWERTRAIN = "bev"
 TOTAL = "JJJ"  # the band of the three regions together
 
 
@@ -42,11 +51,12 @@ class CohortFigure:
     mark: str
     source: str
     derivation: str = ""
+    powertrain: str = DEFAULT_POWERTRAIN
 
 
 @dataclass(frozen=True)
 class PackFigure:
-    """Average pack mass and chemistry mix of one use over a span of sale years."""
+    """Average pack mass and chemistry mix of one use and powertrain over a span of sale years."""
 
     use: str
     year_from: int
@@ -56,6 +66,7 @@ class PackFigure:
     mark: str
     source: str
     derivation: str = ""
+    powertrain: str = DEFAULT_POWERTRAIN
 
 
 @dataclass(frozen=True)
@@ -123,16 +134,18 @@ class Dataset:
     def firmness_sd(self, mark: str) -> float:
         return float(self.config["firmness_sd"][mark])
 
-    def pack_for(self, use: str, year: int) -> PackFigure:
+    def pack_for(self, use: str, year: int, powertrain: str = DEFAULT_POWERTRAIN) -> PackFigure:
         for pack in self.packs:
-            if pack.use == use and pack.year_from <= year <= pack.year_to:
+            if pack.use == use and pack.powertrain == powertrain and pack.year_from <= year <= pack.year_to:
                 return pack
-        raise KeyError(f"no pack mass for {use} sold in {year}")
+        raise KeyError(f"no pack mass for {use} ({powertrain}) sold in {year}")
 
     def model_cohorts(self) -> list[Cohort]:
         """Cohorts with the pack mass of their use and sale year, as the model reads them."""
         return [
-            Cohort(c.region, c.year, c.use, c.vehicles, self.pack_for(c.use, c.year).avg_pack_kg)
+            Cohort(
+                c.region, c.year, c.use, c.vehicles, self.pack_for(c.use, c.year, c.powertrain).avg_pack_kg
+            )
             for c in self.cohorts
         ]
 
@@ -150,6 +163,7 @@ def load(directory: Path = DATA_DIR, config_file: str = CONFIG_FILE) -> Dataset:
                 r["mark"],
                 r["source"],
                 r["derivation"],
+                r.get("powertrain") or DEFAULT_POWERTRAIN,
             )
             for r in csv.DictReader(fh)
         ]
@@ -164,6 +178,7 @@ def load(directory: Path = DATA_DIR, config_file: str = CONFIG_FILE) -> Dataset:
                 r["mark"],
                 r["source"],
                 r["derivation"],
+                r.get("powertrain") or DEFAULT_POWERTRAIN,
             )
             for r in csv.DictReader(fh)
         ]
@@ -427,3 +442,39 @@ def bootstrap(
         return {(r, int(y)): float(table[i, j]) for i, r in enumerate(names) for j, y in enumerate(years)}
 
     return Band(as_map(central), as_map(lo), as_map(hi), draws, (float(quantiles[0]), float(quantiles[1])))
+
+
+# --- what any cohorts could reach --------------------------------------------------------------------------
+
+
+def best_attainable_mape(
+    reference: Mapping[int, float],
+    lifetimes: Sequence[Lifetime],
+    sale_years: Sequence[int],
+) -> float:
+    """Lowest MAPE (0..1) over the ``reference`` years (year -> tonnes) of one region that *any* non-negative
+    cohort masses sold in ``sale_years`` could reach when their packs retire by one of ``lifetimes``.
+
+    A linear programme (minimise the sum of absolute relative errors): it bounds what the lifetimes allow
+    whatever the cohort table says, so a figure it cannot meet is out of reach of the data, not of the fit."""
+    from scipy.optimize import linprog
+
+    years = sorted(reference)
+    target = np.array([reference[y] for y in years], dtype=float)
+    columns = []
+    for lt in lifetimes:
+        dist = lt.weibull
+        for sale in sale_years:
+            columns.append([dist.share_in_year(sale, y) for y in years])
+    a = np.array(columns, dtype=float).T / target[:, None]
+    n, m = a.shape[1], len(years)
+    eye = np.eye(m)
+    result = linprog(
+        np.r_[np.zeros(n), np.ones(m)],
+        A_ub=np.block([[a, -eye], [-a, -eye]]),
+        b_ub=np.r_[np.ones(m), -np.ones(m)],
+        bounds=[(0, None)] * (n + m),
+    )
+    if not result.success:  # pragma: no cover - the programme is always feasible (x = 0)
+        raise RuntimeError(result.message)
+    return float(result.fun) / m
