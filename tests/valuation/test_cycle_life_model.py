@@ -181,3 +181,22 @@ def test_conformal_half_width_is_the_finite_sample_quantile():
     with pytest.raises(ValueError):
         training.conformal_half_width([], 0.8)
     assert math.isfinite(training.conformal_half_width([0.1, 0.2, 0.3], 0.99))
+
+
+def test_the_report_lists_every_candidate_with_and_without_the_fade_bound(model):
+    report = training.format_report(model.raw)
+    for row in model.raw["candidates"]:
+        line = next(line for line in report.splitlines() if line[2:].startswith(row["name"] + " "))
+        assert line.startswith("* " if row["chosen"] else "  ")
+        assert f"{row['mape_pct']['mean']:.1f} ± " in line
+        assert f"{row['without_fade_bound']['mape_pct']['mean']:.1f} ± " in line
+    assert "served answers in grouped CV" in report and "limited by the fade bound" in report
+
+
+def test_the_training_command_refuses_bad_arguments(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("train_cycle_life", data=str(tmp_path / "missing.csv"), dry_run=True)
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("train_cycle_life", repeats=0, dry_run=True)
