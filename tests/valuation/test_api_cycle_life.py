@@ -36,6 +36,9 @@ def test_predicts_per_item_with_interval_flags_and_version(api, rows):
     assert low < first["predicted_cycle_life"] < high and first["interval_level"] == 0.8
     assert first["out_of_distribution"] is False and first["imputed"] == []
     assert first["model_version"] == datafiles.cycle_life_model().version
+    assert first["fade_bound"] is None and first["limited_by_fade_bound"] is False  # fade line not sent
+    second = body["results"][1]  # the whole table row: the fade line of cycles 91-100 is there
+    assert second["fade_bound"] > second["predicted_cycle_life"] or second["limited_by_fade_bound"]
 
 
 def test_a_cell_without_an_unused_feature_gets_the_same_answer(api, rows):

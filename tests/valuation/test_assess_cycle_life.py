@@ -75,3 +75,22 @@ def test_unusable_or_foreign_features_are_not_applied_and_say_why(holder, make_o
     page_client.force_login(holder)
     page = page_client.get(f"/valuation/batteries/{ternary.code}/").content.decode()
     assert 'id="cycle-life"' in page and 'id="cycle-life-ood"' not in page
+
+
+def test_a_cell_limited_by_its_fade_line_says_so_in_the_reasons_and_on_the_page(holder, make_org, cells):
+    model = datafiles.cycle_life_model()
+    fastest = min(cells, key=lambda r: float(r["slope_discharge_capacity_cycle_number_91:100"]))
+    pack = lab_tested_pack(holder, make_org, {f: float(fastest[f]) for f in model.inputs})
+    valuation = valuation_assess(battery=pack, actor=holder)
+    cl = valuation.result["cycle_life"]
+    assert cl["applied"] and cl["limited_by_fade_bound"]
+    assert cl["predicted_cycle_life"] == pytest.approx(cl["fade_bound"], abs=0.11)
+    assert any(r.startswith("cycle life limited to ") for r in valuation.result["reasons"])
+    client = Client()
+    client.force_login(holder)
+    english = client.get(f"/valuation/batteries/{pack.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="cycle-life-fade-bound"' in english and f"Limited to {cl['fade_bound']:.0f} cycles" in english
+    chinese = client.get(
+        f"/valuation/batteries/{pack.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert f"已限制为 {cl['fade_bound']:.0f} 次循环" in chinese and "循环寿命限制为" in chinese

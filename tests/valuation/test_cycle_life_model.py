@@ -23,7 +23,7 @@ def rows():
 
 
 def used_values(model, row):
-    return {f: float(row[f]) for f in model.features}
+    return {f: float(row[f]) for f in model.inputs}
 
 
 def ratio(p):
@@ -50,6 +50,47 @@ def test_training_cells_are_answered_inside_the_envelope(model, rows):
         assert not p.imputed and p.interval[0] < p.cycle_life < p.interval[1]
         assert p.interval[0] >= 100 and p.interval[1] <= 5000
     assert sum(p.out_of_distribution for p in answers) == 0
+
+
+def test_the_fade_bound_holds_on_every_training_cell_and_limits_the_fast_faders(model, rows):
+    # the premise of the bound: no cell outlives the straight line of its fade over cycles 91-100
+    for row in rows:
+        bound = model.fade_bound(used_values(model, row))
+        assert bound is None or bound >= float(row["cycle_life"])
+    fastest = min(rows, key=lambda r: float(r[training.FADE_SLOPE]))
+    values = used_values(model, fastest)
+    p = model.predict(values)
+    assert p.limited_by_fade_bound and p.fade_bound == pytest.approx(model.fade_bound(values))
+    assert p.cycle_life == pytest.approx(p.fade_bound) and p.cycle_life < 10 ** model.predict_log10(values)
+    assert p.interval[0] < p.cycle_life < p.interval[1] and not p.out_of_distribution
+    assert p.to_dict()["limited_by_fade_bound"] is True
+
+
+def test_without_the_fade_line_the_bound_is_not_applied_and_nothing_is_imputed(model, rows):
+    rising = {**used_values(model, rows[0]), training.FADE_SLOPE: 1e-5}  # capacity not falling: no bound
+    assert model.fade_bound(rising) is None and not model.predict(rising).limited_by_fade_bound
+    fastest = min(rows, key=lambda r: float(r[training.FADE_SLOPE]))
+    values = used_values(model, fastest)
+    without = {k: v for k, v in values.items() if k not in (training.FADE_SLOPE, training.FADE_INTERCEPT)}
+    p = model.predict(without)
+    assert p.fade_bound is None and not p.limited_by_fade_bound and p.imputed == []
+    assert math.log10(p.cycle_life) == pytest.approx(model.predict_log10(without))
+    assert p.cycle_life > model.predict(values).cycle_life
+
+
+def test_a_fade_line_far_outside_the_envelope_is_flagged_and_kept_plausible(model, rows):
+    values = used_values(model, rows[0])
+    p = model.predict({**values, training.FADE_SLOPE: -0.05})  # 50 mAh a cycle: dead within a few cycles
+    assert p.out_of_distribution and training.FADE_SLOPE in p.out_of_distribution_features
+    assert p.limited_by_fade_bound and p.clipped_to_plausible_range
+    assert p.cycle_life == pytest.approx(100) and p.interval[0] == pytest.approx(100)
+    assert 100 < p.interval[1] <= 5000
+    for absurd in (-1e308, -1e-320):
+        q = model.predict({**values, training.FADE_SLOPE: absurd})
+        assert 100 <= q.interval[0] <= q.cycle_life < q.interval[1] <= 5000
+        assert q.fade_bound is None or math.isfinite(q.fade_bound)
+    _, errors = validate_features({**values, training.FADE_INTERCEPT: "NaN"}, model)
+    assert "omit the key" in errors[training.FADE_INTERCEPT][0]
 
 
 def test_far_outside_the_envelope_is_flagged_bounded_and_wider(model, rows):
@@ -140,3 +181,22 @@ def test_conformal_half_width_is_the_finite_sample_quantile():
     with pytest.raises(ValueError):
         training.conformal_half_width([], 0.8)
     assert math.isfinite(training.conformal_half_width([0.1, 0.2, 0.3], 0.99))
+
+
+def test_the_report_lists_every_candidate_with_and_without_the_fade_bound(model):
+    report = training.format_report(model.raw)
+    for row in model.raw["candidates"]:
+        line = next(line for line in report.splitlines() if line[2:].startswith(row["name"] + " "))
+        assert line.startswith("* " if row["chosen"] else "  ")
+        assert f"{row['mape_pct']['mean']:.1f} ± " in line
+        assert f"{row['without_fade_bound']['mape_pct']['mean']:.1f} ± " in line
+    assert "served answers in grouped CV" in report and "limited by the fade bound" in report
+
+
+def test_the_training_command_refuses_bad_arguments(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("train_cycle_life", data=str(tmp_path / "missing.csv"), dry_run=True)
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("train_cycle_life", repeats=0, dry_run=True)

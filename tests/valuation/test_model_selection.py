@@ -19,6 +19,7 @@ def synthetic(law, n=40, seed=1):
     for i in range(n):
         row = {f: rng.gauss(0, 1) for f in KNOWN_FEATURES}
         row[SIGNAL] = rng.uniform(-2, 2)
+        row[training.FADE_SLOPE], row[training.FADE_INTERCEPT] = 1e-5, 1.08  # capacity not falling: no bound
         life = 10 ** (law(row[SIGNAL]) + rng.gauss(0, 0.03))
         rows.append({"cell": f"c{i}", "cycle_life": str(life), **{k: str(v) for k, v in row.items()}})
     return training.dataset_from_rows(rows)
@@ -69,3 +70,25 @@ def test_a_trained_artefact_serves_what_scikit_learn_predicts(tmp_path):
     expected = training._predict_log10(fitted, data, list(range(30)))
     for row, want in zip(data.rows, expected, strict=True):
         assert model.predict_log10({f: row[f] for f in model.features}) == pytest.approx(want, abs=1e-9)
+
+
+def test_the_fade_bound_limits_predictions_beyond_it_and_is_scored_with_and_without():
+    data = synthetic(lambda s: 2.9 - 0.25 * s)
+    fast = [i for i, y in enumerate(data.y) if y < 700][:3]
+    for i in fast:  # a line through 1.08 Ah falling to 0.88 Ah at half the cell's life
+        data.rows[i][training.FADE_SLOPE] = -0.2 / (data.y[i] / 2)
+    table, preds = training.evaluate(data, (LINEAR,), repeats=1)
+    row = table[0]
+    bound = training.fade_bound_log10(data)
+    assert all(preds["linear-signal"][0, i] == pytest.approx(bound[i]) for i in fast)
+    assert row["limited_by_fade_bound_pct"] == pytest.approx(100 * len(fast) / len(data.y), abs=0.1)
+    # bounding at half the life costs accuracy here, and the table says so next to the unbounded figure
+    assert row["mape_pct"]["mean"] > row["without_fade_bound"]["mape_pct"]["mean"]
+
+
+def test_fade_bound_is_where_the_line_reaches_the_end_of_life_capacity():
+    assert training.fade_bound(-0.001, 1.08) == pytest.approx(200.0)
+    assert training.fade_bound(0.0, 1.08) is None and training.fade_bound(1e-6, 1.08) is None
+    assert (
+        training.fade_bound(float("nan"), 1.08) is None and training.fade_bound(-0.001, float("nan")) is None
+    )

@@ -16,6 +16,8 @@ class ValuationCycleLifeSerializer(serializers.Serializer):
     out_of_distribution_features = serializers.ListField(child=serializers.CharField(), required=False)
     imputed = serializers.ListField(child=serializers.CharField(), required=False)
     clipped_to_plausible_range = serializers.BooleanField(required=False)
+    fade_bound = serializers.FloatField(required=False, allow_null=True)
+    limited_by_fade_bound = serializers.BooleanField(required=False)
     model_version = serializers.CharField(required=False)
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
@@ -147,6 +149,13 @@ class CycleLifeResultSerializer(serializers.Serializer):
     )  # fmt: skip
     imputed = serializers.ListField(child=serializers.CharField(), required=False)
     clipped_to_plausible_range = serializers.BooleanField(required=False)
+    fade_bound = serializers.FloatField(
+        required=False, allow_null=True, help_text="cycle at which the fade line of cycles 91–100 reaches 80 % of "
+        "nominal capacity; the prediction is at most this; null when not applicable"
+    )  # fmt: skip
+    limited_by_fade_bound = serializers.BooleanField(
+        required=False, help_text="true when the model predicted more than the fade bound"
+    )
     model_version = serializers.CharField(required=False)
     errors = ItemErrorsField(required=False)
 

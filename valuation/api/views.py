@@ -39,7 +39,8 @@ OK = "ok"
 class CycleLifeView(AuditedViewMixin, BulkAPIView):
     """``POST {"items": [{<feature columns of the early-cycle table>}]}`` → per item the predicted cycle life, its
     80 % interval, the flags (``out_of_distribution`` with the features at fault, ``imputed``,
-    ``clipped_to_plausible_range``) and the model version; or ``errors`` per field.
+    ``clipped_to_plausible_range``, ``fade_bound`` with ``limited_by_fade_bound``) and the model version; or
+    ``errors`` per field.
 
     Only the features the model uses are read; a missing one is imputed and flagged. A used feature that is
     present but not a finite number is an item error; a bare ``NaN``/``Infinity`` makes the body invalid JSON (400).

@@ -123,6 +123,11 @@ def _with_cycle_life(inp: AssessmentInput, model, params: dict, reasons: list[st
             + ", ".join(answer.get("out_of_distribution_features", []))
             + "): cycle life from the non-extrapolating part, interval widened"
         )
+    if answer.get("limited_by_fade_bound"):
+        reasons.append(
+            f"cycle life limited to {float(answer['fade_bound']):.0f} cycles: the fade of cycles 91–100 continued "
+            "in a straight line reaches 80% of nominal capacity there"
+        )
     if answer.get("imputed"):
         reasons.append(
             "early-cycle features imputed from the training data ("

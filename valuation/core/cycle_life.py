@@ -16,6 +16,10 @@ What an answer promises, and where it stops promising (docs/valuation.md, "Known
   training threshold, gives ``out_of_distribution`` with the features at fault; the prediction then comes from the
   part that does not extrapolate (trees as they are, linear members on inputs clipped to the envelope) and the
   band is twice as wide.
+- **Fade bound.** When the slope and intercept of the discharge capacity over cycles 91–100 are given and the
+  capacity is falling, the prediction is at most the cycle at which that line reaches the end-of-life capacity
+  (``fade_bound``; fade accelerates towards the knee, so the cell is not expected to outlive it). Without them the
+  bound is not applied (they are not imputed).
 - **Plausible range.** Centre and band are kept within the artefact's plausible range (100…5000 cycles: features
   on cycles 1–100 mean the cell has lived 100 cycles).
 - **Interval.** Split-conformal on the grouped-CV out-of-fold log10 residuals (80 %), symmetric in log space.
@@ -53,6 +57,11 @@ OMIT_HINT = "omit the key when the value is unknown"
 JOINT = "joint"  # names the joint (Mahalanobis) check among the features at fault
 
 
+def _as_log10(value: float, target: str) -> float:
+    """A member's output on the log10 scale (a member trained on cycles: at least one cycle)."""
+    return math.log10(max(value, 1.0)) if target == "cycles" else value
+
+
 @dataclass(frozen=True)
 class _Linear:
     features: tuple[str, ...]
@@ -60,6 +69,7 @@ class _Linear:
     scale: tuple[float, ...]
     coefficients: tuple[float, ...]
     intercept: float
+    target: str = "log10"
 
     def predict(self, x: dict[str, float], envelope: dict | None = None) -> float:
         total = self.intercept
@@ -68,7 +78,7 @@ class _Linear:
             if envelope is not None:  # no extrapolation: clip to what training saw
                 value = min(max(value, envelope[f]["min"]), envelope[f]["max"])
             total += c * (value - mu) / sd
-        return total
+        return _as_log10(total, self.target)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class _Trees:
     offset: float
     weight: float
     trees: tuple[dict, ...]
+    target: str = "log10"
 
     def predict(self, x: dict[str, float], envelope: dict | None = None) -> float:
         row = [x[f] for f in self.features]
@@ -88,11 +99,14 @@ class _Trees:
                     t["left"][node] if row[t["feature"][node]] <= t["threshold"][node] else t["right"][node]
                 )
             total += t["value"][node]
-        return self.offset + self.weight * total
+        return _as_log10(self.offset + self.weight * total, self.target)
 
 
 def _member(data: dict):
     features = tuple(data["features"])
+    target = data.get("target", "log10")
+    if target not in ("log10", "cycles"):
+        raise ValueError(f"unknown member target {target!r}")
     if data["kind"] == "linear":
         if not len(features) == len(data["mean"]) == len(data["scale"]) == len(data["coefficients"]):
             raise ValueError("artefact is inconsistent: features, scaler and coefficients differ in length")
@@ -102,12 +116,13 @@ def _member(data: dict):
             tuple(float(s) or 1.0 for s in data["scale"]),
             tuple(map(float, data["coefficients"])),
             float(data["intercept"]),
+            target,
         )
     if data["kind"] == "trees":
         for t in data["trees"]:
             if max(t["feature"]) >= len(features):
                 raise ValueError("artefact is inconsistent: a tree splits on an unknown feature")
-        return _Trees(features, float(data["offset"]), float(data["weight"]), tuple(data["trees"]))
+        return _Trees(features, float(data["offset"]), float(data["weight"]), tuple(data["trees"]), target)
     raise ValueError(f"unknown model member {data['kind']!r}")
 
 
@@ -122,6 +137,8 @@ class Prediction:
     joint_score: float = 0.0
     imputed: list[str] = field(default_factory=list)
     clipped_to_plausible_range: bool = False
+    fade_bound: float | None = None
+    limited_by_fade_bound: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -132,6 +149,8 @@ class Prediction:
             "out_of_distribution_features": list(self.out_of_distribution_features),
             "imputed": list(self.imputed),
             "clipped_to_plausible_range": self.clipped_to_plausible_range,
+            "fade_bound": None if self.fade_bound is None else round(self.fade_bound, 1),
+            "limited_by_fade_bound": self.limited_by_fade_bound,
             "model_version": self.model_version,
         }
 
@@ -149,6 +168,13 @@ class CycleLifeModel:
     widen_imputed: float
     plausible: tuple[float, float]
     raw: dict
+    fade: dict | None = None  # slope and intercept features, end-of-life capacity (Ah)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Every feature read from a request: the used ones, then those of the fade bound."""
+        extra = (self.fade["slope"], self.fade["intercept"]) if self.fade else ()
+        return self.features + tuple(f for f in extra if f not in self.features)
 
     @classmethod
     def from_dict(cls, data: dict) -> CycleLifeModel:
@@ -161,7 +187,16 @@ class CycleLifeModel:
             raise ValueError("artefact has no model members")
         envelope = data["envelope"]
         features = tuple(data["features"])
+        fade = data.get("fade_bound")
+        if fade is not None:
+            fade = {
+                "slope": str(fade["slope"]),
+                "intercept": str(fade["intercept"]),
+                "eol": float(fade["end_of_life_capacity_ah"]),
+            }
         needed = {f for m in members for f in m.features} | set(features)
+        if fade:
+            needed |= {fade["slope"], fade["intercept"]}
         if missing := needed - set(envelope):
             raise ValueError(f"artefact is inconsistent: no envelope for {sorted(missing)}")
         joint = data["joint"]
@@ -181,6 +216,7 @@ class CycleLifeModel:
             widen_imputed=float(iv["widen_imputed"]),
             plausible=(low, high),
             raw=data,
+            fade=fade,
         )
 
     # -- pieces --------------------------------------------------------------------------------------------
@@ -197,9 +233,21 @@ class CycleLifeModel:
                     imputed.append(f)
         return full, imputed
 
-    def _centre(self, x: dict[str, float], clip: bool) -> float:
+    def _centre(self, x: dict[str, float], clip: bool, bound: float = math.inf) -> float:
+        """Mean of the members on the log10 scale, at most ``bound`` (log10 of the fade bound)."""
         envelope = self.envelope if clip else None
-        return sum(m.predict(x, envelope) for m in self.members) / len(self.members)
+        return min(sum(m.predict(x, envelope) for m in self.members) / len(self.members), bound)
+
+    def fade_bound(self, values: dict[str, float]) -> float | None:
+        """Cycle at which the given fade line of cycles 91–100 reaches the end-of-life capacity; None when the
+        bound does not apply (no bound in the artefact, a value not given, capacity not falling)."""
+        if not self.fade:
+            return None
+        slope, intercept = values.get(self.fade["slope"]), values.get(self.fade["intercept"])
+        if slope is None or intercept is None or not slope < 0:
+            return None
+        bound = (self.fade["eol"] - intercept) / slope
+        return bound if math.isfinite(bound) else None  # a slope next to zero: the line never gets there
 
     def joint_score(self, x: dict[str, float]) -> tuple[float, list[float]]:
         """Squared Mahalanobis distance of the used features, and each feature's share of it."""
@@ -213,7 +261,7 @@ class CycleLifeModel:
         """Used features outside their training [min, max], plus ``joint`` when the joint score is too high."""
         at_fault = [
             f
-            for f in self.features
+            for f in self.inputs
             if f in given and not self.envelope[f]["min"] <= x[f] <= self.envelope[f]["max"]
         ]
         score, shares = self.joint_score(x)
@@ -229,6 +277,7 @@ class CycleLifeModel:
     # -- the answer ----------------------------------------------------------------------------------------
 
     def predict_log10(self, values: dict[str, float]) -> float:
+        """The members' mean on the log10 scale as fitted: no clipping, no bound, no plausible range."""
         x, _ = self._complete(values)
         return self._centre(x, clip=False)
 
@@ -237,18 +286,26 @@ class CycleLifeModel:
         x, imputed = self._complete(values)
         at_fault, score = self.outside(x, set(values))
         ood = bool(at_fault)
-        centre = self._centre(x, clip=ood)
+        bound = self.fade_bound(values)
+        bound_log10 = math.log10(max(bound, 1.0)) if bound is not None else math.inf
+        unbounded = self._centre(x, clip=ood)
+        centre = min(unbounded, bound_log10)
+        floor, ceiling = (math.log10(v) for v in self.plausible)
+        clipped = not floor <= centre <= ceiling  # the band is built around the centre kept in range
+        centre = min(max(centre, floor), ceiling)
         half = self.half_width * (self.widen_ood if ood else 1.0)
         low, high = centre - half, centre + half
         if imputed:
             low, high = centre - half * self.widen_imputed, centre + half * self.widen_imputed
             for f in imputed:  # the band spans what the missing value plausibly was
-                swept = [self._centre({**x, f: float(self.envelope[f][q])}, clip=ood) for q in ("p10", "p90")]
+                swept = [
+                    self._centre({**x, f: float(self.envelope[f][q])}, clip=ood, bound=bound_log10)
+                    for q in ("p10", "p90")
+                ]
                 low -= max(0.0, centre - min(swept))
                 high += max(0.0, max(swept) - centre)
-        floor, ceiling = (math.log10(v) for v in self.plausible)
-        clipped = not floor <= centre <= ceiling or low < floor or high > ceiling
-        centre, low, high = (min(max(v, floor), ceiling) for v in (centre, low, high))
+        clipped = clipped or low < floor or high > ceiling
+        low, high = (min(max(v, floor), ceiling) for v in (low, high))
         return Prediction(
             cycle_life=10**centre,
             interval=(10**low, 10**high),
@@ -259,6 +316,8 @@ class CycleLifeModel:
             joint_score=round(score, 3),
             imputed=imputed,
             clipped_to_plausible_range=clipped,
+            fade_bound=bound,
+            limited_by_fade_bound=unbounded > bound_log10,
         )
 
 
@@ -281,14 +340,14 @@ def _as_number(value) -> float | None:
 def validate_features(item, model: CycleLifeModel) -> tuple[dict[str, float], dict[str, list[str]]]:
     """The used features' values from one request item, and the errors per field (empty when usable).
 
-    An absent used feature is not an error (it is imputed); a present one must be a finite number. Keys the model
-    does not use are ignored whatever they hold.
+    An absent used feature is not an error (it is imputed); a present one must be a finite number, and so must the
+    features of the fade bound when present. Keys the model does not use are ignored whatever they hold.
     """
     if not isinstance(item, dict):
         return {}, {"non_field_errors": ["each item must be an object of feature name → number"]}
     errors: dict[str, list[str]] = {}
     values: dict[str, float] = {}
-    for name in model.features:
+    for name in model.inputs:
         if name not in item:
             continue
         number = _as_number(item[name])
@@ -296,7 +355,7 @@ def validate_features(item, model: CycleLifeModel) -> tuple[dict[str, float], di
             errors[name] = [f"must be a finite number, got {item[name]!r}; {OMIT_HINT}"]
         else:
             values[name] = number
-    if not values and not errors:
+    if not errors and not any(f in values for f in model.features):
         errors["non_field_errors"] = [
             "none of the features the model uses is given: " + ", ".join(model.features)
         ]

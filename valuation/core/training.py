@@ -12,6 +12,10 @@ Recipe, fixed before looking at the results so that nothing is tuned cell by cel
   worst-cell APE (the largest per-cell APE, each cell's APE averaged over the repeats) and the coverage of the
   80 % interval;
 - choice: the lowest mean grouped-CV MAPE; a tie goes to the lower worst-cell APE;
+- fade bound (no fitted parameter): the cycle at which the straight line through the discharge capacity of
+  cycles 91–100 reaches the end-of-life capacity (80 % of the 1.1 Ah nominal) bounds the life from above, because
+  the fade of these cells does not slow down after cycle 100 (it accelerates to the knee). Every candidate is
+  scored with it (prediction = min(model, bound)) and without it;
 - interval: split-conformal on the out-of-fold log10 residuals of the chosen model: the half-width is the
   ⌈(m+1)·0.8⌉-th smallest |residual| of the m pooled residuals. Its coverage is measured honestly, cell by cell,
   against the band computed without that cell's residuals;
@@ -33,7 +37,7 @@ from pathlib import Path
 from .cycle_life import KNOWN_FEATURES
 
 RECIPE = "cycle-life-grouped-cv"
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 FOLDS = 5
 INNER_FOLDS = 4
 REPEATS = 10
@@ -48,6 +52,10 @@ PLAUSIBLE_RANGE = (100.0, 5000.0)
 OOD_WIDEN = 2.0  # an out-of-envelope answer has no CV residuals behind it: its band is twice as wide
 IMPUTED_WIDEN = 1.25  # floor on the widening for an imputed feature (on top of its 10–90 % sweep)
 JOINT_QUANTILE = 0.999
+NOMINAL_CAPACITY_AH = 1.1  # A123 APR18650M1A, the cells of the training table
+END_OF_LIFE_FRACTION = 0.8  # cycle life = cycles to 80 % of nominal capacity (the table's definition)
+FADE_SLOPE = "slope_discharge_capacity_cycle_number_91:100"
+FADE_INTERCEPT = "intercept_discharge_capacity_cycle_number_91:100"
 
 VAR = ("abs_variance_discharge_capacity_difference_cycles_2:100",)
 DISCHARGE = (
@@ -78,6 +86,7 @@ FEATURES = DISCHARGE  # kept for callers of the previous recipe
 class Member:
     estimator: str  # elastic_net | ridge | huber | gbr | rf
     features: tuple[str, ...]
+    target: str = "log10"  # log10 (of cycle life) | cycles (cycle life itself; log10 taken of the prediction)
 
 
 @dataclass(frozen=True)
@@ -92,14 +101,21 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("severson-discharge", "Severson discharge model: elastic net, 6 features", (Member("elastic_net", DISCHARGE),)),
     Candidate("severson-full", "Severson full model: elastic net, 11 features", (Member("elastic_net", FULL),)),
     Candidate("ridge-discharge", "ridge on the discharge features", (Member("ridge", DISCHARGE),)),
+    Candidate("ridge-discharge-cycles", "ridge on the discharge features, cycle life (not its log) as target", (Member("ridge", DISCHARGE, "cycles"),)),
     Candidate("huber-discharge", "Huber (robust, L2-penalised) on the discharge features", (Member("huber", DISCHARGE),)),
     Candidate("ridge-all", "ridge on all 20 transformed features", (Member("ridge", KNOWN_FEATURES),)),
     Candidate("gbr-discharge", "gradient-boosted trees (depth 2) on the discharge features", (Member("gbr", DISCHARGE),)),
+    Candidate("rf-discharge", "random forest on the discharge features", (Member("rf", DISCHARGE),)),
     Candidate("rf-all", "random forest on all 20 features", (Member("rf", KNOWN_FEATURES),)),
     Candidate(
         "ensemble-discharge",
         "mean of the Severson discharge elastic net and the boosted trees",
         (Member("elastic_net", DISCHARGE), Member("gbr", DISCHARGE)),
+    ),
+    Candidate(
+        "ensemble-trio-discharge",
+        "mean of the Severson discharge elastic net, the boosted trees and the random forest",
+        (Member("elastic_net", DISCHARGE), Member("gbr", DISCHARGE), Member("rf", DISCHARGE)),
     ),
 )  # fmt: skip
 
@@ -191,7 +207,15 @@ def _fit_member(member: Member, X, logy, groups):
         pipeline = make_pipeline(imputer, estimator)
     else:
         raise ValueError(f"unknown estimator {member.estimator!r}")
-    return pipeline.fit(X, logy)
+    return pipeline.fit(X, 10**logy if member.target == "cycles" else logy)
+
+
+def _member_log10(member: Member, prediction):
+    import numpy as np  # noqa: PLC0415
+
+    if member.target == "cycles":  # a prediction below one cycle is taken as one cycle (log10 = 0)
+        return np.log10(np.maximum(prediction, 1.0))
+    return prediction
 
 
 def _fit_candidate(candidate: Candidate, data: Dataset, index):
@@ -208,7 +232,30 @@ def _fit_candidate(candidate: Candidate, data: Dataset, index):
 def _predict_log10(fitted, data: Dataset, index):
     import numpy as np  # noqa: PLC0415
 
-    return np.mean([pipe.predict(data.matrix(m.features)[index]) for m, pipe in fitted], axis=0)
+    return np.mean(
+        [_member_log10(m, pipe.predict(data.matrix(m.features)[index])) for m, pipe in fitted], axis=0
+    )
+
+
+def fade_bound(slope: float, intercept: float, *, eol_ah: float = NOMINAL_CAPACITY_AH * END_OF_LIFE_FRACTION):
+    """The cycle at which the line ``intercept + slope · cycle`` (fit to cycles 91–100) reaches ``eol_ah``; None
+    when the capacity is not falling or a value is unknown. Fade accelerates towards the knee, so the cell is not
+    expected to outlive it."""
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope >= 0:
+        return None
+    return (eol_ah - intercept) / slope
+
+
+def fade_bound_log10(data: Dataset):
+    """log10 of :func:`fade_bound` per row (+inf where there is none; at least 0, i.e. one cycle)."""
+    import numpy as np  # noqa: PLC0415
+
+    out = np.full(len(data.y), np.inf)
+    for i, row in enumerate(data.rows):
+        bound = fade_bound(row[FADE_SLOPE], row[FADE_INTERCEPT])
+        if bound is not None:
+            out[i] = math.log10(max(bound, 1.0))
+    return out
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
@@ -224,19 +271,35 @@ def conformal_half_width(abs_residuals, level: float = LEVEL) -> float:
     return ordered[k - 1]
 
 
-def out_of_fold(candidate: Candidate, data: Dataset, *, repeats: int, folds: int = FOLDS):
-    """Out-of-fold log10 predictions, shape (repeats, cells): grouped K-fold with seeds 0…repeats−1."""
+def out_of_fold(candidate: Candidate, data: Dataset, *, repeats: int, folds: int = FOLDS, cache=None):
+    """Out-of-fold log10 predictions, shape (repeats, cells): grouped K-fold with seeds 0…repeats−1.
+
+    Members are fitted independently of each other, so a member shared by several candidates is fitted once per
+    fold when the same ``cache`` (a dict) is passed."""
+    import numpy as np  # noqa: PLC0415
+
+    cache = {} if cache is None else cache
+    return np.mean([_member_out_of_fold(m, data, repeats, folds, cache) for m in candidate.members], axis=0)
+
+
+def _member_out_of_fold(member: Member, data: Dataset, repeats: int, folds: int, cache: dict):
     import numpy as np  # noqa: PLC0415
     from sklearn.model_selection import GroupKFold  # noqa: PLC0415
 
+    key = (member, repeats, folds)
+    if key in cache:
+        return cache[key]
     groups = np.array(data.cells)
     n = len(data.y)
+    logy = np.log10(np.array(data.y))
+    X = data.matrix(member.features)
     pred = np.zeros((repeats, n))
     for repeat in range(repeats):
         splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=repeat)
         for train, test in splitter.split(np.zeros(n), groups=groups):
-            fitted = _fit_candidate(candidate, data, train)
-            pred[repeat, test] = _predict_log10(fitted, data, test)
+            pipe = _fit_member(member, X[train], logy[train], groups[train])
+            pred[repeat, test] = _member_log10(member, pipe.predict(X[test]))
+    cache[key] = pred
     return pred
 
 
@@ -275,7 +338,7 @@ def _mean_sd(values) -> dict:
 
 
 def baseline(data: Dataset, *, repeats: int) -> dict:
-    """Predict the training folds' mean log10 life: the floor every candidate must clear."""
+    """Predict the training folds' mean log10 life (with the fade bound): the floor every candidate must clear."""
     import numpy as np  # noqa: PLC0415
     from sklearn.model_selection import GroupKFold  # noqa: PLC0415
 
@@ -285,7 +348,7 @@ def baseline(data: Dataset, *, repeats: int) -> dict:
         splitter = GroupKFold(n_splits=FOLDS, shuffle=True, random_state=repeat)
         for train, test in splitter.split(np.zeros(len(logy)), groups=np.array(data.cells)):
             pred[repeat, test] = logy[train].mean()
-    return score(pred, data)
+    return score(np.minimum(pred, fade_bound_log10(data)[None, :]), data)
 
 
 def choose(table: list[dict]) -> dict:
@@ -294,11 +357,25 @@ def choose(table: list[dict]) -> dict:
 
 
 def evaluate(data: Dataset, candidates=CANDIDATES, *, repeats: int = REPEATS) -> tuple[list[dict], dict]:
-    """Every candidate's grouped-CV figures, in the given order; the chosen row is marked."""
-    table, residual_sets = [], {}
+    """Every candidate's grouped-CV figures with the fade bound (and, for comparison, without it), in the given
+    order; the chosen row is marked."""
+    import numpy as np  # noqa: PLC0415
+
+    bound = fade_bound_log10(data)
+    table, residual_sets, cache = [], {}, {}
     for candidate in candidates:
-        pred = out_of_fold(candidate, data, repeats=repeats)
-        row = {"name": candidate.name, "description": candidate.description, **score(pred, data)}
+        raw = out_of_fold(candidate, data, repeats=repeats, cache=cache)
+        pred = np.minimum(raw, bound[None, :])
+        unbounded = score(raw, data)
+        row = {
+            "name": candidate.name,
+            "description": candidate.description,
+            **score(pred, data),
+            "limited_by_fade_bound_pct": round(float(np.mean(raw > bound[None, :])) * 100, 1),
+            "without_fade_bound": {
+                k: unbounded[k] for k in ("rmse", "mape_pct", "worst_cell_ape_pct", "worst_cell")
+            },
+        }
         table.append(row)
         residual_sets[candidate.name] = pred
     chosen = choose(table)
@@ -319,6 +396,7 @@ def _export_member(member: Member, pipeline, X) -> dict:
         return {
             "kind": "linear",
             "estimator": member.estimator,
+            "target": member.target,
             "features": list(member.features),
             "mean": [float(v) for v in scaler.mean_],
             "scale": [float(v) if v else 1.0 for v in scaler.scale_],
@@ -337,6 +415,7 @@ def _export_member(member: Member, pipeline, X) -> dict:
     return {
         "kind": "trees",
         "estimator": member.estimator,
+        "target": member.target,
         "features": list(member.features),
         "offset": offset,
         "weight": weight,
@@ -433,12 +512,24 @@ def _serving_parts(candidate: Candidate, data: Dataset, index) -> dict:
         _export_member(m, pipe, sub.matrix(m.features)) for m, pipe in _fit_candidate(candidate, data, index)
     ]
     used = _used_features(members)
-    env = envelope(sub, sorted({f for m in members for f in m["features"]}))
+    env = envelope(sub, sorted({f for m in members for f in m["features"]} | {FADE_SLOPE, FADE_INTERCEPT}))
     return {
         "features": used,
         "model": {"kind": "ensemble", "combine": "mean_log10", "members": members},
         "envelope": env,
         "joint": joint_envelope(sub, used, env),
+        "fade_bound": _fade_block(),
+    }
+
+
+def _fade_block() -> dict:
+    return {
+        "slope": FADE_SLOPE,
+        "intercept": FADE_INTERCEPT,
+        "end_of_life_capacity_ah": round(NOMINAL_CAPACITY_AH * END_OF_LIFE_FRACTION, 6),
+        "method": f"cycle at which the line through the discharge capacity of cycles 91–100 reaches "
+        f"{END_OF_LIFE_FRACTION:.0%} of the {NOMINAL_CAPACITY_AH} Ah nominal capacity; the prediction is at most "
+        "this (fade accelerates towards the knee); not applied when the capacity is not falling or a value is missing",
     }
 
 
@@ -454,8 +545,9 @@ def served_cross_validation(
 
     groups = np.array(data.cells)
     n = len(data.y)
-    pred, covered, flagged = (
+    pred, covered, flagged, bounded = (
         np.zeros((repeats, n)),
+        np.zeros((repeats, n), bool),
         np.zeros((repeats, n), bool),
         np.zeros((repeats, n), bool),
     )
@@ -468,11 +560,12 @@ def served_cross_validation(
                  "interval": _interval_block(half_width, coverage=0.0), "plausible_range": list(PLAUSIBLE_RANGE)}
             )  # fmt: skip
             for i in test:
-                values = {f: data.rows[i][f] for f in model.features if math.isfinite(data.rows[i][f])}
+                values = {f: data.rows[i][f] for f in model.inputs if math.isfinite(data.rows[i][f])}
                 p = model.predict(values)
                 pred[repeat, i] = math.log10(p.cycle_life)
                 covered[repeat, i] = p.interval[0] <= life[i] <= p.interval[1]
                 flagged[repeat, i] = p.out_of_distribution
+                bounded[repeat, i] = p.limited_by_fade_bound
     figures = score(pred, data)
     return {
         "rmse": figures["rmse"],
@@ -480,6 +573,7 @@ def served_cross_validation(
         "worst_cell_ape_pct": figures["worst_cell_ape_pct"],
         "worst_cell": figures["worst_cell"],
         "out_of_distribution_pct": round(float(flagged.mean()) * 100, 1),
+        "limited_by_fade_bound_pct": round(float(bounded.mean()) * 100, 1),
         "interval_coverage_pct": round(float(covered.mean()) * 100, 1),
         "method": "grouped CV of the served answers; model, envelope and joint score fitted per fold, "
         "interval half-width of the final model",
@@ -543,26 +637,38 @@ def format_report(artefact: dict) -> str:
         f"cycle-life model {artefact['version']} on {ev['n_cells']} cells",
         ev["scheme"],
         f"choice: {ev['selection']}",
-        f"  {'candidate':22}{'RMSE (cycles)':>16}{'MAPE (%)':>14}{'worst cell APE (%)':>20}{'80% coverage (%)':>18}",
+        "figures with the fade bound (prediction ≤ the cycle where the fade line of cycles 91–100 reaches 80 %); "
+        "the last two columns without it",
+        f"  {'candidate':24}{'RMSE (cycles)':>15}{'MAPE (%)':>13}{'worst cell (%)':>15}{'80% cover (%)':>14}"
+        f"{'bound (%)':>10}{'MAPE w/o':>13}{'worst w/o':>10}",
     ]
     for row in [*artefact["candidates"], {"name": "baseline: mean", **artefact["baseline"]}]:
         mark = "*" if row.get("chosen") else " "
+        plain = row.get("without_fade_bound")
         lines.append(
-            f"{mark} {row['name']:22}{_fmt(row['rmse']):>16}{_fmt(row['mape_pct']):>14}"
-            f"{row['worst_cell_ape_pct']:>20.1f}{row['interval_coverage_pct']:>18.1f}"
+            f"{mark} {row['name']:24}{_fmt(row['rmse']):>15}{_fmt(row['mape_pct']):>13}"
+            f"{row['worst_cell_ape_pct']:>15.1f}{row['interval_coverage_pct']:>14.1f}"
+            + (
+                f"{row['limited_by_fade_bound_pct']:>10.1f}{_fmt(plain['mape_pct']):>13}"
+                f"{plain['worst_cell_ape_pct']:>10.1f}"
+                if plain
+                else ""
+            )
         )
     iv = artefact["interval"]
+    chosen = next(row for row in artefact["candidates"] if row["chosen"])
     lines += [
-        f"  {'Severson et al. 2019':22}{'—':>16}{ev['severson_test_error_pct']:>14.1f}   (124 cells, fixed test split)",
-        f"chosen: {artefact['chosen']} on {len(artefact['features'])} features; {iv['level']:.0%} interval "
-        f"×{10 ** -iv['half_width_log10']:.2f}…×{10 ** iv['half_width_log10']:.2f} of the prediction, "
-        f"covering {iv['coverage_pct']:.1f}% of the cells in grouped CV",
+        f"  {'Severson et al. 2019':24}{'—':>15}{ev['severson_test_error_pct']:>13.1f}   (124 cells, fixed test split)",
+        f"chosen: {artefact['chosen']} on {len(artefact['features'])} features; worst cell {chosen['worst_cell']}; "
+        f"{iv['level']:.0%} interval ×{10 ** -iv['half_width_log10']:.2f}…×{10 ** iv['half_width_log10']:.2f} of the "
+        f"prediction, covering {iv['coverage_pct']:.1f}% of the cells in grouped CV",
     ]
     if served := artefact.get("served"):
         lines.append(
             f"served answers in grouped CV (envelope per fold, clipping, bounds): RMSE {_fmt(served['rmse'])}, "
             f"MAPE {_fmt(served['mape_pct'])}, worst cell {served['worst_cell_ape_pct']:.1f}%, "
             f"{served['out_of_distribution_pct']:.1f}% flagged out of distribution, "
+            f"{served['limited_by_fade_bound_pct']:.1f}% limited by the fade bound, "
             f"80% band covers {served['interval_coverage_pct']:.1f}%"
         )
     return "\n".join(lines)

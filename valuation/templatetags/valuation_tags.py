@@ -130,6 +130,14 @@ REASONS = [
         ),
     ),
     (
+        rf"cycle life limited to (?P<bound>{_N}) cycles: the fade of cycles 91–100 continued in a straight line "
+        r"reaches 80% of nominal capacity there",
+        _(
+            "cycle life limited to %(bound)s cycles: the fade of cycles 91–100 continued in a straight line "
+            "reaches 80%% of nominal capacity there"
+        ),
+    ),
+    (
         r"early-cycle features imputed from the training data \((?P<features>.*)\): interval widened",
         _("early-cycle features imputed from the training data (%(features)s): interval widened"),
     ),

@@ -1,8 +1,10 @@
 """Retrain the cycle-life model on the early-cycle feature table and print its grouped cross-validation."""
 
 import json
+import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from valuation import datafiles
@@ -12,8 +14,9 @@ from valuation.core import training
 class Command(BaseCommand):
     help = (
         "Evaluate the cycle-life candidates (Severson's variance, discharge and full models, regularised linear "
-        "models, trees, an ensemble) by repeated cross-validation grouped by cell, print RMSE, MAPE, worst-cell "
-        "APE and 80% interval coverage per candidate, fit the one with the lowest CV MAPE and write the artefact."
+        "models, trees, ensembles) by repeated cross-validation grouped by cell, print RMSE, MAPE, worst-cell "
+        "APE and 80% interval coverage per candidate (with the fade bound, and MAPE and worst cell without it), "
+        "fit the one with the lowest CV MAPE and write the artefact."
     )
 
     def add_arguments(self, parser):
@@ -39,4 +42,5 @@ class Command(BaseCommand):
         Path(output).write_text(json.dumps(artefact, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if Path(output).resolve() == datafiles.CYCLE_LIFE_FILE.resolve():
             datafiles.cycle_life_reload()
-        self.stdout.write(self.style.SUCCESS(f"wrote {output} ({artefact['version']})"))
+        shown = os.path.relpath(Path(output).resolve(), Path(settings.BASE_DIR).resolve())
+        self.stdout.write(self.style.SUCCESS(f"wrote {shown} ({artefact['version']})"))
