@@ -88,14 +88,14 @@ def seed(packs: int, events_per_pack: int) -> dict:
         cur.execute(
             f"""
             INSERT INTO traceability_battery (code, level, manufacturer_code, chemistry, spec_code, mass_kg, maker_id,
-                production_date, custodian_id, state, region, registered, is_cascade_product, created_at,
-                state_changed_at)
+                production_date, custodian_id, state, region, registered, is_cascade_product, vehicle_use_ended,
+                created_at, state_changed_at)
             SELECT 'BEN' || CASE WHEN g % 2 = 0 THEN 'PB' ELSE 'PE' END || '01BENCH01' || lpad(g::text, 10, '0'),
                    'P', 'BEN', CASE WHEN g % 2 = 0 THEN 'B' ELSE 'E' END, '01', 250 + (g % 300),
                    ({makers_sql})[1 + g % 5], date '2018-01-01' + (g % 2000),
                    ({points_sql})[1 + g % 3], ({states_sql})[1 + g % 6],
                    CASE WHEN g % 6 = 4 AND g % 12 = 4 THEN 'OUT' ELSE (ARRAY['BJ','TJ','HB'])[1 + g % 3] END,
-                   g % 97 <> 0, false, now(), now() - ((g % 400) || ' days')::interval
+                   g % 97 <> 0, false, false, now(), now() - ((g % 400) || ' days')::interval
             FROM generate_series(1, {int(packs)}) g
             """
         )

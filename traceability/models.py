@@ -551,7 +551,11 @@ class ErrorDeclaration(models.Model):
     stays append-only. The wrong event stays in the trace and the ledger; the ``corrected`` event (a ledger leaf,
     its payload naming this declaration) returns the battery to its state, custodian and binding before the wrong
     event, and the corrective events, recorded through the event engine, say what really happened. A correction
-    that moves custody waits for the region's regulator (``pending``); nothing changes until it is approved."""
+    that moves custody waits for the region's regulator (``pending``); nothing changes until it is approved.
+
+    The event table stays append-only (migration 0004's trigger is untouched; no flag is set on the wrong event's
+    row): what counts leaves out the events with a declaration in force (:func:`not_declared_erroneous`; the
+    dashboards' materialised views by an anti-join on this small table)."""
 
     battery = models.ForeignKey(Battery, on_delete=models.PROTECT, related_name="error_declarations")
     event = models.ForeignKey(

@@ -136,7 +136,9 @@ def battery_trace(*, battery: Battery) -> dict:
     Two queries whatever the history's length: the family, the links and every event (with its battery code,
     ledger index and organisation names) in one, the vehicles in the other; each step is an index probe
     (``parent_id``, ``battery_id``, the ledger's unique ``event_id``). Inclusion proofs are not read here: a
-    client asks for the proof of the event it wants to check.
+    client asks for the proof of the event it wants to check. An event declared erroneous stays, flagged
+    (``declared_erroneous``, ``error_declaration``); the ``corrected`` event names it (``corrects``), the corrective
+    events too (``corrective_of``).
     """
     from django.db import connection  # noqa: PLC0415
     from django.utils.translation import get_language  # noqa: PLC0415

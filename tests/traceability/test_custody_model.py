@@ -5,6 +5,7 @@ claim, or a correction the region's regulator approved (or declared); every casc
 regeneration receipt a valid licence; no terminal battery moved; nothing that was at regeneration or in a second
 life is in a vehicle; and the ledger verifies."""
 
+import contextlib
 from datetime import date, timedelta
 
 import pytest
@@ -48,9 +49,12 @@ class Custody(RuleBasedStateMachine):
         authorisation_grant(battery_maker=self.orgs["maker"], enterprise=self.orgs["cascade_ok"],
                             valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1")  # fmt: skip
         licence(self.orgs["regen_ok"], scale_t=1000)
+        self.orgs_by_pk = {o.pk: o for o in self.orgs.values()}
         self.packs = []
         for n in range(4):
-            pack = register_pack(self.orgs["maker"], customer=self.orgs["automaker"], mass_kg=300)
+            pack = register_pack(
+                self.orgs["maker"], customer=self.orgs["automaker"], mass_kg=300, rated_capacity_ah=150
+            )
             if n < 3:
                 services.bindings_upload(
                     items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
@@ -58,6 +62,9 @@ class Custody(RuleBasedStateMachine):
                 )
             self.packs.append(pack.pk)
         self.clock = timezone.now() - timedelta(days=300)
+        # One pack already out of its vehicle, with its automaker: a history of moves to correct.
+        services.event_record(battery=Battery.objects.get(pk=self.packs[0]), kind="removed",
+                              actor=self.orgs["automaker"], occurred_at=self.tick())  # fmt: skip
         self.ever_out_of_vehicle_use: set[int] = set()
 
     def tick(self):
@@ -114,15 +121,34 @@ class Custody(RuleBasedStateMachine):
             pass
         self.check_step(pk, before, release, last)
 
-    @rule(n=st.integers(0, 3), pick=st.integers(0, 5), reason=st.sampled_from(["did_not_occur", "incorrect_data"]),
-          approve=st.booleans(), by_regulator=st.booleans(), actor=st.sampled_from([None, *ACTORS]))  # fmt: skip
-    def correct(self, n, pick, reason, approve, by_regulator, actor):
-        """A declaration of one of the last events, by its own actor, the regulator or anyone else."""
+    @rule(n=st.integers(0, 3), to=st.sampled_from(ACTORS), dispatch=st.booleans())
+    def hand_on(self, n, to, dispatch):
+        """A two-party move: the holder releases, the named receiver confirms (history for corrections to undo)."""
         pk = self.packs[n]
         before, release, last = self.snapshot(pk)
-        events = list(LifecycleEvent.objects.filter(battery_id=pk).order_by("-id")[:6])
+        holder = self.orgs_by_pk.get(before.custodian_id)
+        if holder is None:
+            return
+        with contextlib.suppress(services.TraceabilityError):
+            services.release_record(battery=before, actor=holder, receiver=self.orgs[to], occurred_at=self.tick(),
+                                    kind="dispatched" if dispatch else "handed_over")  # fmt: skip
+        self.check_step(pk, before, release, last)
+        before, release, last = self.snapshot(pk)
+        with contextlib.suppress(services.TraceabilityError):
+            services.receipt_confirm(battery=before, actor=self.orgs[to], occurred_at=self.tick())
+        self.check_step(pk, before, release, last)
+
+    @rule(n=st.integers(0, 3), pick=st.sampled_from([0, 0, 0, 1, 2]),
+          reason=st.sampled_from(["did_not_occur", "incorrect_data"]), approve=st.booleans(),
+          by=st.sampled_from(["own", "own", "regulator", *ACTORS]))  # fmt: skip
+    def correct(self, n, pick, reason, approve, by):
+        """A declaration of one of the last events (mostly the latest), by its own actor, the regulator or anyone
+        else; a pending one is approved or rejected."""
+        pk = self.packs[n]
+        before, release, last = self.snapshot(pk)
+        events = list(LifecycleEvent.objects.filter(battery_id=pk).order_by("-id")[:3])
         wrong = events[pick % len(events)]
-        org = self.regulator if by_regulator else (self.orgs[actor] if actor else wrong.actor)
+        org = {"own": wrong.actor, "regulator": self.regulator}.get(by) or self.orgs.get(by)
         if org is None:
             return
         try:

@@ -107,7 +107,11 @@ class EventUpload(serializers.Serializer):
 
 class TraceSerializer(serializers.Serializer):
     battery = serializers.DictField()
-    events = serializers.ListField(child=serializers.DictField(), help_text="with their ledger index")
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="with their ledger index; a wrong event has declared_erroneous and error_declaration, a "
+        "correction corrects, its corrective events corrective_of (EPCIS 2.0 errorDeclaration)",
+    )
     ancestors = serializers.ListField(
         child=serializers.DictField(),
         help_text="the module and pack this battery was part of, nearest first, with their events up to its "

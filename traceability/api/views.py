@@ -13,6 +13,7 @@ from core.api.base import AuditedViewMixin
 from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
 from traceability import codes, ledger_store, selectors, services
+from traceability.models import ErrorDeclaration
 
 from . import serializers as s
 from .serializers import BatterySerializer, BulkResultSerializer, DecodedCodeSerializer
@@ -363,6 +364,9 @@ class ClaimReviewView(_CustodyView):
 # --- corrections (R-LIFE; EPCIS 2.0 errorDeclaration) --------------------------------------------------------
 
 
+BIGINT_MAX = 2**63 - 1
+
+
 def _declaration_body(d) -> dict:
     return {"id": d.pk, "event": d.event_id, "battery_code": d.battery.code, "declarant": d.declarant.uscc,
             "reason": d.reason, "note": d.note, "status": d.status, "moves_custody": d.moves_custody,
@@ -380,7 +384,9 @@ class ErrorDeclarationView(_CustodyView):
     def post(self, request, event_id: int):
         self.valid(s.ErrorDeclarationInputSerializer, request)
         org = self.org(request)
-        if not org.is_regulator and selectors.event_get(event_id=event_id, user=request.user) is None:
+        if event_id > BIGINT_MAX or (
+            not org.is_regulator and selectors.event_get(event_id=event_id, user=request.user) is None
+        ):
             raise Http404
         declaration = self.run(services.error_declare, actor=org, actor_user=request.user, event_id=event_id,
                                reason=request.data.get("reason"), note=str(request.data.get("note") or ""),
@@ -390,6 +396,8 @@ class ErrorDeclarationView(_CustodyView):
 
 class CorrectionListView(_CustodyView):
     """GET: your declarations, or (a regulator) those of your region; ``?status=pending`` is the review queue."""
+
+    queryset = ErrorDeclaration.objects.none()  # the rows' model, for the tenancy checks that sweep the API
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=["effective", "pending", "approved", "rejected"])],
@@ -410,10 +418,8 @@ class CorrectionReviewView(_CustodyView):
     @extend_schema(request=s.ErrorReviewInputSerializer, responses=s.ErrorDeclarationSerializer)
     def post(self, request, pk: int):
         self.valid(s.ErrorReviewInputSerializer, request)
-        from traceability.models import ErrorDeclaration  # noqa: PLC0415
-
         org = self.org(request)
-        declaration = ErrorDeclaration.objects.filter(pk=pk).first()
+        declaration = ErrorDeclaration.objects.filter(pk=pk).first() if pk <= BIGINT_MAX else None
         if declaration is None or not (org.is_regulator or org.pk == declaration.declarant_id):
             raise Http404
         declaration = self.run(services.error_review, actor=org, actor_user=request.user, declaration_id=pk,

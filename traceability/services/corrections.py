@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from core import hooks
 from core.audit import audit_log
 
 from .. import codes
@@ -127,9 +128,7 @@ def _check_correctable(event: LifecycleEvent, battery: Battery) -> None:
         LifecycleEvent.objects.filter(battery_id=battery.pk, id__gt=event.pk)
         .filter(not_declared_erroneous())
         .exclude(kind=EventKind.CORRECTED)
-    ).only(
-        "kind", "state_before", "state_after", "custodian_before_id", "custodian_after_id"
-    )
+    ).only("kind", "state_before", "state_after", "custodian_before_id", "custodian_after_id")
     if any(_moved(e) for e in later):
         raise _error(
             f"event {event.pk} is not the latest event that moved {battery.code}: declare the later ones first",
@@ -198,6 +197,7 @@ def error_declare(
         if by_regulator:
             declaration.reviewer, declaration.reviewed_by, declaration.reviewed_at = actor, actor_user, now
     declaration.save()
+    hooks.records_written("error_declaration", [declaration])
     audit_log(actor=actor_user, action=f"correction.declared_{declaration.status}", obj=declaration,
               changes={"event": event.pk, "battery": battery.code, "reason": reason,
                        "corrective": len(specs)})  # fmt: skip
@@ -215,11 +215,13 @@ def error_review(
 ) -> ErrorDeclaration:
     """The regulator of the declaration's region approves a pending correction (it is carried out now, under the
     same checks as any event) or rejects it (nothing changes)."""
-    declaration = (
-        ErrorDeclaration.objects.select_for_update()
-        .select_related("event", "battery")
-        .filter(pk=declaration_id)
-    ).first()
+    declaration = None
+    if str(declaration_id).isdigit() and len(str(declaration_id)) < 19:
+        declaration = (
+            ErrorDeclaration.objects.select_for_update()
+            .select_related("event", "battery")
+            .filter(pk=int(declaration_id))
+        ).first()
     if declaration is None:
         raise _error("no such declaration", code="not_found", field="declaration_id", status=404)
     if not actor.is_regulator or actor.region != declaration.region:
@@ -241,6 +243,7 @@ def error_review(
     else:
         declaration.status = DeclarationStatus.REJECTED
     declaration.save()
+    hooks.records_written("error_declaration", [declaration])
     audit_log(actor=actor_user, action=f"correction.{declaration.status}", obj=declaration,
               changes={"event": declaration.event_id, "note": declaration.review_note})  # fmt: skip
     return declaration
