@@ -13,7 +13,7 @@ _serial = itertools.count(1)
 _point = itertools.count(1)
 
 
-def pack_code(n: int | None = None, maker: str = "0AB") -> str:
+def pack_code(n: int | None = None, maker: str = "0A1") -> str:
     """A well-formed GB/T 34014 pack code (NCM, produced 2023-01-01)."""
     n = next(_serial) if n is None else n
     return f"{maker}PE01TRACE01D11{n:07d}"
