@@ -149,7 +149,10 @@ class LifecycleEventFilterSet(BoundedFilterSet):
     def filter_unregistered(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(kind="received", battery__registered=not value)
+        unregistered = selectors.UNREGISTERED_CODE_EVENTS
+        return (
+            queryset.filter(unregistered) if value else queryset.filter(kind="received").exclude(unregistered)
+        )
 
 
 class FindingFilterSet(BoundedFilterSet):

@@ -375,13 +375,16 @@ def timeliness_by_kind_month(actor_id: int | None, regions: Sequence[str], year:
     return _rows(sql + " GROUP BY kind, month ORDER BY month, kind", params)
 
 
+# Receipts of codes no maker registered; receipts and bindings of codes of makers outside the code registry.
+UNREGISTERED_CODE_EVENTS = Q(kind="received", battery__registered=False) | Q(
+    kind__in=["received", "bound"], battery__unregistered_maker=True, battery__registered=True
+)
+
+
 def unregistered_events(regions: Sequence[str], year: int | None = None) -> QuerySet:
     """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use), and
     receipts and bindings of codes whose manufacturer is not in the code registry (flagged)."""
-    flagged = Q(kind__in=["received", "bound"], battery__unregistered_maker=True, battery__registered=True)
-    qs = LifecycleEvent.objects.filter(
-        not_declared_erroneous(), Q(kind="received", battery__registered=False) | flagged, region__in=regions
-    )
+    qs = LifecycleEvent.objects.filter(not_declared_erroneous(), UNREGISTERED_CODE_EVENTS, region__in=regions)
     if year:
         qs = qs.filter(
             occurred_at__gte=_day_start(date(year, 1, 1)), occurred_at__lt=_day_start(date(year + 1, 1, 1))

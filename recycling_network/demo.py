@@ -122,7 +122,7 @@ def _top_up_packs(world: DemoWorld, need: int) -> list[Battery]:
     maker = world.orgs["catl"]
     made = []
     for n in range(need):
-        code = f"RNWPB01DEMORNW{'D'}{(n % 9) + 1}{(n % 9) + 1}{800000 + n:07d}"
+        code = f"0A1PB01DEMORNW{'D'}{(n % 9) + 1}{(n % 9) + 1}{800000 + n:07d}"
         existing = Battery.objects.filter(code=code).first()
         made.append(
             existing

@@ -14,8 +14,8 @@ class BatterySerializer(serializers.ModelSerializer):
         model = Battery
         fields = [
             "code", "level", "chemistry", "spec_code", "manufacturer_code", "rated_capacity_ah", "rated_energy_kwh",
-            "mass_kg", "production_date", "state", "region", "registered", "is_cascade_product", "maker",
-            "custodian", "parent",
+            "mass_kg", "production_date", "state", "region", "registered", "unregistered_maker", "is_cascade_product",
+            "maker", "custodian", "parent",
         ]  # fmt: skip
 
 
