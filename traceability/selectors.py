@@ -106,12 +106,12 @@ LEFT JOIN traceability_ledgerleaf l ON l.event_id = e.id
 LEFT JOIN accounts_organisation oa ON oa.id = e.actor_id
 LEFT JOIN accounts_organisation ob ON ob.id = e.custodian_before_id
 LEFT JOIN accounts_organisation oc ON oc.id = e.custodian_after_id
-ORDER BY e.occurred_at, e.id
-"""
-
-VEHICLES_SQL = """
-SELECT v.vin, k.bound_at, k.unbound_at, k.unbound_reason FROM traceability_binding k
-JOIN traceability_vehicle v ON v.id = k.vehicle_id WHERE k.pack_id = %s ORDER BY k.bound_at, k.id
+UNION ALL
+SELECT 'vehicle', NULL, v.vin, '', k.unbound_reason, NULL,
+       k.id, NULL, NULL, NULL, NULL, NULL, k.bound_at, k.unbound_at, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM traceability_binding k JOIN traceability_vehicle v ON v.id = k.vehicle_id WHERE k.pack_id = %(id)s
+ORDER BY 13, 7
 """
 
 
@@ -120,10 +120,11 @@ def battery_trace(*, battery: Battery) -> dict:
     vehicles it was in, and cascade-use links both ways (the originals it was built from and the products it went
     into), each event with its ledger index.
 
-    Two queries whatever the history's length: the family, the links and every event (with its battery code,
-    ledger index and organisation names) in one, the vehicles in the other; each step is an index probe
-    (``parent_id``, ``battery_id``, the ledger's unique ``event_id``). Inclusion proofs are not read here: a
-    client asks for the proof of the event it wants to check.
+    One query whatever the history's length: the family, the links, every event (with its battery code, ledger
+    index and organisation names) and, as rows of their own (role ``vehicle``: VIN, bound and unbound times,
+    reason), the pack's bindings; each step is an index probe (``parent_id``, ``battery_id``, the ledger's unique
+    ``event_id``, the binding's ``pack_id``). Inclusion proofs are not read here: a client asks for the proof of
+    the event it wants to check.
     """
     from django.db import connection  # noqa: PLC0415
     from django.utils.translation import get_language  # noqa: PLC0415
@@ -136,8 +137,9 @@ def battery_trace(*, battery: Battery) -> dict:
     with connection.cursor() as cur:
         cur.execute(TRACE_SQL, {"id": battery.pk, "code": battery.code})
         rows = cur.fetchall()
-        cur.execute(VEHICLES_SQL, [battery.pk])
-        vehicles = cur.fetchall()
+    # Bindings in (bound_at, id) order, the order of the query.
+    vehicles = [(r[2], r[12], r[13], r[4]) for r in rows if r[0] == "vehicle"]
+    rows = [r for r in rows if r[0] != "vehicle"]
     related: dict[int, tuple] = {}
     by_battery: dict[int, list[dict]] = {}
     seen: set[tuple[int, int]] = set()
