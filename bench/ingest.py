@@ -15,6 +15,12 @@ Steps, each timed and printed:
 ``--start-server`` runs gunicorn (``--workers`` processes, production settings) on a free port for the run and
 stops it afterwards; otherwise ``--url`` must point at a running server using the same database.
 
+The run writes into the database ``DATABASE_URL`` names (two organisations, ``--rows`` packs, vehicles, bindings
+and events, kept afterwards), so give it one of its own; runs to be compared should start from the same database,
+e.g. a fresh copy of a migrated template each time::
+
+    createdb -T jjj_bench_template jjj_bench && DATABASE_URL=postgres://.../jjj_bench .venv/bin/python bench/ingest.py ...
+
 The client is this process: request bodies are encoded before the clock starts (the encoding time is printed on
 its own) and ``--concurrency`` threads only send bytes and count the errors, so the server is what is measured.
 The load average of the machine is printed with the figures: other work on the same cores slows everything.

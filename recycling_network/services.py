@@ -1092,13 +1092,13 @@ def _pack_facts(
     current = next((b for b in bindings if b.unbound_at is None), None)
     past = [b for b in bindings if b.unbound_at is not None]
     last_out = past[-1] if past and current is None else None
+    # Where each pack that left got to afterwards: one query for all of them.
+    reached = LifecycleEvent.objects.filter(
+        battery_id__in={b.pack_id for b in past}, state_after__in=rules.accounted_states
+    ).values_list("battery_id", "occurred_at")
     accounted = set()
-    for b in past:
-        reached = LifecycleEvent.objects.filter(
-            battery_id=b.pack_id, occurred_at__gte=b.unbound_at, state_after__in=rules.accounted_states
-        ).exists()
-        if reached:
-            accounted.add(b.pack.code)
+    for battery_id, occurred_at in reached:
+        accounted |= {b.pack.code for b in past if b.pack_id == battery_id and occurred_at >= b.unbound_at}
     subject = named or (current.pack if current else (last_out.pack if last_out else None))
     consistent = False
     if recycled is not None:

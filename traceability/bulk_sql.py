@@ -87,6 +87,15 @@ def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence])
     return n
 
 
+def copy_lines(cur, table: str, columns: Sequence[str], lines: list[str]) -> int:
+    """``COPY`` of rows already in COPY text format (each line ends with a newline; fields escaped with
+    :func:`copy_value`), for writers that format their constant columns once per batch."""
+    if lines:
+        raw = getattr(cur, "cursor", cur)
+        raw.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO("".join(lines)))
+    return len(lines)
+
+
 _sequences: dict[str, str] = {}
 
 

@@ -529,8 +529,7 @@ def events_record_bulk(
             unbind[battery.pk] = (spec.occurred_at, spec.kind)
     _write_events(outcome.events, [locked[i] for i in {e.battery_id for e in outcome.events}])
     _write_releases(facts, now)
-    for occurred_at, kind in set(unbind.values()):
-        _close_bindings([pk for pk, v in unbind.items() if v == (occurred_at, kind)], occurred_at, kind)
+    _close_bindings_at(unbind)
     if outcome.events:
         audit_log(
             actor=actor_user,
@@ -624,6 +623,29 @@ def _close_bindings(pack_ids: list[int], at: datetime, reason: str) -> None:
     if open_.filter(bound_at__gt=at).exists():
         raise TraceabilityError("the pack cannot leave the vehicle before it was bound", field="occurred_at")
     open_.update(unbound_at=at, unbound_reason=str(reason))
+
+
+def _close_bindings_at(unbind: dict[int, tuple[datetime, str]]) -> None:
+    """:func:`_close_bindings` for packs leaving at their own times, in two statements whatever their number."""
+    if not unbind:
+        return
+    ids, ats, reasons = zip(*((pk, at, str(reason)) for pk, (at, reason) in unbind.items()), strict=True)
+    values = "unnest(%s::bigint[], %s::timestamptz[], %s::varchar[]) AS v(pack_id, at, reason)"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT EXISTS (SELECT 1 FROM traceability_binding k JOIN {values} ON k.pack_id = v.pack_id "  # noqa: S608
+            "WHERE k.unbound_at IS NULL AND k.bound_at > v.at)",
+            [list(ids), list(ats), list(reasons)],
+        )
+        if cur.fetchone()[0]:
+            raise TraceabilityError(
+                "the pack cannot leave the vehicle before it was bound", field="occurred_at"
+            )
+        cur.execute(
+            f"UPDATE traceability_binding AS k SET unbound_at = v.at, unbound_reason = v.reason FROM {values} "  # noqa: S608
+            "WHERE k.pack_id = v.pack_id AND k.unbound_at IS NULL",
+            [list(ids), list(ats), list(reasons)],
+        )
 
 
 def _deadline_for(*, kind: str, actor: Organisation | None, occurred_at: datetime, reported_at: datetime):

@@ -249,7 +249,7 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
     """Write the planned pairs of :func:`bindings_upload` (see there)."""
     from types import SimpleNamespace as Record  # noqa: PLC0415
 
-    from ..bulk_sql import copy_rows, reserve_ids  # noqa: PLC0415
+    from ..bulk_sql import copy_lines, copy_rows, copy_value, reserve_ids  # noqa: PLC0415
     from ..ledger_store import ledger_append_leaves, row_leaf_hash  # noqa: PLC0415
 
     kinds = tuple(actor.kinds)
@@ -274,27 +274,54 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         )  # fmt: skip
         vehicle_ids = {vin: v[0] for vin, v in new_vehicles.items()}
         vehicle_ids.update({vin: v[1] for vin, v in vehicles.items()})
+        # Rows go out in COPY text: the columns every row of the batch shares, and the few times and regions a
+        # batch holds, are formatted once (escaped as copy_rows would; a VIN is [0-9A-Z] only).
         deadlines: dict[tuple, tuple] = {}
-        binding_rows, event_rows, leaves, moves = [], [], [], []
+        utc: dict[datetime, tuple[datetime, str]] = {}
+        texts: dict[Any, str] = {}
+        steps: dict[tuple, tuple[str, str, str]] = {}
+        kind = EventKind.BOUND.value
+        now_text = copy_value(now)
+        actor_text, user_text = copy_value(actor.pk), copy_value(actor_user_id)
+        binding_lines, event_lines, binding_ids, leaves, moves = [], [], [], [], []
         event_records, binding_records = [], []
         vehicle_records: dict[str, Any] = {}
         for n, (i, pack, vin, region, sold_at, reported, step) in enumerate(planned):
             # In UTC, as the rows read back: the outbox payload (and its hash) must not depend on who wrote it.
-            sold_at, reported = sold_at.astimezone(UTC), reported.astimezone(UTC)
+            if sold_at not in utc:
+                utc[sold_at] = (sold_at.astimezone(UTC), copy_value(sold_at.astimezone(UTC)))
+            if reported not in utc:
+                utc[reported] = (reported.astimezone(UTC), copy_value(reported.astimezone(UTC)))
+            (sold_at, sold_text), (reported, reported_text) = utc[sold_at], utc[reported]
             binding_id, event_id = ids["traceability_binding"][n], ids["traceability_lifecycleevent"][n]
             pack_id, code, custodian_before = pack[0], pack[1], pack[4]
             key = (sold_at, reported)
             if key not in deadlines:
-                deadlines[key] = _deadline_for_kinds(EventKind.BOUND, kinds, sold_at, reported)
-            deadline, on_time = deadlines[key]
+                deadline, on_time = _deadline_for_kinds(EventKind.BOUND, kinds, sold_at, reported)
+                deadlines[key] = (deadline, on_time, f"{copy_value(deadline)}\t{copy_value(on_time)}")
+            deadline, on_time, deadline_text = deadlines[key]
             payload = {"vin": vin}
-            state_before, state_after = str(step.before or ""), str(step.after)
-            binding_rows.append((binding_id, vehicle_ids[vin], pack_id, sold_at, None, "", now))
-            event_rows.append((event_id, pack_id, EventKind.BOUND.value, state_before, state_after, actor.pk,
-                               actor_user_id, custodian_before, actor.pk, "", "", region, sold_at, reported, deadline,
-                               on_time, payload))  # fmt: skip
+            states = (step.before, step.after)
+            if states not in steps:
+                before, after = str(step.before or ""), str(step.after)
+                steps[states] = (
+                    before,
+                    after,
+                    f"{kind}\t{copy_value(before)}\t{copy_value(after)}\t{actor_text}\t{user_text}",
+                )
+            state_before, state_after, middle = steps[states]
+            if region not in texts:
+                texts[region] = copy_value(region)
+            binding_ids.append(binding_id)
+            binding_lines.append(
+                f"{binding_id}\t{vehicle_ids[vin]}\t{pack_id}\t{sold_text}\t\\N\t\t{now_text}\n"
+            )
+            event_lines.append(
+                f"{event_id}\t{pack_id}\t{middle}\t{copy_value(custodian_before)}\t{actor_text}\t\t\t{texts[region]}\t"
+                f'{sold_text}\t{reported_text}\t{deadline_text}\t{{"vin": "{vin}"}}\n'
+            )
             row = {
-                "id": event_id, "battery_code": code, "kind": EventKind.BOUND.value, "state_before": state_before,
+                "id": event_id, "battery_code": code, "kind": kind, "state_before": state_before,
                 "state_after": state_after, "actor_id": actor.pk, "actor_user_id": actor_user_id,
                 "custodian_before_id": custodian_before, "custodian_after_id": actor.pk, "place": "",
                 "place_ref": "", "region": region, "occurred_at": sold_at, "reported_at": reported,
@@ -306,7 +333,10 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
             event_records.append(
                 Record(pk=event_id, battery=battery, battery_id=pack_id, actor=actor, actor_user_id=actor_user_id,
                        custodian_before=orgs.get(custodian_before), custodian_before_id=custodian_before,
-                       custodian_after=actor, custodian_after_id=actor.pk, **{k: row[k] for k in _EVENT_FIELDS})
+                       custodian_after=actor, custodian_after_id=actor.pk, id=event_id, kind=kind,
+                       state_before=state_before, state_after=state_after, actor_id=actor.pk, place="", place_ref="",
+                       region=region, occurred_at=sold_at, reported_at=reported, deadline=deadline, on_time=on_time,
+                       payload=payload)
             )  # fmt: skip
             vehicle = vehicle_records.get(vin)
             if vehicle is None:
@@ -320,10 +350,10 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
                        pack_id=pack_id, bound_at=sold_at, unbound_at=None, unbound_reason="", created_at=now)
             )  # fmt: skip
             results[i] = _result(i, CREATED, vin=vin, pack_code=code, event_id=event_id)
-        copy_rows(cur, "traceability_binding",
-                  ("id", "vehicle_id", "pack_id", "bound_at", "unbound_at", "unbound_reason", "created_at"),
-                  binding_rows)  # fmt: skip
-        copy_rows(cur, "traceability_lifecycleevent", BINDING_EVENT_COLUMNS, event_rows)
+        copy_lines(cur, "traceability_binding",
+                   ("id", "vehicle_id", "pack_id", "bound_at", "unbound_at", "unbound_reason", "created_at"),
+                   binding_lines)  # fmt: skip
+        copy_lines(cur, "traceability_lifecycleevent", BINDING_EVENT_COLUMNS, event_lines)
         cur.execute(
             "UPDATE traceability_battery AS b SET state = %s, custodian_id = %s, region = v.region, "
             "state_changed_at = v.changed FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) "
@@ -336,15 +366,11 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         actor=actor_user,
         action="binding.upload",
         object_type="traceability.binding",
-        object_id=f"{binding_rows[0][0]}..{binding_rows[-1][0]}",
-        changes={"created": len(binding_rows), "items": items},
+        object_id=f"{binding_ids[0]}..{binding_ids[-1]}",
+        changes={"created": len(binding_ids), "items": items},
     )
     # Last: the ledger's lock serialises writers until commit.
     ledger_append_leaves(leaves)
-
-
-_EVENT_FIELDS = ("id", "kind", "state_before", "state_after", "actor_id", "place", "place_ref", "region",
-                 "occurred_at", "reported_at", "deadline", "on_time", "payload")  # fmt: skip
 
 
 def _decimal(value, field_name: str) -> Decimal | None:
