@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential, printed by run_platform
+DEMO_PASSWORD = "demo-pass-2026"  # published demo credential, printed by run_platform
 
 
 @dataclass

@@ -477,7 +477,7 @@ def _trace_url(battery: Battery) -> str:
 # --- the rows behind the figures ---------------------------------------------------------------------------
 
 
-def BATTERY_HEADER():  # noqa: N802 - a header, translated at call time
+def BATTERY_HEADER():  # a header, translated at call time
     return [_("Code"), _("State"), _("Chemistry"), _("Mass (kg)"), _("Region"), _("Custodian"), _("Since")]
 
 
