@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 from django.contrib.auth.hashers import make_password
 
 from accounts.choices import Department, Role
 from accounts.models import Organisation, User
 from accounts.services import organisation_register
-from core.demo import DEMO_PASSWORD, DemoWorld, synthetic_uscc
+from accounts.uscc import ALPHABET, check_character
+from core.demo import DEMO_PASSWORD, DemoWorld
 
 REGION_NAMES = {"BJ": ("北京市", "Beijing"), "TJ": ("天津市", "Tianjin"), "HB": ("河北省", "Hebei")}
 DEPARTMENT_NAMES = {
@@ -93,6 +96,12 @@ ENTERPRISES: list[tuple[str, str, str, str, list[str]]] = [
         ["alliance_secretariat", "research"],
     ),
 ]
+
+
+def synthetic_uscc(rng: random.Random, division: str, org_type: str = "91") -> str:
+    """A code that passes the GB 32100 check but belongs to no real organisation."""
+    body = org_type + division + "".join(rng.choice(ALPHABET[:10] + "MA") for _ in range(9))
+    return body + check_character(body)
 
 
 def seed(world: DemoWorld) -> None:

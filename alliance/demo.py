@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.demo import DemoWorld
+from recycling_network import selectors as network_selectors
 
 from . import services
 from .models import Bid, BidStatus, Lot, MembershipTier
@@ -135,16 +137,12 @@ def _guidance(world: DemoWorld) -> None:
 
 def _shared_points(world: DemoWorld) -> None:
     """Declare the network's points that serve several automakers co-built, with shares for their members."""
-    try:
-        from recycling_network.models import ServicePoint  # noqa: PLC0415
-    except ImportError:
-        return
     from .selectors import is_member  # noqa: PLC0415
 
     start = timezone.localdate().replace(day=1) - timedelta(days=365)
-    if not ServicePoint.objects.filter(status="published").exists():
+    if not network_selectors.published_points().exists():
         _register_point(world)
-    points = ServicePoint.objects.filter(status="published").prefetch_related("automakers").order_by("pk")
+    points = network_selectors.published_points().order_by("pk")
     declared = 0
     for point in points:
         automakers = [a for a in point.automakers.all() if is_member(a)]
@@ -312,7 +310,7 @@ def _trading(world: DemoWorld) -> None:
                     title=f"{seller.name_zh}退役电池包 {len(chunk)} 个",
                     form="pack",
                     location=seller.address or seller.get_region_display(),
-                    region=seller.region if seller.region in ("BJ", "TJ", "HB") else "BJ",
+                    region=seller.region if seller.region in JJJ_REGIONS else "BJ",
                     reserve_price_cny=Decimal(sum(float(i.soh) * 8000 for i in items)).quantize(Decimal("1")),
                     deadline=now + timedelta(days=rng.randint(3, 14)),
                     sealed=True,
@@ -368,7 +366,7 @@ def _offline(world: DemoWorld, seller, seller_user, chunk, items, buyers) -> Non
                 items=items,
                 form="pack",
                 location=seller.get_region_display(),
-                region=seller.region if seller.region in ("BJ", "TJ", "HB") else "BJ",
+                region=seller.region if seller.region in JJJ_REGIONS else "BJ",
                 title="线下协议转让",
                 contract_ref=f"XY-{datetime.combine(when.date(), time()).strftime('%Y%m%d')}-{world.rng.randint(100, 999)}",
             )

@@ -5,11 +5,11 @@ that cites a deal it does not match is refused."""
 
 from __future__ import annotations
 
-from core.errors import ServiceError
+from core.errors import Conflict
 from traceability.lifecycle import EventKind
 
 
-class DealRefusal(ServiceError):
+class DealRefusal(Conflict):
     http_status = 409
     default_code = "alliance.deal_mismatch"
 

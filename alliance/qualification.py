@@ -1,9 +1,8 @@
 """Who may buy a lot (R-ALLIANCE with R-CASCADE and R-REGEN): the bridge from the cascade-use and regeneration
 records to the pure rules in :mod:`alliance.rules`.
 
-Authorisations come from ``cascade_use.Authorisation``; licences, waste categories and the scale used this year
-from ``regeneration.selectors``. Each is read only when that app's table is installed (the apps land
-independently); a buyer with no record there is unqualified on that route, with the reason.
+Authorisations come from ``cascade_use.selectors``; licences, waste categories and the scale used this year
+from ``regeneration.selectors``. A buyer with no record there is unqualified on that route, with the reason.
 """
 
 from __future__ import annotations
@@ -11,29 +10,18 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
 
-from django.apps import apps
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from cascade_use import selectors as cascade_selectors
+from regeneration import selectors as regeneration_selectors
 
 from . import rules
 from .models import Lot, Membership, MembershipStatus
 
 KG_PER_T = Decimal(1000)
-
-
-@cache
-def _installed(app_label: str, model_name: str):
-    """The model class when its app defines it and its table exists, else None (apps land independently)."""
-    try:
-        model = apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-    return model if model._meta.db_table in connection.introspection.table_names() else None
 
 
 def buyer_qualification(*, buyer: Organisation, lot: Lot, on: date | None = None) -> tuple[bool, list[str]]:
@@ -58,13 +46,12 @@ def lot_facts(lot: Lot) -> rules.LotFacts:
     names: dict[int, str] = {}
     categories: set[str] = set()
     mass = Decimal(0)
-    regen = _regeneration_selectors()
     for item in lot.items.select_related("battery__maker"):
         battery = item.battery
         maker_id = battery.maker_id or 0
         names[maker_id] = battery.maker.display_name if battery.maker else "(unknown maker)"
         by_maker.setdefault(maker_id, set()).add((item.chemistry or battery.chemistry, battery.level))
-        category = regen.category_for(battery) if regen is not None else None
+        category = regeneration_selectors.category_for(battery)
         categories.add(category.code if category is not None else f"chemistry {battery.chemistry or 'Z'}")
         mass += item.mass_kg or 0
     return rules.LotFacts(
@@ -75,20 +62,9 @@ def lot_facts(lot: Lot) -> rules.LotFacts:
     )
 
 
-def _regeneration_selectors():
-    if _installed("regeneration", "Licence") is None:
-        return None
-    from regeneration import selectors  # noqa: PLC0415 - optional: the app lands independently
-
-    return selectors
-
-
 def authorisations_of(buyer: Organisation) -> list[rules.Authorisation]:
-    model = _installed("cascade_use", "Authorisation")
-    if model is None:
-        return []
     found = []
-    for a in model.objects.filter(enterprise=buyer):
+    for a in cascade_selectors.authorisations_held(buyer):
         valid_to = a.valid_to
         if a.revoked_at is not None:
             # A revoked authorisation ends the day before its revocation.
@@ -107,19 +83,16 @@ def authorisations_of(buyer: Organisation) -> list[rules.Authorisation]:
 
 def licences_of(buyer: Organisation, *, on: date) -> list[rules.Licence]:
     """The buyer's licences with the scale already used in ``on``'s year (the regeneration app's own count)."""
-    regen = _regeneration_selectors()
-    if regen is None:
-        return []
     return [
         rules.Licence(
             number=lic.number,
             categories=frozenset(lic.categories),
             annual_scale_t=lic.annual_scale_t,
-            used_t=regen.licence_usage_t(lic, on.year),
+            used_t=regeneration_selectors.licence_usage_t(lic, on.year),
             valid_from=lic.valid_from,
             valid_to=lic.valid_to,
         )
-        for lic in regen.Licence.objects.filter(enterprise=buyer)
+        for lic in regeneration_selectors.licences_held(buyer)
     ]
 
 

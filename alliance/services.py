@@ -10,14 +10,17 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from recycling_network.services import service_point_update
+from traceability.codes import normalise as normalise_code
 from traceability.models import Battery
 from traceability.services import TraceabilityError, event_record
+from valuation.services import ValuationError, price_set_publish
 
 from . import rules, selectors
 from .config import market_rules
@@ -49,26 +52,38 @@ HOLDING_STATES = ("removed", "at_service_point")
 LEVEL_FOR_FORM = {PriceForm.PACK: "P", PriceForm.MODULE: "M", PriceForm.CELL: "C"}
 
 
-class AllianceError(ServiceError):
-    """A refused write; ``field`` names the input at fault, ``reasons`` lists every reason where there are several."""
+class AllianceError(Invalid):
+    """A refused write (400); ``field`` names the input at fault, ``reasons`` lists every reason where there are
+    several."""
+
+    http_status = 400
 
     def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid", reasons=None):
         super().__init__(message, field=field, code=code)
         self.reasons = list(reasons or [message])
 
+    def as_dict(self) -> dict:
+        return {self.field: self.reasons}
+
+
+class AllianceConflict(AllianceError, Conflict):
+    """The write conflicts with the state of the application, guidance, lot or bid (409)."""
+
+    http_status = 409
+
 
 def _acting_org(user: User) -> Organisation:
     scope = tenancy.scope_of(user)
     if scope.read_only:
-        raise PermissionDenied("your role is read-only")
+        raise Forbidden("your role is read-only")
     if user.organisation_id is None or scope.regulator:
-        raise PermissionDenied("only an enterprise may do this")
+        raise Forbidden("only an enterprise may do this")
     return user.organisation
 
 
 def _require_member(org: Organisation) -> None:
     if not selectors.is_member(org):
-        raise PermissionDenied("only approved alliance members may do this")
+        raise Forbidden("only approved alliance members may do this")
 
 
 def _lot_event(
@@ -140,7 +155,7 @@ def membership_decide(*, user: User, membership: Membership, approve: bool, note
     tenancy.require_kind(user, SECRETARIAT)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != MembershipStatus.APPLIED:
-        raise AllianceError(
+        raise AllianceConflict(
             f"the application is {membership.get_status_display()}, not pending", code="conflict"
         )
     now = timezone.now()
@@ -181,9 +196,7 @@ def shared_point_register(
     """
     org = _acting_org(user)
     if SECRETARIAT not in org.kinds and org.pk != service_point.operator_id:
-        raise PermissionDenied(
-            "only the alliance secretariat or the point's operator may declare it co-built"
-        )
+        raise Forbidden("only the alliance secretariat or the point's operator may declare it co-built")
     errors = rules.shares_valid([(s.cost_share, s.mass_share) for s in shares])
     if len(shares) < 2:
         errors.append("a co-built point is shared by at least two members")
@@ -206,8 +219,6 @@ def shared_point_register(
                 f"the point does not serve {names}; its operator must declare the sharing",
                 field="service_point",
             )
-        from recycling_network.services import service_point_update  # noqa: PLC0415
-
         service_point_update(point=service_point, actor=user, automakers=served + missing)
     point = SharedServicePoint.objects.create(
         service_point=service_point, monthly_cost_cny=monthly_cost_cny, opened_on=opened_on
@@ -292,7 +303,9 @@ def guidance_publish(*, user: User, guidance: PriceGuidance) -> PriceGuidance:
     tenancy.require_write(user, guidance)
     guidance = PriceGuidance.objects.select_for_update().get(pk=guidance.pk)
     if guidance.status != GuidanceStatus.DRAFT:
-        raise AllianceError(f"the guidance is {guidance.get_status_display()}, not a draft", code="conflict")
+        raise AllianceConflict(
+            f"the guidance is {guidance.get_status_display()}, not a draft", code="conflict"
+        )
     guidance.status, guidance.published_at, guidance.published_by = (
         GuidanceStatus.PUBLISHED,
         timezone.now(),
@@ -333,10 +346,6 @@ def valuation_prices(guidance: PriceGuidance) -> dict:
 def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
     """Hand the published guidance to the residual-value assessment, which prices every valuation with the set
     in force on its valuation date (R-VALUE, R-ALLIANCE)."""
-    try:
-        from valuation.services import ValuationError, price_set_publish  # noqa: PLC0415
-    except ImportError:
-        return None
     prices = valuation_prices(guidance)
     if not prices:
         return None
@@ -381,7 +390,7 @@ def _build_items(*, seller: Organisation, form: str, items: list[ItemInput], on:
     not already offered in another open lot."""
     if not items:
         raise AllianceError("a lot needs at least one battery", field="items")
-    codes = [i.code.strip().upper() for i in items]
+    codes = [normalise_code(i.code) for i in items]
     if len(set(codes)) != len(codes):
         raise AllianceError("a battery code appears twice", field="items")
     batteries = {b.code: b for b in Battery.objects.select_for_update().filter(code__in=codes)}
@@ -504,11 +513,9 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
     """
     bidder = _acting_org(user)
     if not tenancy.can_read(user, lot):
-        from django.http import Http404  # noqa: PLC0415
-
-        raise Http404
+        raise NotFound(gettext("Not found."), field="lot")
     if not lot.bidding_open():
-        raise AllianceError("bidding on this lot is closed", field="lot", code="closed")
+        raise AllianceConflict("bidding on this lot is closed", field="lot", code="closed")
     if amount_cny <= 0:
         raise AllianceError("a bid must be positive", field="amount_cny")
     ok, reasons = buyer_qualification(buyer=bidder, lot=lot)
@@ -525,7 +532,7 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
     with transaction.atomic():
         lot = Lot.objects.select_for_update().get(pk=lot.pk)
         if not lot.bidding_open():
-            raise AllianceError("bidding on this lot is closed", field="lot", code="closed")
+            raise AllianceConflict("bidding on this lot is closed", field="lot", code="closed")
         Bid.objects.filter(lot=lot, bidder=bidder, status=BidStatus.ACTIVE).update(
             status=BidStatus.SUPERSEDED
         )
@@ -548,11 +555,9 @@ def bid_withdraw(*, user: User, bid: Bid) -> Bid:
     bidder = _acting_org(user)
     bid = Bid.objects.select_for_update().select_related("lot").get(pk=bid.pk)
     if bid.bidder_id != bidder.pk:
-        from django.http import Http404  # noqa: PLC0415
-
-        raise Http404
+        raise NotFound(gettext("Not found."), field="lot")
     if bid.status != BidStatus.ACTIVE or not bid.lot.bidding_open():
-        raise AllianceError("only an active bid on an open lot can be withdrawn", code="conflict")
+        raise AllianceConflict("only an active bid on an open lot can be withdrawn", code="conflict")
     bid.status = BidStatus.WITHDRAWN
     bid.save(update_fields=["status"])
     _lot_event(bid.lot, LotEventKind.BID_WITHDRAWN, user=user, bid=bid.pk)
@@ -591,7 +596,7 @@ def _hand_over(*, deal: Deal, user: User) -> int:
     for item in lot.items.select_related("battery"):
         battery = item.battery
         if battery.custodian_id != deal.seller_id:
-            raise AllianceError(
+            raise AllianceConflict(
                 f"{battery.code} is no longer in the seller's custody", field="items", code="conflict"
             )
         try:
@@ -632,13 +637,13 @@ def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
     bid = Bid.objects.select_for_update().select_related("bidder").get(pk=bid.pk, lot=lot)
     now = timezone.now()
     if lot.status != LotStatus.OPEN:
-        raise AllianceError(f"the lot is {lot.get_status_display()}", field="lot", code="conflict")
+        raise AllianceConflict(f"the lot is {lot.get_status_display()}", field="lot", code="conflict")
     if lot.sealed and now < lot.deadline:
-        raise AllianceError(
+        raise AllianceConflict(
             "sealed bids are opened at the deadline; accept after it", field="lot", code="too_early"
         )
     if bid.status != BidStatus.ACTIVE:
-        raise AllianceError("only an active bid can be accepted", field="bid", code="conflict")
+        raise AllianceConflict("only an active bid can be accepted", field="bid", code="conflict")
     if bid.amount_cny < lot.reserve_price_cny:
         raise AllianceError("the bid is below the reserve price", field="bid", code="below_reserve")
     ok, reasons = buyer_qualification(buyer=bid.bidder, lot=lot, on=timezone.localdate(now))
@@ -695,7 +700,7 @@ def lot_cancel(*, user: User, lot: Lot, reason: str = "") -> Lot:
     tenancy.require_write(user, lot)
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     if lot.status != LotStatus.OPEN:
-        raise AllianceError(f"the lot is {lot.get_status_display()}", code="conflict")
+        raise AllianceConflict(f"the lot is {lot.get_status_display()}", code="conflict")
     lot.status = LotStatus.CANCELLED
     lot.save(update_fields=["status"])
     Bid.objects.filter(lot=lot, status=BidStatus.ACTIVE).update(status=BidStatus.DECLINED)

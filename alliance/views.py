@@ -14,9 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from core import tenancy
+from core.dates import parse_date
+from core.errors import Forbidden
+from core.pages import refusals
 from core.tabular import export_response
 from traceability.models import Chemistry
 
@@ -62,13 +64,8 @@ def directory(request):
 def apply(request):
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form):
             services.membership_apply(user=request.user, **form.cleaned_data)
-        except services.AllianceError as exc:
-            form.add_error(None, exc.message)
-        except ApiPermissionDenied as exc:
-            form.add_error(None, str(exc.detail))
-        else:
             messages.success(request, _("Application sent to the alliance secretariat."))
             return redirect("alliance:home")
     return render(request, "alliance/apply.html", {"form": form})
@@ -90,7 +87,7 @@ def applications(request):
 @require_POST
 def decide(request, pk: int):
     membership = tenancy.get_visible_or_404(Membership.objects.all(), request.user, pk=pk)
-    try:
+    with refusals(request):
         services.membership_decide(
             user=request.user,
             membership=membership,
@@ -98,10 +95,6 @@ def decide(request, pk: int):
             note=request.POST.get("note", ""),
         )
         messages.success(request, _("Decision recorded."))
-    except services.AllianceError as exc:
-        messages.error(request, exc.message)
-    except ApiPermissionDenied as exc:
-        messages.error(request, str(exc.detail))
     return redirect("alliance:applications")
 
 
@@ -188,8 +181,8 @@ def lot_new(request):
         except services.AllianceError as exc:
             for reason in exc.reasons:
                 form.add_error("items" if exc.field == "items" else None, reason)
-        except ApiPermissionDenied as exc:
-            form.add_error(None, str(exc.detail))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Lot listed."))
             return redirect("alliance:lot", pk=lot.pk)
@@ -213,8 +206,8 @@ def lot_detail(request, pk: int):
         except services.AllianceError as exc:
             for reason in exc.reasons:
                 form.add_error(None, reason_display(reason))
-        except ApiPermissionDenied as exc:
-            form.add_error(None, str(exc.detail))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Bid placed."))
             return redirect("alliance:lot", pk=lot.pk)
@@ -240,13 +233,9 @@ def lot_detail(request, pk: int):
 def lot_accept(request, pk: int):
     lot = tenancy.get_visible_or_404(Lot.objects.all(), request.user, pk=pk)
     bid = get_object_or_404(Bid, pk=request.POST.get("bid"), lot=lot)
-    try:
+    with refusals(request):
         services.lot_accept(user=request.user, lot=lot, bid=bid)
         messages.success(request, _("Deal concluded; custody of the batteries moved to the buyer."))
-    except services.AllianceError as exc:
-        messages.error(request, exc.message)
-    except ApiPermissionDenied as exc:
-        messages.error(request, str(exc.detail))
     return redirect("alliance:lot", pk=lot.pk)
 
 
@@ -291,7 +280,7 @@ def report(request):
     if not selectors.sees_members_only(request.user):
         raise Http404
     rows = selectors.market_report(
-        date_from=_date(request.GET.get("from")), date_to=_date(request.GET.get("to"))
+        date_from=parse_date(request.GET.get("from")), date_to=parse_date(request.GET.get("to"))
     )
     fmt = request.GET.get("export")
     if fmt in ("csv", "xlsx"):
@@ -301,10 +290,3 @@ def report(request):
     return render(
         request, "alliance/report.html", {"rows": rows, "total": sum((r.value_cny for r in rows), Decimal(0))}
     )
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from core.errors import ServiceError
+from core.errors import Invalid
 from traceability.lifecycle import EventKind
 
 KINDS = (EventKind.CASCADE_RECEIVED, EventKind.CASCADE_REPURPOSED)
 
 
-class CascadeGuardRefusal(ServiceError):
+class CascadeGuardRefusal(Invalid):
     http_status = 422
     default_code = "cascade_use.refused"
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import localised
 from core.tenancy import TenancyRule
 
 
@@ -32,9 +33,7 @@ class Scenario(models.Model):
         verbose_name_plural = _("application scenarios")
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language  # noqa: PLC0415
-
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+        return localised(self.name_zh, self.name_en)
 
 
 class WasteReason(models.TextChoices):

@@ -176,3 +176,36 @@ def product_of(battery: Battery) -> RepurposedProduct | None:
 
 def latest_assessment_of(battery: Battery) -> SafetyAssessment | None:
     return SafetyAssessment.objects.filter(battery=battery).order_by("-assessed_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class AssessmentReading:
+    """A safety assessment as other apps read it (GB/T 34015.1): its local day, measured state of health (%)
+    and remaining capacity, and whether it passed (with or without limits)."""
+
+    day: date
+    soh_pct: float
+    remaining_capacity_ah: float
+    passed: bool
+
+
+def assessment_readings(*, battery: Battery, on: date, limit: int = 50) -> list[AssessmentReading]:
+    """The battery's latest ``limit`` safety assessments made on or before the local day ``on``, oldest first."""
+    rows = SafetyAssessment.objects.filter(battery=battery, assessed_at__date__lte=on).order_by(
+        "-assessed_at", "-id"
+    )[:limit]
+    readings = [
+        AssessmentReading(
+            day=timezone.localdate(row.assessed_at),
+            soh_pct=float(row.soh_pct),
+            remaining_capacity_ah=float(row.remaining_capacity_ah),
+            passed=row.verdict != Verdict.FAIL,
+        )
+        for row in rows
+    ]
+    return readings[::-1]
+
+
+def authorisations_held(enterprise: Organisation) -> QuerySet[Authorisation]:
+    """Every authorisation granted to ``enterprise``, revoked ones included (their end is the revocation)."""
+    return Authorisation.objects.filter(enterprise=enterprise)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
+from core.dates import local_day
 from core.errors import Forbidden, Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
@@ -39,10 +40,6 @@ class CascadeError(Invalid):
 def _require_kind(org: Organisation, kind: str, role: str) -> None:
     if org is None or kind not in org.kinds:
         raise CascadeError(f"{org} is not a {role}", field="enterprise", code="wrong_kind")
-
-
-def _local_day(moment: datetime) -> date:
-    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
 
 
 # --- authorisations ----------------------------------------------------------------------------------------
@@ -141,7 +138,7 @@ def authorisation_for(*, enterprise: Organisation, battery: Battery, on: date) -
     for a in sorted(own, key=lambda a: a.valid_to, reverse=True):
         # A revocation stops new records at once, including back-dated ones.
         if a.revoked_at is not None:
-            problems.append(f"{a.document_ref} was revoked on {_local_day(a.revoked_at).isoformat()}")
+            problems.append(f"{a.document_ref} was revoked on {local_day(a.revoked_at).isoformat()}")
         elif on > a.valid_to:
             problems.append(f"{a.document_ref} expired on {a.valid_to.isoformat()}")
         elif on < a.valid_from:
@@ -332,7 +329,7 @@ def product_create(
         raise CascadeError("a product needs at least one original battery", field="sources", code="required")
     if len({b.pk for b in sources}) != len(sources):
         raise CascadeError("an original battery is listed twice", field="sources", code="duplicate")
-    on = _local_day(commissioned_at)
+    on = local_day(commissioned_at)
     checked = []
     for battery in sources:
         _holding(battery, enterprise)
@@ -351,7 +348,7 @@ def product_create(
             )
         if assessment.verdict == Verdict.FAIL:
             raise CascadeError(
-                f"{battery.code} failed its safety assessment on {_local_day(assessment.assessed_at).isoformat()}:"
+                f"{battery.code} failed its safety assessment on {local_day(assessment.assessed_at).isoformat()}:"
                 " it can only be handed to a regeneration enterprise",
                 field="sources",
                 code="assessment_failed",
@@ -464,7 +461,7 @@ def waste_handover(
         raise CascadeError(
             f"{to.display_name} is not a regeneration enterprise", field="to", code="wrong_kind"
         )
-    refusal = licence_refusal(enterprise=to, battery=battery, on=_local_day(occurred_at), check_scale=False)
+    refusal = licence_refusal(enterprise=to, battery=battery, on=local_day(occurred_at), check_scale=False)
     if refusal:
         raise CascadeError(refusal.message, field="to", code=refusal.code)
     from .selectors import waste_reason  # noqa: PLC0415

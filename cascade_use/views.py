@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
+from core.errors import Forbidden
 from core.pages import refusals
 from core.tabular import export_response
 from traceability.models import Battery
@@ -25,15 +25,8 @@ from .models import Authorisation, RepurposedProduct
 def _org_of_kind(request, kind: str):
     try:
         return tenancy.require_kind(request.user, kind)
-    except DrfDenied:
+    except Forbidden:
         return None
-
-
-def _require_write(user, obj) -> None:
-    try:
-        tenancy.require_write(user, obj)
-    except DrfDenied as exc:
-        raise PermissionDenied(str(exc.detail)) from exc
 
 
 def _page(request, qs, per_page: int = 25):
@@ -170,7 +163,7 @@ def product_detail(request, pk: int):
     product = tenancy.get_visible_or_404(selectors.visible_products(request.user), request.user, pk=pk)
     form = RetireForm(request.POST or None, initial={"occurred_at": _now_local()})
     if request.method == "POST":
-        _require_write(request.user, product)
+        tenancy.require_write(request.user, product)
         if form.is_valid():
             with refusals(request, form):
                 services.product_retire(product=product, actor_user=request.user, **form.cleaned_data)

@@ -6,15 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from accounts.uscc import ALPHABET, check_character
-
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential, printed by run_platform
-
-
-def synthetic_uscc(rng: random.Random, division: str, org_type: str = "91") -> str:
-    """A code that passes the GB 32100 check but belongs to no real organisation."""
-    body = org_type + division + "".join(rng.choice(ALPHABET[:10] + "MA") for _ in range(9))
-    return body + check_character(body)
+DEMO_PASSWORD = "demo-pass-2026"  # published demo credential, printed by run_platform
 
 
 @dataclass

@@ -15,7 +15,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Organisation
 from core.bounds import FLOAT_LIMIT, integer_range, validate_moment, year_validators
 from core.models import AuditLog
 
@@ -107,7 +106,8 @@ class AuditLogFilterSet(BoundedFilterSet):
     object_id = django_filters.CharFilter(label=_("Object id"))
     actor = django_filters.CharFilter(field_name="actor__username", label=_("User"))
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.all(), label=_("Organisation")
+        queryset=lambda request: AuditLog._meta.get_field("organisation").related_model.objects.all(),
+        label=_("Organisation"),
     )
 
     class Meta:

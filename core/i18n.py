@@ -3,8 +3,13 @@
 from django.utils.translation import get_language
 
 
+def is_english() -> bool:
+    """Whether the active language is English (Chinese first: any other language reads the Chinese)."""
+    return (get_language() or "").startswith("en")
+
+
 def localised(name_zh: str, name_en: str) -> str:
     """The English name on an English page when there is one; the Chinese name otherwise."""
-    if (get_language() or "").startswith("en") and name_en:
+    if is_english() and name_en:
         return name_en
     return name_zh

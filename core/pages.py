@@ -1,6 +1,7 @@
 """A service's refusal on a page, mapped once: by ``refusals`` where the page shows it beside the form or as a
-message, and by ``RefusalMiddleware`` where it escapes a page view. A forbidden act answers 403, a record not
-found 404, any other refusal 400 (never a 500); the API maps the same refusals in ``core.api.errors``."""
+message (a record not found answers 404), and by ``RefusalMiddleware`` where it escapes a page view: a
+forbidden act answers 403, a record not found 404, any other refusal 400, never a 500. The API maps the same
+refusals in ``core.api.errors``."""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ def as_page_exception(exc: ServiceError) -> Exception:
 @contextmanager
 def refusals(request, form=None):
     """Show a refusal raised inside the block and carry on after it: beside the form's field at fault (or at
-    the top of the form), or as an error message where there is no form. Forbidden and not-found refusals
-    answer 403 and 404.
+    the top of the form), or as an error message where there is no form. A record not found answers 404.
 
         with refusals(request, form):
             services.do(...)
@@ -37,7 +37,7 @@ def refusals(request, form=None):
     try:
         yield
     except ServiceError as exc:
-        if getattr(exc, "http_status", None) in (Forbidden.http_status, NotFound.http_status):
+        if getattr(exc, "http_status", None) == NotFound.http_status:
             raise as_page_exception(exc) from exc
         if form is None:
             messages.error(request, exc.message)

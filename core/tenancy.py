@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
 
-JJJ_REGIONS = ("BJ", "TJ", "HB")
+from .errors import Forbidden
 
 OwnerPath = str | Callable[[int], Q]
 
@@ -141,19 +140,19 @@ def require_write(user, obj: Model) -> None:
         return
     if not can_read(user, obj):
         raise Http404
-    raise PermissionDenied("read-only: this record belongs to another organisation or region")
+    raise Forbidden("read-only: this record belongs to another organisation or region")
 
 
 def require_kind(user, *kinds: str):
     """The acting organisation, which must be an enterprise of one of ``kinds`` and allowed to write."""
     scope = scope_of(user)
     if scope.superuser and user.organisation_id is None:
-        raise PermissionDenied("a platform administrator must act for an organisation")
+        raise Forbidden("a platform administrator must act for an organisation")
     if scope.read_only:
-        raise PermissionDenied("your role is read-only")
+        raise Forbidden("your role is read-only")
     if scope.regulator or not set(kinds) & set(scope.kinds):
         names = ", ".join(kinds)
-        raise PermissionDenied(f"only an enterprise of kind {names} may do this")
+        raise Forbidden(f"only an enterprise of kind {names} may do this")
     return user.organisation
 
 
@@ -163,7 +162,7 @@ def require_regulator(user, *, region: str | None = None, write: bool = False):
     if scope.superuser:
         return user.organisation
     if not scope.regulator:
-        raise PermissionDenied("regulators only")
+        raise Forbidden("regulators only")
     if write and (scope.read_only or (region is not None and scope.region != region)):
-        raise PermissionDenied("read-only: another region's records are shared for reading only")
+        raise Forbidden("read-only: another region's records are shared for reading only")
     return user.organisation

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from accounts.choices import JJJ_REGIONS
 from core.demo import DemoWorld
 
 from . import services
@@ -45,13 +46,13 @@ def _findings(world: DemoWorld) -> None:
     from . import selectors  # noqa: PLC0415
 
     year = timezone.localdate().year
-    for region in ("BJ", "TJ", "HB"):
+    for region in JJJ_REGIONS:
         regulator = world.users.get(f"{region.lower()}-industry-it")
         if regulator is None:
             continue
         automakers = [o.pk for o in world.of_kind("automaker") if o.region == region]
         confirmed = False
-        for score in selectors.compliance_scores(regions=("BJ", "TJ", "HB"), year=year, org_ids=automakers):
+        for score in selectors.compliance_scores(regions=JJJ_REGIONS, year=year, org_ids=automakers):
             for result in score.results:
                 if result.passed:
                     continue

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.audit import audit_log
+from core.errors import Invalid
 from core.tabular import TabularError
 from core.tenancy import require_regulator
 from traceability.models import VehicleUse
@@ -21,10 +22,10 @@ from .models import CohortRow, ComplianceRule, Finding, MaterialisedViewRefresh,
 from .views_sql import ALL_VIEWS
 
 
-class DashboardError(ValueError):
-    def __init__(self, message: str, *, field: str = "non_field_errors"):
-        super().__init__(message)
-        self.message, self.field = message, field
+class DashboardError(Invalid):
+    """A refused finding or publication (422); ``field`` names the input at fault."""
+
+    default_code = "refused"
 
 
 def finding_region(*, enterprise: Organisation, actor: User) -> str:

@@ -3,8 +3,6 @@ through services; figures link to the row lists, and every table exports CSV/XLS
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -18,12 +16,13 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core import tabular, tenancy
 from core.bounds import year_or_default
+from core.dates import parse_date
+from core.errors import Forbidden
 from traceability import deadlines
 from traceability.models import (
     Battery,
@@ -76,13 +75,6 @@ class RegulatorPage(LoginRequiredMixin, View):
 def rows_url(name: str, **params) -> str:
     clean = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{reverse(f'dashboards:{name}')}?{urlencode(clean)}"
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def styled(filterset):
@@ -206,8 +198,8 @@ class FlowsView(RegulatorPage):
 
     def get(self, request):
         today = timezone.localdate()
-        date_from = _parse_date(request.GET.get("date_from")) or today.replace(month=1, day=1)
-        date_to = _parse_date(request.GET.get("date_to")) or today
+        date_from = parse_date(request.GET.get("date_from")) or today.replace(month=1, day=1)
+        date_to = parse_date(request.GET.get("date_to")) or today
         edges = selectors.flow_edges(self.view.regions, date_from, date_to)
         rows = []
         for e in edges:
@@ -358,8 +350,6 @@ class EnterpriseView(RegulatorPage):
                 messages.success(request, _("Finding updated."))
             else:
                 raise Http404
-        except ApiPermissionDenied as exc:
-            raise PermissionDenied(str(exc.detail)) from exc
         except services.DashboardError as exc:
             messages.error(request, exc.message)
         return redirect(f"{reverse('dashboards:enterprise', args=[pk])}?{request.GET.urlencode()}")
@@ -368,7 +358,7 @@ class EnterpriseView(RegulatorPage):
 def _can_write_region(user, region: str) -> bool:
     try:
         tenancy.require_regulator(user, region=region, write=True)
-    except ApiPermissionDenied:
+    except Forbidden:
         return False
     return True
 
@@ -378,8 +368,6 @@ class PublishViolationsView(RegulatorPage):
         region = request.POST.get("region", "")
         try:
             publication = services.violations_publish(actor=request.user, region=region)
-        except ApiPermissionDenied as exc:
-            raise PermissionDenied(str(exc.detail)) from exc
         except services.DashboardError as exc:
             messages.error(request, exc.message)
             return redirect(f"{reverse('dashboards:compliance')}?region={region}")
@@ -463,8 +451,6 @@ class ForecastView(RegulatorPage):
             )
         except tabular.TabularError as exc:
             return self.get(request, form_error=str(exc))
-        except ApiPermissionDenied as exc:
-            raise PermissionDenied(str(exc.detail)) from exc
         messages.success(request, _("%(n)d cohort rows imported.") % {"n": n})
         return redirect(f"{reverse('dashboards:forecast')}?region={self.view.code}")
 
@@ -498,7 +484,7 @@ def _trace_url(battery: Battery) -> str:
 # --- the rows behind the figures ---------------------------------------------------------------------------
 
 
-def BATTERY_HEADER():  # noqa: N802 - a header, translated at call time
+def BATTERY_HEADER():  # a header, translated at call time
     return [_("Code"), _("State"), _("Chemistry"), _("Mass (kg)"), _("Region"), _("Custodian"), _("Since")]
 
 

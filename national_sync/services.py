@@ -90,7 +90,7 @@ def outbox_rows_insert(*, rows: Sequence[MappedRecord]) -> int:
             SELECT k, o, p, s::int, r, i, pl::jsonb, h, %s, 'pending', 0, '', %s
             FROM unnest({arrays}) AS t(k, o, p, s, r, i, pl, h)
             ON CONFLICT (idempotency_key) DO NOTHING
-            """,  # noqa: S608 - only placeholders are interpolated
+            """,  # only placeholders are interpolated
             [timezone.localdate(), timezone.now(), *values],
         )
     return len(rows)

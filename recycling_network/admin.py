@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import PermissionDenied
+
+from core.errors import ServiceError
 
 from . import services
 from .models import (
@@ -54,8 +55,8 @@ class PointChangeRequestAdmin(admin.ModelAdmin):
         for change in queryset.filter(status="pending"):
             try:
                 services.point_change_decide(request=change, actor=request.user, approve=approve)
-            except (services.NetworkError, PermissionDenied) as exc:
-                self.message_user(request, f"{change}: {getattr(exc, 'message', exc)}", messages.ERROR)
+            except ServiceError as exc:
+                self.message_user(request, f"{change}: {exc.message}", messages.ERROR)
 
     @admin.action(description=_("Approve the selected requests"))
     def approve(self, request, queryset):

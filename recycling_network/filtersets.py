@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
 from core.filtersets import BoundedFilterSet
+from traceability.codes import normalise as normalise_code
 
 from .choices import AlertKind, ItemStatus, PointKind, PointStatus, SourceKind, TransferStatus
 from .models import Intake, NetworkAlert, ServicePoint, StockEntry, Transfer
@@ -80,7 +81,7 @@ class TransferFilterSet(BoundedFilterSet):
         return qs.filter(items__status=value).distinct()
 
     def filter_code(self, qs, name, value):
-        return qs.filter(items__battery__code=value.strip().upper()).distinct()
+        return qs.filter(items__battery__code=normalise_code(value)).distinct()
 
 
 class NetworkAlertFilterSet(BoundedFilterSet):

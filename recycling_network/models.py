@@ -68,9 +68,7 @@ class Division(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language  # noqa: PLC0415
-
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+        return localised(self.name_zh, self.name_en)
 
 
 def _serves_automaker(org_id: int) -> Q:

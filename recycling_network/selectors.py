@@ -21,9 +21,9 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core import tenancy
-from core.tenancy import JJJ_REGIONS
 
 from .geo import distance_m
 
@@ -44,6 +44,13 @@ def network_parameter(key: str, default: Any = _MISSING) -> Any:
 
 # --------------------------------------------------------------------------------------------------------------
 # Service points and stock
+
+
+def service_points() -> QuerySet:
+    """Every service point, whatever its status (callers filter by tenancy)."""
+    from .models import ServicePoint  # noqa: PLC0415
+
+    return ServicePoint.objects.all()
 
 
 def published_points() -> QuerySet:

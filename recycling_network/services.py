@@ -16,12 +16,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability import codes as trace_codes
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
@@ -59,16 +59,16 @@ from .selectors import network_parameter
 from .workflow import OWNER, REGULATOR, IllegalReview, review_step
 
 
-class NetworkError(ServiceError):
+class NetworkError(Invalid):
     """A refused write (400); ``field`` names the input at fault."""
 
-    status = 400
+    http_status = 400
 
 
-class CustodyConflict(NetworkError):
+class CustodyConflict(NetworkError, Conflict):
     """The pack is held elsewhere (409): another point's stock, in transit, or already further down the chain."""
 
-    status = 409
+    http_status = 409
 
     def __init__(self, message: str, *, code: str = "custody_conflict"):
         super().__init__(message, field="code", code=code)
@@ -76,9 +76,9 @@ class CustodyConflict(NetworkError):
 
 def _acting_org(actor: User) -> Organisation:
     if actor.organisation_id is None:
-        raise PermissionDenied("act for an organisation to do this")
+        raise Forbidden("act for an organisation to do this")
     if not actor.can_write:
-        raise PermissionDenied("your role is read-only")
+        raise Forbidden("your role is read-only")
     return actor.organisation
 
 
@@ -339,12 +339,10 @@ def point_change_request(
     :func:`point_change_decide` approves it."""
     org = _acting_org(actor)
     if not tenancy.can_read(actor, point):
-        from django.http import Http404  # noqa: PLC0415
-
-        raise Http404
+        raise NotFound(gettext("Not found."), field="id")
     served = point.automakers.filter(pk=org.pk).exists() or point.registered_by_id == org.pk
     if point.operator_id == org.pk or not served:
-        raise PermissionDenied(
+        raise Forbidden(
             "only an automaker that this point serves and does not operate files change requests; "
             "the operator changes its point itself"
         )
@@ -489,12 +487,10 @@ def require_operator(actor: User, point: ServicePoint) -> Organisation:
     """The acting organisation, which must operate ``point`` (a dismantler cannot receive into a point it does
     not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""
     if not tenancy.can_read(actor, point):
-        from django.http import Http404  # noqa: PLC0415
-
-        raise Http404
+        raise NotFound(gettext("Not found."), field="id")
     org = _acting_org(actor)
     if point.operator_id != org.pk and not _is_admin(actor):
-        raise PermissionDenied(f"only the operator of {point.code} ({point.operator}) may record its stock")
+        raise Forbidden(f"only the operator of {point.code} ({point.operator}) may record its stock")
     return point.operator
 
 
@@ -914,14 +910,10 @@ def transfer_receive(
     the sender's custody; ``close`` ends the manifest and reports them missing at once."""
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if not tenancy.can_read(actor, transfer):
-        from django.http import Http404  # noqa: PLC0415
-
-        raise Http404
+        raise NotFound(gettext("Not found."), field="id")
     org = _acting_org(actor)
     if org.pk != transfer.receiver_id and not _is_admin(actor):
-        raise PermissionDenied(
-            f"only the receiver ({transfer.receiver}) confirms arrivals on {transfer.number}"
-        )
+        raise Forbidden(f"only the receiver ({transfer.receiver}) confirms arrivals on {transfer.number}")
     if transfer.status in (TransferStatus.RECEIVED, TransferStatus.CLOSED_SHORT) and codes:
         raise NetworkError(f"manifest {transfer.number} is {transfer.status}", field="codes")
     received_at = received_at or timezone.now()
@@ -1076,8 +1068,10 @@ class ScrapRefused(NetworkError):
     """A scrap certificate refused by a rule of :mod:`recycling_network.scrapping`; ``code`` names the rule."""
 
     def __init__(self, refusal: scrapping.ScrapRefusal):
-        super().__init__(refusal.message, field=refusal.field, code=refusal.code)
-        self.status = refusal.http_status
+        # The API names the field at the start of the message of a 403, 409 or 422 answer.
+        message = refusal.message if refusal.http_status == 400 else f"{refusal.field}: {refusal.message}"
+        super().__init__(message, field=refusal.field, code=refusal.code)
+        self.http_status = refusal.http_status
 
 
 def _scrap_refused(message: str, *, field: str, code: str, http_status: int = 422) -> ScrapRefused:
@@ -1238,7 +1232,7 @@ def pack_remove(
     and hands it to a service point itself."""
     org = _acting_org(actor)
     if certificate.dismantler_id != org.pk and not _is_admin(actor):
-        raise PermissionDenied("only the dismantler that issued the certificate records the removal")
+        raise Forbidden("only the dismantler that issued the certificate records the removal")
     battery = Battery.objects.filter(code=normalise_code(code)).first()
     if battery is None:
         raise NetworkError(f"unknown pack code {code!r}", field="code")
@@ -1322,7 +1316,7 @@ def recycled_certificate_record(
     it went, and check it against the trace (R-SCRAP). A contradiction raises an alert."""
     org = _acting_org(actor)
     if certificate.dismantler_id != org.pk and not _is_admin(actor):
-        raise PermissionDenied("only the dismantler that issued the scrap certificate records this")
+        raise Forbidden("only the dismantler that issued the scrap certificate records this")
     if certificate.pack_present:
         raise NetworkError(
             "the vehicle arrived with its pack; record its removal instead", field="certificate"

@@ -12,15 +12,15 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from core import tenancy
+from core.i18n import localised
+from core.pages import refusals
 from core.tabular import TabularError, export_response, read_rows
 
 from . import selectors, services
@@ -40,11 +40,6 @@ from .models import (
     Transfer,
 )
 from .workflow import OWNER, REGULATOR, actions_for
-
-
-def _is_en() -> bool:
-    return (get_language() or "").startswith("en")
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Public
@@ -71,10 +66,9 @@ def public_list(request):
     if fmt in ("csv", "xlsx"):
         rows = (public_csv_row(p, distances.get(p.pk)) for p in points)
         return export_response(rows, PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
-    en = _is_en()
     map_points = [
         {
-            "name": (p.name_en or p.name_zh) if en else p.name_zh,
+            "name": localised(p.name_zh, p.name_en),
             "value": [round(p.lon, 6), round(p.lat, 6)],
             "kind": p.kind,
             "url": reverse("recycling_network:public-detail", args=[p.code]),
@@ -121,13 +115,12 @@ def public_detail(request, code: str):
 
 
 def guide(request):
-    en = _is_en()
     sections = [
         {
             "key": g.key,
             "icon": g.icon,
-            "title": g.title_en if en else g.title_zh,
-            "body": g.body_en if en else g.body_zh,
+            "title": localised(g.title_zh, g.title_en),
+            "body": localised(g.body_zh, g.body_en),
         }
         for g in GuideSection.objects.filter(is_active=True)
     ]
@@ -217,13 +210,8 @@ def point_register(request):
         data["district"] = data["district"].code
         data["automakers"] = list(data["automakers"])
         data["operator"] = data["operator"] or None
-        try:
+        with refusals(request, form):
             point = services.service_point_register(actor=request.user, **data)
-        except services.NetworkError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        except (PermissionDenied, DjangoPermissionDenied) as exc:
-            form.add_error(None, str(exc.detail if hasattr(exc, "detail") else exc))
-        else:
             messages.success(
                 request,
                 _("Service point %(code)s saved as a draft; submit it for review.") % {"code": point.code},
@@ -238,18 +226,13 @@ def point_register(request):
 @require_POST
 def point_review(request, pk: int):
     point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
-    try:
+    with refusals(request):
         services.service_point_review(
             point=point,
             actor=request.user,
             action=request.POST.get("action", ""),
             note=request.POST.get("note", ""),
         )
-    except services.NetworkError as exc:
-        messages.error(request, exc.message)
-    except (PermissionDenied, DjangoPermissionDenied) as exc:
-        messages.error(request, str(getattr(exc, "detail", exc)))
-    else:
         messages.success(
             request,
             _("%(code)s is now %(status)s.") % {"code": point.code, "status": point.get_status_display()},
@@ -277,7 +260,7 @@ def change_requests(request, pk: int):
     )
     form = ChangeRequestForm(request.POST or None) if "decide" not in request.POST else ChangeRequestForm()
     if request.method == "POST":
-        try:
+        with refusals(request):
             if "decide" in request.POST:
                 decide = request.POST["decide"]
                 change = tenancy.get_visible_or_404(
@@ -303,10 +286,6 @@ def change_requests(request, pk: int):
                 )
                 messages.success(request, _("Request sent to the operator."))
                 return redirect("recycling_network:change-requests", pk=pk)
-        except services.NetworkError as exc:
-            messages.error(request, exc.message)
-        except (PermissionDenied, DjangoPermissionDenied) as exc:
-            messages.error(request, str(getattr(exc, "detail", exc)))
     requests_ = tenancy.visible(
         PointChangeRequest.objects.filter(point=point).select_related("requested_by"), request.user
     )
@@ -338,15 +317,8 @@ def intake(request):
         data = dict(form.cleaned_data)
         point = data.pop("point")
         request.session["intake_point"] = point.pk
-        try:
+        with refusals(request, form):
             result = services.intake_record(point=point, actor=request.user, **data)
-        except services.CustodyConflict as exc:
-            form.add_error("code", exc.message)
-        except services.NetworkError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        except (PermissionDenied, DjangoPermissionDenied) as exc:
-            form.add_error(None, str(getattr(exc, "detail", exc)))
-        else:
             if result.unregistered:
                 messages.warning(
                     request,
@@ -473,18 +445,13 @@ def transfer_detail(request, pk: int):
         Transfer.objects.select_related("from_point", "to_point", "receiver", "sender"), request.user, pk=pk
     )
     if request.method == "POST":
-        try:
+        with refusals(request):
             services.transfer_receive(
                 transfer=transfer,
                 actor=request.user,
                 codes=request.POST.getlist("codes"),
                 close=bool(request.POST.get("close")),
             )
-        except services.NetworkError as exc:
-            messages.error(request, exc.message)
-        except (PermissionDenied, DjangoPermissionDenied) as exc:
-            messages.error(request, str(getattr(exc, "detail", exc)))
-        else:
             messages.success(request, _("Arrival recorded."))
         return redirect("recycling_network:transfer-detail", pk=pk)
     items = transfer.items.select_related("battery")

@@ -9,14 +9,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
-from core.errors import ServiceError
+from core.errors import Invalid
 from traceability.lifecycle import EventKind
 
 RECEIPT = (EventKind.REGENERATION_RECEIVED,)
 PROCESSING = (EventKind.DISMANTLED, EventKind.MATERIALS_RECOVERED, EventKind.SCRAPPED, EventKind.DISASSEMBLED)
 
 
-class LicenceRefusal(ServiceError):
+class LicenceRefusal(Invalid):
     http_status = 422
     default_code = "regeneration.licence"
 

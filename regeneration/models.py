@@ -6,16 +6,14 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import localised
 from core.tenancy import TenancyRule
 
 
 def _localised(obj, stem: str) -> str:
-    return (
-        getattr(obj, f"{stem}_en") if (get_language() or "").startswith("en") else getattr(obj, f"{stem}_zh")
-    )
+    return localised(getattr(obj, f"{stem}_zh"), getattr(obj, f"{stem}_en"))
 
 
 class WasteCategory(models.Model):

@@ -231,3 +231,8 @@ def visible_batches(user) -> QuerySet[Batch]:
 
 def recovered_by_element(batch: Batch) -> QuerySet[MaterialRecovery]:
     return batch.recoveries.all()
+
+
+def licences_held(enterprise: Organisation) -> QuerySet[Licence]:
+    """Every hazardous-waste licence registered for ``enterprise``."""
+    return Licence.objects.filter(enterprise=enterprise)

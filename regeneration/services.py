@@ -9,10 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_log
+from core.dates import local_day
 from core.errors import Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
@@ -46,10 +46,6 @@ def _require_regeneration(org: Organisation) -> None:
         raise RegenerationError(
             f"{org} is not a regeneration enterprise", field="enterprise", code="wrong_kind"
         )
-
-
-def _day(moment: datetime) -> date:
-    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
 
 
 @transaction.atomic
@@ -126,7 +122,7 @@ def pack_receive(
         raise RegenerationError(
             f"{battery.code}: weigh it and give its mass", field="mass_kg", code="required"
         )
-    refusal = licence_refusal(enterprise=enterprise, battery=battery, on=_day(occurred_at), mass_kg=mass)
+    refusal = licence_refusal(enterprise=enterprise, battery=battery, on=local_day(occurred_at), mass_kg=mass)
     if refusal:
         raise RegenerationError(refusal.message, field="battery", code=refusal.code)
     trace.event_record(

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
 from core.bounds import year_or_default
+from core.errors import Forbidden
 from core.pages import refusals
 from core.tabular import export_response
 from traceability.models import Battery
@@ -26,9 +26,9 @@ from .models import Batch
 def _enterprise(request, required: bool = False):
     try:
         return tenancy.require_kind(request.user, "regeneration")
-    except DrfDenied as exc:
+    except Forbidden:
         if required:
-            raise PermissionDenied(str(exc.detail)) from exc
+            raise
         return None
 
 

@@ -170,7 +170,7 @@ class Batcher:
             del self._items[: self.max_items], self._futures[: self.max_items]
             try:
                 await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
-            except Exception as exc:  # noqa: BLE001 - the batch is refused, each sender gets an error answer
+            except Exception as exc:  # the batch is refused, each sender gets an error answer
                 log.exception("telemetry batch of %d not stored", len(items))
                 if type(exc).__name__ == "BrokenProcessPool":
                     self._executor = self._factory()
@@ -281,7 +281,7 @@ class Gateway:
                     await writer.drain()
                 except (ConnectionError, OSError):
                     break
-        except Exception:  # noqa: BLE001 - one connection's failure never stops the gateway
+        except Exception:  # one connection's failure never stops the gateway
             log.exception("telemetry connection %s failed", link.peer)
             self.stats.errors["internal"] += 1
         finally:

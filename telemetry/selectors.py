@@ -29,7 +29,7 @@ def gateway_status() -> list[dict]:
                 status["name"] = key.decode()[len(conf.STATUS_KEY_PREFIX) :]
                 out.append(status)
         return out
-    except Exception:  # noqa: BLE001 - status is best effort: a page or a scrape never fails on it
+    except Exception:  # status is best effort: a page or a scrape never fails on it
         log.warning("gateway status unavailable", exc_info=True)
         return []
 

@@ -112,6 +112,6 @@ def reserve_ids(cur, counts: dict[str, int]) -> dict[str, list[int]]:
     params: list = []
     for table in tables:
         params += [_sequences[table], counts[table]]
-    cur.execute(f"SELECT {parts}", params)  # noqa: S608 - only placeholders are interpolated
+    cur.execute(f"SELECT {parts}", params)  # only placeholders are interpolated
     found = dict(zip(tables, cur.fetchone(), strict=True))
     return {t: list(found.get(t, [])) for t in counts}

@@ -287,7 +287,7 @@ def inclusion_proofs(event_ids: list[int]) -> dict[int, InclusionProof]:
         return {}
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT l.index, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "  # noqa: S608
+            f"SELECT l.index, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "
             "JOIN traceability_lifecycleevent e ON e.id = l.event_id "
             "JOIN traceability_battery b ON b.id = e.battery_id WHERE l.event_id = ANY(%s) AND l.index < %s",
             [list(event_ids), head.tree_size],
@@ -345,7 +345,7 @@ def inclusion_proof(event_id: int) -> InclusionProof | None:
     head = latest_head()
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT l.index, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "  # noqa: S608
+            f"SELECT l.index, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "
             "JOIN traceability_lifecycleevent e ON e.id = l.event_id "
             "JOIN traceability_battery b ON b.id = e.battery_id WHERE l.event_id = %s",
             [event_id],
@@ -393,7 +393,7 @@ def verify() -> Report:
     max_event_in_ledger = 0
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT l.index, l.event_id, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "  # noqa: S608
+            f"SELECT l.index, l.event_id, l.leaf_hash, {EVENT_COLUMNS_SQL} FROM traceability_ledgerleaf l "
             "LEFT JOIN traceability_lifecycleevent e ON e.id = l.event_id "
             "LEFT JOIN traceability_battery b ON b.id = e.battery_id ORDER BY l.index"
         )

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied
 
 from core import tenancy
+from core.errors import Forbidden
 from core.tabular import TabularError, export_response, read_rows
 
 from . import codes, ledger_store, merkle, selectors, services
@@ -244,8 +244,8 @@ def upload(request, kind: str):
             results = _run_upload(kind, rows, request)
         except TabularError as exc:
             form.add_error("file", str(exc))
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc.detail))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         except services.TraceabilityError as exc:
             form.add_error(None, exc.message)
         else:

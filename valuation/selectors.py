@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
 
+from cascade_use import selectors as cascade_selectors
 from core import tenancy
+from core.dates import local_day
 from traceability.lifecycle import EventKind
 from traceability.models import Battery, LifecycleEvent
 
@@ -19,8 +18,6 @@ from .core.assess import AssessmentInput, AssessmentResult, assess
 from .core.cycle_life import validate_features
 from .core.grading import GradeTable
 from .models import PriceSet, Valuation, ValuationJob
-
-log = logging.getLogger(__name__)
 
 OWN_PAYLOAD_MARK = "residual_value"  # our own 'assessed' events, never read back as capacity tests
 REMOVAL_KINDS = {EventKind.REMOVED, EventKind.REPLACED_OUT}
@@ -86,32 +83,24 @@ def _safety_from(payload: dict) -> bool | None:
     return None
 
 
-def _day(value: datetime | date | None) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
-
-
 def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
     """What the battery's history says, up to and including ``on`` (R-LIFE events, bindings, assessments)."""
     rated_ah = float(battery.rated_capacity_ah) if battery.rated_capacity_ah is not None else None
     bindings = list(battery.bindings.select_related("vehicle").order_by("bound_at"))
-    bindings = [b for b in bindings if _day(b.bound_at) <= on]
+    bindings = [b for b in bindings if local_day(b.bound_at) <= on]
     use = sold = until = None
     if bindings:
         first, last = bindings[0], bindings[-1]
         use = last.vehicle.use
-        sold = first.vehicle.sold_at or _day(first.bound_at)
+        sold = first.vehicle.sold_at or local_day(first.bound_at)
         if sold and sold > on:
-            sold = _day(first.bound_at)
-        until = _day(last.unbound_at) if last.unbound_at and _day(last.unbound_at) <= on else None
+            sold = local_day(first.bound_at)
+        until = local_day(last.unbound_at) if last.unbound_at and local_day(last.unbound_at) <= on else None
     second_from = removed = None
     test_day = test_soh = safety = mileage = cycles = early_cycle = None
     events = LifecycleEvent.objects.filter(battery=battery).order_by("occurred_at", "id")
     for event in events.only("kind", "occurred_at", "payload"):
-        day = _day(event.occurred_at)
+        day = local_day(event.occurred_at)
         if day > on:
             break
         payload = event.payload if isinstance(event.payload, dict) else {}
@@ -172,33 +161,11 @@ def cycle_life_answer(*, features: dict) -> dict:
 
 
 def _cascade_assessments(battery: Battery, on: date) -> list[dict]:
-    """Safety assessments of the cascade-use app, read defensively: the app may not have them (yet)."""
-    try:
-        model = apps.get_model("cascade_use", "SafetyAssessment")
-    except LookupError:
-        return []
-    names = {f.name for f in model._meta.get_fields()}
-    if "battery" not in names:
-        return []
-    found = []
-    try:
-        for row in model.objects.filter(battery=battery)[:50]:
-            day = None
-            for attr in ("assessed_at", "assessed_on", "performed_at", "created_at"):
-                if getattr(row, attr, None):
-                    day = _day(getattr(row, attr))
-                    break
-            if day is not None and day > on:
-                continue
-            payload = {k: getattr(row, k, None) for k in ("soh", "soh_pct", "remaining_capacity_ah", "passed", "verdict",
-                                                           "safety_passed", "result")}  # fmt: skip
-            payload = {k: v for k, v in payload.items() if v is not None}
-            rated = float(battery.rated_capacity_ah) if battery.rated_capacity_ah else None
-            found.append({"day": day, "soh": _soh_from(payload, rated), "passed": _safety_from(payload)})
-    except Exception:  # a schema we do not know; the event payloads still carry the assessment
-        log.warning("could not read cascade-use safety assessments", exc_info=True)
-        return []
-    return sorted(found, key=lambda f: f["day"] or date.min)
+    """The cascade-use app's safety assessments up to ``on``, through its selector."""
+    return [
+        {"day": r.day, "soh": r.soh_pct / 100, "passed": r.passed}
+        for r in cascade_selectors.assessment_readings(battery=battery, on=on)
+    ]
 
 
 def valuation_list(*, user) -> QuerySet[Valuation]:

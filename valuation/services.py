@@ -7,12 +7,13 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
+from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Forbidden, Invalid
 from core.tenancy import scope_of
+from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind, IllegalTransition, next_state
 from traceability.models import Battery
 from traceability.services import event_record
@@ -25,19 +26,21 @@ from .selectors import OWN_PAYLOAD_MARK, battery_inputs, parameters_and_grades, 
 PRICE_SECTIONS = ("per_kwh", "metals_cny_per_kg", "processing_cost_cny_per_kg")
 
 
-class ValuationError(ServiceError):
-    """A refused valuation request; ``field`` names the input at fault."""
+class ValuationError(Invalid):
+    """A refused valuation request (400); ``field`` names the input at fault."""
+
+    http_status = 400
 
 
 def require_assessor(user) -> Organisation | None:
     """Enterprises (not read-only roles) assess; regulators read the results."""
     scope = scope_of(user)
     if not scope.authenticated:
-        raise PermissionDenied("sign in to assess batteries")
+        raise Forbidden("sign in to assess batteries")
     if scope.read_only:
-        raise PermissionDenied("your role is read-only")
+        raise Forbidden("your role is read-only")
     if scope.regulator:
-        raise PermissionDenied("regulators read valuations; enterprises request them")
+        raise Forbidden("regulators read valuations; enterprises request them")
     return user.organisation
 
 
@@ -189,7 +192,7 @@ def valuation_job_create(
     org = require_assessor(actor)
     if org is None:
         raise ValuationError("act for an organisation to run a bulk assessment")
-    unique = list(dict.fromkeys(c.strip().upper() for c in codes if c and c.strip()))
+    unique = list(dict.fromkeys(normalise_code(c) for c in codes if c and c.strip()))
     if not unique:
         raise ValuationError("no battery codes to assess", field="codes")
     job = ValuationJob.objects.create(
@@ -199,7 +202,7 @@ def valuation_job_create(
         codes=unique,
         valuation_date=valuation_date or timezone.localdate(),
         total=len(unique),
-        region=org.region if org.region in ("BJ", "TJ", "HB") else "",
+        region=org.region if org.region in JJJ_REGIONS else "",
     )
     audit_log(actor=actor, action="valuation.job_create", obj=job, changes={"total": job.total})
     from .tasks import valuation_job_run_task  # noqa: PLC0415 - tasks import this module

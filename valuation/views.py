@@ -8,9 +8,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import PermissionDenied
 
 from core import tenancy
+from core.errors import Forbidden
 from core.tabular import export_response
 from traceability.models import Battery
 
@@ -60,7 +60,7 @@ def battery_detail(request, code: str):
     can_assess = True
     try:
         require_assessor(request.user)
-    except PermissionDenied:
+    except Forbidden:
         can_assess = False
     chart = None
     if valuation is not None:
@@ -87,8 +87,8 @@ def battery_assess(request, code: str):
     battery = tenancy.get_visible_or_404(Battery.objects.all(), request.user, code=code.upper())
     try:
         require_assessor(request.user)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc.detail))
+    except Forbidden as exc:
+        messages.error(request, exc.message)
         return redirect("valuation:battery_detail", code=battery.code)
     form = AssessForm(request.POST)
     if not form.is_valid():
@@ -121,8 +121,8 @@ def job_list(request):
                 actor=request.user, codes=codes, valuation_date=data.get("valuation_date"),
                 description=data.get("description", ""),
             )  # fmt: skip
-        except PermissionDenied as exc:
-            messages.error(request, str(exc.detail))
+        except Forbidden as exc:
+            messages.error(request, exc.message)
         except ValuationError as exc:
             form.add_error(None, exc.message)
         else:

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from traceability.models import Chemistry
 
@@ -291,7 +292,7 @@ class LotInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     form = serializers.ChoiceField(choices=[PriceForm.PACK, PriceForm.MODULE], default=PriceForm.PACK)
     location = serializers.CharField(max_length=300)
-    region = serializers.ChoiceField(choices=["BJ", "TJ", "HB"])
+    region = serializers.ChoiceField(choices=list(JJJ_REGIONS))
     reserve_price_cny = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
     deadline = serializers.DateTimeField()
     sealed = serializers.BooleanField(default=True)
@@ -358,7 +359,7 @@ class OfflineDealInput(serializers.Serializer):
     concluded_at = serializers.DateTimeField()
     form = serializers.ChoiceField(choices=[PriceForm.PACK, PriceForm.MODULE], default=PriceForm.PACK)
     location = serializers.CharField(max_length=300)
-    region = serializers.ChoiceField(choices=["BJ", "TJ", "HB"])
+    region = serializers.ChoiceField(choices=list(JJJ_REGIONS))
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     contract_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     items = LotItemInput(many=True)

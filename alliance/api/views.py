@@ -3,7 +3,6 @@ residual-value trading and market reports. Views validate, call one service or s
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 
 from django.shortcuts import get_object_or_404
@@ -18,7 +17,9 @@ from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantReadOnlyViewSet
 from core.api.pagination import StandardPagination
+from core.dates import require_date
 from core.tabular import export_response
+from recycling_network import selectors as network_selectors
 
 from .. import selectors, services
 from ..filtersets import (
@@ -31,19 +32,6 @@ from ..filtersets import (
 from ..models import Bid, Deal, Lot, Membership, MembershipTier, PriceGuidance, SharedServicePoint
 from ..qualification import buyer_qualification
 from . import serializers as s
-
-
-@contextmanager
-def refused_as_400():
-    """A service refusal becomes the platform's error shape, with every reason under the field at fault."""
-    try:
-        yield
-    except services.AllianceError as exc:
-        error = exceptions.ValidationError({exc.field: exc.reasons}, code=exc.code)
-        if exc.code in ("conflict", "closed", "too_early"):
-            error = exceptions.APIException(exc.message, code=exc.code)
-            error.status_code = status.HTTP_409_CONFLICT
-        raise error from exc
 
 
 class TierViewSet(viewsets.ReadOnlyModelViewSet):
@@ -83,8 +71,7 @@ class ApplyView(AuditedViewMixin, APIView):
     def post(self, request):
         data = s.ApplyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with refused_as_400():
-            membership = services.membership_apply(user=request.user, **data.validated_data)
+        membership = services.membership_apply(user=request.user, **data.validated_data)
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -94,10 +81,9 @@ class DecideView(AuditedViewMixin, APIView):
         membership = tenancy.get_visible_or_404(Membership.objects.all(), request.user, pk=pk)
         data = s.DecideInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with refused_as_400():
-            membership = services.membership_decide(
-                user=request.user, membership=membership, **data.validated_data
-            )
+        membership = services.membership_decide(
+            user=request.user, membership=membership, **data.validated_data
+        )
         return Response(s.MembershipSerializer(membership).data)
 
 
@@ -112,21 +98,18 @@ class SharedPointViewSet(TenantReadOnlyViewSet):
 
     @extend_schema(request=s.SharedPointInput, responses={201: s.SharedPointSerializer})
     def create(self, request):
-        from recycling_network.models import ServicePoint  # noqa: PLC0415
-
         data = s.SharedPointInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        point = get_object_or_404(ServicePoint, pk=v["service_point"])
+        point = get_object_or_404(network_selectors.service_points(), pk=v["service_point"])
         shares = [services.ShareInput(**share) for share in v["shares"]]
-        with refused_as_400():
-            shared = services.shared_point_register(
-                user=request.user,
-                service_point=point,
-                monthly_cost_cny=v["monthly_cost_cny"],
-                opened_on=v["opened_on"],
-                shares=shares,
-            )
+        shared = services.shared_point_register(
+            user=request.user,
+            service_point=point,
+            monthly_cost_cny=v["monthly_cost_cny"],
+            opened_on=v["opened_on"],
+            shares=shares,
+        )
         return Response(s.SharedPointSerializer(shared).data, status=status.HTTP_201_CREATED)
 
 
@@ -198,15 +181,14 @@ class GuidanceViewSet(TenantReadOnlyViewSet):
         data = s.GuidanceInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with refused_as_400():
-            guidance = services.guidance_create(
-                user=request.user,
-                title=v["title"],
-                effective_from=v["effective_from"],
-                notes=v["notes"],
-                prices=v["prices"],
-                metals=v["metals"],
-            )
+        guidance = services.guidance_create(
+            user=request.user,
+            title=v["title"],
+            effective_from=v["effective_from"],
+            notes=v["notes"],
+            prices=v["prices"],
+            metals=v["metals"],
+        )
         return Response(s.GuidanceSerializer(guidance).data, status=status.HTTP_201_CREATED)
 
 
@@ -214,8 +196,7 @@ class GuidancePublishView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.GuidanceSerializer)
     def post(self, request, pk: int):
         guidance = tenancy.get_visible_or_404(PriceGuidance.objects.all(), request.user, pk=pk)
-        with refused_as_400():
-            guidance = services.guidance_publish(user=request.user, guidance=guidance)
+        guidance = services.guidance_publish(user=request.user, guidance=guidance)
         return Response(s.GuidanceSerializer(guidance).data)
 
 
@@ -279,8 +260,7 @@ class LotViewSet(TenantReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         items = [services.ItemInput(**i) for i in v.pop("items")]
-        with refused_as_400():
-            lot = services.lot_create(user=request.user, items=items, **v)
+        lot = services.lot_create(user=request.user, items=items, **v)
         return Response(
             s.LotSerializer(lot, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -304,8 +284,7 @@ class LotBidsView(AuditedViewMixin, APIView):
         lot = _lot(request, pk)
         data = s.BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with refused_as_400():
-            bid = services.bid_place(user=request.user, lot=lot, **data.validated_data)
+        bid = services.bid_place(user=request.user, lot=lot, **data.validated_data)
         return Response(s.BidSerializer(bid).data, status=status.HTTP_201_CREATED)
 
 
@@ -313,8 +292,7 @@ class BidWithdrawView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.BidSerializer)
     def post(self, request, pk: int):
         bid = tenancy.get_visible_or_404(Bid.objects.all(), request.user, pk=pk)
-        with refused_as_400():
-            bid = services.bid_withdraw(user=request.user, bid=bid)
+        bid = services.bid_withdraw(user=request.user, bid=bid)
         return Response(s.BidSerializer(bid).data)
 
 
@@ -337,8 +315,7 @@ class LotAcceptView(AuditedViewMixin, APIView):
         data = s.AcceptInput(data=request.data)
         data.is_valid(raise_exception=True)
         bid = get_object_or_404(Bid, pk=data.validated_data["bid"], lot=lot)
-        with refused_as_400():
-            deal = services.lot_accept(user=request.user, lot=lot, bid=bid)
+        deal = services.lot_accept(user=request.user, lot=lot, bid=bid)
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
@@ -346,8 +323,7 @@ class LotCancelView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.LotSerializer)
     def post(self, request, pk: int):
         lot = _lot(request, pk)
-        with refused_as_400():
-            lot = services.lot_cancel(user=request.user, lot=lot, reason=request.data.get("reason", ""))
+        lot = services.lot_cancel(user=request.user, lot=lot, reason=request.data.get("reason", ""))
         return Response(s.LotSerializer(lot, context={"request": request}).data)
 
 
@@ -377,8 +353,7 @@ class OfflineDealView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         items = [services.ItemInput(**i) for i in v.pop("items")]
-        with refused_as_400():
-            deal = services.deal_record_offline(user=request.user, items=items, **v)
+        deal = services.deal_record_offline(user=request.user, items=items, **v)
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
@@ -402,7 +377,8 @@ class MarketReportView(AuditedViewMixin, APIView):
     def get(self, request):
         require_report_reader(request.user)
         rows = selectors.market_report(
-            date_from=_date(request.GET.get("from")), date_to=_date(request.GET.get("to"))
+            date_from=require_date(request.GET.get("from"), field="date"),
+            date_to=require_date(request.GET.get("to"), field="date"),
         )
         fmt = request.GET.get("format", "json")
         if fmt in ("csv", "xlsx"):
@@ -426,12 +402,3 @@ class MarketReportView(AuditedViewMixin, APIView):
     # DRF reserves ?format= for renderer negotiation; this view answers csv/xlsx itself.
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
-
-
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise exceptions.ValidationError({"date": [f"{value!r} is not YYYY-MM-DD"]}) from exc

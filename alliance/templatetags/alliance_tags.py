@@ -1,10 +1,10 @@
 """Template helpers for the alliance pages: who sees the members-only tabs, and data values shown as labels."""
 
 from django import template
-from django.utils.translation import get_language
 
 from accounts.choices import EnterpriseKind
 from alliance import selectors
+from core.i18n import is_english, localised
 
 register = template.Library()
 
@@ -26,8 +26,8 @@ def kind_labels(kinds) -> str:
 def tier_name(tier) -> str:
     if tier is None:
         return ""
-    return tier.name_en if _en() else tier.name_zh
+    return localised(tier.name_zh, tier.name_en)
 
 
 def _en() -> bool:
-    return (get_language() or "").startswith("en")
+    return is_english()

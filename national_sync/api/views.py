@@ -13,8 +13,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.choices import JJJ_REGIONS
 from core.api.base import AuditedViewMixin
-from core.tenancy import JJJ_REGIONS, require_regulator, scope_of
+from core.tenancy import require_regulator, scope_of
 
 from .. import conf, exchange, selectors
 

@@ -3,8 +3,6 @@ look up (tenancy-scoped), call one service, answer."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,7 +14,6 @@ from rest_framework.views import APIView
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
 from core.api.bulk import ERROR, BulkAPIView, item_result
-from core.api.errors import Conflict, Refused
 from core.tabular import TabularError, export_response, read_rows
 
 from .. import selectors, services
@@ -39,22 +36,6 @@ from ..models import (
     Transfer,
 )
 from . import serializers as s
-
-
-@contextmanager
-def service_errors():
-    """Refusals from the services as API errors: 409 for custody conflicts, 400 for bad input."""
-    try:
-        yield
-    except services.CustodyConflict as exc:
-        raise Conflict(exc.message, code=exc.code)
-    except services.ScrapRefused as exc:
-        detail = f"{exc.field}: {exc.message}"
-        if exc.status == 403:
-            raise exceptions.PermissionDenied(detail, code=exc.code)
-        raise (Conflict if exc.status == 409 else Refused)(detail, code=exc.code)
-    except services.NetworkError as exc:
-        raise exceptions.ValidationError({exc.field: [exc.message]}, code=exc.code)
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -165,8 +146,7 @@ class ServicePointListCreateView(TenantQuerysetMixin, generics.ListAPIView):
     def post(self, request):
         data = s.ServicePointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            point = services.service_point_register(actor=request.user, **data.validated_data)
+        point = services.service_point_register(actor=request.user, **data.validated_data)
         return Response(s.ServicePointSerializer(point).data, status=status.HTTP_201_CREATED)
 
 
@@ -181,8 +161,7 @@ class ServicePointDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("operator", None)
-        with service_errors():
-            point = services.service_point_update(point=point, actor=request.user, **fields)
+        point = services.service_point_update(point=point, actor=request.user, **fields)
         return Response(s.ServicePointSerializer(point).data)
 
 
@@ -195,8 +174,7 @@ class ServicePointReviewView(AuditedViewMixin, APIView):
         point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
         data = s.ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            point = services.service_point_review(point=point, actor=request.user, **data.validated_data)
+        point = services.service_point_review(point=point, actor=request.user, **data.validated_data)
         return Response(s.ServicePointSerializer(point).data)
 
 
@@ -219,10 +197,9 @@ class PointChangeRequestListCreateView(TenantQuerysetMixin, generics.ListAPIView
         data = s.PointChangeRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with service_errors():
-            change = services.point_change_request(
-                point=point, actor=request.user, kind=v["kind"], note=v["note"], **v["changes"]
-            )
+        change = services.point_change_request(
+            point=point, actor=request.user, kind=v["kind"], note=v["note"], **v["changes"]
+        )
         return Response(s.PointChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
@@ -234,8 +211,7 @@ class PointChangeDecideView(AuditedViewMixin, APIView):
         change = tenancy.get_visible_or_404(PointChangeRequest.objects.all(), request.user, pk=pk)
         data = s.ChangeDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            change = services.point_change_decide(request=change, actor=request.user, **data.validated_data)
+        change = services.point_change_decide(request=change, actor=request.user, **data.validated_data)
         return Response(s.PointChangeRequestSerializer(change).data)
 
 
@@ -268,8 +244,7 @@ class IntakeListCreateView(AuditedViewMixin, generics.ListAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         point = _point_for(request, fields.pop("point"))
-        with service_errors():
-            result = services.intake_record(point=point, actor=request.user, **fields)
+        result = services.intake_record(point=point, actor=request.user, **fields)
         return Response(s.IntakeSerializer(result.intake).data, status=status.HTTP_201_CREATED)
 
 
@@ -329,8 +304,7 @@ class IntakeUploadView(AuditedViewMixin, APIView):
             rows = read_rows(data.validated_data["file"])
         except TabularError as exc:
             raise exceptions.ValidationError({"file": [str(exc)]})
-        with service_errors():
-            report = services.intake_bulk(point=point, actor=request.user, rows=rows)
+        report = services.intake_bulk(point=point, actor=request.user, rows=rows)
         summary = {k: sum(1 for r in report if r["status"] == k) for k in ("created", "conflict", "error")}
         summary["unregistered"] = sum(1 for r in report if r.get("unregistered"))
         return Response({"summary": {"total": len(report), **summary}, "rows": report})
@@ -368,8 +342,7 @@ class TransferListCreateView(TenantQuerysetMixin, generics.ListAPIView):
         fields["from_point"] = _point_for(request, fields["from_point"])
         if "to_point" in fields:
             fields["to_point"] = get_object_or_404(ServicePoint, pk=fields["to_point"])
-        with service_errors():
-            transfer = services.transfer_dispatch(actor=request.user, **fields)
+        transfer = services.transfer_dispatch(actor=request.user, **fields)
         return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
 
@@ -386,8 +359,7 @@ class TransferReceiveView(AuditedViewMixin, APIView):
         transfer = tenancy.get_visible_or_404(Transfer.objects.all(), request.user, pk=pk)
         data = s.TransferReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            transfer = services.transfer_receive(transfer=transfer, actor=request.user, **data.validated_data)
+        transfer = services.transfer_receive(transfer=transfer, actor=request.user, **data.validated_data)
         return Response(s.TransferSerializer(transfer).data)
 
 
@@ -402,8 +374,7 @@ class ScrapCertificateCreateView(AuditedViewMixin, APIView):
     def post(self, request):
         data = s.ScrapCertificateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            cert = services.scrap_certificate_record(actor=request.user, **data.validated_data)
+        cert = services.scrap_certificate_record(actor=request.user, **data.validated_data)
         removal = cert.removals.first()
         body = {"id": cert.pk, "number": cert.number, "vin": cert.vin, "pack_present": cert.pack_present,
                 "pack_code": cert.pack.code if cert.pack_id else None, "removal_event": removal.event_id if removal else None}  # fmt: skip
@@ -416,8 +387,7 @@ class PackRemovalCreateView(AuditedViewMixin, APIView):
         cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
         data = s.PackRemovalInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            removal = services.pack_remove(certificate=cert, actor=request.user, **data.validated_data)
+        removal = services.pack_remove(certificate=cert, actor=request.user, **data.validated_data)
         body = {
             "id": removal.pk,
             "code": removal.battery.code,
@@ -435,10 +405,9 @@ class RecycledCertificateCreateView(AuditedViewMixin, APIView):
         cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
         data = s.RecycledCertificateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            record = services.recycled_certificate_record(
-                certificate=cert, actor=request.user, **data.validated_data
-            )
+        record = services.recycled_certificate_record(
+            certificate=cert, actor=request.user, **data.validated_data
+        )
         body = {"id": record.pk, "check_result": record.check_result, "check_notes": record.check_notes}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -3,9 +3,9 @@
 import re
 
 from django import template
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import is_english
 from regeneration.models import Element, Route
 
 register = template.Library()
@@ -17,7 +17,7 @@ SUBJECTS = {"electrode powder": _("electrode powder"), "process water": _("proce
 @register.filter
 def subject_label(subject: str) -> str:
     """A rate's subject ("Li (wet)", "electrode powder") in the reader's language."""
-    if (get_language() or "").startswith("en"):
+    if is_english():
         return subject
     match = re.fullmatch(r"(\w+) \((\w+)\)", subject or "")
     if match and match[1] in Element.values and match[2] in Route.values:

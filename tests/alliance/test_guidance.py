@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from alliance import selectors, services
 from alliance.models import Deal
+from core.errors import Forbidden
 
 from . import factories as f
 
@@ -85,7 +85,7 @@ def test_in_force_endpoint(assessor_user, api_client):
 
 def test_only_assessors_publish_guidance(make_user):
     seller = make_user(kinds=("service_operator",))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.guidance_create(user=seller, title="x", effective_from=date(2026, 1, 1), prices=prices("1"))
 
 

@@ -107,3 +107,27 @@ def test_pages_render_queues_and_maker_grants_on_the_web():
         r.status_code == 302
         and Authorisation.objects.filter(document_ref="X-2", battery_maker=maker).exists()
     )
+
+
+def test_only_the_granting_maker_revokes_whoever_calls_the_service(client_for):
+    from cascade_use.services import authorisation_revoke
+    from core.errors import Forbidden
+
+    maker, enterprise = battery_maker(), cascade_enterprise()
+    authorisation = authorise(maker, enterprise)
+    with pytest.raises(Forbidden, match="granting battery maker"):
+        authorisation_revoke(authorisation=authorisation, actor_user=UserFactory(organisation=enterprise))
+    with pytest.raises(Forbidden):
+        authorisation_revoke(
+            authorisation=authorisation, actor_user=UserFactory(organisation=maker, role="viewer")
+        )
+    authorisation_revoke(
+        authorisation=authorisation, actor_user=UserFactory(organisation=maker), reason="ended"
+    )
+    authorisation.refresh_from_db()
+    assert authorisation.revoked_at is not None
+    # the holding enterprise sees the authorisation but its revoke request is refused with 403
+    api = client_for(UserFactory(organisation=enterprise))
+    other = authorise(maker, enterprise)
+    r = api.post(f"/api/v1/cascade/authorisations/{other.pk}/revoke/", {"reason": "x"}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"

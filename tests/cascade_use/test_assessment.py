@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from cascade_use import selectors
 from cascade_use.models import Scenario
@@ -124,3 +125,13 @@ def test_overdue_waste_is_shown_as_overdue(world):
     )
     (item,) = selectors.outstanding_waste(world["enterprise"], today=(now() + timedelta(days=200)).date())
     assert item.overdue
+
+
+def test_other_apps_read_assessments_up_to_a_day_through_the_selector():
+    maker, enterprise = battery_maker(), cascade_enterprise()
+    pack = held_pack(maker=maker, holder=enterprise)
+    assess(pack, enterprise, verdict="fail", soh_pct=Decimal("61.5"))
+    day = timezone.localdate(now() - timedelta(days=10))
+    [reading] = selectors.assessment_readings(battery=pack, on=day)
+    assert (reading.day, reading.soh_pct, reading.passed) == (day, 61.5, False)
+    assert selectors.assessment_readings(battery=pack, on=day - timedelta(days=1)) == []

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
 
 from core import tenancy
+from core.errors import Forbidden
 from core.tenancy import TenancyRule
 from traceability.models import Vehicle
 
@@ -59,7 +59,7 @@ def test_regulator_reads_all_three_regions(world):
 def test_regulator_writes_only_its_region(world):
     assert _vins(tenancy.editable(Vehicle.objects.all(), world["bj_reg"])) == {world["bj_car"].vin}
     tenancy.require_write(world["bj_reg"], world["bj_car"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         tenancy.require_write(world["bj_reg"], world["tj_car"])
 
 
@@ -67,7 +67,7 @@ def test_viewer_role_is_read_only(world, make_user):
     viewer = make_user(world["bj_maker"].organisation, role="viewer")
     assert _vins(tenancy.visible(Vehicle.objects.all(), viewer)) == {world["bj_car"].vin}
     assert not tenancy.editable(Vehicle.objects.all(), viewer).exists()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         tenancy.require_kind(viewer, "automaker")
 
 
@@ -88,16 +88,16 @@ def test_public_rule_opens_only_matching_rows(world, monkeypatch):
 
 
 def test_require_kind_names_the_kind(world):
-    with pytest.raises(PermissionDenied, match="dismantler"):
+    with pytest.raises(Forbidden, match="dismantler"):
         tenancy.require_kind(world["bj_maker"], "dismantler")
     assert tenancy.require_kind(world["bj_maker"], "automaker") == world["bj_maker"].organisation
 
 
 def test_require_regulator(world):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         tenancy.require_regulator(world["bj_maker"])
     assert tenancy.require_regulator(world["tj_reg"]) == world["tj_reg"].organisation
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         tenancy.require_regulator(world["tj_reg"], region="BJ", write=True)
 
 

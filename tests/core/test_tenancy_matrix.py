@@ -20,11 +20,11 @@ from django.urls import resolve
 from rest_framework.test import APIClient
 
 from accounts.choices import EnterpriseKind
+from accounts.management.commands.seed_demo import DEMO_APPS
 from accounts.models import Organisation
 from accounts.services import api_token_issue
 from core import tenancy
 from core.demo import DemoWorld
-from core.management.commands.seed_demo import DEMO_APPS
 from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sweep]

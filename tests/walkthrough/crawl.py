@@ -180,7 +180,7 @@ def crawl(page, ctx, base, role, lang, args, report):
         visited.add(url)
         try:
             resp = ctx.request.get(url, max_redirects=5, timeout=60000)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             report["pages"].append({"role": role, "lang": lang, "url": url, "problem": f"fetch: {exc}"})
             continue
         ctype = resp.headers.get("content-type", "")
@@ -213,7 +213,7 @@ def crawl(page, ctx, base, role, lang, args, report):
                     shot = OUT / f"{role}-{lang}-{name[:80]}.png"
                     page.screenshot(path=str(shot), full_page=True)
                     entry["shot"] = shot.name
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     entry["problem"] = f"screenshot: {exc}"
         report["pages"].append(entry)
         print(role, lang, resp.status, url[len(base) :], flush=True)

@@ -56,7 +56,7 @@ async def publish_status(gateway: Gateway, name: str, every: float = 2.0) -> Non
                 json.dumps(gateway.stats.snapshot()),
                 ex=conf.STATUS_TTL_SECONDS,
             )
-        except Exception:  # noqa: BLE001 - status is best effort
+        except Exception:  # status is best effort
             log.debug("gateway status not published", exc_info=True)
         await asyncio.sleep(every)
 
