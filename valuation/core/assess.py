@@ -55,7 +55,7 @@ class AssessmentInput:
     capacity_test_soh: float | None = None
     safety_passed: bool | None = None
     cycle_life: dict | None = None  # the cycle-life answer for the battery's early-cycle features, as served
-    telemetry: dict | None = None  # the pack's telemetry health, as ``telemetry.selectors.health_for_assessment``
+    telemetry: dict | None = None  # the pack's telemetry health (telemetry.selectors.health_for_assessment)
 
     @classmethod
     def from_dict(cls, data: dict) -> AssessmentInput:
@@ -150,7 +150,9 @@ def _measurement(inp: AssessmentInput, reasons: list[str]):
     if events:
         reasons.append(f"negative events in vehicle telemetry: {events}")
     if soh is not None and (day is None or day >= tele_day):
-        reasons.append(f"telemetry SOH {tele['soh']:.1%} up to {tele_day.isoformat()} predates the capacity test")
+        reasons.append(
+            f"telemetry SOH {tele['soh']:.1%} up to {tele_day.isoformat()} predates the capacity test"
+        )
         return inp, soh, day, kind
     low, high = tele.get("soh_low"), tele.get("soh_high")
     band = f" (95 % {low:.1%}–{high:.1%})" if low is not None and high is not None else ""
