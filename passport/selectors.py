@@ -89,7 +89,14 @@ def _status(battery) -> str:
 
 def _hand_in_point(battery, near: tuple[float, float] | None) -> dict | None:
     where = near or _centres().get(battery.region or "BJ") or _centres()["BJ"]
-    nearest = network.points_nearest(network.published_points(), lat=where[0], lon=where[1], limit=1)
+    # only what the answer shows: no operator, district or automakers loaded for every published point
+    points = (
+        network.published_points()
+        .select_related(None)
+        .prefetch_related(None)
+        .only("code", "name_zh", "name_en", "address", "region", "lat", "lon", "opening_hours")
+    )
+    nearest = network.points_nearest(points, lat=where[0], lon=where[1], limit=1)
     if not nearest:
         return None
     p = nearest[0].point
