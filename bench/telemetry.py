@@ -13,8 +13,8 @@ Steps:
 4. printed: sustained frames/s, p50/p99/max time from writing a frame to reading its acknowledgement, rows/s
    stored, and the check that every acknowledged sample is in the table (nothing lost).
 
-The load generator is this process (one asyncio loop; report bodies are built before the clock starts, each
-send only stamps the time and the check byte). The machine's load average is printed with the figures: other
+The load generator is this process (one asyncio loop, uvloop's when installed, as the gateway's; report bodies
+are built before the clock starts, each send only stamps the time and the check byte). The machine's load average is printed with the figures: other
 work on the same two cores slows everything.
 """
 
@@ -43,6 +43,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from telemetry.management.commands.run_gbt32960 import event_loop_factory  # noqa: E402
 from telemetry.protocol.frame import GMT8, Command, FrameSplitter, Response, bcc, encode_frame, encode_time  # noqa: E402
 from telemetry.protocol.messages import VehicleLogin  # noqa: E402
 from telemetry.simulator import VehicleModel  # noqa: E402
@@ -264,7 +265,8 @@ def main():
     }
     load_before = os.getloadavg()
     try:
-        steady_from, steady_to = asyncio.run(drive(args, vins, bodies, stats))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            steady_from, steady_to = runner.run(drive(args, vins, bodies, stats))
     finally:
         if gateway is not None:
             gateway.terminate()

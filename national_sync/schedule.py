@@ -29,6 +29,7 @@ BEAT_SCHEDULE = {
         "task": "national_sync.tasks.reconcile_daily",
         "schedule": crontab(hour=2, minute=30),
     },
+    "national-sync-witness-tree-heads": {"task": "national_sync.tasks.witness_sync", "schedule": 60.0},
     "national-sync-prune-send-log": {
         "task": "national_sync.tasks.send_log_prune",
         "schedule": crontab(hour=3, minute=10),

@@ -9,7 +9,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import conf, services
+from accounts.choices import REGION_DIVISION
+
+from . import conf, services, witness
 from .models import SendAttempt
 
 log = logging.getLogger(__name__)
@@ -58,3 +60,32 @@ def reconcile_daily(days: int = 7) -> dict:
 def send_log_prune(days: int = 30) -> int:
     deleted, _ = SendAttempt.objects.filter(started_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
+
+
+WITNESS_BATCH = 500
+
+
+@shared_task(
+    name="national_sync.tasks.witness_sync",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def witness_sync(rounds: int = 20) -> dict:
+    """Each region's witness reads the signed tree heads published since the last it accepted and checks that
+    they extend it (R-SHARE; RFC 9162 §8.2): ``rounds`` feed pages at most per region and run, so a witness that
+    fell behind catches up over a few runs. A head that does not extend is kept as an alert."""
+    report = {}
+    for region in REGION_DIVISION:
+        seen, top = 0, -1
+        for _ in range(rounds):
+            new = witness.witness_sync(witness_region=region, limit=WITNESS_BATCH)
+            seen += len(new)
+            largest = max((h.tree_size for h in new), default=-1)
+            # a full page that got no further (heads refused after an alert are read again) ends the run too
+            if len(new) < WITNESS_BATCH or largest <= top:
+                break
+            top = largest
+        report[region] = {"seen": seen, "alerts": witness.alerts(witness_region=region).count()}
+    return report

@@ -17,6 +17,7 @@ from django.conf import settings
 from cascade_use import selectors as cascade
 from core import tenancy
 from recycling_network import selectors as network
+from telemetry import selectors as telemetry
 from traceability import ledger_store
 from traceability import selectors as trace
 from traceability.lifecycle import State
@@ -89,7 +90,14 @@ def _status(battery) -> str:
 
 def _hand_in_point(battery, near: tuple[float, float] | None) -> dict | None:
     where = near or _centres().get(battery.region or "BJ") or _centres()["BJ"]
-    nearest = network.points_nearest(network.published_points(), lat=where[0], lon=where[1], limit=1)
+    # only what the answer shows: no operator, district or automakers loaded for every published point
+    points = (
+        network.published_points()
+        .select_related(None)
+        .prefetch_related(None)
+        .only("code", "name_zh", "name_en", "address", "region", "lat", "lon", "opening_hours")
+    )
+    nearest = network.points_nearest(points, lat=where[0], lon=where[1], limit=1)
     if not nearest:
         return None
     p = nearest[0].point
@@ -162,9 +170,34 @@ def _second_life(battery, found: dict) -> dict | None:
     return life
 
 
+TELEMETRY_EVENTS_SHOWN = 20  # the latest negative events of the vehicle telemetry
+
+
+def _telemetry_points(battery) -> list[dict]:
+    """The pack's telemetry SOH (dated by its last charging segment) and its latest negative events."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    health = telemetry.health_for_battery(
+        battery_id=battery.pk, rated_capacity_ah=battery.rated_capacity_ah or 0
+    )
+    blank = {"source": "vehicle_telemetry", "soh_pct": None, "cycle_count": None, "grade": None}
+    points = [
+        {**blank, "date": timezone.localdate(e.start).isoformat(), "negative": True,
+         "reason": f"{e.kind.replace('_', ' ')} (peak {e.peak:g}, {e.samples} samples)"}
+        for e in health.events[-TELEMETRY_EVENTS_SHOWN:]
+    ]  # fmt: skip
+    if health.soh is not None and health.segments:
+        points.append(
+            {**blank, "date": timezone.localdate(health.segments[-1].end).isoformat(),
+             "soh_pct": round(health.soh * 100, 2), "negative": False, "reason": ""}
+        )  # fmt: skip
+    return points
+
+
 def _timeline(battery, events) -> list[dict]:
-    """SOH, cycle count and negative events from the residual-value and safety assessments, oldest first."""
-    points: list[dict] = []
+    """SOH, cycle count and negative events from the residual-value and safety assessments and from the vehicle
+    telemetry, oldest first."""
+    points: list[dict] = _telemetry_points(battery) if battery.level == "P" else []
     for v in valuation.valuation_history(battery=battery):
         result = v.result if isinstance(v.result, dict) else {}
         negative = v.route in NEGATIVE_ROUTES or (v.inputs or {}).get("safety_passed") is False

@@ -1136,9 +1136,9 @@ def scrap_certificate_record(
     rule and changes nothing."""
     try:
         org = tenancy.require_kind(actor, "dismantler")
-    except PermissionDenied as exc:
+    except Forbidden as exc:
         raise _scrap_refused(
-            str(exc.detail), field="actor", code="scrap.dismantler_only", http_status=403
+            exc.message, field="actor", code="scrap.dismantler_only", http_status=403
         ) from exc
     rules = scrapping.rules()
     vehicle = Vehicle.objects.select_for_update().filter(vin=(vin or "").strip().upper()).first()

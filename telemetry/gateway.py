@@ -8,6 +8,10 @@ rest. A real-time or reissued report is answered only after its batch is committ
 never lost: a terminal that gets an error (or nothing) keeps the data and reissues it (0x03), as clause 7.3
 expects. Frames that cannot be answered (bad BCC, a VIN that is not text, a response where a command belongs)
 are dropped. Every fault is counted by kind and logged once per connection.
+
+With ``defer_report_decoding`` the event loop checks a report's framing, session and time only and leaves the
+blocks to the sink (``decode_deferred``, run by the writer process before it stores the batch): a report the
+decoder refuses is answered error when its batch comes back, in order, exactly as an inline refusal would be.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import datetime, timedelta
 from .protocol import blocks as b
 from .protocol.frame import (
     GMT8,
+    HEADER_LEN,
     BadFrame,
     Command,
     Encryption,
@@ -33,6 +38,7 @@ from .protocol.frame import (
     Garbage,
     ProtocolError,
     Response,
+    decode_time,
     decode_vin,
     encode_frame,
     encode_time,
@@ -59,6 +65,30 @@ class Received:
     report: Report | None = None
     login: VehicleLogin | None = None
 
+    def __reduce__(self):
+        # positional and flat: pickling to the writer process skips the generic dataclass state walk
+        return (Received, (self.vin, self.command, self.raw, self.received_at, self.report, self.login))
+
+
+def decode_deferred(items: list[Received]) -> list[tuple[str, str] | None]:
+    """Decode the reports whose blocks the gateway left undecoded (``report is None``); keep the blocks the
+    sample table stores. Returns, per item, ``None`` or the ``(kind, message)`` of the decoder's refusal."""
+    faults: list[tuple[str, str] | None] = []
+    for item in items:
+        fault = None
+        if item.report is None and item.command in (Command.REALTIME, Command.REISSUE):
+            try:
+                report = Report.decode(item.raw[HEADER_LEN:-1])
+            except ProtocolError as err:
+                fault = (err.kind, str(err))
+            else:
+                item.report = Report(report.time, tuple(x for x in report.blocks if type(x) in STORED_BLOCKS))
+        faults.append(fault)
+    return faults
+
+
+_COMMAND_KEYS = {c: f"{c:02x}" for c in range(256)}
+
 
 class Stats:
     """Counters of one gateway process; ``snapshot`` is what the status publisher sends."""
@@ -71,21 +101,31 @@ class Stats:
         self.samples = 0
         self.connections = 0
         self.started = time.time()
-        self._recent: collections.deque[float] = collections.deque()
+        self._per_second: collections.Counter[int] = collections.Counter()  # whole second → frames
         self.ack_seconds: collections.deque[float] = collections.deque(maxlen=20000)  # receipt → answer
+        self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
 
     def frame(self, command: int) -> None:
-        self.frames[f"{command:02x}"] += 1
-        now = time.monotonic()
-        self._recent.append(now)
-        while self._recent and self._recent[0] < now - self.window:
-            self._recent.popleft()
+        self.frames[_COMMAND_KEYS[command]] += 1
+        self._per_second[int(time.monotonic())] += 1
 
     def rate(self) -> float:
-        now = time.monotonic()
-        while self._recent and self._recent[0] < now - self.window:
-            self._recent.popleft()
-        return len(self._recent) / self.window
+        """Frames per second over the last ``window`` whole seconds (the current second is still counting)."""
+        now = int(time.monotonic())
+        for second in [s for s in self._per_second if s < now - self.window]:
+            del self._per_second[second]
+        return sum(n for s, n in self._per_second.items() if s < now) / self.window
+
+    def batch_percentiles(self) -> dict:
+        if not self.batches:
+            return {}
+        seconds = sorted(s for _, s in self.batches)
+        return {
+            "count": len(seconds),
+            "rows_mean": round(sum(n for n, _ in self.batches) / len(self.batches), 1),
+            "p50_ms": round(seconds[len(seconds) // 2] * 1000, 1),
+            "max_ms": round(seconds[-1] * 1000, 1),
+        }
 
     def ack_percentiles(self) -> dict:
         values = sorted(self.ack_seconds)
@@ -97,6 +137,7 @@ class Stats:
     def snapshot(self) -> dict:
         return {
             "ack": self.ack_percentiles(),
+            "batches": self.batch_percentiles(),
             "connections": self.connections,
             "frames_per_second": round(self.rate(), 2),
             "frames": dict(self.frames),
@@ -110,7 +151,8 @@ class Stats:
 
 class Batcher:
     """Collects items and hands them to ``flush`` (a blocking function) in batches, one batch at a time;
-    ``submit`` returns a future that completes when the item's batch is committed.
+    ``submit`` returns a future that completes when the item's batch is committed, with the item's entry of the
+    list ``flush`` returns (``None`` when it returns nothing): a sink may refuse single items of a batch.
 
     ``flush`` runs in one worker thread, or, given ``executor_factory`` (e.g. a one-process pool), wherever that
     executor runs it: a writer process does not compete with the event loop for the interpreter lock. A broken
@@ -135,6 +177,7 @@ class Batcher:
             lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
         )
         self._executor = self._factory()
+        self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
 
     async def run(self, fn: Callable[[], object]):
         """Run ``fn`` where the batches are written (to start a writer process before traffic arrives)."""
@@ -168,8 +211,9 @@ class Batcher:
         while self._items:
             items, futures = self._items[: self.max_items], self._futures[: self.max_items]
             del self._items[: self.max_items], self._futures[: self.max_items]
+            began = time.perf_counter()
             try:
-                await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
+                results = await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
             except Exception as exc:  # the batch is refused, each sender gets an error answer
                 log.exception("telemetry batch of %d not stored", len(items))
                 if type(exc).__name__ == "BrokenProcessPool":
@@ -178,9 +222,12 @@ class Batcher:
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)
             else:
-                for fut in futures:
+                self.batches.append((len(items), time.perf_counter() - began))
+                if results is None:
+                    results = [None] * len(futures)
+                for fut, result in zip(futures, results, strict=True):
                     if fut is not None and not fut.done():
-                        fut.set_result(True)
+                        fut.set_result(result)
         self._wake.clear()
 
 
@@ -212,13 +259,16 @@ class Gateway:
         idle_timeout: float = 180.0,
         frame_timeout: float = 10.0,
         max_inflight: int = 2000,
+        defer_report_decoding: bool = False,
     ):
         self.known_vin = known_vin
         self.batcher = batcher
         self.platform_accounts = platform_accounts or {}
         self.idle_timeout, self.frame_timeout = idle_timeout, frame_timeout
         self.max_inflight = max_inflight
+        self.defer_report_decoding = defer_report_decoding
         self.stats = Stats()
+        self.stats.batches = batcher.batches
         self.online: dict[str, Link] = {}
         self.server: asyncio.AbstractServer | None = None
 
@@ -255,7 +305,8 @@ class Gateway:
                     self._fault(link, "timeout", "no frame for %.0f s: closing", self.idle_timeout)
                     break
                 try:
-                    chunk = await asyncio.wait_for(reader.read(1 << 16), timeout=budget)
+                    async with asyncio.timeout(budget):
+                        chunk = await reader.read(1 << 16)
                 except TimeoutError:
                     if splitter.pending:
                         dropped = splitter.drop_partial()
@@ -334,7 +385,10 @@ class Gateway:
             self._answer(link, frame, Response.ERROR)
             return
         try:
-            message = decode_message(frame.command, frame.data)
+            if self.defer_report_decoding and frame.command in (Command.REALTIME, Command.REISSUE):
+                message = Report(decode_time(frame.data), ())  # the blocks are decoded by the sink
+            else:
+                message = decode_message(frame.command, frame.data)
         except ProtocolError as err:
             self._fault(link, err.kind, "0x%02x refused: %s", frame.command, err)
             self._answer(link, frame, Response.ERROR)
@@ -399,7 +453,10 @@ class Gateway:
             self._answer(link, frame, Response.ERROR)
             return
         received = time.perf_counter()
-        stored = Report(report.time, tuple(x for x in report.blocks if type(x) in STORED_BLOCKS))
+        if self.defer_report_decoding:
+            stored = None  # decode_deferred fills it in the sink
+        else:
+            stored = Report(report.time, tuple(x for x in report.blocks if type(x) in STORED_BLOCKS))
         fut = self.batcher.submit(self._received(frame, report=stored))
         link.inflight += 1
         slot = [None]
@@ -409,6 +466,10 @@ class Gateway:
             link.inflight -= 1
             if f.exception() is not None:
                 self._fault(link, "storage", "report not stored: answered error")
+                self._answer(link, frame, Response.ERROR, slot=slot)
+            elif f.result() is not None:
+                kind, message = f.result()
+                self._fault(link, kind, "0x%02x refused: %s", frame.command, message)
                 self._answer(link, frame, Response.ERROR, slot=slot)
             else:
                 self.stats.samples += 1

@@ -67,9 +67,12 @@ POINT_COLUMNS = (
 )
 
 
-def health_for_battery(*, battery_id: int, rated_capacity_ah=None, params=None):
+def health_for_battery(
+    *, battery_id: int, rated_capacity_ah=None, params=None, until: datetime | None = None
+):
     """The pack's health from its telemetry (``telemetry.health.Health``): cycles, capacity, SOH with its 95 %
-    interval, negative events. Reads only charging samples and samples past an event threshold."""
+    interval, negative events. Reads only charging samples and samples past an event threshold (before
+    ``until`` when given)."""
     from traceability.models import Battery  # noqa: PLC0415
 
     from .health import HealthParams, assess  # noqa: PLC0415
@@ -79,17 +82,43 @@ def health_for_battery(*, battery_id: int, rated_capacity_ah=None, params=None):
         rated_capacity_ah = (
             Battery.objects.filter(pk=battery_id).values_list("rated_capacity_ah", flat=True).first()
         )
+    before, bound = ("AND sampled_at < %s ", [until]) if until is not None else ("", [])
     charge = _points(
         f"SELECT {POINT_COLUMNS} FROM telemetry_sample WHERE battery_id = %s AND charging_state IN (1, 2) "
-        "ORDER BY sampled_at",
-        [battery_id],
+        f"{before}ORDER BY sampled_at",
+        [battery_id, *bound],
     )
     events = _points(
         f"SELECT {POINT_COLUMNS} FROM telemetry_sample WHERE battery_id = %s AND (max_temp_c >= %s "
-        "OR max_cell_v - min_cell_v >= %s OR alarm_level >= %s) ORDER BY sampled_at",
-        [battery_id, params.over_temp_c, params.spread_v, params.alarm_level],
+        f"OR max_cell_v - min_cell_v >= %s OR alarm_level >= %s) {before}ORDER BY sampled_at",
+        [battery_id, params.over_temp_c, params.spread_v, params.alarm_level, *bound],
     )
     return assess(charge, rated_capacity_ah=rated_capacity_ah, event_points=events, params=params)
+
+
+def health_for_assessment(*, battery_id: int, rated_capacity_ah=None, until: datetime) -> dict | None:
+    """What a residual-value assessment takes from the pack's telemetry up to ``until`` (plain data, stored with
+    the valuation so it can be recomputed): SOH with its 95 % interval and the day of the last charging segment
+    behind it, equivalent full cycles from charge throughput since the first sample, negative events by kind.
+    ``None`` when the telemetry gives no SOH (no charging segment long enough, or no rated capacity)."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    health = health_for_battery(battery_id=battery_id, rated_capacity_ah=rated_capacity_ah, until=until)
+    if health.soh is None or not health.segments:
+        return None
+    first = Sample.objects.filter(battery_id=battery_id, sampled_at__lt=until).order_by("sampled_at")
+    first_at = first.values_list("sampled_at", flat=True).first()
+    summary = health.as_dict()
+    return {
+        "soh": summary["soh"],
+        "soh_low": summary["soh_low"],
+        "soh_high": summary["soh_high"],
+        "date": timezone.localdate(health.segments[-1].end).isoformat(),
+        "segments": summary["segments"],
+        "equivalent_full_cycles": summary["equivalent_full_cycles"],
+        "first_sample": timezone.localdate(first_at).isoformat() if first_at else None,
+        "events": summary["events"],
+    }
 
 
 SERIES_SQL = """

@@ -219,6 +219,8 @@ class SampleWriter:
             raise
 
     def _flush(self, items: list[Received]) -> None:
+        if not items:
+            return
         reports = [i for i in items if i.report is not None]
         for item in items:
             if item.login is not None:

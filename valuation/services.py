@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from core.audit import audit_log
 from core.errors import Forbidden, Invalid
 from core.tenancy import scope_of
 from traceability.codes import normalise as normalise_code
+from telemetry import selectors as telemetry_selectors
 from traceability.lifecycle import EventKind, IllegalTransition, next_state
 from traceability.models import Battery
 from traceability.services import event_record
@@ -126,6 +128,13 @@ def valuation_assess(
     except LookupError as exc:
         raise ValuationError(str(exc), field="valuation_date", code="no_prices") from exc
     inputs = battery_inputs(battery=battery, on=on)
+    end_of_day = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    inputs = replace(
+        inputs,
+        telemetry=telemetry_selectors.health_for_assessment(
+            battery_id=battery.pk, rated_capacity_ah=inputs.rated_capacity_ah, until=end_of_day
+        ),
+    )
     try:
         result = assess(inputs, params=params, grades=GradeTable.from_dict(grading), prices=price_set.prices)
     except AssessmentError as exc:

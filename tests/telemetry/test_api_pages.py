@@ -82,6 +82,28 @@ def test_pages_for_the_entitled_only(fleet, client):
     assert client.get(f"/telemetry/batteries/{pack.code}/").status_code == 404
 
 
+def test_vehicle_and_battery_pages_link_their_telemetry_for_the_entitled_only(fleet, client):
+    owner, stranger, vehicle, pack = fleet
+    client.force_login(owner)
+    links = {
+        f"/vehicles/{vehicle.vin}/": f'id="telemetry-link" href="/telemetry/vehicles/{vehicle.vin}/"',
+        f"/batteries/{pack.code}/": f'id="telemetry-link" href="/telemetry/batteries/{pack.code}/"',
+    }
+    for page, link in links.items():
+        response = client.get(page)
+        assert response.status_code == 200 and link in response.content.decode(), page
+        target = link.split('href="')[1].rstrip('"')
+        assert client.get(target).status_code == 200
+    # a module is not a pack: no vehicle telemetry is keyed to it
+    module = BatteryFactory(custodian=owner.organisation, level="M", parent=pack)
+    response = client.get(f"/batteries/{module.code}/")
+    assert response.status_code == 200 and "telemetry-link" not in response.content.decode()
+    client.force_login(stranger)
+    for page in links:
+        response = client.get(page)
+        assert response.status_code == 404 and b"telemetry-link" not in response.content
+
+
 def test_gateway_status_in_metrics_and_page(client, django_user_model, settings):
     import redis
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from telemetry.gateway import Batcher, Gateway
+from telemetry.gateway import Batcher, Gateway, decode_deferred
 from telemetry.protocol import blocks as b
 from telemetry.protocol.frame import GMT8, Command, FrameSplitter, Response, decode_time, encode_frame
 from telemetry.protocol.messages import Logout, PlatformLogin, Report, VehicleLogin
@@ -65,7 +65,13 @@ class Harness:
     def flush(self, items):
         if self.fail:
             raise RuntimeError("database down")
-        self.stored.extend(items)
+        if not self.kw.get("defer_report_decoding"):
+            self.stored.extend(items)
+            return None
+        # as the writer process does: decode the blocks the gateway left, store only what decoded
+        faults = decode_deferred(items)
+        self.stored.extend(i for i, f in zip(items, faults, strict=True) if f is None)
+        return faults
 
     async def __aenter__(self):
         async def known(vin):
@@ -300,6 +306,39 @@ def test_malformed_data_unit_and_future_time_are_answered_error():
             await c.send(cmd(Command.REALTIME, data=Report(NOW.replace(year=NOW.year + 1), ()).encode()))
             assert (await c.answer()).response == Response.ERROR
             assert h.errors["body"] == 1 and h.errors["time"] == 2
+
+    run(scenario())
+
+
+def test_blocks_decoded_by_the_sink_refuse_a_bad_report_in_order():
+    """With the blocks left to the writer process, a report its decoder refuses is answered error, the reports
+    around it are answered ok in the order they were sent, and only the good ones are stored."""
+
+    async def scenario():
+        async with Harness(defer_report_decoding=True) as h:
+            c = await h.connect()
+            await c.send(login())
+            await c.answer()
+            bad = cmd(Command.REALTIME, data=b"\x19\x0c\x01\x00\x00\x00\x01\x01")  # truncated 0x01 block
+            short_position = cmd(Command.REALTIME, data=Report(NOW, ()).encode() + b"\x05\x00\x01")
+            await c.send(report(soc=41) + bad + report(soc=43) + short_position + report(soc=45))
+            answers = [await c.answer() for _ in range(5)]
+            assert [a.response for a in answers] == [
+                Response.OK,
+                Response.ERROR,
+                Response.OK,
+                Response.ERROR,
+                Response.OK,
+            ]
+            assert [a.command for a in answers] == [2] * 5
+            stored = [r.report.block(b.VehicleData).soc_pct for r in h.stored if r.report is not None]
+            assert stored == [41, 43, 45]
+            assert h.errors["body"] == 2
+            assert h.gateway.stats.samples == 3
+            # month 13 is still refused by the event loop itself, before the batch
+            await c.send(cmd(Command.REALTIME, data=b"\x19\x0d\x01\x00\x00\x00"))
+            assert (await c.answer()).response == Response.ERROR
+            assert h.errors["time"] == 1
 
     run(scenario())
 

@@ -108,3 +108,23 @@ def test_acknowledged_reports_are_in_the_database_over_a_real_socket():
     answers = asyncio.run(scenario())
     assert all(a.response == Response.OK for a in answers)
     assert Sample.objects.filter(vin=vehicle.vin, battery_id=pack.pk).count() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vin_lookups_that_arrive_together_share_one_query():
+    vehicles = [make_vehicle() for _ in range(30)]
+    directory = VinDirectory()
+    stranger = "LUNKNOWNVIN000009"
+
+    async def ask(vins):
+        return await asyncio.gather(*(directory(v) for v in vins))
+
+    answers = asyncio.run(ask([v.vin for v in vehicles] + [stranger] * 3))
+    assert answers == [True] * 30 + [False] * 3
+    assert directory.queries == 1
+    # both answers are remembered: neither a known nor a just-refused VIN costs another query
+    assert asyncio.run(ask([vehicles[0].vin, stranger])) == [True, False]
+    assert directory.queries == 1
+    fresh = make_vehicle()
+    assert asyncio.run(ask([fresh.vin])) == [True]
+    assert directory.queries == 2

@@ -4,8 +4,9 @@
 model parameters and grade table, and the price set — so a stored valuation can be recomputed from what it
 stored and must give the same answer (reproducibility).
 
-SOH comes from the latest capacity test when there is one (remaining capacity / rated capacity, GB/T 34015.1
-residual-capacity testing); otherwise from the calendar + cycle ageing model of :mod:`.degradation`, driven by the
+SOH comes from the latest measurement when there is one: a capacity test (remaining capacity / rated capacity,
+GB/T 34015.1 residual-capacity testing) or the vehicle's GB/T 32960 telemetry (capacity from charging segments,
+``telemetry.health``), whichever is more recent; otherwise from the calendar + cycle ageing model of :mod:`.degradation`, driven by the
 battery's age and its use: reported cycle counts first, then reported mileage, then the typical annual mileage of
 its vehicle use.
 
@@ -54,6 +55,7 @@ class AssessmentInput:
     capacity_test_soh: float | None = None
     safety_passed: bool | None = None
     cycle_life: dict | None = None  # the cycle-life answer for the battery's early-cycle features, as served
+    telemetry: dict | None = None  # the pack's telemetry health (telemetry.selectors.health_for_assessment)
 
     @classmethod
     def from_dict(cls, data: dict) -> AssessmentInput:
@@ -137,6 +139,41 @@ def _with_cycle_life(inp: AssessmentInput, model, params: dict, reasons: list[st
     return cycled, spread, {**answer, "applied": True}
 
 
+TELEMETRY_COVERS_DAYS = 31  # telemetry from this soon after the pack entered service counts its whole use
+
+
+def _measurement(inp: AssessmentInput, reasons: list[str]):
+    """The SOH measurement to anchor on: the capacity test or the telemetry estimate, whichever is more recent
+    (a test on the same day wins). Telemetry that covers the pack's service from its start also gives the
+    cycle count, when none is reported. Returns the input (cycles filled in), the SOH, its day and its kind."""
+    soh, day, kind = inp.capacity_test_soh, _d(inp.capacity_test_date), "capacity test"
+    tele = inp.telemetry or {}
+    tele_day = _d(tele.get("date"))
+    if tele.get("soh") is None or tele_day is None:
+        return inp, soh, day, kind
+    events = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in (tele.get("events") or {}).items() if n)
+    if events:
+        reasons.append(f"negative events in vehicle telemetry: {events}")
+    if soh is not None and (day is None or day >= tele_day):
+        reasons.append(
+            f"telemetry SOH {tele['soh']:.1%} up to {tele_day.isoformat()} predates the capacity test"
+        )
+        return inp, soh, day, kind
+    low, high = tele.get("soh_low"), tele.get("soh_high")
+    band = f" (95 % {low:.1%}–{high:.1%})" if low is not None and high is not None else ""
+    reasons.append(
+        f"telemetry: SOH {tele['soh']:.1%}{band} from {tele.get('segments', 0)} charging segments up to "
+        f"{tele_day.isoformat()}"
+    )
+    first, start = _d(tele.get("first_sample")), _d(inp.in_vehicle_from)
+    efc = tele.get("equivalent_full_cycles")
+    covers = first is not None and start is not None and (first - start).days <= TELEMETRY_COVERS_DAYS
+    if inp.reported_efc is None and efc is not None and covers:
+        inp = replace(inp, reported_efc=float(efc))
+        reasons.append(f"cycles from telemetry charge throughput since {first.isoformat()}")
+    return inp, float(tele["soh"]), tele_day, "vehicle telemetry"
+
+
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -216,6 +253,7 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
         )
     if born > today:
         raise AssessmentError("the battery was produced after the valuation date", field="production_date")
+    inp, measured_soh, test_day, measured_by = _measurement(inp, reasons)
     chemistry = inp.chemistry or "*"
     model = deg.DegradationParams.from_dict(_by_chemistry(params["degradation"], chemistry))
     model, cycle_life_spread, cycle_life = _with_cycle_life(inp, model, params, reasons)
@@ -227,13 +265,11 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
     soh_modelled = deg.soh_model(model, age, efc)
 
     scale, uncertainty = 1.0, float(params["uncertainty"]["model"])
-    test_day = _d(inp.capacity_test_date)
-    if inp.capacity_test_soh is not None:
-        measured = float(inp.capacity_test_soh)
+    if measured_soh is not None:
+        measured = float(measured_soh)
         if not 0 < measured <= 1.2:
-            raise AssessmentError(
-                f"capacity test SOH {measured} is outside (0, 1.2]", field="capacity_test_soh"
-            )
+            field_name = "telemetry" if measured_by == "vehicle telemetry" else "capacity_test_soh"
+            raise AssessmentError(f"{measured_by} SOH {measured} is outside (0, 1.2]", field=field_name)
         test_day = test_day or today
         t_age, t_efc = _years(born, test_day), usage.efc_at(test_day)
         bounds = tuple(params["anchor_bounds"])
@@ -249,7 +285,7 @@ def assess(inp: AssessmentInput, *, params: dict, grades: GradeTable, prices: di
             )
         uncertainty = float(params["uncertainty"]["measured"])
         soh = measured if test_day >= today else deg.soh_model(model, age, efc, scale=scale)
-        source = f"capacity test on {test_day.isoformat()}"
+        source = f"{measured_by} on {test_day.isoformat()}"
         reasons.append(
             f"SOH {measured:.1%} measured on {test_day.isoformat()}; model alone gives {soh_modelled:.1%}"
         )
