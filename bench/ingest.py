@@ -219,7 +219,7 @@ def main() -> None:
 
     from accounts.models import Organisation, User
     from accounts.services import api_token_issue
-    from core.demo import synthetic_uscc
+    from accounts.demo import synthetic_uscc
     from traceability.models import Battery, LifecycleEvent
     from traceability.selectors import battery_trace
 

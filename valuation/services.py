@@ -14,8 +14,8 @@ from accounts.models import Organisation, User
 from core.audit import audit_log
 from core.errors import Forbidden, Invalid
 from core.tenancy import scope_of
-from traceability.codes import normalise as normalise_code
 from telemetry import selectors as telemetry_selectors
+from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind, IllegalTransition, next_state
 from traceability.models import Battery
 from traceability.services import event_record

@@ -317,8 +317,8 @@ def services_trace(battery):
 def test_the_demo_world_has_a_disassembled_pack_whose_modules_go_on_alone():
     import importlib
 
+    from accounts.management.commands.seed_demo import DEMO_APPS
     from core.demo import DemoWorld
-    from core.management.commands.seed_demo import DEMO_APPS
 
     world = DemoWorld()
     for app in DEMO_APPS[: DEMO_APPS.index("regeneration") + 1]:

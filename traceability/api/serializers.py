@@ -297,6 +297,8 @@ class ErrorDeclarationListSerializer(serializers.Serializer):
 class ErrorReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
 class DisassemblyInputSerializer(serializers.Serializer):
     children = serializers.ListField(
         child=serializers.CharField(max_length=25),

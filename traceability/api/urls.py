@@ -21,7 +21,9 @@ urlpatterns = [
     path("custody/releases/<int:pk>/cancel/", views.ReleaseCancelView.as_view(), name="release-cancel"),
     path("custody/claims/", views.ClaimListCreateView.as_view(), name="claim-list"),
     path("custody/claims/<int:pk>/review/", views.ClaimReviewView.as_view(), name="claim-review"),
-    path("events/<int:event_id>/error-declaration/", views.ErrorDeclarationView.as_view(), name="error-declare"),
+    path(
+        "events/<int:event_id>/error-declaration/", views.ErrorDeclarationView.as_view(), name="error-declare"
+    ),
     path("corrections/", views.CorrectionListView.as_view(), name="correction-list"),
     path("corrections/<int:pk>/review/", views.CorrectionReviewView.as_view(), name="correction-review"),
     path("ledger/head/", views.LedgerHeadView.as_view(), name="ledger-head"),

@@ -633,7 +633,7 @@ def _close_bindings_at(unbind: dict[int, tuple[datetime, str]]) -> None:
     values = "unnest(%s::bigint[], %s::timestamptz[], %s::varchar[]) AS v(pack_id, at, reason)"
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT EXISTS (SELECT 1 FROM traceability_binding k JOIN {values} ON k.pack_id = v.pack_id "  # noqa: S608
+            f"SELECT EXISTS (SELECT 1 FROM traceability_binding k JOIN {values} ON k.pack_id = v.pack_id "
             "WHERE k.unbound_at IS NULL AND k.bound_at > v.at)",
             [list(ids), list(ats), list(reasons)],
         )
@@ -642,7 +642,7 @@ def _close_bindings_at(unbind: dict[int, tuple[datetime, str]]) -> None:
                 "the pack cannot leave the vehicle before it was bound", field="occurred_at"
             )
         cur.execute(
-            f"UPDATE traceability_binding AS k SET unbound_at = v.at, unbound_reason = v.reason FROM {values} "  # noqa: S608
+            f"UPDATE traceability_binding AS k SET unbound_at = v.at, unbound_reason = v.reason FROM {values} "
             "WHERE k.pack_id = v.pack_id AND k.unbound_at IS NULL",
             [list(ids), list(ats), list(reasons)],
         )

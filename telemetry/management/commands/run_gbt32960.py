@@ -59,7 +59,7 @@ class VinDirectory:
             try:
                 self.queries += 1
                 found = await sync_to_async(trace.vehicles_known, thread_sensitive=False)(vins=vins)
-            except Exception as exc:  # noqa: BLE001 - each waiting login gets the failure
+            except Exception as exc:
                 for fut in futures:
                     if not fut.done():
                         fut.set_exception(exc)
