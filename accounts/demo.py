@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import make_password
 
 from accounts.choices import Department, Role
-from accounts.models import Organisation, User
+from accounts.models import User
 from accounts.services import organisation_register
 from core.demo import DEMO_PASSWORD, DemoWorld, synthetic_uscc
 
@@ -131,7 +131,3 @@ def seed(world: DemoWorld) -> None:
             "email": "admin@example.invalid",
         },
     )
-
-
-def organisations_ready() -> bool:
-    return Organisation.objects.exists()

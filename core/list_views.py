@@ -67,7 +67,7 @@ class ObjectListView(View):
     filter_context_name: ClassVar[str] = "filter"
     invalid_filters: ClassVar[str] = "ignore"
     bind_empty: ClassVar[bool] = True
-    paginate_by: ClassVar[int] = 25
+    paginate_by: ClassVar[int | None] = 25  # None: every row on one page (a report), no ``page``
     paginator_class: ClassVar[type[Paginator]] = Paginator
     columns: ClassVar[Sequence[Column]] = ()
     export_formats: ClassVar[Sequence[str]] = EXPORT_FORMATS
@@ -82,11 +82,12 @@ class ObjectListView(View):
         raise NotImplementedError(f"{type(self).__name__} must say which rows it lists")
 
     def get_context_data(self, **context) -> dict:
-        """The page's own context beside ``page``, ``query``, ``title`` and the FilterSet."""
+        """The page's own context beside ``page``, ``query``, ``title`` and the FilterSet (the filtered rows
+        are ``self.object_list``)."""
         return context
 
-    def decorate(self, page: Page) -> None:
-        """Give the rows of one page what the template needs beyond the row (once per page, not per row)."""
+    def decorate(self, page) -> None:
+        """Give the rows of one page (every row when not paginated) what the template needs beyond the row (once per page, not per row)."""
 
     # ---- filtering -------------------------------------------------------------------------------------------
 
@@ -154,9 +155,13 @@ class ObjectListView(View):
         fmt = self.export_format()
         if fmt is not None:
             return self.export(rows, fmt)
-        page = self.paginate(rows)
-        self.decorate(page)
-        context = {"title": self.title, "page": page, "query": self.page_query()}
+        self.object_list = rows
+        context = {"title": self.title, "query": self.page_query()}
+        if self.paginate_by:
+            context["page"] = page = self.paginate(rows)
+            self.decorate(page)
+        else:
+            self.decorate(rows)
         if filterset is not None:
             context[self.filter_context_name] = filterset
         context.update(extra)

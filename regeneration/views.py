@@ -4,16 +4,16 @@ stages, evaluation under the 2019 and 2024 editions, and the yearly balance."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as DrfDenied
 
 from core import tenancy
 from core.bounds import year_or_default
-from core.tabular import export_response
+from core.list_views import Column, ObjectListView
 from traceability.models import Battery
 
 from . import selectors, services
@@ -90,21 +90,31 @@ def licences(request):
                   {"title": _("Hazardous-waste licences"), "filter": filterset, "rows": rows, "form": form, "year": year})  # fmt: skip
 
 
-@login_required
-def batches(request):
-    filterset = BatchFilterSet(request.GET, queryset=selectors.visible_batches(request.user))
-    rows = filterset.qs
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return export_response(
-            ((b.reference, b.enterprise, b.edition.code, b.get_status_display(), b.started_at, b.input_kg,
-              b.has_shortfall, b.has_unexplained_mass, "; ".join(f["message"] for f in b.flags)) for b in rows),
-            ["batch", "enterprise", "edition", "status", "started at", "input kg", "shortfall", "unexplained mass", "flags"],
-            filename="regeneration-batches", fmt=request.GET["export"],
-        )  # fmt: skip
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    return render(request, "regeneration/batches.html",
-                  {"title": _("Processing batches"), "filter": filterset, "page": page,
-                   "can_create": _enterprise(request) is not None})  # fmt: skip
+class Batches(ObjectListView):
+    template_name = "regeneration/batches.html"
+    title = gettext_lazy("Processing batches")
+    filterset_class = BatchFilterSet
+    export_filename = "regeneration-batches"
+    columns = [
+        Column("batch", "reference"),
+        Column("enterprise"),
+        Column("edition", "edition.code"),
+        Column("status", lambda b: b.get_status_display()),
+        Column("started at", "started_at"),
+        Column("input kg", "input_kg"),
+        Column("shortfall", "has_shortfall"),
+        Column("unexplained mass", "has_unexplained_mass"),
+        Column("flags", lambda b: "; ".join(f["message"] for f in b.flags)),
+    ]
+
+    def get_queryset(self):
+        return selectors.visible_batches(self.request.user)
+
+    def get_context_data(self, **context):
+        return {**context, "can_create": _enterprise(self.request) is not None}
+
+
+batches = login_required(Batches.as_view())
 
 
 @login_required
