@@ -71,23 +71,47 @@ def receive(request):
     return redirect("regeneration:home")
 
 
-@login_required
-def licences(request):
-    enterprise = _enterprise(request)
-    form = LicenceForm(request.POST or None) if enterprise else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
-        except services.RegenerationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _("Licence registered."))
-            return redirect("regeneration:licences")
-    filterset = LicenceFilterSet(request.GET, queryset=selectors.visible_licences(request.user))
-    year = timezone.localdate().year
-    rows = [(lic, selectors.licence_usage_t(lic, year)) for lic in filterset.qs[:200]]
-    return render(request, "regeneration/licences.html",
-                  {"title": _("Hazardous-waste licences"), "filter": filterset, "rows": rows, "form": form, "year": year})  # fmt: skip
+class Licences(ObjectListView):
+    """The licences an enterprise holds (a regulator reads all), with this year's use; enterprises register here."""
+
+    template_name = "regeneration/licences.html"
+    title = gettext_lazy("Hazardous-waste licences")
+    filterset_class = LicenceFilterSet
+    paginate_by = None
+    export_formats = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        self.enterprise = _enterprise(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.visible_licences(self.request.user)
+
+    def get_rows(self, queryset):
+        self.year = year = timezone.localdate().year
+        return [(lic, selectors.licence_usage_t(lic, year)) for lic in queryset[:200]]
+
+    def get_context_data(self, **context):
+        return {**context, "rows": self.object_list, "year": self.year}
+
+    def get(self, request):
+        return self.list_response(form=LicenceForm(None) if self.enterprise else None)
+
+    def post(self, request):
+        enterprise = self.enterprise
+        form = LicenceForm(request.POST or None) if enterprise else None
+        if form is not None and form.is_valid():
+            try:
+                services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
+            except services.RegenerationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Licence registered."))
+                return redirect("regeneration:licences")
+        return self.list_response(form=form)
+
+
+licences = login_required(Licences.as_view())
 
 
 class Batches(ObjectListView):
