@@ -7,7 +7,7 @@ import random
 from django.contrib.auth.hashers import make_password
 
 from accounts.choices import Department, Role
-from accounts.models import Organisation, User
+from accounts.models import User
 from accounts.services import organisation_register
 from accounts.uscc import ALPHABET, check_character
 from core.demo import DEMO_PASSWORD, DemoWorld
@@ -140,7 +140,3 @@ def seed(world: DemoWorld) -> None:
             "email": "admin@example.invalid",
         },
     )
-
-
-def organisations_ready() -> bool:
-    return Organisation.objects.exists()

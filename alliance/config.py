@@ -30,7 +30,3 @@ def market_rules() -> MarketRules:
         grade_by_min_soh=tuple((Decimal(m), g) for m, g in raw["grade_by_min_soh"]),
         min_bidding_hours=int(raw["min_bidding_hours"]),
     )
-
-
-def membership_terms() -> dict:
-    return json.loads((DATA_DIR / "membership-terms.json").read_text(encoding="utf-8"))

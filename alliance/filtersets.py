@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from core.filtersets import BoundedFilterSet
 
-from .models import Deal, Lot, Membership, PriceGuidance, ReferencePrice, SharedServicePoint
+from .models import Deal, Lot, Membership, PriceGuidance, SharedServicePoint
 
 
 class MembershipFilterSet(BoundedFilterSet):
@@ -46,12 +46,6 @@ class PriceGuidanceFilterSet(BoundedFilterSet):
     class Meta:
         model = PriceGuidance
         fields = ["status", "assessor"]
-
-
-class ReferencePriceFilterSet(BoundedFilterSet):
-    class Meta:
-        model = ReferencePrice
-        fields = ["chemistry", "grade", "form"]
 
 
 class LotFilterSet(BoundedFilterSet):

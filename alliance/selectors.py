@@ -25,7 +25,6 @@ from .models import (
     LotItem,
     Membership,
     MembershipStatus,
-    MetalPrice,
     PointShare,
     PriceGuidance,
     ReferencePrice,
@@ -253,16 +252,6 @@ def price_history(*, chemistry: str, grade: str, form: str) -> list[dict]:
             "assessor": r.guidance.assessor.display_name,
         }
         for r in rows
-    ]
-
-
-def metal_history(*, metal: str) -> list[dict]:
-    rows = MetalPrice.objects.filter(guidance__status=GuidanceStatus.PUBLISHED, metal=metal).order_by(
-        "guidance__effective_from"
-    )
-    return [
-        {"date": r.guidance.effective_from.isoformat(), "price": float(r.price_cny_per_t)}
-        for r in rows.select_related("guidance")
     ]
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,8 +17,8 @@ from django.views.decorators.http import require_POST
 from core import tenancy
 from core.dates import parse_date
 from core.errors import Forbidden
+from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from core.tabular import export_response
 from traceability.models import Chemistry
 
 from . import selectors, services
@@ -28,10 +27,6 @@ from .filtersets import DealFilterSet, LotFilterSet, MembershipFilterSet, PriceG
 from .forms import ApplyForm, BidForm, LotForm
 from .models import Bid, Lot, Membership, MembershipStatus, MembershipTier, PriceForm, PriceGuidance
 from .qualification import buyer_qualification, reason_display
-
-
-def _page(request, qs, size=25):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
 
 
 def home(request):
@@ -51,13 +46,19 @@ def home(request):
     )
 
 
-def directory(request):
-    qs = MembershipFilterSet(request.GET, queryset=selectors.directory(request.user)).qs
-    return render(
-        request,
-        "alliance/directory.html",
-        {"page": _page(request, qs), "members_only": selectors.sees_members_only(request.user)},
-    )
+class Directory(ObjectListView):
+    template_name = "alliance/directory.html"
+    filterset_class = MembershipFilterSet
+    export_formats = ()
+
+    def get_queryset(self):
+        return selectors.directory(self.request.user)
+
+    def get_context_data(self, **context):
+        return {**context, "members_only": selectors.sees_members_only(self.request.user)}
+
+
+directory = Directory.as_view()
 
 
 @login_required
@@ -71,16 +72,22 @@ def apply(request):
     return render(request, "alliance/apply.html", {"form": form})
 
 
-@login_required
-def applications(request):
-    if not selectors.is_secretariat(request.user) and not tenancy.scope_of(request.user).regulator:
-        raise Http404
-    qs = MembershipFilterSet(request.GET, queryset=selectors.applications(request.user)).qs
-    return render(
-        request,
-        "alliance/applications.html",
-        {"page": _page(request, qs), "statuses": MembershipStatus.choices},
-    )
+class Applications(ObjectListView):
+    template_name = "alliance/applications.html"
+    filterset_class = MembershipFilterSet
+    export_formats = ()
+
+    def get_queryset(self):
+        user = self.request.user
+        if not selectors.is_secretariat(user) and not tenancy.scope_of(user).regulator:
+            raise Http404
+        return selectors.applications(user)
+
+    def get_context_data(self, **context):
+        return {**context, "statuses": MembershipStatus.choices}
+
+
+applications = login_required(Applications.as_view())
 
 
 @login_required
@@ -119,16 +126,20 @@ def points(request):
     )
 
 
-def guidance(request):
-    qs = PriceGuidanceFilterSet(request.GET, queryset=selectors.guidance_visible(request.user)).qs
-    chemistry = request.GET.get("chemistry", "B")
-    grade = request.GET.get("grade", "B")
-    form = request.GET.get("form", "pack")
-    return render(
-        request,
-        "alliance/guidance.html",
-        {
-            "page": _page(request, qs, 12),
+class Guidance(ObjectListView):
+    template_name = "alliance/guidance.html"
+    filterset_class = PriceGuidanceFilterSet
+    paginate_by = 12
+    export_formats = ()
+
+    def get_queryset(self):
+        return selectors.guidance_visible(self.request.user)
+
+    def get_context_data(self, **context):
+        get = self.request.GET
+        chemistry, grade, form = get.get("chemistry", "B"), get.get("grade", "B"), get.get("form", "pack")
+        return {
+            **context,
             "in_force": selectors.guidance_in_force(on=timezone.localdate()),
             "chemistry": chemistry,
             "grade": grade,
@@ -137,9 +148,13 @@ def guidance(request):
             "grades": market_rules().grades,
             "forms": PriceForm.choices,
             "history": selectors.price_history(chemistry=chemistry, grade=grade, form=form),
-            "trades": selectors.trade_points(chemistry=chemistry, grade=grade, form=form, user=request.user),
-        },
-    )
+            "trades": selectors.trade_points(
+                chemistry=chemistry, grade=grade, form=form, user=self.request.user
+            ),
+        }
+
+
+guidance = Guidance.as_view()
 
 
 def guidance_detail(request, pk: int):
@@ -151,14 +166,19 @@ def guidance_detail(request, pk: int):
     )
 
 
-@login_required
-def lots(request):
-    qs = LotFilterSet(request.GET, queryset=selectors.lots_visible(request.user)).qs
-    return render(
-        request,
-        "alliance/lots.html",
-        {"page": _page(request, qs), "filters": request.GET, "can_list": _can_list(request.user)},
-    )
+class Lots(ObjectListView):
+    template_name = "alliance/lots.html"
+    filterset_class = LotFilterSet
+    export_formats = ()
+
+    def get_queryset(self):
+        return selectors.lots_visible(self.request.user)
+
+    def get_context_data(self, **context):
+        return {**context, "filters": self.request.GET, "can_list": _can_list(self.request.user)}
+
+
+lots = login_required(Lots.as_view())
 
 
 def _can_list(user) -> bool:
@@ -239,54 +259,54 @@ def lot_accept(request, pk: int):
     return redirect("alliance:lot", pk=lot.pk)
 
 
-@login_required
-def deals(request):
-    qs = DealFilterSet(request.GET, queryset=selectors.deals_visible(request.user)).qs
-    fmt = request.GET.get("export")
-    if fmt in ("csv", "xlsx"):
-        header = [
-            "lot",
-            "channel",
-            "seller",
-            "buyer",
-            "price_cny",
-            "price_per_kwh",
-            "reference_per_kwh",
-            "deviation",
-            "outlier",
-            "concluded_at",
-        ]
-        rows = (
-            [
-                d.lot.number,
-                d.channel,
-                d.seller.uscc,
-                d.buyer.uscc,
-                d.price_cny,
-                d.price_per_kwh,
-                d.reference_per_kwh,
-                d.deviation,
-                d.is_outlier,
-                d.concluded_at.isoformat(),
-            ]
-            for d in qs
-        )
-        return export_response(rows, header, filename="alliance-deals", fmt=fmt)
-    return render(request, "alliance/deals.html", {"page": _page(request, qs)})
+class Deals(ObjectListView):
+    template_name = "alliance/deals.html"
+    filterset_class = DealFilterSet
+    export_filename = "alliance-deals"
+    columns = [
+        Column("lot", "lot.number"),
+        Column("channel"),
+        Column("seller", "seller.uscc"),
+        Column("buyer", "buyer.uscc"),
+        Column("price_cny"),
+        Column("price_per_kwh"),
+        Column("reference_per_kwh"),
+        Column("deviation"),
+        Column("outlier", "is_outlier"),
+        Column("concluded_at", lambda d: d.concluded_at.isoformat()),
+    ]
+
+    def get_queryset(self):
+        return selectors.deals_visible(self.request.user)
 
 
-@login_required
-def report(request):
-    if not selectors.sees_members_only(request.user):
-        raise Http404
-    rows = selectors.market_report(
-        date_from=parse_date(request.GET.get("from")), date_to=parse_date(request.GET.get("to"))
-    )
-    fmt = request.GET.get("export")
-    if fmt in ("csv", "xlsx"):
-        return export_response(
-            selectors.report_rows(rows), selectors.REPORT_HEADER, filename="alliance-market-report", fmt=fmt
+deals = login_required(Deals.as_view())
+
+
+class Report(ObjectListView):
+    """The market report: every row on one page, the same rows as CSV or XLSX."""
+
+    template_name = "alliance/report.html"
+    paginate_by = None
+    export_filename = "alliance-market-report"
+
+    def get_queryset(self):
+        if not selectors.sees_members_only(self.request.user):
+            raise Http404
+        get = self.request.GET
+        return selectors.market_report(
+            date_from=parse_date(get.get("from")), date_to=parse_date(get.get("to"))
         )
-    return render(
-        request, "alliance/report.html", {"rows": rows, "total": sum((r.value_cny for r in rows), Decimal(0))}
-    )
+
+    def export_header(self):
+        return selectors.REPORT_HEADER
+
+    def export_rows(self, rows):
+        return selectors.report_rows(rows)
+
+    def get_context_data(self, **context):
+        rows = self.object_list
+        return {**context, "rows": rows, "total": sum((r.value_cny for r in rows), Decimal(0))}
+
+
+report = login_required(Report.as_view())

@@ -217,9 +217,9 @@ def main() -> None:
     _setup_django()
     import requests
 
+    from accounts.demo import synthetic_uscc
     from accounts.models import Organisation, User
     from accounts.services import api_token_issue
-    from accounts.demo import synthetic_uscc
     from traceability.models import Battery, LifecycleEvent
     from traceability.selectors import battery_trace
 

@@ -10,14 +10,13 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from core import tenancy
-from traceability.lifecycle import EventKind, State
+from traceability.lifecycle import State
 from traceability.models import Battery, BatteryLink, LifecycleEvent
 
 from .models import (
     Authorisation,
     RepurposedProduct,
     SafetyAssessment,
-    Scenario,
     Verdict,
     WasteDeadlineRule,
     WasteReason,
@@ -159,14 +158,6 @@ def visible_products(user) -> QuerySet[RepurposedProduct]:
     return tenancy.visible(
         RepurposedProduct.objects.select_related("battery", "enterprise", "scenario"), user
     )
-
-
-def active_scenarios() -> QuerySet[Scenario]:
-    return Scenario.objects.filter(is_active=True)
-
-
-def assessment_events_count(battery: Battery) -> int:
-    return LifecycleEvent.objects.filter(battery=battery, kind=EventKind.ASSESSED).count()
 
 
 def product_of(battery: Battery) -> RepurposedProduct | None:

@@ -4,16 +4,16 @@ battery makers' authorisations. Views validate, call one service, and answer; re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import tenancy
 from core.errors import Forbidden
+from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from core.tabular import export_response
 from traceability.models import Battery
 
 from . import selectors, services
@@ -27,10 +27,6 @@ def _org_of_kind(request, kind: str):
         return tenancy.require_kind(request.user, kind)
     except Forbidden:
         return None
-
-
-def _page(request, qs, per_page: int = 25):
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
 
 
 def _now_local() -> str:
@@ -56,32 +52,52 @@ def home(request):
     return render(request, "cascade_use/home.html", context)
 
 
-@login_required
-def authorisations(request):
+class Authorisations(ObjectListView):
     """Granted (battery maker) or held (cascade-use enterprise) authorisations; makers grant here."""
-    maker = _org_of_kind(request, "battery_maker")
-    form = AuthorisationForm(request.POST or None) if maker else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        with refusals(request, form):
-            services.authorisation_grant(battery_maker=maker, actor_user=request.user, **form.cleaned_data)
-            messages.success(request, _("Authorisation granted."))
-            return redirect("cascade_use:authorisations")
-    filterset = AuthorisationFilterSet(request.GET, queryset=selectors.visible_authorisations(request.user))
-    rows = filterset.qs
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return export_response(
-            ((a.document_ref, a.get_kind_display(), a.battery_maker, a.enterprise, ",".join(a.chemistries),
-              ",".join(a.product_types), a.valid_from, a.valid_to, a.revoked_at or "") for a in rows),
-            ["document", "kind", "battery maker", "enterprise", "chemistries", "product types", "valid from",
-             "valid to", "revoked at"],
-            filename="authorisations", fmt=request.GET["export"],
-        )  # fmt: skip
-    return render(
-        request,
-        "cascade_use/authorisations.html",
-        {"title": _("Cascade-use authorisations"), "filter": filterset, "page": _page(request, rows), "form": form,
-         "maker": maker, "today": timezone.localdate()},
-    )  # fmt: skip
+
+    template_name = "cascade_use/authorisations.html"
+    title = gettext_lazy("Cascade-use authorisations")
+    filterset_class = AuthorisationFilterSet
+    export_filename = "authorisations"
+    columns = [
+        Column("document", "document_ref"),
+        Column("kind", lambda a: a.get_kind_display()),
+        Column("battery maker", "battery_maker"),
+        Column("enterprise"),
+        Column("chemistries", lambda a: ",".join(a.chemistries)),
+        Column("product types", lambda a: ",".join(a.product_types)),
+        Column("valid from", "valid_from"),
+        Column("valid to", "valid_to"),
+        Column("revoked at", lambda a: a.revoked_at or ""),
+    ]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.maker = _org_of_kind(request, "battery_maker")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.visible_authorisations(self.request.user)
+
+    def get_context_data(self, **context):
+        return {**context, "maker": self.maker, "today": timezone.localdate()}
+
+    def get(self, request):
+        return self.list_response(form=AuthorisationForm() if self.maker else None)
+
+    def post(self, request):
+        maker = self.maker
+        form = AuthorisationForm(request.POST or None) if maker else None
+        if form is not None and form.is_valid():
+            with refusals(request, form):
+                services.authorisation_grant(
+                    battery_maker=maker, actor_user=request.user, **form.cleaned_data
+                )
+                messages.success(request, _("Authorisation granted."))
+                return redirect("cascade_use:authorisations")
+        return self.list_response(form=form)
+
+
+authorisations = login_required(Authorisations.as_view())
 
 
 @login_required
@@ -115,20 +131,33 @@ def assess(request, code: str):
                   {"title": _("Safety assessment"), "battery": battery, "form": form, "history": history})  # fmt: skip
 
 
-@login_required
-def products(request):
-    filterset = RepurposedProductFilterSet(request.GET, queryset=selectors.visible_products(request.user))
-    rows = filterset.qs.distinct()
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return export_response(
-            ((p.battery.code, p.name, p.scenario.key, p.site, p.site_region, p.operator, p.commissioned_at,
-              p.get_status_display()) for p in rows),
-            ["code", "product", "scenario", "site", "site region", "operator", "commissioned at", "status"],
-            filename="repurposed-products", fmt=request.GET["export"],
-        )  # fmt: skip
-    return render(request, "cascade_use/products.html",
-                  {"title": _("Repurposed products"), "filter": filterset, "page": _page(request, rows),
-                   "can_create": _org_of_kind(request, "cascade_use") is not None})  # fmt: skip
+class Products(ObjectListView):
+    template_name = "cascade_use/products.html"
+    title = gettext_lazy("Repurposed products")
+    filterset_class = RepurposedProductFilterSet
+    export_filename = "repurposed-products"
+    columns = [
+        Column("code", "battery.code"),
+        Column("product", "name"),
+        Column("scenario", "scenario.key"),
+        Column("site"),
+        Column("site region", "site_region"),
+        Column("operator"),
+        Column("commissioned at", "commissioned_at"),
+        Column("status", lambda p: p.get_status_display()),
+    ]
+
+    def get_queryset(self):
+        return selectors.visible_products(self.request.user)
+
+    def get_rows(self, queryset):
+        return queryset.distinct()
+
+    def get_context_data(self, **context):
+        return {**context, "can_create": _org_of_kind(self.request, "cascade_use") is not None}
+
+
+products = login_required(Products.as_view())
 
 
 @login_required

@@ -51,10 +51,6 @@ def guards_check(kind: str, proposal: Any) -> None:
         check(proposal)
 
 
-def guarded_kinds() -> frozenset[str]:
-    return frozenset(k for k, v in _guards.items() if v)
-
-
 def relation_provider(name: str, provide: RelationProvider) -> None:
     registered = _relations.setdefault(name, [])
     if provide not in registered:

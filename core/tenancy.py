@@ -134,6 +134,16 @@ def can_write(user, obj: Model) -> bool:
     return editable(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
 
 
+def writable_pks(user, rows: Iterable[Model]) -> set:
+    """The primary keys among ``rows`` (of one model) that ``user`` may change: ``can_write`` for a page of
+    rows in one query."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    qs = type(rows[0])._default_manager.filter(pk__in=[r.pk for r in rows])
+    return set(editable(qs, user).values_list("pk", flat=True))
+
+
 def require_write(user, obj: Model) -> None:
     """Raise 404 for rows the user cannot see and 403 for rows it can see but not change."""
     if can_write(user, obj):

@@ -23,6 +23,7 @@ from core import tabular, tenancy
 from core.bounds import year_or_default
 from core.dates import parse_date
 from core.errors import Forbidden
+from core.list_views import ObjectListView
 from traceability import deadlines
 from traceability.models import (
     Battery,
@@ -113,6 +114,18 @@ def export_or_none(request, rows, header, filename):
     if fmt in ("csv", "xlsx"):
         return tabular.export_response(rows, header, filename=filename, fmt=fmt)
     return None
+
+
+class RegulatorListPage(RegulatorPage, ObjectListView):
+    """A regulator's list of rows behind a figure: the platform's list page inside the dashboard's frame."""
+
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        return styled(filterset) if filterset is not None else None
+
+    def render_list(self, context: dict):
+        context.pop("query")  # the dashboard's links carry the whole query string (``RegulatorPage.render``)
+        return self.render(self.request, context)
 
 
 class OverviewView(RegulatorPage):
@@ -375,34 +388,47 @@ class PublishViolationsView(RegulatorPage):
         return redirect("dashboards:violations")
 
 
-class LostView(RegulatorPage):
+class LostView(RegulatorListPage):
     template_name = "dashboards/lost.html"
     tab = "lost"
 
-    def get(self, request):
-        now = timezone.now()
-        counts = selectors.alert_counts(self.view.regions, now)
-        category = request.GET.get("alert")
+    def get_queryset(self):
+        self.now = now = timezone.now()
+        self.counts = counts = selectors.alert_counts(self.view.regions, now)
+        category = self.request.GET.get("alert")
         if category not in selectors.ALERT_CATEGORIES:
             category = max(counts, key=counts.get)
+        self.category = category
         # The export streams in primary-key order; the page lists the oldest first (``AlertRows``).
-        qs = selectors.alert_queryset(category, self.view.regions, now).order_by("id")
-        export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), f"alerts-{category}")
-        if export:
-            return export
-        rows = selectors.AlertRows(category, self.view.regions, counts[category], now)
-        page = labelled(Paginator(rows, 25).get_page(request.GET.get("page")), **battery_labels())
-        context = {
+        return selectors.alert_queryset(category, self.view.regions, now).order_by("id")
+
+    def export_header(self):
+        return BATTERY_HEADER()
+
+    def export_rows(self, rows):
+        return _battery_rows(rows)
+
+    def get_export_filename(self):
+        return f"alerts-{self.category}"
+
+    def paginate(self, rows):
+        rows = selectors.AlertRows(self.category, self.view.regions, self.counts[self.category], self.now)
+        return super().paginate(rows)
+
+    def decorate(self, page):
+        labelled(page, **battery_labels())
+
+    def get_context_data(self, **context):
+        return {
+            **context,
             "counts": [
                 {"key": k, "count": n, "url": f"?{urlencode({'region': self.view.code, 'alert': k})}"}
-                for k, n in counts.items()
+                for k, n in self.counts.items()
             ],
-            "category": category,
-            "page": page,
+            "category": self.category,
             "limits": selectors.alert_thresholds(),
-            "rows_link": rows_url("batteries", alert=category, region=self.view.code),
+            "rows_link": rows_url("batteries", alert=self.category, region=self.view.code),
         }
-        return self.render(request, context)
 
 
 class ForecastView(RegulatorPage):
@@ -496,35 +522,53 @@ def _battery_rows(qs):
     )
 
 
-class BatteryRowsView(RegulatorPage):
+class BatteryRowsView(RegulatorListPage):
     template_name = "dashboards/rows_batteries.html"
     tab = "rows"
+    filterset_class = BatteryFilterSet
+    paginator_class = CappedPaginator
+    paginate_by = 50
+    export_filename = "batteries"
 
-    def get(self, request):
-        filterset = BatteryFilterSet(request.GET, queryset=Battery.objects.filter(level="P"))
-        qs = filterset.qs.select_related("custodian").order_by("id")
-        export = export_or_none(request, _battery_rows(qs), BATTERY_HEADER(), "batteries")
-        if export:
-            return export
-        page = labelled(CappedPaginator(qs, 50).get_page(request.GET.get("page")), **battery_labels())
-        return self.render(request, {"filter": styled(filterset), "page": page})
+    def get_queryset(self):
+        return Battery.objects.filter(level="P")
+
+    def get_rows(self, queryset):
+        return queryset.select_related("custodian").order_by("id")
+
+    def export_header(self):
+        return BATTERY_HEADER()
+
+    def export_rows(self, rows):
+        return _battery_rows(rows)
+
+    def decorate(self, page):
+        labelled(page, **battery_labels())
 
 
-class EventRowsView(RegulatorPage):
+class EventRowsView(RegulatorListPage):
     template_name = "dashboards/rows_events.html"
     tab = "rows"
+    filterset_class = LifecycleEventFilterSet
+    paginator_class = CappedPaginator
+    paginate_by = 50
+    export_filename = "events"
 
-    def get(self, request):
-        filterset = LifecycleEventFilterSet(
-            request.GET, queryset=LifecycleEvent.objects.filter(not_declared_erroneous())
-        )
+    def get_queryset(self):
+        return LifecycleEvent.objects.filter(not_declared_erroneous())
+
+    def get_rows(self, queryset):
         # Newest upload first, in primary-key order: the export streams along the index from its first row,
         # where an order by time would sort every matching upload first.
-        qs = filterset.qs.select_related("battery", "actor").order_by("-id")
-        header = [_("Battery"), _("Event"), _("Region"), _("Reported by"), _("Happened at"), _("Reported at"),
-                  _("Deadline"), _("On time")]  # fmt: skip
-        rows = streamed(
-            qs.values_list(
+        return queryset.select_related("battery", "actor").order_by("-id")
+
+    def export_header(self):
+        return [_("Battery"), _("Event"), _("Region"), _("Reported by"), _("Happened at"), _("Reported at"),
+                _("Deadline"), _("On time")]  # fmt: skip
+
+    def export_rows(self, rows):
+        return streamed(
+            rows.values_list(
                 "battery__code",
                 "kind",
                 "region",
@@ -535,48 +579,54 @@ class EventRowsView(RegulatorPage):
                 "on_time",
             )
         )
-        export = export_or_none(request, rows, header, "events")
-        if export:
-            return export
-        page = labelled(CappedPaginator(qs, 50).get_page(request.GET.get("page")), kind=event_labels())
+
+    def decorate(self, page):
+        labelled(page, kind=event_labels())
         for event in page:
             event.deadline_provisional = deadlines.deadline_is_provisional(event.deadline, event.reported_at)
-        return self.render(request, {"filter": styled(filterset), "page": page})
 
 
-class FindingRowsView(RegulatorPage):
+class FindingRowsView(RegulatorListPage):
     template_name = "dashboards/findings.html"
     tab = "compliance"
+    filterset_class = FindingFilterSet
+    paginate_by = 50
+    export_filename = "findings"
 
-    def get(self, request):
-        filterset = FindingFilterSet(request.GET, queryset=Finding.objects.all())
-        qs = filterset.qs.select_related("enterprise", "rule")
-        header = [_("Enterprise"), _("Region"), _("Rule"), _("Period"), _("Measured"), _("Points lost"),
-                  _("Status")]  # fmt: skip
-        rows = qs.values_list(
+    def get_queryset(self):
+        return Finding.objects.all()
+
+    def get_rows(self, queryset):
+        return queryset.select_related("enterprise", "rule")
+
+    def export_header(self):
+        return [_("Enterprise"), _("Region"), _("Rule"), _("Period"), _("Measured"), _("Points lost"),
+                _("Status")]  # fmt: skip
+
+    def export_rows(self, rows):
+        return rows.values_list(
             "enterprise__name_zh", "region", "rule__code", "period", "measured", "points_lost", "status"
         )
-        export = export_or_none(request, rows, header, "findings")
-        if export:
-            return export
-        return self.render(
-            request,
-            {"filter": styled(filterset), "page": Paginator(qs, 50).get_page(request.GET.get("page"))},
-        )
 
 
-def public_violations(request):
+class PublicViolations(ObjectListView):
     """The public list of violations published by the regulators (R-COMPLY: exposure; R-PUBLIC)."""
-    findings = selectors.public_violations().annotate(published_at=F("publication__published_at"))
-    export = export_or_none(
-        request,
-        findings.values_list("enterprise__name_zh", "region", "rule__label_zh", "period", "published_at"),
-        [_("Enterprise"), _("Region"), _("Violation"), _("Period"), _("Published")],
-        "violations",
-    )
-    if export:
-        return export
-    page = Paginator(findings, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "dashboards/violations.html", {"page": page, "zh": _zh(), "organisations": Organisation}
-    )
+
+    template_name = "dashboards/violations.html"
+    paginate_by = 50
+    export_filename = "violations"
+
+    def get_queryset(self):
+        return selectors.public_violations().annotate(published_at=F("publication__published_at"))
+
+    def export_header(self):
+        return [_("Enterprise"), _("Region"), _("Violation"), _("Period"), _("Published")]
+
+    def export_rows(self, rows):
+        return rows.values_list("enterprise__name_zh", "region", "rule__label_zh", "period", "published_at")
+
+    def get_context_data(self, **context):
+        return {**context, "zh": _zh(), "organisations": Organisation}
+
+
+public_violations = PublicViolations.as_view()

@@ -8,16 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from core.audit import address_in, client_ip
-from core.tabular import export_response
+from core.list_views import Column, ObjectListView
 
 from . import conf, selectors, services
 from .filtersets import OutboxRecordFilterSet
@@ -29,30 +28,32 @@ def _require_admin(user) -> None:
         raise PermissionDenied
 
 
-@login_required
-def operations(request):
-    _require_admin(request.user)
-    filterset = OutboxRecordFilterSet(request.GET or None, queryset=selectors.dead_letter_list())
-    dead = filterset.qs
-    if request.GET.get("export") in ("csv", "xlsx"):
-        rows = dead.values_list(
-            "id", "kind", "partition_key", "region", "record_day", "attempts", "last_error", "idempotency_key"
-        )
-        header = ["id", "kind", "battery", "region", "day", "attempts", "last_error", "idempotency_key"]
-        return export_response(
-            rows.iterator(), header, filename="national-sync-dead-letters", fmt=request.GET["export"]
-        )
-    page = Paginator(dead, 25).get_page(request.GET.get("page"))
-    context = {
-        "title": _("National platform sync"),
-        "stats": selectors.queue_stats(),
-        "filter": filterset,
-        "page": page,
-        "failures": selectors.recent_failures(),
-        "query": request.GET.copy(),
-    }
-    context["query"].pop("page", None)
-    return render(request, "national_sync/operations.html", context)
+class Operations(ObjectListView):
+    template_name = "national_sync/operations.html"
+    title = gettext_lazy("National platform sync")
+    filterset_class = OutboxRecordFilterSet
+    bind_empty = False
+    export_filename = "national-sync-dead-letters"
+    columns = [
+        Column("id"), Column("kind"), Column("battery", "partition_key"), Column("region"),
+        Column("day", "record_day"), Column("attempts"), Column("last_error"), Column("idempotency_key"),
+    ]  # fmt: skip
+
+    def dispatch(self, request, *args, **kwargs):
+        _require_admin(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.dead_letter_list()
+
+    def export_rows(self, rows):
+        return rows.values_list(*(c.value or c.header for c in self.columns)).iterator()
+
+    def get_context_data(self, **context):
+        return {**context, "stats": selectors.queue_stats(), "failures": selectors.recent_failures()}
+
+
+operations = login_required(Operations.as_view())
 
 
 @login_required

@@ -110,11 +110,6 @@ class ServicePointForm(forms.Form):
                 field.widget.attrs["class"] = "form-control"
 
 
-class ReviewForm(forms.Form):
-    action = forms.CharField()
-    note = forms.CharField(required=False)
-
-
 class ChangeRequestForm(forms.Form):
     """A served automaker's request to change or close a point it does not operate; blank fields stay as
     they are."""

@@ -79,23 +79,6 @@ def points_nearest(qs: QuerySet, *, lat: float, lon: float, limit: int | None = 
     return ranked[:limit] if limit else ranked
 
 
-def point_holding(battery) -> Any:
-    """The service point that physically holds ``battery`` now, or None."""
-    from .models import StockEntry  # noqa: PLC0415
-
-    entry = StockEntry.objects.select_related("point").filter(battery=battery).first()
-    return entry.point if entry else None
-
-
-def point_stock_summary(point) -> dict:
-    from django.db.models import Sum  # noqa: PLC0415
-
-    from .models import StockEntry  # noqa: PLC0415
-
-    agg = StockEntry.objects.filter(point=point).aggregate(packs=Count("id"), kg=Sum("mass_kg"))
-    return {"packs": agg["packs"], "kg": agg["kg"] or 0}
-
-
 def intakes_visible(qs: QuerySet, user) -> QuerySet:
     """The intakes of ``qs`` this user may read (R-NET). Tenancy follows the battery: the point's operator
     reads the records it made; the automaker that registered the point, or one it serves, reads only the

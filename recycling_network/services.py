@@ -713,32 +713,6 @@ def _parse_datetime(text: str) -> datetime | None:
     return value
 
 
-@transaction.atomic
-def stock_store(
-    *, point: ServicePoint, actor: User, battery: Battery, bay: str, occurred_at: datetime | None = None
-):
-    """Put a pack held at ``point`` into a storage bay (a ``stored`` event; custody unchanged)."""
-    operator = require_operator(actor, point)
-    entry = StockEntry.objects.select_for_update().filter(battery=battery, point=point).first()
-    if entry is None:
-        raise NetworkError(f"{battery.code} is not in stock at {point.code}", field="code")
-    event = trace.event_record(
-        battery=battery,
-        kind=EventKind.STORED,
-        actor=operator,
-        actor_user=actor,
-        occurred_at=occurred_at or timezone.now(),
-        place=point.name_zh,
-        place_ref=point.place_ref,
-        region=point.region,
-        payload={"bay": bay},
-    )
-    entry.bay = bay
-    entry.save(update_fields=["bay"])
-    audit_log(actor=actor, action="stock.store", obj=entry, changes={"bay": bay, "code": battery.code})
-    return event
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Transfers
 

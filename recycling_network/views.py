@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -13,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
@@ -20,12 +20,11 @@ from rest_framework.views import APIView
 from accounts.models import Organisation
 from core import tenancy
 from core.i18n import localised
+from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from core.tabular import TabularError, export_response, read_rows
+from core.tabular import TabularError, read_rows
 
 from . import selectors, services
-from .api.serializers import PUBLIC_CSV_HEADER, public_csv_row
-from .api.views import nearest_origin
 from .choices import ItemStatus, PointKind, PointStatus, ReviewAction
 from .filtersets import ServicePointFilterSet, TransferFilterSet
 from .forms import ChangeRequestForm, IntakeForm, IntakeUploadForm, ServicePointForm
@@ -39,65 +38,79 @@ from .models import (
     StockEntry,
     Transfer,
 )
+from .public import PUBLIC_CSV_HEADER, nearest_origin, public_csv_row
 from .workflow import OWNER, REGULATOR, actions_for
 
 # --------------------------------------------------------------------------------------------------------------
 # Public
 
 
-def public_list(request):
+class PublicList(ObjectListView):
     """List, offline map, filters and "nearest to me" for published points."""
-    filterset = ServicePointFilterSet(request.GET or None, queryset=selectors.published_points())
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.published_points()
-    origin, near_error = None, ""
-    try:
-        origin = nearest_origin(request.GET)
-    except Exception as exc:  # ValidationError: shown beside the form rather than as an error page
-        near_error = "; ".join(str(m) for msgs in getattr(exc, "detail", {}).values() for m in msgs) or str(
-            exc
-        )
-    points = list(qs)
-    distances: dict[int, float] = {}
-    if origin is not None:
-        ranked = selectors.points_nearest(points, lat=origin[0], lon=origin[1])
-        points = [n.point for n in ranked]
-        distances = {n.point.pk: n.distance_m for n in ranked}
-    fmt = request.GET.get("export")
-    if fmt in ("csv", "xlsx"):
-        rows = (public_csv_row(p, distances.get(p.pk)) for p in points)
-        return export_response(rows, PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
-    map_points = [
-        {
-            "name": localised(p.name_zh, p.name_en),
-            "value": [round(p.lon, 6), round(p.lat, 6)],
-            "kind": p.kind,
-            "url": reverse("recycling_network:public-detail", args=[p.code]),
-            "address": p.address,
+
+    template_name = "recycling_network/public_list.html"
+    title = gettext_lazy("Recycling service points")
+    filterset_class = ServicePointFilterSet
+    filter_context_name = "filterset"
+    invalid_filters = "unfiltered"
+    bind_empty = False
+    export_filename = "service-points"
+
+    def get_queryset(self):
+        return selectors.published_points()
+
+    def get_rows(self, queryset):
+        self.origin, self.near_error = None, ""
+        try:
+            self.origin = nearest_origin(self.request.GET)
+        except Exception as exc:  # ValidationError: shown beside the form rather than as an error page
+            self.near_error = "; ".join(
+                str(m) for msgs in getattr(exc, "detail", {}).values() for m in msgs
+            ) or str(exc)
+        points = list(queryset)
+        self.distances: dict[int, float] = {}
+        if self.origin is not None:
+            ranked = selectors.points_nearest(points, lat=self.origin[0], lon=self.origin[1])
+            points = [n.point for n in ranked]
+            self.distances = {n.point.pk: n.distance_m for n in ranked}
+        for p in points:
+            p.distance_km = round(self.distances[p.pk] / 1000, 1) if p.pk in self.distances else None
+        self.points = points
+        return points
+
+    def export_header(self):
+        return PUBLIC_CSV_HEADER
+
+    def export_rows(self, rows):
+        return (public_csv_row(p, self.distances.get(p.pk)) for p in rows)
+
+    def get_context_data(self, **context):
+        map_points = [
+            {
+                "name": localised(p.name_zh, p.name_en),
+                "value": [round(p.lon, 6), round(p.lat, 6)],
+                "kind": p.kind,
+                "url": reverse("recycling_network:public-detail", args=[p.code]),
+                "address": p.address,
+            }
+            for p in self.points
+        ]
+        return {
+            **context,
+            "map_points": map_points,
+            "kinds": PointKind.choices,
+            "regions": [("BJ", _("Beijing")), ("TJ", _("Tianjin")), ("HB", _("Hebei"))],
+            "districts": Division.objects.exclude(level="province"),
+            "automakers": Organisation.objects.filter(service_points__status=PointStatus.PUBLISHED)
+            .distinct()
+            .order_by("name_zh"),
+            "origin": self.origin,
+            "near_error": self.near_error,
+            "total": len(self.points),
         }
-        for p in points
-    ]
-    for p in points:
-        p.distance_km = round(distances[p.pk] / 1000, 1) if p.pk in distances else None
-    page = Paginator(points, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "title": _("Recycling service points"),
-        "filterset": filterset,
-        "page": page,
-        "map_points": map_points,
-        "kinds": PointKind.choices,
-        "regions": [("BJ", _("Beijing")), ("TJ", _("Tianjin")), ("HB", _("Hebei"))],
-        "districts": Division.objects.exclude(level="province"),
-        "automakers": Organisation.objects.filter(service_points__status=PointStatus.PUBLISHED)
-        .distinct()
-        .order_by("name_zh"),
-        "origin": origin,
-        "near_error": near_error,
-        "query": query.urlencode(),
-        "total": len(points),
-    }
-    return render(request, "recycling_network/public_list.html", context)
+
+
+public_list = PublicList.as_view()
 
 
 def public_detail(request, code: str):
@@ -140,56 +153,71 @@ def _operated_points(user):
     return qs.filter(operator_id=user.organisation_id)
 
 
-@login_required
-def points(request):
+class Points(ObjectListView):
     """Points you register, operate or are served by, with stock and workflow actions; a regulator sees all
     and reviews those of its region."""
-    scope = tenancy.scope_of(request.user)
-    base = tenancy.visible(ServicePoint.objects.select_related("district", "operator"), request.user)
-    if scope.enterprise:
-        # Published points of other enterprises are public, but their stock is not: an enterprise's working list
-        # holds only the points it registers, operates or is served by (the public list shows the rest).
-        base = base.filter(_owned_by(scope.org_id))
-    filterset = ServicePointFilterSet(request.GET or None, queryset=base)
-    # Stock counts follow the battery as the stock itself does (another automaker's packs are not counted).
-    visible_stock = (
-        selectors.stock_visible(StockEntry.objects.filter(point=OuterRef("pk")), request.user)
-        .order_by()
-        .values("point")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    qs = (
-        (filterset.qs if filterset.is_bound and filterset.is_valid() else base)
-        .annotate(stock_count=Coalesce(Subquery(visible_stock), 0))
-        .order_by("code")
-    )
-    if request.GET.get("export") in ("csv", "xlsx"):
-        header = ["code", "name_zh", "kind", "status", "region", "district", "operator", "stock"]
-        rows = (
-            [p.code, p.name_zh, p.kind, p.status, p.region, p.district_id, str(p.operator), p.stock_count]
-            for p in qs
+
+    template_name = "recycling_network/points.html"
+    title = gettext_lazy("Service points")
+    filterset_class = ServicePointFilterSet
+    filter_context_name = "filterset"
+    invalid_filters = "unfiltered"
+    bind_empty = False
+    export_filename = "my-service-points"
+    columns = [
+        Column("code"),
+        Column("name_zh"),
+        Column("kind"),
+        Column("status"),
+        Column("region"),
+        Column("district", "district_id"),
+        Column("operator", lambda p: str(p.operator)),
+        Column("stock", "stock_count"),
+    ]
+
+    def get_queryset(self):
+        self.scope = scope = tenancy.scope_of(self.request.user)
+        base = tenancy.visible(ServicePoint.objects.select_related("district", "operator"), self.request.user)
+        if scope.enterprise:
+            # Published points of other enterprises are public, but their stock is not: an enterprise's working
+            # list holds only the points it registers, operates or is served by (the public list shows the rest).
+            base = base.filter(_owned_by(scope.org_id))
+        return base
+
+    def get_rows(self, queryset):
+        # Stock counts follow the battery as the stock itself does (another automaker's packs are not counted).
+        visible_stock = (
+            selectors.stock_visible(StockEntry.objects.filter(point=OuterRef("pk")), self.request.user)
+            .order_by()
+            .values("point")
+            .annotate(n=Count("id"))
+            .values("n")
         )
-        return export_response(rows, header, filename="my-service-points", fmt=request.GET["export"])
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    for p in page:
-        writable = tenancy.can_write(request.user, p)
-        if scope.regulator:
-            role = REGULATOR if p.region == scope.region and not scope.read_only else None
-        else:
-            role = OWNER if writable else None
-        p.actions = [(a, ReviewAction(a).label) for a in actions_for(p.status, role)] if role else []
-        if not writable and p.status == PointStatus.DRAFT and p.registered_by_id == scope.org_id:
-            p.actions = [("submit", ReviewAction.SUBMIT.label)]
-        p.stock_visible = scope.regulator or scope.superuser or scope.enterprise
-    context = {
-        "title": _("Service points"),
-        "filterset": filterset,
-        "page": page,
-        "is_regulator": scope.regulator,
-        "can_register": "automaker" in scope.kinds or scope.superuser,
-    }
-    return render(request, "recycling_network/points.html", context)
+        return queryset.annotate(stock_count=Coalesce(Subquery(visible_stock), 0)).order_by("code")
+
+    def decorate(self, page):
+        scope = self.scope
+        writable = tenancy.writable_pks(self.request.user, page)
+        for p in page:
+            if scope.regulator:
+                role = REGULATOR if p.region == scope.region and not scope.read_only else None
+            else:
+                role = OWNER if p.pk in writable else None
+            p.actions = [(a, ReviewAction(a).label) for a in actions_for(p.status, role)] if role else []
+            if p.pk not in writable and p.status == PointStatus.DRAFT and p.registered_by_id == scope.org_id:
+                p.actions = [("submit", ReviewAction.SUBMIT.label)]
+            p.stock_visible = scope.regulator or scope.superuser or scope.enterprise
+
+    def get_context_data(self, **context):
+        scope = self.scope
+        return {
+            **context,
+            "is_regulator": scope.regulator,
+            "can_register": "automaker" in scope.kinds or scope.superuser,
+        }
+
+
+points = login_required(Points.as_view())
 
 
 def _owned_by(org_id: int) -> Q:
@@ -375,68 +403,71 @@ def intake_upload(request):
     )
 
 
-@login_required
-def stock(request, pk: int):
-    point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
-    scope = tenancy.scope_of(request.user)
-    if scope.enterprise and not ServicePoint.objects.filter(_owned_by(scope.org_id), pk=point.pk).exists():
-        raise DjangoPermissionDenied  # another enterprise's published point: public, its stock is not
-    entries = selectors.stock_visible(StockEntry.objects.filter(point=point), request.user).select_related(
-        "battery"
-    )
-    if request.GET.get("export") in ("csv", "xlsx"):
-        rows = ([e.battery.code, e.since, e.condition, e.mass_kg, e.bay] for e in entries)
-        return export_response(
-            rows,
-            ["code", "since", "condition", "mass_kg", "bay"],
-            filename=f"stock-{point.code}",
-            fmt=request.GET["export"],
+class Stock(ObjectListView):
+    template_name = "recycling_network/stock.html"
+    paginate_by = 50
+    columns = [Column("code", "battery.code"), Column("since"), Column("condition"), Column("mass_kg"),
+               Column("bay")]  # fmt: skip
+
+    def get_queryset(self):
+        user = self.request.user
+        self.point = point = tenancy.get_visible_or_404(
+            ServicePoint.objects.all(), user, pk=self.kwargs["pk"]
         )
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "recycling_network/stock.html", {"title": point.display_name, "point": point, "page": page}
-    )
+        scope = tenancy.scope_of(user)
+        if (
+            scope.enterprise
+            and not ServicePoint.objects.filter(_owned_by(scope.org_id), pk=point.pk).exists()
+        ):
+            raise DjangoPermissionDenied  # another enterprise's published point: public, its stock is not
+        return selectors.stock_visible(StockEntry.objects.filter(point=point), user).select_related("battery")
+
+    def get_export_filename(self):
+        return f"stock-{self.point.code}"
+
+    def get_context_data(self, **context):
+        return {**context, "title": self.point.display_name, "point": self.point}
 
 
-@login_required
-def transfers(request):
-    base = tenancy.visible(
-        Transfer.objects.select_related("from_point", "to_point", "receiver", "sender").annotate(
-            packs=Count("items")
-        ),
-        request.user,
-    )
-    filterset = TransferFilterSet(request.GET or None, queryset=base)
-    qs = (filterset.qs if filterset.is_bound and filterset.is_valid() else base).order_by(
-        "-departed_at", "-id"
-    )
-    if request.GET.get("export") in ("csv", "xlsx"):
-        header = [
-            "number",
-            "status",
-            "from",
-            "to",
-            "receiver",
-            "carrier",
-            "plate",
-            "dangerous_goods",
-            "packs",
-            "kg",
-            "departed_at",
-            "arrived_at",
-        ]
-        rows = (
-            [t.number, t.status, t.from_point.code, t.to_point.code if t.to_point else "", str(t.receiver), t.carrier_name,
-             t.vehicle_plate, t.dangerous_goods, t.packs, t.total_mass_kg, t.departed_at, t.arrived_at]
-            for t in qs
-        )  # fmt: skip
-        return export_response(rows, header, filename="transfers", fmt=request.GET["export"])
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "recycling_network/transfers.html",
-        {"title": _("Transfers"), "filterset": filterset, "page": page},
-    )
+stock = login_required(Stock.as_view())
+
+
+class Transfers(ObjectListView):
+    template_name = "recycling_network/transfers.html"
+    title = gettext_lazy("Transfers")
+    filterset_class = TransferFilterSet
+    filter_context_name = "filterset"
+    invalid_filters = "unfiltered"
+    bind_empty = False
+    export_filename = "transfers"
+    columns = [
+        Column("number"),
+        Column("status"),
+        Column("from", "from_point.code"),
+        Column("to", lambda t: t.to_point.code if t.to_point else ""),
+        Column("receiver", lambda t: str(t.receiver)),
+        Column("carrier", "carrier_name"),
+        Column("plate", "vehicle_plate"),
+        Column("dangerous_goods"),
+        Column("packs"),
+        Column("kg", "total_mass_kg"),
+        Column("departed_at"),
+        Column("arrived_at"),
+    ]
+
+    def get_queryset(self):
+        return tenancy.visible(
+            Transfer.objects.select_related("from_point", "to_point", "receiver", "sender").annotate(
+                packs=Count("items")
+            ),
+            self.request.user,
+        )
+
+    def get_rows(self, queryset):
+        return queryset.order_by("-departed_at", "-id")
+
+
+transfers = login_required(Transfers.as_view())
 
 
 @login_required
@@ -468,21 +499,28 @@ def transfer_detail(request, pk: int):
     )
 
 
-@login_required
-def alerts(request):
-    qs = tenancy.visible(NetworkAlert.objects.select_related("battery", "point"), request.user)
-    if request.GET.get("open") == "1":
-        qs = qs.filter(resolved_at__isnull=True)
-    if request.GET.get("kind"):
-        qs = qs.filter(kind=request.GET["kind"])
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    coverage = (
-        selectors.compliance_point_coverage()
-        if tenancy.scope_of(request.user).regulator or request.user.is_superuser
-        else []
-    )
-    return render(
-        request,
-        "recycling_network/alerts.html",
-        {"title": _("Network alerts"), "page": page, "coverage": coverage},
-    )
+class Alerts(ObjectListView):
+    template_name = "recycling_network/alerts.html"
+    title = gettext_lazy("Network alerts")
+    paginate_by = 50
+    export_formats = ()
+
+    def get_queryset(self):
+        qs = tenancy.visible(NetworkAlert.objects.select_related("battery", "point"), self.request.user)
+        if self.request.GET.get("open") == "1":
+            qs = qs.filter(resolved_at__isnull=True)
+        if self.request.GET.get("kind"):
+            qs = qs.filter(kind=self.request.GET["kind"])
+        return qs
+
+    def get_context_data(self, **context):
+        user = self.request.user
+        coverage = (
+            selectors.compliance_point_coverage()
+            if tenancy.scope_of(user).regulator or user.is_superuser
+            else []
+        )
+        return {**context, "coverage": coverage}
+
+
+alerts = login_required(Alerts.as_view())

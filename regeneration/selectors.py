@@ -15,7 +15,7 @@ from traceability.lifecycle import EventKind, State
 from traceability.models import Battery, LifecycleEvent
 
 from . import balance
-from .models import Batch, Licence, MaterialRecovery, ThresholdEdition, WasteCategory
+from .models import Batch, Licence, ThresholdEdition, WasteCategory
 
 THOUSAND = Decimal(1000)
 
@@ -92,15 +92,6 @@ def licence_refusal(
             f"beyond its annual scale of {lic.annual_scale_t} t (already {used:.3f} t)",
         )
     return None
-
-
-def licence_current(enterprise: Organisation, on: date | None = None) -> Licence | None:
-    on = on or timezone.localdate()
-    return (
-        Licence.objects.filter(enterprise=enterprise, valid_from__lte=on, valid_to__gte=on)
-        .order_by("-valid_to")
-        .first()
-    )
 
 
 @dataclass(frozen=True)
@@ -227,10 +218,6 @@ def visible_licences(user) -> QuerySet[Licence]:
 
 def visible_batches(user) -> QuerySet[Batch]:
     return tenancy.visible(Batch.objects.select_related("enterprise", "edition"), user)
-
-
-def recovered_by_element(batch: Batch) -> QuerySet[MaterialRecovery]:
-    return batch.recoveries.all()
 
 
 def licences_held(enterprise: Organisation) -> QuerySet[Licence]:

@@ -4,17 +4,17 @@ stages, evaluation under the 2019 and 2024 editions, and the yearly balance."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import tenancy
 from core.bounds import year_or_default
 from core.errors import Forbidden
+from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from core.tabular import export_response
 from traceability.models import Battery
 
 from . import selectors, services
@@ -70,37 +70,71 @@ def receive(request):
     return redirect("regeneration:home")
 
 
-@login_required
-def licences(request):
-    enterprise = _enterprise(request)
-    form = LicenceForm(request.POST or None) if enterprise else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        with refusals(request, form):
-            services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
-            messages.success(request, _("Licence registered."))
-            return redirect("regeneration:licences")
-    filterset = LicenceFilterSet(request.GET, queryset=selectors.visible_licences(request.user))
-    year = timezone.localdate().year
-    rows = [(lic, selectors.licence_usage_t(lic, year)) for lic in filterset.qs[:200]]
-    return render(request, "regeneration/licences.html",
-                  {"title": _("Hazardous-waste licences"), "filter": filterset, "rows": rows, "form": form, "year": year})  # fmt: skip
+class Licences(ObjectListView):
+    """The licences an enterprise holds (a regulator reads all), with this year's use; enterprises register here."""
+
+    template_name = "regeneration/licences.html"
+    title = gettext_lazy("Hazardous-waste licences")
+    filterset_class = LicenceFilterSet
+    paginate_by = None
+    export_formats = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        self.enterprise = _enterprise(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.visible_licences(self.request.user)
+
+    def get_rows(self, queryset):
+        self.year = year = timezone.localdate().year
+        return [(lic, selectors.licence_usage_t(lic, year)) for lic in queryset[:200]]
+
+    def get_context_data(self, **context):
+        return {**context, "rows": self.object_list, "year": self.year}
+
+    def get(self, request):
+        return self.list_response(form=LicenceForm(None) if self.enterprise else None)
+
+    def post(self, request):
+        enterprise = self.enterprise
+        form = LicenceForm(request.POST or None) if enterprise else None
+        if form is not None and form.is_valid():
+            with refusals(request, form):
+                services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
+                messages.success(request, _("Licence registered."))
+                return redirect("regeneration:licences")
+        return self.list_response(form=form)
 
 
-@login_required
-def batches(request):
-    filterset = BatchFilterSet(request.GET, queryset=selectors.visible_batches(request.user))
-    rows = filterset.qs
-    if request.GET.get("export") in ("csv", "xlsx"):
-        return export_response(
-            ((b.reference, b.enterprise, b.edition.code, b.get_status_display(), b.started_at, b.input_kg,
-              b.has_shortfall, b.has_unexplained_mass, "; ".join(f["message"] for f in b.flags)) for b in rows),
-            ["batch", "enterprise", "edition", "status", "started at", "input kg", "shortfall", "unexplained mass", "flags"],
-            filename="regeneration-batches", fmt=request.GET["export"],
-        )  # fmt: skip
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    return render(request, "regeneration/batches.html",
-                  {"title": _("Processing batches"), "filter": filterset, "page": page,
-                   "can_create": _enterprise(request) is not None})  # fmt: skip
+licences = login_required(Licences.as_view())
+
+
+class Batches(ObjectListView):
+    template_name = "regeneration/batches.html"
+    title = gettext_lazy("Processing batches")
+    filterset_class = BatchFilterSet
+    export_filename = "regeneration-batches"
+    columns = [
+        Column("batch", "reference"),
+        Column("enterprise"),
+        Column("edition", "edition.code"),
+        Column("status", lambda b: b.get_status_display()),
+        Column("started at", "started_at"),
+        Column("input kg", "input_kg"),
+        Column("shortfall", "has_shortfall"),
+        Column("unexplained mass", "has_unexplained_mass"),
+        Column("flags", lambda b: "; ".join(f["message"] for f in b.flags)),
+    ]
+
+    def get_queryset(self):
+        return selectors.visible_batches(self.request.user)
+
+    def get_context_data(self, **context):
+        return {**context, "can_create": _enterprise(self.request) is not None}
+
+
+batches = login_required(Batches.as_view())
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filtersets import BoundedFilterSet
 
-from .models import Battery, BatteryState, Binding, Chemistry, Level, LifecycleEvent, Vehicle
+from .models import Battery, BatteryState, Chemistry, Level, LifecycleEvent
 
 
 class BatteryFilterSet(BoundedFilterSet):
@@ -24,22 +24,6 @@ class BatteryFilterSet(BoundedFilterSet):
     class Meta:
         model = Battery
         fields = ["code", "level", "chemistry", "state", "region", "registered", "is_cascade_product"]
-
-
-class VehicleFilterSet(BoundedFilterSet):
-    vin = django_filters.CharFilter(label=_("VIN"), lookup_expr="istartswith")
-
-    class Meta:
-        model = Vehicle
-        fields = ["vin", "region", "use"]
-
-
-class BindingFilterSet(BoundedFilterSet):
-    active = django_filters.BooleanFilter(label=_("Active"), field_name="unbound_at", lookup_expr="isnull")
-
-    class Meta:
-        model = Binding
-        fields = ["active"]
 
 
 class LifecycleEventFilterSet(BoundedFilterSet):

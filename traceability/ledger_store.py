@@ -307,17 +307,6 @@ def inclusion_proofs(event_ids: list[int]) -> dict[int, InclusionProof]:
     return proofs
 
 
-def leaf_indexes(event_ids: list[int]) -> dict[int, int]:
-    """Ledger index of each event id (events not yet in the ledger are absent)."""
-    if not event_ids:
-        return {}
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT event_id, index FROM traceability_ledgerleaf WHERE event_id = ANY(%s)", [list(event_ids)]
-        )
-        return dict(cur.fetchall())
-
-
 @dataclass
 class InclusionProof:
     event_id: int

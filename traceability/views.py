@@ -1,19 +1,19 @@
 """Pages: battery search and list, battery page with its trace and ledger proofs, vehicle page, code decoder,
 CSV/XLSX uploads with a downloadable per-row error report (R-CODE, R-BIND, R-LIFE)."""
 
-import json
 import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import tenancy
 from core.errors import Forbidden
+from core.list_views import Column, ObjectListView
 from core.tabular import TabularError, export_response, read_rows
 
 from . import codes, ledger_store, merkle, selectors, services
@@ -21,52 +21,37 @@ from .filtersets import BatteryFilterSet
 from .forms import CodeForm, SearchForm, UploadForm
 from .models import Battery, Vehicle
 
-EXPORT_COLUMNS = ["code", "level", "chemistry", "production_date", "state", "region", "maker", "custodian"]
 
-
-@login_required
-def battery_search(request):
+class BatterySearch(ObjectListView):
     """Search box (a code or a VIN goes straight to its page) and the filtered, paginated list."""
-    form = SearchForm(request.GET or None)
-    if form.is_valid():
-        q = form.cleaned_data["q"].strip().upper()
-        if selectors.battery_get_by_code(code=q, user=request.user):
-            return redirect("traceability:battery-detail", code=q)
-        if selectors.vehicle_get_by_vin(vin=q, user=request.user):
-            return redirect("traceability:vehicle-detail", vin=q)
-        form.add_error("q", _("No battery or vehicle with this code is visible to you."))
-    qs = tenancy.visible(Battery.objects.select_related("maker", "custodian"), request.user).order_by("-id")
-    filterset = BatteryFilterSet(request.GET, queryset=qs)
-    fmt = request.GET.get("export")
-    if fmt in {"csv", "xlsx"}:
-        rows = (
-            [
-                b.code,
-                b.level,
-                b.chemistry,
-                b.production_date,
-                b.state,
-                b.region,
-                b.maker or "",
-                b.custodian or "",
-            ]
-            for b in filterset.qs[:100000]
-        )
-        return export_response(rows, EXPORT_COLUMNS, filename="batteries", fmt=fmt)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "traceability/battery_search.html",
-        {
-            "form": form,
-            "filter": filterset,
-            "page": page,
-            "query": query.urlencode(),
-            "title": _("Batteries"),
-        },
-    )
+
+    template_name = "traceability/battery_search.html"
+    title = gettext_lazy("Batteries")
+    filterset_class = BatteryFilterSet
+    paginate_by = 50
+    export_filename = "batteries"
+    export_limit = 100000
+    columns = [Column(name) for name in ("code", "level", "chemistry", "production_date", "state", "region",
+                                         "maker", "custodian")]  # fmt: skip
+
+    def get(self, request):
+        form = SearchForm(request.GET or None)
+        if form.is_valid():
+            q = form.cleaned_data["q"].strip().upper()
+            if selectors.battery_get_by_code(code=q, user=request.user):
+                return redirect("traceability:battery-detail", code=q)
+            if selectors.vehicle_get_by_vin(vin=q, user=request.user):
+                return redirect("traceability:vehicle-detail", vin=q)
+            form.add_error("q", _("No battery or vehicle with this code is visible to you."))
+        return self.list_response(form=form)
+
+    def get_queryset(self):
+        return tenancy.visible(
+            Battery.objects.select_related("maker", "custodian"), self.request.user
+        ).order_by("-id")
+
+
+battery_search = login_required(BatterySearch.as_view())
 
 
 @login_required
@@ -294,22 +279,39 @@ def upload_report(request, token: str):
     return export_response(data["rows"], header, filename=f"{data['kind']}-errors", fmt=fmt)
 
 
-def results_json(results) -> str:
-    return json.dumps(results, ensure_ascii=False, default=str)
-
-
-@login_required
-def custody(request):
+class Custody(ObjectListView):
     """Two-party custody: open releases to confirm or cancel, claims and error declarations; for a regulator the
     review queue of its region's claims and pending corrections, with approve / reject (R-LIFE)."""
-    from django.contrib import messages  # noqa: PLC0415
 
-    from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
+    template_name = "traceability/custody.html"
+    paginate_by = 50
+    export_formats = ()
 
-    org = getattr(request.user, "organisation", None)
-    if org is None:
-        raise Http404
-    if request.method == "POST" and request.user.role != "viewer":
+    def dispatch(self, request, *args, **kwargs):
+        self.org = getattr(request.user, "organisation", None)
+        if self.org is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.claims_for(org=self.org, status=self.request.GET.get("status") or None)
+
+    def get_context_data(self, **context):
+        org = self.org
+        return {**context, "releases": selectors.releases_open(org=org)[:200], "claims": context["page"],
+                "page_obj": context["page"], "is_regulator": org.is_regulator, "org": org,
+                "corrections": selectors.corrections_for(
+                    org=org, status="pending" if org.is_regulator else None
+                ).select_related("event", "declarant")[:200]}  # fmt: skip
+
+    def post(self, request):
+        from django.contrib import messages  # noqa: PLC0415
+
+        from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
+
+        org = self.org
+        if request.user.role == "viewer":
+            return self.get(request)
         try:
             if "declaration" in request.POST:
                 services.error_review(actor=org, actor_user=request.user, declaration_id=request.POST["declaration"],
@@ -334,12 +336,6 @@ def custody(request):
         except services.TraceabilityError as exc:
             messages.error(request, f"{exc.message} ({exc.code})")
         return redirect("traceability:custody")
-    claims = selectors.claims_for(org=org, status=request.GET.get("status") or None)
-    page = Paginator(claims, 50).get_page(request.GET.get("page"))
-    return render(request, "traceability/custody.html", {
-        "releases": selectors.releases_open(org=org)[:200], "claims": page, "page_obj": page,
-        "is_regulator": org.is_regulator, "org": org,
-        "corrections": selectors.corrections_for(
-            org=org, status="pending" if org.is_regulator else None
-        ).select_related("event", "declarant")[:200],
-    })  # fmt: skip
+
+
+custody = login_required(Custody.as_view())

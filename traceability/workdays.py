@@ -20,12 +20,3 @@ def add_working_days(day: date, n: int, calendar: Mapping[date, bool]) -> date:
         if is_working_day(current, calendar):
             left -= 1
     return current
-
-
-def working_days_between(start: date, end: date, calendar: Mapping[date, bool]) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    count, current = 0, start
-    while current < end:
-        current += timedelta(days=1)
-        count += is_working_day(current, calendar)
-    return count

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import tenancy
 from core.errors import Forbidden
-from core.tabular import export_response
+from core.list_views import Column, ObjectListView
 from traceability.models import Battery
 
 from . import selectors
@@ -19,37 +19,26 @@ from .filtersets import ValuationFilterSet
 from .forms import AssessForm, JobForm
 from .services import ValuationError, require_assessor, valuation_assess, valuation_job_create
 
-EXPORT_COLUMNS = [
-    "code", "valuation_date", "soh", "soh_source", "rul_years", "rul_low_years", "rul_high_years", "grade",
-    "route", "scenarios", "value_cny", "price_set", "parameters_version",
-]  # fmt: skip
+
+class ValuationList(ObjectListView):
+    template_name = "valuation/valuation_list.html"
+    title = gettext_lazy("Residual value")
+    filterset_class = ValuationFilterSet
+    paginate_by = 50
+    export_filename = "valuations"
+    export_limit = 100000
+    columns = [
+        Column("code", "battery.code"), Column("valuation_date"), Column("soh"), Column("soh_source"),
+        Column("rul_years"), Column("rul_low_years"), Column("rul_high_years"), Column("grade"), Column("route"),
+        Column("scenarios", lambda v: ",".join(v.scenarios)), Column("value_cny"), Column("price_set", "price_set_id"),
+        Column("parameters_version"),
+    ]  # fmt: skip
+
+    def get_queryset(self):
+        return selectors.valuation_list(user=self.request.user)
 
 
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("export", None)
-    return query.urlencode()
-
-
-@login_required
-def valuation_list(request):
-    filterset = ValuationFilterSet(request.GET, queryset=selectors.valuation_list(user=request.user))
-    rows = filterset.qs
-    fmt = request.GET.get("export")
-    if fmt in {"csv", "xlsx"}:
-        data = (
-            [v.battery.code, v.valuation_date, v.soh, v.soh_source, v.rul_years, v.rul_low_years, v.rul_high_years,
-             v.grade, v.route, ",".join(v.scenarios), v.value_cny, v.price_set_id, v.parameters_version]
-            for v in rows[:100000]
-        )  # fmt: skip
-        return export_response(data, EXPORT_COLUMNS, filename="valuations", fmt=fmt)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "valuation/valuation_list.html",
-        {"filter": filterset, "page": page, "query": _query(request), "title": _("Residual value")},
-    )
+valuation_list = login_required(ValuationList.as_view())
 
 
 @login_required
@@ -105,35 +94,43 @@ def battery_assess(request, code: str):
     return redirect("valuation:battery_detail", code=battery.code)
 
 
-@login_required
-def job_list(request):
-    form = JobForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if data["source"] == "service_point":
-                codes = selectors.service_point_stock(place_ref=data["service_point"], user=request.user)
-            elif data["source"] == "custody":
-                codes = selectors.custody_stock(user=request.user)
+class JobList(ObjectListView):
+    template_name = "valuation/job_list.html"
+    title = gettext_lazy("Bulk assessments")
+    export_formats = ()
+
+    def get_queryset(self):
+        return selectors.job_list(user=self.request.user)
+
+    def get(self, request):
+        return self.list_response(form=JobForm(None))
+
+    def post(self, request):
+        form = JobForm(request.POST or None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["source"] == "service_point":
+                    codes = selectors.service_point_stock(place_ref=data["service_point"], user=request.user)
+                elif data["source"] == "custody":
+                    codes = selectors.custody_stock(user=request.user)
+                else:
+                    codes = data["code_list"]
+                job = valuation_job_create(
+                    actor=request.user, codes=codes, valuation_date=data.get("valuation_date"),
+                    description=data.get("description", ""),
+                )  # fmt: skip
+            except Forbidden as exc:
+                messages.error(request, exc.message)
+            except ValuationError as exc:
+                form.add_error(None, exc.message)
             else:
-                codes = data["code_list"]
-            job = valuation_job_create(
-                actor=request.user, codes=codes, valuation_date=data.get("valuation_date"),
-                description=data.get("description", ""),
-            )  # fmt: skip
-        except Forbidden as exc:
-            messages.error(request, exc.message)
-        except ValuationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Bulk assessment queued."))
-            return redirect("valuation:job_detail", pk=job.pk)
-    page = Paginator(selectors.job_list(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "valuation/job_list.html",
-        {"form": form, "page": page, "query": "", "title": _("Bulk assessments")},
-    )
+                messages.success(request, _("Bulk assessment queued."))
+                return redirect("valuation:job_detail", pk=job.pk)
+        return self.list_response(form=form)
+
+
+job_list = login_required(JobList.as_view())
 
 
 @login_required
@@ -145,7 +142,14 @@ def job_detail(request, pk: int):
     return render(request, template, {"job": job, "title": _("Bulk assessment")})
 
 
-@login_required
-def price_list(request):
-    page = Paginator(selectors.price_set_list(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "valuation/price_list.html", {"page": page, "query": "", "title": _("Price sets")})
+class PriceList(ObjectListView):
+    template_name = "valuation/price_list.html"
+    title = gettext_lazy("Price sets")
+    paginate_by = 20
+    export_formats = ()
+
+    def get_queryset(self):
+        return selectors.price_set_list(user=self.request.user)
+
+
+price_list = login_required(PriceList.as_view())

@@ -83,54 +83,6 @@ class PublicServicePointSerializer(serializers.ModelSerializer):
         return round(d / 1000, 2) if d is not None else None
 
 
-PUBLIC_CSV_HEADER = [
-    "code",
-    "name_zh",
-    "name_en",
-    "kind",
-    "region",
-    "district_code",
-    "district",
-    "address",
-    "lat",
-    "lon",
-    "operator",
-    "operator_uscc",
-    "automakers_uscc",
-    "co_built",
-    "opening_hours",
-    "contact_phone",
-    "capacity_packs",
-    "capacity_kg",
-    "distance_km",
-]
-
-
-def public_csv_row(point, distance_m: float | None = None) -> list:
-    automakers = list(point.automakers.all())
-    return [
-        point.code,
-        point.name_zh,
-        point.name_en,
-        point.kind,
-        point.region,
-        point.district_id,
-        point.district.name_zh,
-        point.address,
-        round(point.lat, 6),
-        round(point.lon, 6),
-        point.operator.name_zh,
-        point.operator.uscc,
-        " ".join(a.uscc for a in automakers),
-        "yes" if len(automakers) > 1 else "no",
-        point.opening_hours,
-        point.contact_phone if point.phone_public else "",
-        point.capacity_packs,
-        point.capacity_kg,
-        round(distance_m / 1000, 2) if distance_m is not None else "",
-    ]
-
-
 class ServicePointSerializer(serializers.ModelSerializer):
     """An enterprise's or regulator's view of a point, contact details included."""
 

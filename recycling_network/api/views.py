@@ -24,9 +24,7 @@ from ..filtersets import (
     StockEntryFilterSet,
     TransferFilterSet,
 )
-from ..geo import gcj02_to_wgs84, parse_lat_lon
 from ..models import (
-    Division,
     Intake,
     NetworkAlert,
     PointChangeRequest,
@@ -35,6 +33,7 @@ from ..models import (
     StockEntry,
     Transfer,
 )
+from ..public import PUBLIC_CSV_HEADER, nearest_origin, public_csv_row
 from . import serializers as s
 
 
@@ -55,25 +54,6 @@ class XLSXRenderer(CSVRenderer):
 
 # --------------------------------------------------------------------------------------------------------------
 # Public, open data
-
-
-def nearest_origin(params) -> tuple[float, float] | None:
-    """(lat, lon) in WGS-84 from ``near=lat,lon`` (``near_system=gcj02`` converts) or ``near_district=code``
-    (the district's centroid); None when neither is given. Raises ValidationError on bad input."""
-    if params.get("near"):
-        try:
-            lat, lon = parse_lat_lon(params["near"])
-        except ValueError as exc:
-            raise exceptions.ValidationError({"near": [str(exc)]})
-        if params.get("near_system") == "gcj02":
-            lat, lon = gcj02_to_wgs84(lat, lon)
-        return lat, lon
-    if params.get("near_district"):
-        division = Division.objects.filter(code=params["near_district"]).first()
-        if division is None:
-            raise exceptions.ValidationError({"near_district": ["unknown district code"]})
-        return division.lat, division.lon
-    return None
 
 
 NEAR_PARAMS = [
@@ -112,8 +92,8 @@ class PublicServicePointListView(generics.ListAPIView):
             distances = {n.point.pk: n.distance_m for n in ranked}
         fmt = getattr(request, "accepted_renderer", None) and request.accepted_renderer.format
         if fmt in ("csv", "xlsx"):
-            data = (s.public_csv_row(p, distances.get(p.pk)) for p in rows)
-            return export_response(data, s.PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
+            data = (public_csv_row(p, distances.get(p.pk)) for p in rows)
+            return export_response(data, PUBLIC_CSV_HEADER, filename="service-points", fmt=fmt)
         page = self.paginate_queryset(rows)
         body = self.get_serializer(page, many=True, context={"distances": distances, "request": request}).data
         return self.get_paginated_response(body)

@@ -41,13 +41,6 @@ class BulkResultSerializer(serializers.Serializer):
 
 # Documentation of the bulk envelopes and of the read endpoints' answers: the services validate each item
 # themselves and name the field at fault, so these serializers only describe the shapes in the OpenAPI document.
-def _envelope(name: str, item: serializers.Serializer) -> serializers.Serializer:
-    fields = {
-        "items": serializers.ListField(child=item, min_length=1, help_text="up to BULK_MAX_ITEMS items")
-    }
-    return type(name, (serializers.Serializer,), fields)()
-
-
 class ProducedBatteryItem(serializers.Serializer):
     code = serializers.CharField(help_text="24-character GB/T 34014 code")
     rated_capacity_ah = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)

@@ -1,5 +1,5 @@
-"""Writes for the alliance (R-ALLIANCE, seed 四(四)). Every write is audited; custody moves only through
-lifecycle events, so the trace of a traded battery follows the money."""
+"""The lot market: lots, bids, acceptance and deals (R-ALLIANCE, seed 四(四)). Custody moves only through
+lifecycle events, so the trace of a traded battery follows the money; every write is audited."""
 
 from __future__ import annotations
 
@@ -15,75 +15,30 @@ from django.utils.translation import gettext
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
-from core.errors import Conflict, Forbidden, Invalid, NotFound
-from recycling_network.services import service_point_update
+from core.errors import NotFound
 from traceability.codes import normalise as normalise_code
 from traceability.models import Battery
 from traceability.services import TraceabilityError, event_record
-from valuation.services import ValuationError, price_set_publish
 
-from . import rules, selectors
-from .config import market_rules
-from .models import (
+from .. import rules, selectors
+from ..config import market_rules
+from ..models import (
     Bid,
     BidStatus,
     Channel,
     Deal,
-    GuidanceStatus,
     Lot,
     LotEvent,
     LotEventKind,
     LotItem,
     LotStatus,
-    Membership,
-    MembershipStatus,
-    MembershipTier,
-    MetalPrice,
-    PointShare,
     PriceForm,
-    PriceGuidance,
-    ReferencePrice,
-    SharedServicePoint,
 )
-from .qualification import buyer_qualification
+from ..qualification import buyer_qualification
+from .common import AllianceConflict, AllianceError, _acting_org, _require_member
 
-SECRETARIAT = "alliance_secretariat"
 HOLDING_STATES = ("removed", "at_service_point")
 LEVEL_FOR_FORM = {PriceForm.PACK: "P", PriceForm.MODULE: "M", PriceForm.CELL: "C"}
-
-
-class AllianceError(Invalid):
-    """A refused write (400); ``field`` names the input at fault, ``reasons`` lists every reason where there are
-    several."""
-
-    http_status = 400
-
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid", reasons=None):
-        super().__init__(message, field=field, code=code)
-        self.reasons = list(reasons or [message])
-
-    def as_dict(self) -> dict:
-        return {self.field: self.reasons}
-
-
-class AllianceConflict(AllianceError, Conflict):
-    """The write conflicts with the state of the application, guidance, lot or bid (409)."""
-
-    http_status = 409
-
-
-def _acting_org(user: User) -> Organisation:
-    scope = tenancy.scope_of(user)
-    if scope.read_only:
-        raise Forbidden("your role is read-only")
-    if user.organisation_id is None or scope.regulator:
-        raise Forbidden("only an enterprise may do this")
-    return user.organisation
-
-
-def _require_member(org: Organisation) -> None:
-    if not selectors.is_member(org):
-        raise Forbidden("only approved alliance members may do this")
 
 
 def _lot_event(
@@ -96,284 +51,6 @@ def _lot_event(
         actor_user=user,
         detail={k: str(v) if isinstance(v, Decimal | date | datetime) else v for k, v in detail.items()},
     )
-
-
-# --- membership ---------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def membership_apply(
-    *,
-    user: User,
-    tier: MembershipTier,
-    statement: str = "",
-    public_profile: str = "",
-    listed_publicly: bool = True,
-    contact_name: str = "",
-    contact_phone: str = "",
-    contact_email: str = "",
-    capabilities: str = "",
-) -> Membership:
-    """An enterprise applies to join the alliance; the secretariat decides (R-ALLIANCE)."""
-    org = _acting_org(user)
-    if not tier.is_active:
-        raise AllianceError("this membership tier is closed for applications", field="tier")
-    existing = Membership.objects.select_for_update().filter(organisation=org).first()
-    if existing and existing.status in (MembershipStatus.APPLIED, MembershipStatus.APPROVED):
-        raise AllianceError(
-            f"{org} already has a membership record ({existing.get_status_display()})", code="duplicate"
-        )
-    fields = {
-        "tier": tier,
-        "status": MembershipStatus.APPLIED,
-        "statement": statement,
-        "public_profile": public_profile,
-        "listed_publicly": listed_publicly,
-        "contact_name": contact_name,
-        "contact_phone": contact_phone,
-        "contact_email": contact_email,
-        "capabilities": capabilities,
-        "applied_at": timezone.now(),
-        "decided_at": None,
-        "decided_by": None,
-        "decision_note": "",
-    }
-    if existing:
-        for name, value in fields.items():
-            setattr(existing, name, value)
-        existing.save()
-        membership = existing
-    else:
-        membership = Membership.objects.create(organisation=org, **fields)
-    audit_log(actor=user, action="alliance.membership_apply", obj=membership, changes={"tier": tier.code})
-    return membership
-
-
-@transaction.atomic
-def membership_decide(*, user: User, membership: Membership, approve: bool, note: str = "") -> Membership:
-    """The secretariat approves or rejects an application."""
-    tenancy.require_kind(user, SECRETARIAT)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.status != MembershipStatus.APPLIED:
-        raise AllianceConflict(
-            f"the application is {membership.get_status_display()}, not pending", code="conflict"
-        )
-    now = timezone.now()
-    membership.status = MembershipStatus.APPROVED if approve else MembershipStatus.REJECTED
-    membership.decided_at, membership.decided_by, membership.decision_note = now, user, note
-    if approve:
-        membership.member_since = membership.member_since or timezone.localdate(now)
-    membership.save()
-    audit_log(
-        actor=user, action="alliance.membership_decide", obj=membership, changes={"status": membership.status}
-    )
-    return membership
-
-
-# --- co-built service points --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShareInput:
-    member: Organisation
-    cost_share: Decimal
-    mass_share: Decimal
-
-
-@transaction.atomic
-def shared_point_register(
-    *,
-    user: User,
-    service_point,
-    monthly_cost_cny: Decimal,
-    opened_on: date,
-    shares: list[ShareInput],
-) -> SharedServicePoint:
-    """Declare a recycling-network service point co-built, with the members' shares of cost and collected mass
-    (R-NET, R-ALLIANCE). The secretariat or the point's operator declares it; share holders must be approved
-    members. Every automaker holding a share must be served by the point, so that the network's compliance
-    count credits each of them: the point's operator adds missing automakers through the network's service.
-    """
-    org = _acting_org(user)
-    if SECRETARIAT not in org.kinds and org.pk != service_point.operator_id:
-        raise Forbidden("only the alliance secretariat or the point's operator may declare it co-built")
-    errors = rules.shares_valid([(s.cost_share, s.mass_share) for s in shares])
-    if len(shares) < 2:
-        errors.append("a co-built point is shared by at least two members")
-    if len({s.member.pk for s in shares}) != len(shares):
-        errors.append("a member holds at most one share of a point")
-    outsiders = [str(s.member) for s in shares if not selectors.is_member(s.member)]
-    if outsiders:
-        errors.append("not approved alliance members: " + ", ".join(outsiders))
-    if errors:
-        raise AllianceError("; ".join(errors), field="shares", reasons=errors)
-    service_point = type(service_point).objects.get(pk=service_point.pk)  # the network's current row
-    if SharedServicePoint.objects.filter(service_point=service_point).exists():
-        raise AllianceError("this service point is already declared co-built", field="service_point")
-    served = list(service_point.automakers.all())
-    missing = [s.member for s in shares if "automaker" in s.member.kinds and s.member not in served]
-    if missing:
-        if not tenancy.can_write(user, service_point):
-            names = ", ".join(str(m) for m in missing)
-            raise AllianceError(
-                f"the point does not serve {names}; its operator must declare the sharing",
-                field="service_point",
-            )
-        service_point_update(point=service_point, actor=user, automakers=served + missing)
-    point = SharedServicePoint.objects.create(
-        service_point=service_point, monthly_cost_cny=monthly_cost_cny, opened_on=opened_on
-    )
-    PointShare.objects.bulk_create(
-        PointShare(point=point, member=s.member, cost_share=s.cost_share, mass_share=s.mass_share)
-        for s in shares
-    )
-    audit_log(
-        actor=user,
-        action="alliance.shared_point_register",
-        obj=point,
-        changes={
-            "shares": [(s.member.pk, s.cost_share, s.mass_share) for s in shares],
-            "added": [m.pk for m in missing],
-        },
-    )
-    return point
-
-
-# --- price guidance -----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def guidance_create(
-    *,
-    user: User,
-    title: str,
-    effective_from: date,
-    prices: list[dict],
-    metals: list[dict] | None = None,
-    notes: str = "",
-) -> PriceGuidance:
-    """A third-party assessor drafts a guidance issue: reference prices per chemistry, grade and form, and metal
-    prices (第三方价格指导, R-ALLIANCE). Grades are the alliance's grade list (market-rules.json)."""
-    assessor = tenancy.require_kind(user, "assessor")
-    if not prices:
-        raise AllianceError("a guidance issue needs at least one reference price", field="prices")
-    grades = set(market_rules().grades)
-    seen = set()
-    rows = []
-    for i, p in enumerate(prices):
-        grade = "" if p["form"] == PriceForm.BLACK_MASS else p.get("grade", "")
-        if p["form"] != PriceForm.BLACK_MASS and grade not in grades:
-            raise AllianceError(
-                f"prices[{i}]: unknown grade {grade!r}; known: {', '.join(sorted(grades))}", field="prices"
-            )
-        key = (p["chemistry"], grade, p["form"])
-        if key in seen:
-            raise AllianceError(f"prices[{i}]: {key} appears twice", field="prices")
-        seen.add(key)
-        if Decimal(p["price"]) <= 0:
-            raise AllianceError(f"prices[{i}]: a price must be positive", field="prices")
-        rows.append((p, grade))
-    guidance = PriceGuidance.objects.create(
-        assessor=assessor, title=title, effective_from=effective_from, notes=notes
-    )
-    ReferencePrice.objects.bulk_create(
-        ReferencePrice(
-            guidance=guidance,
-            chemistry=p["chemistry"],
-            grade=grade,
-            form=p["form"],
-            price=Decimal(p["price"]),
-            low=p.get("low"),
-            high=p.get("high"),
-        )
-        for p, grade in rows
-    )
-    MetalPrice.objects.bulk_create(
-        MetalPrice(guidance=guidance, metal=m["metal"], price_cny_per_t=Decimal(m["price_cny_per_t"]))
-        for m in metals or []
-    )
-    audit_log(actor=user, action="alliance.guidance_create", obj=guidance, changes={"prices": len(rows)})
-    return guidance
-
-
-@transaction.atomic
-def guidance_publish(*, user: User, guidance: PriceGuidance) -> PriceGuidance:
-    """Publish a draft: from its ``effective_from`` it is the guidance in force until a later issue."""
-    tenancy.require_kind(user, "assessor")
-    tenancy.require_write(user, guidance)
-    guidance = PriceGuidance.objects.select_for_update().get(pk=guidance.pk)
-    if guidance.status != GuidanceStatus.DRAFT:
-        raise AllianceConflict(
-            f"the guidance is {guidance.get_status_display()}, not a draft", code="conflict"
-        )
-    guidance.status, guidance.published_at, guidance.published_by = (
-        GuidanceStatus.PUBLISHED,
-        timezone.now(),
-        user,
-    )
-    guidance.save(update_fields=["status", "published_at", "published_by"])
-    price_set = _publish_to_valuation(guidance=guidance, user=user)
-    audit_log(actor=user, action="alliance.guidance_publish", obj=guidance, changes={"price_set": price_set})
-    return guidance
-
-
-# Li mass fraction of Li2CO3 (2 × 6.941 / 73.89): the valuation prices contained lithium per kg.
-LI_IN_LI2CO3 = Decimal("0.18787")
-VALUATION_METALS = {"ni": "Ni", "co": "Co", "mn": "Mn", "cu": "Cu", "al": "Al"}
-
-
-def valuation_prices(guidance: PriceGuidance) -> dict:
-    """The guidance as a partial price set of the residual-value assessment: pack prices per kWh by grade and
-    chemistry, metal prices per kg of contained metal."""
-    per_kwh: dict[str, dict[str, float]] = {}
-    for p in guidance.prices.filter(form=PriceForm.PACK):
-        per_kwh.setdefault(p.grade, {})[p.chemistry] = float(p.price)
-    metals: dict[str, float] = {}
-    for m in guidance.metal_prices.all():
-        per_kg = m.price_cny_per_t / 1000
-        if m.metal in VALUATION_METALS:
-            metals[VALUATION_METALS[m.metal]] = float(per_kg.quantize(Decimal("0.01")))
-        elif m.metal == "li2co3":
-            metals["Li"] = float((per_kg / LI_IN_LI2CO3).quantize(Decimal("0.01")))
-    prices: dict = {}
-    if per_kwh:
-        prices["per_kwh"] = per_kwh
-    if metals:
-        prices["metals_cny_per_kg"] = metals
-    return prices
-
-
-def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
-    """Hand the published guidance to the residual-value assessment, which prices every valuation with the set
-    in force on its valuation date (R-VALUE, R-ALLIANCE)."""
-    prices = valuation_prices(guidance)
-    if not prices:
-        return None
-    try:
-        price_set = price_set_publish(
-            effective_date=guidance.effective_from,
-            prices=prices,
-            source=f"alliance price guidance #{guidance.pk}: {guidance.assessor.display_name}",
-            actor=user,
-        )
-    except ValuationError as exc:
-        raise AllianceError(
-            f"the residual-value assessment refused the prices: {exc.message}", field="prices"
-        ) from exc
-    return price_set.pk
-
-
-@transaction.atomic
-def guidance_withdraw(*, user: User, guidance: PriceGuidance, reason: str) -> PriceGuidance:
-    tenancy.require_kind(user, "assessor")
-    tenancy.require_write(user, guidance)
-    guidance.status = GuidanceStatus.WITHDRAWN
-    guidance.save(update_fields=["status"])
-    audit_log(actor=user, action="alliance.guidance_withdraw", obj=guidance, changes={"reason": reason})
-    return guidance
-
-
-# --- lots and bids ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
