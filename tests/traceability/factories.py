@@ -52,3 +52,12 @@ def move(battery, to, *, at_: datetime | None = None, kind: str | None = None, r
     event = services.receipt_confirm(battery=battery, actor=to, occurred_at=when, kind=kind)
     battery.refresh_from_db()
     return event
+
+
+def pack_in_vehicle(maker, automaker, **kw):
+    """A pack ``maker`` sold to ``automaker`` and bound by it to a new vehicle (R-BIND)."""
+    pack = register_pack(maker, customer=automaker, **kw)
+    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
+                             actor=automaker)  # fmt: skip
+    pack.refresh_from_db()
+    return pack

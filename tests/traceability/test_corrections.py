@@ -9,7 +9,7 @@ from django.urls import reverse
 from traceability import ledger_store, selectors, services
 from traceability.models import Battery, Binding, CustodyRelease, ErrorDeclaration, LifecycleEvent
 
-from .factories import at, make_vin, move, register_pack
+from .factories import at, move, pack_in_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,7 @@ def _refused(rule, call, *args, **kw):
 
 
 def _in_vehicle(world):
-    pack = register_pack(world["maker"], customer=world["automaker"])
-    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                             actor=world["automaker"])  # fmt: skip
-    pack.refresh_from_db()
-    return pack
+    return pack_in_vehicle(world["maker"], world["automaker"])
 
 
 def _received_at_point(world):

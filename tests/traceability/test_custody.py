@@ -12,7 +12,7 @@ from tests.cascade_use.factories import licence
 from traceability import services
 from traceability.models import Battery, Binding, CustodyClaim
 
-from .factories import at, make_vin, move, register_pack
+from .factories import at, make_vin, move, pack_in_vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +44,7 @@ def world(make_org, make_user):
 
 
 def _in_vehicle(world):
-    pack = register_pack(world["maker"], customer=world["automaker"])
-    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                             actor=world["automaker"])  # fmt: skip
-    pack.refresh_from_db()
-    return pack
+    return pack_in_vehicle(world["maker"], world["automaker"])
 
 
 def _retired_at_point(world):

@@ -14,7 +14,7 @@ from tests.factories import OrganisationFactory
 from traceability import ledger_store, services
 from traceability.models import Battery, LifecycleEvent
 
-from .factories import at, make_code, make_vin, move, register_pack
+from .factories import at, make_code, move, pack_in_vehicle, register_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +46,7 @@ def _refused(rule, call, **kw):
 
 
 def _in_vehicle(world, **kw):
-    pack = register_pack(world["maker"], customer=world["automaker"], **kw)
-    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                             actor=world["automaker"])  # fmt: skip
-    pack.refresh_from_db()
-    return pack
+    return pack_in_vehicle(world["maker"], world["automaker"], **kw)
 
 
 def _at_regeneration(world, **kw):
