@@ -104,7 +104,7 @@ class Custody(RuleBasedStateMachine):
             try:
                 services.event_record(battery=before, kind=kind, actor=org, occurred_at=when, **kw)
             except services.TraceabilityError as exc:
-                assert exc.code and exc.http_status in (403, 404, 409, 422)
+                assert exc.code and exc.http_status in (400, 403, 404, 409, 422)
         self.check_step(pk, before, release, last)
 
     @rule(actor=st.sampled_from(ACTORS), n=st.integers(0, 3), approve=st.booleans())
@@ -161,7 +161,7 @@ class Custody(RuleBasedStateMachine):
                 services.error_review(actor=self.regulator, actor_user=None, declaration_id=declaration.pk,
                                       decision="approve" if approve else "reject")  # fmt: skip
         except services.TraceabilityError as exc:
-            assert exc.code and exc.http_status in (403, 404, 409, 422)
+            assert exc.code and exc.http_status in (400, 403, 404, 409, 422)
         self.check_step(pk, before, release, last)
 
     @rule(n=st.integers(0, 3), verdict=st.sampled_from(["pass", "fail"]))

@@ -35,21 +35,12 @@ class CodeDecodeView(APIView):
         return Response(DecodedCodeSerializer(parsed.as_dict()).data)
 
 
-def _as_api_error(exc: services.TraceabilityError) -> exceptions.APIException:
-    if exc.field == "actor":
-        return exceptions.PermissionDenied(exc.message)
-    return exceptions.ValidationError(exc.as_dict())
-
-
 class _TraceBulkView(AuditedViewMixin, BulkAPIView):
     kinds: tuple[str, ...] = ()
 
     def process(self, items, request):
         actor = tenancy.require_kind(request.user, *self.kinds)
-        try:
-            return self.upload(items=items, actor=actor, actor_user=request.user)
-        except services.TraceabilityError as exc:
-            raise _as_api_error(exc) from exc
+        return self.upload(items=items, actor=actor, actor_user=request.user)
 
     def upload(self, **kwargs):
         raise NotImplementedError
@@ -174,23 +165,6 @@ class LedgerProofView(AuditedViewMixin, APIView):
 # --- two-party custody ---------------------------------------------------------------------------------------
 
 
-def _custody_error(exc: services.TraceabilityError) -> exceptions.APIException:
-    """A refusal as its status: 403 no standing, 404 unknown, 409 custody or state, 422 another rule; the
-    ``code`` names the rule, ``fields`` the input at fault."""
-    from core.api.errors import Conflict, Refused  # noqa: PLC0415
-
-    status = getattr(exc, "http_status", 422)
-    if status == 403:
-        return exceptions.PermissionDenied(exc.message, code=exc.code)
-    if status == 404:
-        return exceptions.NotFound(exc.message, code=exc.code)
-    if status == 409:
-        return Conflict(exc.message, code=exc.code)
-    if exc.field not in ("non_field_errors", "kind", "battery_code", "actor", "to_uscc"):
-        return exceptions.ValidationError({exc.field: [exc.message]}, code=exc.code)
-    return Refused(exc.message, code=exc.code)
-
-
 class _CustodyView(AuditedViewMixin, APIView):
     def org(self, request):
         org = getattr(request.user, "organisation", None)
@@ -201,20 +175,11 @@ class _CustodyView(AuditedViewMixin, APIView):
         return org
 
     def when(self, request, name="occurred_at"):
-        try:
-            return services._parse_when(request.data.get(name) or timezone.now().isoformat(), name)
-        except services.TraceabilityError as exc:
-            raise exceptions.ValidationError(exc.as_dict()) from exc
+        return services._parse_when(request.data.get(name) or timezone.now().isoformat(), name)
 
     def valid(self, serializer_class, request) -> None:
         """The body's shape and characters (no NUL, lengths) before any look-up; 400 naming the field."""
         serializer_class(data=request.data).is_valid(raise_exception=True)
-
-    def run(self, call, **kwargs):
-        try:
-            return call(**kwargs)
-        except services.TraceabilityError as exc:
-            raise _custody_error(exc) from exc
 
 
 def _release_body(r) -> dict:
@@ -245,11 +210,11 @@ class ReleaseListCreateView(_CustodyView):
         from accounts.models import Organisation  # noqa: PLC0415
 
         org = self.org(request)
-        battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
+        battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
         receiver = Organisation.objects.filter(uscc=str(request.data.get("to_uscc") or "")).first()
         if receiver is None:
             raise exceptions.ValidationError({"to_uscc": ["no organisation with this USCC"]})
-        release = self.run(services.release_record, battery=battery, actor=org, receiver=receiver,
+        release = services.release_record(battery=battery, actor=org, receiver=receiver,
                            occurred_at=self.when(request), kind=str(request.data.get("kind") or "handed_over"),
                            manifest=str(request.data.get("manifest") or "")[:64], actor_user=request.user)  # fmt: skip
         return Response(_release_body(release), status=201)
@@ -273,7 +238,7 @@ class ReleaseConfirmView(_CustodyView):
         self.valid(s.ReceiptInputSerializer, request)
         org = self.org(request)
         release = _release_for(request, pk)
-        event = self.run(services.receipt_confirm, battery=release.battery, actor=org, occurred_at=self.when(request),
+        event = services.receipt_confirm(battery=release.battery, actor=org, occurred_at=self.when(request),
                          kind=request.data.get("kind") or None, actor_user=request.user,
                          place=str(request.data.get("place") or "")[:200])  # fmt: skip
         release.refresh_from_db()
@@ -288,7 +253,7 @@ class ReleaseCancelView(_CustodyView):
         self.valid(s.CancelInputSerializer, request)
         org = self.org(request)
         release = _release_for(request, pk)
-        event = self.run(services.release_cancel, battery=release.battery, actor=org, occurred_at=self.when(request),
+        event = services.release_cancel(battery=release.battery, actor=org, occurred_at=self.when(request),
                          actor_user=request.user, reason=str(request.data.get("reason") or ""))  # fmt: skip
         release.refresh_from_db()
         return Response({**_release_body(release), "event_id": event.pk}, status=201)
@@ -305,7 +270,7 @@ class BatteryDisassemblyView(_CustodyView):
         self.valid(s.DisassemblyInputSerializer, request)
         org = self.org(request)
         battery = _battery_or_404(request, code)
-        done = self.run(services.battery_disassemble, actor=org, actor_user=request.user, code=battery.code,
+        done = services.battery_disassemble(actor=org, actor_user=request.user, code=battery.code,
                         children=request.data.get("children") or [], occurred_at=self.when(request),
                         place=str(request.data.get("place") or "")[:200])  # fmt: skip
         events = {e.battery_id: e.pk for e in done.separations}
@@ -334,8 +299,8 @@ class ClaimListCreateView(_CustodyView):
     def post(self, request):
         self.valid(s.ClaimInputSerializer, request)
         org = self.org(request)
-        battery = self.run(services._battery_for, code=str(request.data.get("battery_code") or ""))
-        claim = self.run(services.claim_record, battery=battery, actor=org, actor_user=request.user,
+        battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
+        claim = services.claim_record(battery=battery, actor=org, actor_user=request.user,
                          reason=str(request.data.get("reason") or ""), found_at=self.when(request, "found_at"),
                          place=str(request.data.get("place") or ""))  # fmt: skip
         return Response(_claim_body(claim), status=201)
@@ -356,7 +321,7 @@ class ClaimReviewView(_CustodyView):
         decision = request.data.get("decision")
         if decision not in ("approve", "reject"):
             raise exceptions.ValidationError({"decision": ["approve or reject"]})
-        claim = self.run(services.claim_review, claim=claim, reviewer=org, approve=decision == "approve",
+        claim = services.claim_review(claim=claim, reviewer=org, approve=decision == "approve",
                          note=str(request.data.get("note") or ""), reviewer_user=request.user)  # fmt: skip
         return Response(_claim_body(claim))
 
@@ -388,7 +353,7 @@ class ErrorDeclarationView(_CustodyView):
             not org.is_regulator and selectors.event_get(event_id=event_id, user=request.user) is None
         ):
             raise Http404
-        declaration = self.run(services.error_declare, actor=org, actor_user=request.user, event_id=event_id,
+        declaration = services.error_declare(actor=org, actor_user=request.user, event_id=event_id,
                                reason=request.data.get("reason"), note=str(request.data.get("note") or ""),
                                corrective=request.data.get("corrective") or [])  # fmt: skip
         return Response(_declaration_body(declaration), status=201)
@@ -422,6 +387,6 @@ class CorrectionReviewView(_CustodyView):
         declaration = ErrorDeclaration.objects.filter(pk=pk).first() if pk <= BIGINT_MAX else None
         if declaration is None or not (org.is_regulator or org.pk == declaration.declarant_id):
             raise Http404
-        declaration = self.run(services.error_review, actor=org, actor_user=request.user, declaration_id=pk,
+        declaration = services.error_review(actor=org, actor_user=request.user, declaration_id=pk,
                                decision=request.data.get("decision"), note=str(request.data.get("note") or ""))  # fmt: skip
         return Response(_declaration_body(declaration))

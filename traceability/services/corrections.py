@@ -48,7 +48,7 @@ from ..models import (
     ReleaseStatus,
     not_declared_erroneous,
 )
-from .events import RELEASES, UNBINDING, EventSpec, TraceabilityError, events_record_bulk
+from .events import RELEASES, UNBINDING, EventSpec, TraceabilityError, events_record_bulk, refusal_class
 
 # Beyond a change of state or custodian, these kinds move a battery: they open or close a release or a binding.
 MOVING_KINDS = RELEASES | UNBINDING | {EventKind.RELEASE_CANCELLED, EventKind.BOUND, EventKind.REPLACED_IN}
@@ -72,7 +72,7 @@ def _moved(event: LifecycleEvent) -> bool:
 def _error(
     message: str, *, code: str, field: str = "non_field_errors", status: int = 422
 ) -> TraceabilityError:
-    return TraceabilityError(message, field=field, code=code, http_status=status)
+    return refusal_class(status)(message, field=field, code=code)
 
 
 def _parse_corrective(items, *, battery: Battery) -> list[dict]:
@@ -322,8 +322,8 @@ def _record(specs: list[EventSpec], actor, actor_user, *, field: str) -> list[Li
         return events_record_bulk(specs=specs, actor=actor, actor_user=actor_user).events
     except TraceabilityError as exc:
         what = "the correction" if field == "event_id" else "a corrective event"
-        raise TraceabilityError(f"{what} is refused, nothing was recorded: {exc.message}", field=field,
-                                code=exc.code, http_status=exc.http_status) from exc  # fmt: skip
+        raise type(exc)(f"{what} is refused, nothing was recorded: {exc.message}", field=field,
+                        code=exc.code) from exc  # fmt: skip
 
 
 def _corrective_specs(declaration: ErrorDeclaration, event: LifecycleEvent) -> list[EventSpec]:

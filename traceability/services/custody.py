@@ -22,7 +22,15 @@ from ..models import (
     LifecycleEvent,
     ReleaseStatus,
 )
-from .events import RELEASES, TraceabilityError, _refused, event_record
+from .events import (
+    RELEASES,
+    TraceabilityConflict,
+    TraceabilityError,
+    TraceabilityForbidden,
+    TraceabilityNotFound,
+    _refused,
+    event_record,
+)
 
 # --- two-party custody: releases, receipts, claims (R-LIFE) -------------------------------------------------
 
@@ -30,8 +38,8 @@ from .events import RELEASES, TraceabilityError, _refused, event_record
 def _battery_for(code: str, *, field_name: str = "battery_code") -> Battery:
     battery = Battery.objects.filter(code=codes.normalise(code or "")).first()
     if battery is None:
-        raise TraceabilityError("no battery with this code is available to you", field=field_name,
-                                code="not_found", http_status=404)  # fmt: skip
+        raise TraceabilityNotFound("no battery with this code is available to you", field=field_name,
+                                code="not_found")  # fmt: skip
     return battery
 
 
@@ -117,11 +125,11 @@ def claim_record(
     """A battery that turned up without a release (orphan, left with a repairer, a lost one found): a claim for
     the regulator of the region to review. Nothing about the battery changes until it is approved."""
     if battery.state in TERMINAL:
-        raise TraceabilityError(f"{battery.code} is in final state '{battery.state}' and cannot be claimed",
-                                field="battery_code", code="custody.claim_terminal", http_status=409)  # fmt: skip
+        raise TraceabilityConflict(f"{battery.code} is in final state '{battery.state}' and cannot be claimed",
+                                field="battery_code", code="custody.claim_terminal")  # fmt: skip
     if battery.custodian_id == actor.pk and battery.state != State.LOST:
-        raise TraceabilityError(f"{battery.code} is already in your custody", field="battery_code",
-                                code="custody.claim_own", http_status=409)  # fmt: skip
+        raise TraceabilityConflict(f"{battery.code} is already in your custody", field="battery_code",
+                                code="custody.claim_own")  # fmt: skip
     if not (reason or "").strip():
         raise TraceabilityError("say how the battery came to you", field="reason", code="required")
     if found_at is None or timezone.is_naive(found_at) or found_at > timezone.now():
@@ -134,8 +142,8 @@ def claim_record(
     if refusal is not None:
         raise _refused(refusal)
     if CustodyClaim.objects.filter(battery=battery, claimant=actor, status=ClaimStatus.PENDING).exists():
-        raise TraceabilityError(f"your claim to {battery.code} is already awaiting review", field="battery_code",
-                                code="custody.claim_pending", http_status=409)  # fmt: skip
+        raise TraceabilityConflict(f"your claim to {battery.code} is already awaiting review", field="battery_code",
+                                code="custody.claim_pending")  # fmt: skip
     claim = CustodyClaim.objects.create(
         battery=battery, claimant=actor, claimed_by=actor_user, receipt_kind=kind, reason=reason.strip()[:500],
         place=place[:200], place_ref=place_ref[:64], found_at=found_at,
@@ -160,11 +168,10 @@ def claim_review(
     """The regulator of the claim's region approves (custody moves with a receipt by the claimant) or rejects it."""
     claim = CustodyClaim.objects.select_for_update().select_related("battery", "claimant").get(pk=claim.pk)
     if not reviewer.is_regulator or reviewer.region != claim.region:
-        raise TraceabilityError("only a regulator of the claim's region reviews it", field="actor",
-                                code="custody.claim_reviewer", http_status=403)  # fmt: skip
+        raise TraceabilityForbidden("only a regulator of the claim's region reviews it", field="actor",
+                                code="custody.claim_reviewer")  # fmt: skip
     if claim.status != ClaimStatus.PENDING:
-        raise TraceabilityError(f"the claim is already {claim.status}", field="claim", code="custody.claim_closed",
-                                http_status=409)  # fmt: skip
+        raise TraceabilityConflict(f"the claim is already {claim.status}", field="claim", code="custody.claim_closed")  # fmt: skip
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     claim.reviewer, claim.reviewed_by, claim.review_note = reviewer, reviewer_user, note[:500]
     claim.reviewed_at = occurred_at or timezone.now()

@@ -25,7 +25,13 @@ from core.audit import audit_log
 from .. import codes
 from ..lifecycle import EventKind
 from ..models import Battery, LifecycleEvent
-from .events import EventSpec, TraceabilityError, events_record_bulk
+from .events import (
+    EventSpec,
+    TraceabilityConflict,
+    TraceabilityError,
+    TraceabilityNotFound,
+    events_record_bulk,
+)
 from .registration import LEVEL_RANK, BatterySpec, batteries_register_bulk, parse_code
 
 MAX_CHILDREN = 2000  # a pack of a few hundred cells; more is a mistake or an attack
@@ -62,17 +68,16 @@ def battery_disassemble(
     raw = codes.normalise(code)
     parent = Battery.objects.select_for_update().filter(code=raw).first()
     if parent is None:
-        raise TraceabilityError(f"no battery {raw}", field="code", code="not_found", http_status=404)
+        raise TraceabilityNotFound(f"no battery {raw}", field="code", code="not_found")
     named = _named(children)
     existing = {b.code: b for b in Battery.objects.filter(code__in=named)}
     for child_code, child in existing.items():
         if child.parent_id != parent.pk:
             where = f"part of {child.parent.code}" if child.parent_id else "registered on its own"
-            raise TraceabilityError(
+            raise TraceabilityConflict(
                 f"{child_code} is {where}, not of {parent.code}",
                 field="children",
                 code="disassembly.child_of_another",
-                http_status=409,
             )
     new_codes = [c for c in named if c not in existing]
     for child_code in new_codes:

@@ -17,7 +17,7 @@ from psycopg2.extras import execute_values
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
-from core.errors import ServiceError
+from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
 from .. import authority
 from ..lifecycle import (
@@ -58,17 +58,39 @@ VEHICLE_KINDS = frozenset(
 )
 
 
-class TraceabilityError(ServiceError):
-    """A refused write; ``field`` names the input at fault where there is one. ``http_status``: 403 for an actor
-    without standing, 409 for a conflict with custody or state, 422 for a refused business rule."""
+# The fields a refusal may name that are not one input of the request: a rule refused on them answers 422.
+_NOT_INPUT = frozenset({"non_field_errors", "kind", "battery_code", "actor", "to_uscc"})
 
-    http_status = 422
 
-    def __init__(self, message: str, *, field: str = "non_field_errors", code: str | None = None,
-                 http_status: int | None = None):  # fmt: skip
+class TraceabilityError(Invalid):
+    """A refused write; ``field`` names the input at fault where there is one. Invalid input (a refusal naming
+    a field of the request) answers 400, a refused business rule 422; the subclasses below answer 403, 404
+    and 409."""
+
+    def __init__(self, message: str, *, field: str = "non_field_errors", code: str | None = None):
         super().__init__(message, field=field, code=code)
-        if http_status is not None:
-            self.http_status = http_status
+        if type(self).http_status == Invalid.http_status and field not in _NOT_INPUT:
+            self.http_status = 400
+
+
+class TraceabilityForbidden(Forbidden, TraceabilityError):
+    """The actor has no standing for this write (403)."""
+
+
+class TraceabilityNotFound(NotFound, TraceabilityError):
+    """No battery or record with this key is visible to the actor (404)."""
+
+
+class TraceabilityConflict(Conflict, TraceabilityError):
+    """The write conflicts with custody or the lifecycle state (409)."""
+
+
+_BY_STATUS = {c.http_status: c for c in (TraceabilityForbidden, TraceabilityNotFound, TraceabilityConflict)}
+
+
+def refusal_class(status: int) -> type[TraceabilityError]:
+    """The traceability refusal answering ``status`` (another app's refusal keeps its status through it)."""
+    return _BY_STATUS.get(status, TraceabilityError)
 
 
 def _refused(exc: ServiceError) -> TraceabilityError:
@@ -76,7 +98,7 @@ def _refused(exc: ServiceError) -> TraceabilityError:
     if isinstance(exc, TraceabilityError):
         return exc
     status = getattr(exc, "http_status", 422)
-    return TraceabilityError(exc.message, field=exc.field, code=exc.code, http_status=status)
+    return refusal_class(status)(exc.message, field=exc.field, code=exc.code)
 
 
 @dataclass
@@ -263,9 +285,7 @@ def _plan(
     try:
         step = next_state(battery.state or None, spec.kind, vehicle_use_ended=battery.vehicle_use_ended)
     except IllegalTransition as exc:
-        raise TraceabilityError(
-            f"{battery.code}: {exc}", field="kind", code=exc.rule, http_status=409
-        ) from exc
+        raise TraceabilityConflict(f"{battery.code}: {exc}", field="kind", code=exc.rule) from exc
     except ValueError as exc:
         raise TraceabilityError(str(exc), field="kind", code="unknown_kind") from exc
     if spec.occurred_at is None or timezone.is_naive(spec.occurred_at):
@@ -284,8 +304,8 @@ def _plan(
     release = facts.releases.get(battery.pk)
     if spec.kind == EventKind.RELEASE_CANCELLED:
         if release is None:
-            raise TraceabilityError(f"{battery.code} has no open release to cancel", field="battery_code",
-                                    code="custody.no_open_release", http_status=409)  # fmt: skip
+            raise TraceabilityConflict(f"{battery.code} has no open release to cancel", field="battery_code",
+                                       code="custody.no_open_release")  # fmt: skip
         state_after = State(release.state_before) if release.kind == EventKind.DISPATCHED else step.after
     before_id = battery.custodian_id
     custodian_after = spec.custodian_after
@@ -366,7 +386,7 @@ def _check_family(battery: Battery, spec: EventSpec, facts: _Facts) -> None:
             raise TraceabilityError(
                 f"{battery.code}: a disassembly names the modules or cells it gives, and every registered one "
                 f"is separated with it ({len(left)} left inside)",
-                field="children", code="disassembly.children_separated", http_status=422,
+                field="children", code="disassembly.children_separated",
             )  # fmt: skip
 
 
@@ -382,9 +402,9 @@ def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None
         raise TraceabilityError(f"{receiver} does not take batteries in", field="to_uscc",
                                 code="custody.receiver_kind")  # fmt: skip
     if release is not None:
-        raise TraceabilityError(
+        raise TraceabilityConflict(
             f"{battery.code} is already released to {release.receiver}; cancel that release first",
-            field="battery_code", code="custody.release_open", http_status=409,
+            field="battery_code", code="custody.release_open",
         )  # fmt: skip
 
 
@@ -520,8 +540,7 @@ def events_record_bulk(
             event = _plan(battery, spec, actor=actor, actor_user=actor_user, now=now, facts=facts, index=i)
         except TraceabilityError as exc:
             if not skip_errors:
-                raise TraceabilityError(f"item {i}: {exc.message}", field=exc.field, code=exc.code,
-                                        http_status=exc.http_status) from exc  # fmt: skip
+                raise type(exc)(f"item {i}: {exc.message}", field=exc.field, code=exc.code) from exc
             outcome.errors[i] = exc
             continue
         outcome.events.append(event)

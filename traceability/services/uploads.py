@@ -28,6 +28,7 @@ from .events import (
     UNCHANGED,
     EventSpec,
     TraceabilityError,
+    TraceabilityForbidden,
     _deadline_for_kinds,
     _refused,
     events_record_bulk,
@@ -423,7 +424,7 @@ def batteries_upload(*, items: list, actor: Organisation, actor_user: User | Non
     is registered whole or not at all. ``customer_uscc`` names the automaker the pack is sold to: it becomes the
     custodian, and only that automaker may then bind it."""
     if not actor.has_kind("battery_maker"):
-        raise TraceabilityError("only a battery maker registers produced codes", field="actor")
+        raise TraceabilityForbidden("only a battery maker registers produced codes", field="actor")
     results: list[dict | None] = [None] * len(items)
     per_item: list[tuple[int, list[BatterySpec]]] = []
     customers = {
