@@ -1042,9 +1042,7 @@ class ScrapRefused(NetworkError):
     """A scrap certificate refused by a rule of :mod:`recycling_network.scrapping`; ``code`` names the rule."""
 
     def __init__(self, refusal: scrapping.ScrapRefusal):
-        # The API names the field at the start of the message of a 403, 409 or 422 answer.
-        message = refusal.message if refusal.http_status == 400 else f"{refusal.field}: {refusal.message}"
-        super().__init__(message, field=refusal.field, code=refusal.code)
+        super().__init__(refusal.message, field=refusal.field, code=refusal.code)
         self.http_status = refusal.http_status
 
 

@@ -1,9 +1,11 @@
 """One JSON error shape for every API failure::
 
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"vin": ["..."]}}}
+{"error": {"status": 403, "code": "scrap.dismantler_region", "message": "...", "field": "vin"}}
 
 A service's refusal (``core.errors.ServiceError``) is mapped here, once, by its ``http_status``: 400 lists the
-field at fault under ``fields``; any other status carries the refusal's ``code`` and ``message``.
+field at fault under ``fields``; any other status carries the refusal's ``code`` and ``message``, and ``field``
+where the refusal names one.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -60,7 +62,8 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, ServiceError):
+    refusal = exc if isinstance(exc, ServiceError) else None
+    if refusal is not None:
         exc = as_api_exception(exc)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
@@ -85,4 +88,6 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes.get("detail", "error") if isinstance(codes, dict) else codes
         body = error_body(response.status_code, str(code), str(message))
+        if refusal is not None and refusal.field != "non_field_errors":
+            body["error"]["field"] = refusal.field
     return Response(body, status=response.status_code, headers=dict(response.headers))
