@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -23,6 +22,7 @@ from core import tabular, tenancy
 from core.bounds import year_or_default
 from core.dates import parse_date
 from core.errors import Forbidden
+from core.i18n import is_english, localised
 from core.list_views import ObjectListView
 from traceability import deadlines
 from traceability.models import (
@@ -38,10 +38,6 @@ from . import charts, selectors, services, sources
 from .filtersets import BatteryFilterSet, CohortRowFilterSet, FindingFilterSet, LifecycleEventFilterSet
 from .models import CohortRow, ComplianceRule, Finding
 from .paging import CappedPaginator, streamed
-
-
-def _zh() -> bool:
-    return (get_language() or "zh-hans").startswith("zh")
 
 
 class RegulatorPage(LoginRequiredMixin, View):
@@ -142,12 +138,11 @@ class OverviewView(RegulatorPage):
         points = sources.point_map_rows(regions)
         state_labels = dict(BatteryState.choices)
         chem_labels = dict(Chemistry.choices)
-        zh = _zh()
 
         def maker_name(row):
             if not row["maker_id"]:
                 return _("Not recorded")
-            return (row["name_zh"] if zh else row["name_en"] or row["name_zh"]) or str(row["maker_id"])
+            return localised(row["name_zh"], row["name_en"]) or str(row["maker_id"])
 
         context = {
             "mix": mix,
@@ -198,7 +193,7 @@ class OverviewView(RegulatorPage):
                     ],
                     name=_("Retired mass (t)"),
                 ),
-                "map": charts.point_map(code, points, zh=zh),
+                "map": charts.point_map(code, points, zh=not is_english()),
             },
             "state_labels": state_labels,
         }
@@ -264,7 +259,7 @@ class ComplianceView(RegulatorPage):
 
     def get(self, request):
         year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
-        scores = selectors.compliance_scores(regions=self.view.regions, year=year, lang_zh=_zh())
+        scores = selectors.compliance_scores(regions=self.view.regions, year=year, lang_zh=not is_english())
         code = self.view.code
         for s in scores:
             s.late_url = rows_url("events", actor=s.org.pk, on_time="false", year=year, region=code)
@@ -315,7 +310,7 @@ class EnterpriseView(RegulatorPage):
         org = get_object_or_404(selectors.automakers(), pk=pk)
         year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
         score = selectors.compliance_scores(
-            regions=self.view.regions, year=year, lang_zh=_zh(), org_ids=[pk]
+            regions=self.view.regions, year=year, lang_zh=not is_english(), org_ids=[pk]
         )[0]
         region = services.finding_region(enterprise=org, actor=request.user)
         can_write = _can_write_region(request.user, region)
@@ -626,7 +621,7 @@ class PublicViolations(ObjectListView):
         return rows.values_list("enterprise__name_zh", "region", "rule__label_zh", "period", "published_at")
 
     def get_context_data(self, **context):
-        return {**context, "zh": _zh(), "organisations": Organisation}
+        return {**context, "zh": not is_english(), "organisations": Organisation}
 
 
 public_violations = PublicViolations.as_view()

@@ -180,3 +180,15 @@ def test_findings_api_follows_tenancy(world, client_for):
     assert client_for(world.users["auto_tj"]).get("/api/v1/dashboards/findings/").json()["count"] == 0
     services.violations_publish(actor=tj, region="TJ")
     assert client_for(world.users["auto_tj"]).get("/api/v1/dashboards/findings/").json()["count"] == 1
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Maker A Ltd"), ("zh-hans", "甲电池")])
+def test_the_overview_names_makers_in_the_active_language(world, language, expected):
+    maker = world.orgs["maker_a"]
+    maker.name_zh, maker.name_en = "甲电池", "Maker A Ltd"
+    maker.save(update_fields=["name_zh", "name_en"])
+    client = browser_for(world.users["reg_bj"])
+    client.cookies["django_language"] = language
+    response = client.get(reverse("dashboards:overview"), {"region": "JJJ"})
+    makers = response.context["charts"]["maker"]["yAxis"]["data"]
+    assert expected in makers, makers
