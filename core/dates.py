@@ -34,6 +34,30 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
+def parse_when(value, *, field: str, refusal: type[Invalid] = DateInvalid) -> datetime:
+    """A date (the start of that day, local time) or an ISO time a party reports: never in the future. A missing,
+    malformed or future one is refused as ``refusal`` (the calling app's class), naming ``field``."""
+    if isinstance(value, datetime):
+        when = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise refusal("this field is required", field=field, code="required")
+        try:
+            if len(text) == 10:
+                d = date.fromisoformat(text)
+                when = datetime(d.year, d.month, d.day)
+            else:
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise refusal(f"not a date or ISO time: {text!r}", field=field) from exc
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > timezone.now():
+        raise refusal("this is in the future", field=field)
+    return when
+
+
 def require_date(value: str | None, *, field: str) -> date | None:
     """``YYYY-MM-DD`` as a date, ``None`` when blank; anything else is refused naming ``field``."""
     if not value:

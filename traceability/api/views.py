@@ -12,6 +12,7 @@ from core import tenancy
 from core.api.base import AuditedViewMixin
 from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
+from core.dates import parse_when
 from traceability import codes, ledger_store, selectors, services
 from traceability.models import ErrorDeclaration
 
@@ -175,7 +176,11 @@ class _CustodyView(AuditedViewMixin, APIView):
         return org
 
     def when(self, request, name="occurred_at"):
-        return services._parse_when(request.data.get(name) or timezone.now().isoformat(), name)
+        return parse_when(
+            request.data.get(name) or timezone.now().isoformat(),
+            field=name,
+            refusal=services.TraceabilityError,
+        )
 
     def valid(self, serializer_class, request) -> None:
         """The body's shape and characters (no NUL, lengths) before any look-up; 400 naming the field."""

@@ -39,7 +39,7 @@ from .registration import (
     parse_code,
     product_link,
 )
-from .uploads import _parse_when, batteries_upload, bindings_upload, events_upload, replacements_upload
+from .uploads import batteries_upload, bindings_upload, events_upload, replacements_upload
 
 __all__ = [
     "RECEIPTS",
@@ -55,7 +55,6 @@ __all__ = [
     "TraceabilityForbidden",
     "TraceabilityNotFound",
     "_battery_for",
-    "_parse_when",
     "batteries_register_bulk",
     "batteries_upload",
     "battery_disassemble",

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
+from core.dates import parse_when
 
 from .. import codes
 from ..lifecycle import ENDS_VEHICLE_USE, TERMINAL, EventKind
@@ -77,8 +78,6 @@ def _error(
 
 def _parse_corrective(items, *, battery: Battery) -> list[dict]:
     """The corrective events as JSON-ready dicts (kept on the declaration until it takes effect)."""
-    from .uploads import _parse_when  # noqa: PLC0415
-
     if items is None:
         return []
     if not isinstance(items, list):
@@ -94,7 +93,9 @@ def _parse_corrective(items, *, battery: Battery) -> list[dict]:
         if kind not in set(EventKind) or kind in NOT_CORRECTIVE:
             raise _error(f"'{kind[:40]}' cannot be a corrective event; record it through its own service",
                          code="correction.corrective_kind", field=f"{where}.kind")  # fmt: skip
-        occurred_at = _parse_when(item.get("occurred_at"), f"{where}.occurred_at")
+        occurred_at = parse_when(
+            item.get("occurred_at"), field=f"{where}.occurred_at", refusal=TraceabilityError
+        )
         code = codes.normalise(str(item.get("battery_code") or battery.code))[:64]
         payload = item.get("payload") or {}
         if not isinstance(payload, dict) or len(json.dumps(payload, default=str)) > 4000:
@@ -327,8 +328,6 @@ def _record(specs: list[EventSpec], actor, actor_user, *, field: str) -> list[Li
 
 
 def _corrective_specs(declaration: ErrorDeclaration, event: LifecycleEvent) -> list[EventSpec]:
-    from .uploads import _parse_when  # noqa: PLC0415
-
     items = declaration.corrective or []
     batteries = {b.code: b for b in Battery.objects.filter(code__in={i["battery_code"] for i in items})}
     receivers = {
@@ -341,7 +340,7 @@ def _corrective_specs(declaration: ErrorDeclaration, event: LifecycleEvent) -> l
             raise _error("no battery with this code", code="not_found", field=f"corrective[{i}].battery_code",
                          status=404)  # fmt: skip
         spec = EventSpec(
-            battery=battery, kind=item["kind"], occurred_at=_parse_when(item["occurred_at"], "occurred_at"),
+            battery=battery, kind=item["kind"], occurred_at=parse_when(item["occurred_at"], field="occurred_at", refusal=TraceabilityError),
             place=item["place"], place_ref=item["place_ref"], manifest=item["manifest"],
             payload={**item["payload"], "corrective_of": event.pk, "error_declaration": declaration.pk},
         )  # fmt: skip

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
+from core.dates import parse_when
 
 from .. import authority, codes
 from ..lifecycle import EventKind, IllegalTransition, State, next_state
@@ -48,31 +49,6 @@ def _error(index: int, errors: dict, rule: str | None = None) -> dict:
     if rule:
         return _result(index, ERROR, errors=errors, rule=rule)
     return _result(index, ERROR, errors=errors)
-
-
-def _parse_when(value, field_name: str) -> datetime:
-    """A date (start of that day, local time) or an ISO datetime; never in the future."""
-    from datetime import date as date_  # noqa: PLC0415
-
-    if isinstance(value, datetime):
-        when = value
-    else:
-        text = str(value or "").strip()
-        if not text:
-            raise TraceabilityError("this field is required", field=field_name, code="required")
-        try:
-            if len(text) == 10:
-                d = date_.fromisoformat(text)
-                when = datetime(d.year, d.month, d.day)
-            else:
-                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise TraceabilityError(f"not a date or ISO time: {text!r}", field=field_name) from exc
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when)
-    if when > timezone.now():
-        raise TraceabilityError("this is in the future", field=field_name)
-    return when
 
 
 VEHICLE_USES = {"private", "taxi", "bus", "logistics", "other"}
@@ -220,7 +196,7 @@ def _binding_items(items: list, *, actor: Organisation, results: list) -> list[t
         sold_at = when.get(key) if key is not None else None
         if sold_at is None:
             try:
-                sold_at = _parse_when(raw, "sold_at")
+                sold_at = parse_when(raw, field="sold_at", refusal=TraceabilityError)
             except TraceabilityError as exc:
                 sold_at = exc
             if key is not None:
@@ -402,7 +378,7 @@ def _battery_specs(item: dict, *, parent_code: str = "", custodian=None, path: s
         rated_energy_kwh=_decimal(item.get("rated_energy_kwh"), f"{path}rated_energy_kwh"),
         mass_kg=_decimal(item.get("mass_kg"), f"{path}mass_kg"),
         custodian=custodian,
-        occurred_at=_parse_when(item["produced_at"], f"{path}produced_at")
+        occurred_at=parse_when(item["produced_at"], field=f"{path}produced_at", refusal=TraceabilityError)
         if item.get("produced_at")
         else None,
     )
@@ -490,7 +466,7 @@ def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | N
     vin = str(item.get("vin") or "").strip().upper()
     old_code = codes.normalise(str(item.get("old_pack_code") or ""))
     new_code = codes.normalise(str(item.get("new_pack_code") or ""))
-    when = _parse_when(item.get("replaced_at"), "replaced_at")
+    when = parse_when(item.get("replaced_at"), field="replaced_at", refusal=TraceabilityError)
     vehicle = Vehicle.objects.filter(vin=vin).first()
     if vehicle is None:
         raise TraceabilityError("no vehicle with this VIN is available to you", field="vin", code="not_found")
@@ -567,7 +543,9 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
                 EventSpec(
                     battery=battery,
                     kind=kind,
-                    occurred_at=_parse_when(item.get("occurred_at"), "occurred_at"),
+                    occurred_at=parse_when(
+                        item.get("occurred_at"), field="occurred_at", refusal=TraceabilityError
+                    ),
                     custodian_after=after,
                     place=str(item.get("place") or "")[:200],
                     place_ref=str(item.get("place_ref") or "")[:64],
