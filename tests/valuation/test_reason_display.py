@@ -2,6 +2,7 @@
 
 from django.utils import translation
 
+from traceability.models import VehicleUse
 from valuation.templatetags.valuation_tags import (
     reason_display,
     route_label,
@@ -50,3 +51,11 @@ def test_the_cycle_life_reasons_of_a_flagged_assessment_are_shown_in_chinese():
     with translation.override("zh-hans"):
         shown = [reason_display(r) for r in lines]
     assert all(s != r and "循环" in s for s, r in zip(shown, lines, strict=True))
+
+
+def test_the_vehicle_use_is_named_as_the_trace_names_it():
+    with translation.override("zh-hans"):
+        line = reason_display("cycles: 120 EFC estimated from 2.0 years of bus use (50000 km/year)")
+        assert str(VehicleUse.BUS.label) in line and "bus" not in line
+        unknown = reason_display("cycles: 120 EFC estimated from 2.0 years of tram use (50000 km/year)")
+        assert "tram" in unknown

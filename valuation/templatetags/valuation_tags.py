@@ -7,6 +7,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from traceability.templatetags.trace_labels import vehicle_use_label
 from valuation.models import Grade
 
 register = template.Library()
@@ -156,7 +157,7 @@ def reason_display(reason: str) -> str:
             continue
         parts = match.groupdict()
         if "use" in parts:
-            parts["use"] = str(USES.get(parts["use"], parts["use"]))
+            parts["use"] = str(vehicle_use_label(parts["use"]))
         if text is None:  # grade by SOH band
             label = str(Grade(parts["grade"]).label) if parts["grade"] in Grade.values else parts["label"]
             line = str(_("grade %(grade)s: SOH %(soh)s ≥ %(min)s: %(label)s")) % {
@@ -168,13 +169,3 @@ def reason_display(reason: str) -> str:
             return line
         return str(text) % parts if parts else str(text)
     return reason
-
-
-USES = {
-    "private": _("private"),
-    "taxi": _("taxi"),
-    "ride_hailing": _("ride-hailing"),
-    "bus": _("bus"),
-    "logistics": _("logistics"),
-    "other": _("other"),
-}
