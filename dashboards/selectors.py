@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core.tenancy import scope_of
+from traceability import codes
 from traceability.models import Battery, LifecycleEvent, Vehicle, not_declared_erroneous
 
 from . import forecasting, sources
@@ -715,7 +716,7 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
 
 def battery_lookup(query: str) -> tuple[Battery | None, Vehicle | None]:
     """A battery by its code, or a vehicle by VIN with the pack bound to it now (or last)."""
-    q = (query or "").strip().upper()
+    q = codes.normalise(query or "")  # a battery code and a VIN are written alike
     if not q:
         return None, None
     battery = Battery.objects.filter(code=q).first()

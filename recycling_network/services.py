@@ -24,6 +24,7 @@ from core.audit import audit_log
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability import codes as trace_codes
 from traceability import services as trace
+from traceability import vin as trace_vin
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
 
@@ -1113,7 +1114,7 @@ def scrap_certificate_record(
             exc.message, field="actor", code="scrap.dismantler_only", http_status=403
         ) from exc
     rules = scrapping.rules()
-    vehicle = Vehicle.objects.select_for_update().filter(vin=(vin or "").strip().upper()).first()
+    vehicle = Vehicle.objects.select_for_update().filter(vin=trace_vin.normalise(vin)).first()
     if vehicle is None:
         raise NetworkError(f"no vehicle with VIN {vin!r} is registered", field="vin")
     vehicle_region = vehicle.region or vehicle.automaker.region

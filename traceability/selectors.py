@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from core import tenancy
 
 from . import codes
+from . import vin as vin_
 from .models import DECLARATION_IN_FORCE, Battery, Binding, LifecycleEvent, Vehicle, not_declared_erroneous
 
 
@@ -27,7 +28,7 @@ def battery_get_by_code(*, code: str, user) -> Battery | None:
 
 def vehicle_get_by_vin(*, vin: str, user) -> Vehicle | None:
     qs = Vehicle.objects.select_related("automaker", "fleet_owner")
-    return tenancy.visible(qs, user).filter(vin=(vin or "").strip().upper()).first()
+    return tenancy.visible(qs, user).filter(vin=vin_.normalise(vin)).first()
 
 
 def vehicle_detail(*, vehicle: Vehicle) -> dict:

@@ -37,7 +37,7 @@ class BatterySearch(ObjectListView):
     def get(self, request):
         form = SearchForm(request.GET or None)
         if form.is_valid():
-            q = form.cleaned_data["q"].strip().upper()
+            q = codes.normalise(form.cleaned_data["q"])  # a battery code and a VIN are written alike
             if selectors.battery_get_by_code(code=q, user=request.user):
                 return redirect("traceability:battery-detail", code=q)
             if selectors.vehicle_get_by_vin(vin=q, user=request.user):

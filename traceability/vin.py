@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import codes
 from .codes import CodeError
 
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -44,6 +45,11 @@ class Vin:
     check_digit_exempt: bool = False
 
 
+def normalise(vin: str | None) -> str:
+    """A VIN as it is stored and looked up: capitals, no surrounding blanks (as a battery code is)."""
+    return codes.normalise(vin or "")
+
+
 def check_digit(vin: str) -> str:
     total = sum(TRANSLITERATION[c] * w for c, w in zip(vin, WEIGHTS, strict=True))
     remainder = total % 11
@@ -52,7 +58,7 @@ def check_digit(vin: str) -> str:
 
 def parse(vin: str) -> Vin:
     """Validate and split ``vin``; raise :class:`VinError` naming the field at fault."""
-    vin = (vin or "").strip().upper()
+    vin = normalise(vin)
     if len(vin) != 17:
         raise VinError("length", f"a VIN has 17 characters, got {len(vin)}")
     bad = sorted({c for c in vin if c not in CHARSET})

@@ -113,6 +113,8 @@ def test_automaker_cannot_read_another_automakers_vehicle(world, client_for):
     )
     assert client_for(world["b_user"]).get(f"/api/v1/vehicles/{vin}/").status_code == 200
     assert client_for(world["a_user"]).get(f"/api/v1/vehicles/{vin}/").status_code == 404
+    # A VIN typed in lower case finds the same vehicle (one normalisation, traceability.vin).
+    assert client_for(world["b_user"]).get(f"/api/v1/vehicles/{vin.lower()}/").status_code == 200
     assert client_for(world["a_user"]).get(f"/api/v1/batteries/{pack.code}/trace/").status_code == 404
     # The same VIN cannot be claimed by another automaker either.
     other = register_pack(world["maker"], customer=world["a"])

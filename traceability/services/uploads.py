@@ -16,6 +16,7 @@ from core.audit import audit_log
 from core.dates import parse_when
 
 from .. import authority, codes
+from .. import vin as vin_mod
 from ..lifecycle import EventKind, IllegalTransition, State, next_state
 from ..models import (
     Battery,
@@ -175,8 +176,6 @@ def _bindable(pack: tuple, automaker_id: int) -> bool:
 def _binding_items(items: list, *, actor: Organisation, results: list) -> list[tuple]:
     """Field checks of each binding item, without the database: ``(index, vin, code, sold_at, extra)`` of the
     items that pass; the others get their error in ``results``."""
-    from .. import vin as vin_mod  # noqa: PLC0415
-
     clean: list[tuple] = []
     when: dict[str, datetime | TraceabilityError] = {}
     for i, item in enumerate(items):
@@ -463,7 +462,7 @@ def replacements_upload(*, items: list, actor: Organisation, actor_user: User | 
 def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | None) -> dict:
     if not isinstance(item, dict):
         raise TraceabilityError("each item must be an object")
-    vin = str(item.get("vin") or "").strip().upper()
+    vin = vin_mod.normalise(str(item.get("vin") or ""))
     old_code = codes.normalise(str(item.get("old_pack_code") or ""))
     new_code = codes.normalise(str(item.get("new_pack_code") or ""))
     when = parse_when(item.get("replaced_at"), field="replaced_at", refusal=TraceabilityError)
