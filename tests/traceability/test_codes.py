@@ -126,7 +126,9 @@ def test_bad_characters_are_charset_errors(position, char):
         assert error is not None and error.field in {"charset", "length"}
 
 
-@pytest.mark.parametrize(("typed", "stored"), [(" lsvab2189j2000001 ", "LSVAB2189J2000001"), ("", ""), (None, "")])
+@pytest.mark.parametrize(
+    ("typed", "stored"), [(" lsvab2189j2000001 ", "LSVAB2189J2000001"), ("", ""), (None, "")]
+)
 def test_a_vin_is_normalised_as_it_is_stored(typed, stored):
     assert vin.normalise(typed) == stored
     if stored:
