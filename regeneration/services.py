@@ -206,6 +206,21 @@ def _store_flags(batch: Batch) -> None:
     batch.save(update_fields=["flags", "has_shortfall", "has_unexplained_mass"])
 
 
+def _inputs_event(
+    *, batch: Batch, kind: str, standard: str, actor_user: User | None, occurred_at: datetime
+) -> None:
+    """A stage's lifecycle event on every input pack of the batch, naming the batch and the stage's standard."""
+    for item in batch.inputs.select_related("battery"):
+        trace.event_record(
+            battery=item.battery,
+            kind=kind,
+            actor=batch.enterprise,
+            actor_user=actor_user,
+            occurred_at=occurred_at,
+            payload={"batch": batch.reference, "standard": standard},
+        )
+
+
 @transaction.atomic
 def batch_stage1_record(
     *,
@@ -251,15 +266,13 @@ def batch_stage1_record(
         )
         for o in parsed
     )
-    for item in batch.inputs.select_related("battery"):
-        trace.event_record(
-            battery=item.battery,
-            kind=EventKind.DISMANTLED,
-            actor=batch.enterprise,
-            actor_user=actor_user,
-            occurred_at=finished_at,
-            payload={"batch": batch.reference, "standard": "GB/T 33598"},
-        )
+    _inputs_event(
+        batch=batch,
+        kind=EventKind.DISMANTLED,
+        standard="GB/T 33598",
+        actor_user=actor_user,
+        occurred_at=finished_at,
+    )
     batch.status, batch.dismantled_at = BatchStatus.DISMANTLED, finished_at
     batch.save(update_fields=["status", "dismantled_at"])
     _store_flags(batch)
@@ -325,15 +338,13 @@ def batch_stage2_record(
         )
         for r, row in parsed
     )
-    for item in batch.inputs.select_related("battery"):
-        trace.event_record(
-            battery=item.battery,
-            kind=EventKind.MATERIALS_RECOVERED,
-            actor=batch.enterprise,
-            actor_user=actor_user,
-            occurred_at=finished_at,
-            payload={"batch": batch.reference, "standard": "GB/T 33598.2"},
-        )
+    _inputs_event(
+        batch=batch,
+        kind=EventKind.MATERIALS_RECOVERED,
+        standard="GB/T 33598.2",
+        actor_user=actor_user,
+        occurred_at=finished_at,
+    )
     batch.status, batch.recovered_at = BatchStatus.RECOVERED, finished_at
     batch.energy_kgce_per_t, batch.water_recycled_pct = energy_kgce_per_t, water_recycled_pct
     batch.save(update_fields=["status", "recovered_at", "energy_kgce_per_t", "water_recycled_pct"])

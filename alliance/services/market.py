@@ -126,10 +126,19 @@ def _build_items(*, seller: Organisation, form: str, items: list[ItemInput], on:
     return built
 
 
-def _new_lot(**fields) -> Lot:
-    lot = Lot.objects.create(number=uuid.uuid4().hex[:20], **fields)
+def _new_lot(*, built: list[LotItem], **fields) -> Lot:
+    """A lot of the items ``built`` (saved with it), its totals summed from them and its number given."""
+    lot = Lot.objects.create(
+        number=uuid.uuid4().hex[:20],
+        total_energy_kwh=sum((i.energy_kwh for i in built), Decimal(0)),
+        total_mass_kg=sum((i.mass_kg for i in built), Decimal(0)),
+        **fields,
+    )
     lot.number = f"L{timezone.localdate(lot.created_at):%Y}-{lot.pk:06d}"
     lot.save(update_fields=["number"])
+    for item in built:
+        item.lot = lot
+    LotItem.objects.bulk_create(built)
     return lot
 
 
@@ -169,13 +178,9 @@ def lot_create(
         deadline=deadline,
         sealed=sealed,
         description=description,
-        total_energy_kwh=sum((i.energy_kwh for i in built), Decimal(0)),
-        total_mass_kg=sum((i.mass_kg for i in built), Decimal(0)),
         created_by=user,
+        built=built,
     )
-    for item in built:
-        item.lot = lot
-    LotItem.objects.bulk_create(built)
     _lot_event(lot, LotEventKind.LISTED, user=user, items=len(built), deadline=deadline, sealed=sealed)
     audit_log(
         actor=user, action="alliance.lot_create", obj=lot, changes={"items": [i.battery.code for i in built]}
@@ -436,13 +441,9 @@ def deal_record_offline(
         sealed=False,
         channel=Channel.OFFLINE,
         status=LotStatus.AWARDED,
-        total_energy_kwh=sum((i.energy_kwh for i in built), Decimal(0)),
-        total_mass_kg=sum((i.mass_kg for i in built), Decimal(0)),
         created_by=user,
+        built=built,
     )
-    for item in built:
-        item.lot = lot
-    LotItem.objects.bulk_create(built)
     ok, reasons = buyer_qualification(buyer=buyer, lot=lot, on=timezone.localdate(concluded_at))
     if not ok:
         raise AllianceError(

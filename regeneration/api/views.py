@@ -4,7 +4,7 @@ Business refusals answer 422 with the refusal's code (licence_expired, licence_c
 outputs_exceed_inputs, ...) and a message naming what is wrong."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -136,37 +136,35 @@ class BatchDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
 
 
 class _BatchStageView(AuditedViewMixin, APIView):
-    input_class: type[serializers.Serializer]
+    """One stage of a batch: its input is checked by ``input_class`` and recorded by ``record``."""
 
-    def _batch(self, request, pk: int) -> Batch:
+    input_class: type[serializers.Serializer]
+    record: staticmethod
+
+    def post(self, request, pk: int):
         batch = tenancy.get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
         tenancy.require_write(request.user, batch)
         tenancy.require_kind(request.user, "regeneration")
-        return batch
+        data = self.input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.record(batch=batch, actor_user=request.user, **data.validated_data)
+        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
 
 
+@extend_schema_view(post=extend_schema(request=s.Stage1Input, responses=s.BatchOutput))
 class BatchStage1View(_BatchStageView):
     """Stage 1, harmless dismantling: outputs with masses; outputs heavier than inputs are rejected."""
 
-    @extend_schema(request=s.Stage1Input, responses=s.BatchOutput)
-    def post(self, request, pk: int):
-        batch = self._batch(request, pk)
-        data = s.Stage1Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.batch_stage1_record(batch=batch, actor_user=request.user, **data.validated_data)
-        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
+    input_class = s.Stage1Input
+    record = staticmethod(services.batch_stage1_record)
 
 
+@extend_schema_view(post=extend_schema(request=s.Stage2Input, responses=s.BatchOutput))
 class BatchStage2View(_BatchStageView):
     """Stage 2, material recovery per element and route; recovered above feed is rejected."""
 
-    @extend_schema(request=s.Stage2Input, responses=s.BatchOutput)
-    def post(self, request, pk: int):
-        batch = self._batch(request, pk)
-        data = s.Stage2Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.batch_stage2_record(batch=batch, actor_user=request.user, **data.validated_data)
-        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
+    input_class = s.Stage2Input
+    record = staticmethod(services.batch_stage2_record)
 
 
 class BatchEvaluationView(AuditedViewMixin, APIView):
