@@ -41,6 +41,7 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
     if len(data) > max_bytes:
         raise TabularError(f"the file is larger than {max_bytes} bytes")
     name = (getattr(uploaded, "name", "") or "").lower()
+    rows: Iterable[Sequence]
     if name.endswith(".xlsx") or data[:2] == b"PK":
         rows = _read_xlsx(data, max_bytes=max_bytes)
     else:
@@ -50,7 +51,7 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
             raise TabularError("the file is not UTF-8 text; save it as CSV UTF-8 or XLSX") from exc
         rows = csv.reader(io.StringIO(text))
     header: list[str] | None = None
-    body: list[list] = []
+    body: list[Sequence] = []
     for row in rows:
         if not any(str(c).strip() for c in row if c is not None):
             continue
@@ -124,7 +125,7 @@ class _Echo:
 
 def export_response(
     rows: Iterable[Sequence], header: Sequence[str], *, filename: str, fmt: str = "csv"
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """A download of ``rows`` under ``header`` as CSV (streamed) or XLSX."""
     if fmt == "xlsx":
         from openpyxl import Workbook  # noqa: PLC0415
@@ -153,9 +154,9 @@ def export_response(
         if chunk:
             yield "".join(chunk)
 
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    streamed = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    streamed["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return streamed
 
 
 def _cell(value):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -68,7 +69,7 @@ def seed(world: DemoWorld) -> None:
                 services.outlet_authorise(automaker=world.orgs[automaker], outlet=world.orgs[key])
 
     # Plan vehicles and their packs.
-    plans = []
+    plans: list[dict[str, Any]] = []
     for i in range(n):
         automaker = automakers[i % len(automakers)]
         maker = "byd" if automaker == "byd" and "byd" in makers else rng.choice(makers)
@@ -199,9 +200,9 @@ def seed(world: DemoWorld) -> None:
                                     today)),
             )
         )  # fmt: skip
-    for holder, specs in specs_by_actor.items():
-        for start in range(0, len(specs), CHUNK):
-            services.events_record_bulk(specs=specs[start : start + CHUNK], actor=world.orgs[holder])
+    for holder, event_specs in specs_by_actor.items():
+        for start in range(0, len(event_specs), CHUNK):
+            services.events_record_bulk(specs=event_specs[start : start + CHUNK], actor=world.orgs[holder])
     _correction(world)
 
 
@@ -221,7 +222,7 @@ def _correction(world: DemoWorld) -> None:
         return
     right_day = timezone.localtime(wrong.occurred_at) - timedelta(days=3)
     services.error_declare(
-        actor=wrong.actor,
+        actor=wrong.actor,  # type: ignore[arg-type]  # events without an actor are excluded above
         actor_user=None,
         event_id=wrong.pk,
         reason="incorrect_data",

@@ -74,9 +74,9 @@ def battery_summary(battery: Battery) -> dict:
         "registered": battery.registered,
         "is_cascade_product": battery.is_cascade_product,
         "unregistered_maker": battery.unregistered_maker,
-        "maker": battery.maker.display_name if battery.maker_id else None,
-        "custodian": battery.custodian.display_name if battery.custodian_id else None,
-        "parent": battery.parent.code if battery.parent_id else None,
+        "maker": battery.maker.display_name if battery.maker_id else None,  # type: ignore[union-attr]  # *_id checked
+        "custodian": battery.custodian.display_name if battery.custodian_id else None,  # type: ignore[union-attr]  # *_id checked
+        "parent": battery.parent.code if battery.parent_id else None,  # type: ignore[union-attr]  # *_id checked
     }
 
 
@@ -270,7 +270,7 @@ def disassembly_offered(*, battery: Battery, org) -> bool:
         or battery.state not in TRANSITIONS[EventKind.DISASSEMBLED][0]
     ):
         return False
-    if battery.parent_id is not None and battery.parent.state != State.DISASSEMBLED:
+    if battery.parent_id is not None and battery.parent.state != State.DISASSEMBLED:  # type: ignore[union-attr]  # parent_id checked
         return False
     request = authority.Request(kind=EventKind.DISASSEMBLED, state=battery.state, actor_kinds=frozenset(org.kinds),
                                 relations=frozenset({"holder"}), code=battery.code)  # fmt: skip

@@ -2,6 +2,7 @@
 CSV/XLSX uploads with a downloadable per-row error report (R-CODE, R-BIND, R-LIFE)."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -20,6 +21,9 @@ from . import codes, ledger_store, merkle, selectors, services
 from .filtersets import BatteryFilterSet
 from .forms import CodeForm, SearchForm, UploadForm
 from .models import Battery, Vehicle
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation
 
 
 class BatterySearch(ObjectListView):
@@ -202,7 +206,7 @@ def _run_upload(kind: str, rows: list[dict], request) -> list[dict]:
     if kind == "batteries":
         items, rows_of = _battery_items(rows)
         results = services.batteries_upload(items=items, actor=actor, actor_user=request.user)
-        per_row = []
+        per_row: list[dict] = []
         for result, row_numbers in zip(results, rows_of, strict=True):
             per_row.extend({**result, "index": n} for n in row_numbers)
         return sorted(per_row, key=lambda r: r["index"])
@@ -286,11 +290,13 @@ class Custody(ObjectListView):
     template_name = "traceability/custody.html"
     paginate_by = 50
     export_formats = ()
+    org: Organisation  # set by dispatch, which answers 404 without one
 
     def dispatch(self, request, *args, **kwargs):
-        self.org = getattr(request.user, "organisation", None)
-        if self.org is None:
+        org = getattr(request.user, "organisation", None)
+        if org is None:
             raise Http404
+        self.org = org
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
