@@ -290,7 +290,7 @@ class Custody(ObjectListView):
     template_name = "traceability/custody.html"
     paginate_by = 50
     export_formats = ()
-    org: Organisation  # set by dispatch, which answers 404 without one
+    org: "Organisation"  # set by dispatch, which answers 404 without one
 
     def dispatch(self, request, *args, **kwargs):
         org = getattr(request.user, "organisation", None)
