@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.demo import DemoWorld
 
 from . import codes, services
+from .models import Battery, LifecycleEvent, Vehicle
 from .vin import with_check_digit
 
 VEHICLES_PER_SCALE = 3000
@@ -153,8 +154,6 @@ def seed(world: DemoWorld) -> None:
             services.bindings_upload(items=items, actor=org, reported_at_by_index=delays)
 
     # 3. Maintenance replacements: a spare pack from the same maker replaces the original.
-    from .models import Battery, Vehicle  # noqa: PLC0415
-
     outlets = OUTLETS
     swaps = [p for p in plans if p["sold"].year <= 2022 and rng.random() < 0.03]
     for plan in swaps:
@@ -209,8 +208,6 @@ def seed(world: DemoWorld) -> None:
 def _correction(world: DemoWorld) -> None:
     """One removal keyed with the wrong day is declared erroneous by the outlet that recorded it and corrected
     (EPCIS 2.0 errorDeclaration): the trace keeps both, the corrected removal replaces it in the counts."""
-    from .models import LifecycleEvent  # noqa: PLC0415
-
     wrong = (
         LifecycleEvent.objects.filter(kind="removed", battery__state="removed", battery__level="P")
         .exclude(actor=None)

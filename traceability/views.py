@@ -4,6 +4,7 @@ CSV/XLSX uploads with a downloadable per-row error report (R-CODE, R-BIND, R-LIF
 import uuid
 from typing import TYPE_CHECKING
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404
@@ -20,7 +21,7 @@ from core.tabular import TabularError, export_response, read_rows
 from . import codes, ledger_store, merkle, selectors, services
 from .filtersets import BatteryFilterSet
 from .forms import CodeForm, SearchForm, UploadForm
-from .models import Battery, Vehicle
+from .models import Battery, CustodyClaim, CustodyRelease, Vehicle
 
 if TYPE_CHECKING:
     from accounts.models import Organisation
@@ -89,8 +90,6 @@ def battery_detail(request, code):
 @login_required
 def battery_disassemble(request, code):
     """POST from the battery page: take the pack (or module) apart into the codes named, one a line (R-LIFE)."""
-    from django.contrib import messages  # noqa: PLC0415
-
     battery = selectors.battery_get_by_code(code=code, user=request.user)
     org = getattr(request.user, "organisation", None)
     if battery is None or org is None or request.method != "POST" or request.user.role == "viewer":
@@ -311,9 +310,6 @@ class Custody(ObjectListView):
                 ).select_related("event", "declarant")[:200]}  # fmt: skip
 
     def post(self, request):
-        from django.contrib import messages  # noqa: PLC0415
-
-        from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
 
         org = self.org
         if request.user.role == "viewer":
