@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 
 from accounts.models import Organisation
 from core.filtersets import BoundedFilterSet
@@ -16,6 +17,4 @@ class OrganisationFilterSet(BoundedFilterSet):
         return qs.filter(kinds__contains=[value])
 
     def filter_q(self, qs, name, value):
-        from django.db.models import Q
-
         return qs.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value) | Q(uscc=value.upper()))

@@ -1,16 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import hooks
+from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register
+
 
 class AllianceConfig(AppConfig):
     name = "alliance"
     verbose_name = _("Industry alliance")
 
     def ready(self) -> None:
-        from core import hooks  # noqa: PLC0415
-        from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
-
-        from .guards import deal_guard, deal_relation  # noqa: PLC0415
+        from .guards import deal_guard, deal_relation  # noqa: PLC0415 - imports models, so only once the registry is ready
 
         hooks.relation_provider("deal_counterparty", deal_relation)
         hooks.guard(("handed_over",), deal_guard)

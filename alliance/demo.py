@@ -11,9 +11,12 @@ from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.demo import DemoWorld
 from recycling_network import selectors as network_selectors
+from recycling_network.services import NetworkError, service_point_register, service_point_review
+from traceability.models import Battery
 
 from . import services
 from .models import Bid, BidStatus, Lot, MembershipTier
+from .selectors import is_member
 
 MEMBERS = [
     ("baic", "council"),
@@ -137,8 +140,6 @@ def _guidance(world: DemoWorld) -> None:
 
 def _shared_points(world: DemoWorld) -> None:
     """Declare the network's points that serve several automakers co-built, with shares for their members."""
-    from .selectors import is_member  # noqa: PLC0415
-
     start = timezone.localdate().replace(day=1) - timedelta(days=365)
     if not network_selectors.published_points().exists():
         _register_point(world)
@@ -187,8 +188,6 @@ def _shared_points(world: DemoWorld) -> None:
 
 def _register_point(world: DemoWorld) -> None:
     """A co-built point in Daxing for two member automakers, when the network's demo has published none."""
-    from recycling_network.services import NetworkError, service_point_register, service_point_review  # noqa: PLC0415
-
     automaker, partner, operator = (world.orgs.get(k) for k in ("baic", "lixiang", "bj-recycle"))
     registrar, regulator = _user(world, "baic"), _user(world, "bj-industry-it")
     if not all((automaker, partner, operator, registrar, regulator)):
@@ -212,9 +211,6 @@ def _register_point(world: DemoWorld) -> None:
 
 def _tradeable(world: DemoWorld) -> dict[int, list]:
     """Retired packs held by member service operators, registering a few when the network has none yet."""
-    from traceability.models import Battery  # noqa: PLC0415
-
-    from .selectors import is_member  # noqa: PLC0415
 
     sellers = [o for o in world.of_kind("service_operator") if is_member(o)]
     held: dict[int, list] = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 from core.errors import Conflict
 from traceability.lifecycle import EventKind
 
+from .models import Deal, LotItem
+
 
 class DealRefusal(Conflict):
     http_status = 409
@@ -15,8 +17,6 @@ class DealRefusal(Conflict):
 
 
 def _matches(actor, battery, custodian_after_id, deal_id) -> bool:
-    from .models import Deal, LotItem  # noqa: PLC0415
-
     deal = Deal.objects.filter(pk=deal_id).only("seller_id", "buyer_id", "lot_id").first()
     return bool(
         deal is not None

@@ -14,14 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
+from accounts.models import Organisation
 from core.tenancy import TenancyRule
 from traceability.models import Chemistry
 
 
 def _is_secretariat(org_id: int) -> Q:
     """The alliance secretariat reads every membership record, application and statement."""
-    from accounts.models import Organisation  # noqa: PLC0415 - avoids a cycle at import time
-
     return Q(Exists(Organisation.objects.filter(pk=org_id, kinds__contains=["alliance_secretariat"])))
 
 

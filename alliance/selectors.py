@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from core import tenancy
+from traceability.models import LifecycleEvent
 
 from . import rules
 from .models import (
@@ -124,8 +125,6 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 def collected_kg(*, point: SharedServicePoint, year: int, month: int) -> Decimal:
     """Mass received at the point in the month, from the lifecycle events carrying its place reference."""
-    from traceability.models import LifecycleEvent  # noqa: PLC0415
-
     start, end = month_bounds(year, month)
     kg = LifecycleEvent.objects.filter(
         kind="received", place_ref=point.place_ref, occurred_at__range=(start, end)

@@ -1,16 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import hooks
+from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
 
 class CascadeUseConfig(AppConfig):
     name = "cascade_use"
     verbose_name = _("Cascade use")
 
     def ready(self) -> None:
-        from core import hooks
-        from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
-
-        from .guards import KINDS, cascade_guard
+        from .guards import KINDS, cascade_guard  # noqa: PLC0415 - imports models, so only once the registry is ready
 
         hooks.guard(KINDS, cascade_guard)
 

@@ -18,7 +18,7 @@ from traceability.models import Battery
 from traceability.services import battery_register, receipt_confirm, release_record
 
 from . import services
-from .models import Scenario
+from .models import Authorisation, Scenario
 
 MAKERS = ["catl", "calb", "tjlishen", "svolt", "byd"]
 MAKER_CODES = {"catl": "0A1", "calb": "03H", "tjlishen": "04A", "svolt": "05C", "byd": "02X"}
@@ -74,8 +74,6 @@ def _key(world: DemoWorld, org) -> str:
 
 def authorisations_ensure(world: DemoWorld) -> None:
     """Every demo maker authorises every demo cascade-use enterprise (once): receipts for a second life need it."""
-    from .models import Authorisation  # noqa: PLC0415
-
     rng, today = world.rng, timezone.localdate()
     makers = [world.orgs[k] for k in MAKERS if k in world.orgs]
     enterprises = [world.orgs[k] for k in ENTERPRISES if k in world.orgs]

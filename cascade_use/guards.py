@@ -9,6 +9,9 @@ from django.utils import timezone
 from core.errors import Invalid
 from traceability.lifecycle import EventKind
 
+from .models import Verdict
+from .services import CascadeError, authorisation_for, latest_assessment
+
 KINDS = (EventKind.CASCADE_RECEIVED, EventKind.CASCADE_REPURPOSED)
 
 
@@ -18,9 +21,6 @@ class CascadeGuardRefusal(Invalid):
 
 
 def cascade_guard(proposal) -> None:
-    from .models import Verdict  # noqa: PLC0415 - apps are loaded when the core calls
-    from .services import CascadeError, authorisation_for, latest_assessment  # noqa: PLC0415
-
     battery, actor = proposal.battery, proposal.actor
     if actor is None:
         raise CascadeGuardRefusal(

@@ -16,7 +16,9 @@ from accounts.models import Organisation, User
 from core.audit import audit_log
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
+from regeneration.selectors import licence_refusal
 from traceability import services as trace
+from traceability.codes import compose
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery
 
@@ -29,6 +31,7 @@ from .models import (
     Scenario,
     Verdict,
 )
+from .selectors import waste_reason
 
 
 class CascadeError(Invalid):
@@ -282,8 +285,6 @@ def latest_assessment(battery: Battery) -> SafetyAssessment | None:
 def _product_code(*, enterprise: Organisation, sources: list[Battery], level: str, on: date) -> str:
     """A new GB/T 34014 code for the product, marked as cascade use (domain.md §1): the first source's
     manufacturer and chemistry, the enterprise in the traceability field, a per-enterprise serial."""
-    from traceability.codes import compose  # noqa: PLC0415
-
     first = sources[0]
     serial = RepurposedProduct.objects.filter(enterprise=enterprise).count() + 1
     while True:
@@ -454,8 +455,6 @@ def waste_handover(
     """Hand the enterprise's own waste (a failed item or a product at the end of its second life) to a
     licensed regeneration enterprise (R-CASCADE). The receiver's licence is checked now, on the pack's
     category and the period; the annual scale is checked again when the receiver books the receipt."""
-    from regeneration.selectors import licence_refusal  # noqa: PLC0415 - a selector of the receiving app
-
     _holding(battery, enterprise)
     if "regeneration" not in to.kinds:
         raise CascadeError(
@@ -464,7 +463,6 @@ def waste_handover(
     refusal = licence_refusal(enterprise=to, battery=battery, on=local_day(occurred_at), check_scale=False)
     if refusal:
         raise CascadeError(refusal.message, field="to", code=refusal.code)
-    from .selectors import waste_reason  # noqa: PLC0415
 
     reason = waste_reason(battery)
     if reason is None:

@@ -2,6 +2,7 @@ import importlib
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -13,8 +14,6 @@ app.autodiscover_tasks()
 @app.on_after_finalize.connect
 def _merge_beat_schedules(sender, **kwargs):
     """Each app may declare ``BEAT_SCHEDULE`` in ``<app>/schedule.py``; beat runs them all."""
-    from django.conf import settings
-
     for app_name in settings.LOCAL_APPS:
         try:
             module = importlib.import_module(f"{app_name}.schedule")

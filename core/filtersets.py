@@ -106,7 +106,7 @@ class AuditLogFilterSet(BoundedFilterSet):
     object_id = django_filters.CharFilter(label=_("Object id"))
     actor = django_filters.CharFilter(field_name="actor__username", label=_("User"))
     organisation = django_filters.ModelChoiceFilter(
-        queryset=lambda request: AuditLog._meta.get_field("organisation").related_model.objects.all(),
+        queryset=lambda request: AuditLog._meta.get_field("organisation").related_model.objects.all(),  # type: ignore[union-attr]  # a ForeignKey: its related model is a class
         label=_("Organisation"),
     )
 

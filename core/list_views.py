@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views import View
 
@@ -126,7 +126,7 @@ class ObjectListView(View):
     def get_export_filename(self) -> str:
         return self.export_filename
 
-    def export(self, rows, fmt: str) -> HttpResponse:
+    def export(self, rows, fmt: str) -> HttpResponse | StreamingHttpResponse:
         return export_response(
             self.export_rows(rows), self.export_header(), filename=self.get_export_filename(), fmt=fmt
         )
@@ -134,7 +134,9 @@ class ObjectListView(View):
     # ---- paging ----------------------------------------------------------------------------------------------
 
     def paginate(self, rows) -> Page:
-        return self.paginator_class(rows, self.paginate_by).get_page(self.request.GET.get("page"))
+        return self.paginator_class(rows, self.paginate_by).get_page(  # type: ignore[arg-type]  # called only when paginate_by is set
+            self.request.GET.get("page")
+        )
 
     def page_query(self) -> str:
         """The query string without ``page`` and ``export``, for the pager's and the export buttons' links."""
@@ -148,7 +150,7 @@ class ObjectListView(View):
     def get(self, request, *args, **kwargs):
         return self.list_response()
 
-    def list_response(self, **extra) -> HttpResponse:
+    def list_response(self, **extra) -> HttpResponse | StreamingHttpResponse:
         base = self.get_queryset()
         filterset = self.get_filterset(base)
         rows = self.get_rows(self.filter_queryset(filterset, base))

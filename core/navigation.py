@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.tenancy import scope_of
@@ -15,7 +16,7 @@ PUBLIC, ENTERPRISE, REGULATOR, ADMIN = "public", "enterprise", "regulator", "adm
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise
     url_name: str
     audience: tuple[str, ...] = (ENTERPRISE, REGULATOR, ADMIN)
     kinds: tuple[str, ...] = ()  # enterprise kinds that see it; empty = all

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse, StreamingHttpResponse
 
@@ -23,8 +25,6 @@ MAX_INFLATION = 10
 
 
 def max_upload_bytes() -> int:
-    from django.conf import settings  # noqa: PLC0415
-
     return int(getattr(settings, "TABULAR_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
@@ -41,6 +41,7 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
     if len(data) > max_bytes:
         raise TabularError(f"the file is larger than {max_bytes} bytes")
     name = (getattr(uploaded, "name", "") or "").lower()
+    rows: Iterable[Sequence]
     if name.endswith(".xlsx") or data[:2] == b"PK":
         rows = _read_xlsx(data, max_bytes=max_bytes)
     else:
@@ -50,7 +51,7 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
             raise TabularError("the file is not UTF-8 text; save it as CSV UTF-8 or XLSX") from exc
         rows = csv.reader(io.StringIO(text))
     header: list[str] | None = None
-    body: list[list] = []
+    body: list[Sequence] = []
     for row in rows:
         if not any(str(c).strip() for c in row if c is not None):
             continue
@@ -69,9 +70,7 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
 
 def _read_xlsx(data: bytes, *, max_bytes: int) -> Iterator[tuple]:
     """The first sheet's rows, streamed (openpyxl's read-only mode reads the sheet as it goes)."""
-    import zipfile  # noqa: PLC0415
-
-    from openpyxl import load_workbook  # noqa: PLC0415
+    from openpyxl import load_workbook  # noqa: PLC0415 - openpyxl loads only for XLSX files
 
     try:
         inflated = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
@@ -103,7 +102,6 @@ class UploadCeilingHandler(FileUploadHandler):
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
-        from django.conf import settings  # noqa: PLC0415
 
         self.ceiling, self.received = int(getattr(settings, "UPLOAD_CEILING_BYTES", 32 * 1024 * 1024)), 0
 
@@ -124,10 +122,10 @@ class _Echo:
 
 def export_response(
     rows: Iterable[Sequence], header: Sequence[str], *, filename: str, fmt: str = "csv"
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """A download of ``rows`` under ``header`` as CSV (streamed) or XLSX."""
     if fmt == "xlsx":
-        from openpyxl import Workbook  # noqa: PLC0415
+        from openpyxl import Workbook  # noqa: PLC0415 - openpyxl loads only for XLSX files
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet()
@@ -153,9 +151,9 @@ def export_response(
         if chunk:
             yield "".join(chunk)
 
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    streamed = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    streamed["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return streamed
 
 
 def _cell(value):
@@ -174,8 +172,8 @@ def _csv_cell(value):
 def _xlsx_cell(ws, value):
     """Text always goes in as a text cell: openpyxl would store text starting with ``=`` as a formula. The
     text itself is kept as it was (a text cell is never evaluated)."""
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 - openpyxl loads only for XLSX files
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415 - openpyxl loads only for XLSX files
 
     value = _cell(value)
     if not isinstance(value, str):

@@ -1,14 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core.navigation import ADMIN, PUBLIC, REGULATOR, NavItem, register
+
 
 class DashboardsConfig(AppConfig):
     name = "dashboards"
     verbose_name = _("Regulator dashboards")
 
     def ready(self) -> None:
-        from core.navigation import ADMIN, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
-
         register(
             NavItem(
                 label=_("Dashboards"), url_name="dashboards:overview", audience=(REGULATOR, ADMIN), order=10

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from core.demo import DemoWorld
 
-from . import services
+from . import selectors, services
 from .models import CohortRow
 
 # Illustrative NEV sales (vehicles) in the three regions, growing as in the pilot years; not official statistics.
@@ -43,8 +43,6 @@ def seed(world: DemoWorld) -> None:
 def _findings(world: DemoWorld) -> None:
     """The industry-and-IT regulator of each region proposes findings for its automakers' failed rules and
     confirms the first one, so the compliance pages and the publication step have something to show."""
-    from . import selectors  # noqa: PLC0415
-
     year = timezone.localdate().year
     for region in JJJ_REGIONS:
         regulator = world.users.get(f"{region.lower()}-industry-it")

@@ -23,6 +23,7 @@ from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core.tenancy import scope_of
 from traceability import codes
+from traceability import selectors as trace
 from traceability.models import Battery, LifecycleEvent, Vehicle, not_declared_erroneous
 
 from . import forecasting, sources
@@ -31,6 +32,7 @@ from .models import (
     ComplianceRule,
     CreditBand,
     Finding,
+    ForecastCalibration,
     ForecastReference,
     MaterialisedViewRefresh,
     WeibullParameter,
@@ -623,15 +625,11 @@ def forecast_reference() -> dict[tuple[str, int], float]:
 
 
 def latest_calibration():
-    from .models import ForecastCalibration  # noqa: PLC0415
-
     return ForecastCalibration.objects.first()
 
 
 def observed_retirements(regions: Sequence[str], years: Sequence[int]) -> dict[int, dict]:
     """The platform's own retirements (removal events) per year, summed over ``regions``."""
-    from traceability import selectors as trace  # noqa: PLC0415
-
     out: dict[int, dict] = {}
     for row in trace.retired_by_region_year(regions=regions, year_from=min(years), year_to=max(years)):
         slot = out.setdefault(row["year"], {"packs": 0, "tonnes": 0.0})
@@ -644,7 +642,7 @@ def forecast_outlook(regions: Sequence[str], view_code: str) -> dict:
     """Forecast of the sourced cohorts with its band (saved calibration), the plan's figures and the
     platform's observed retirements, per year for the regions in view. Years after the last reference year
     are projections; years the tabled cohorts no longer cover ("uncovered") show observed figures only. Without a saved calibration the data file's starting lifetimes are used, with no band."""
-    from . import stanford_model  # noqa: PLC0415
+    from . import stanford_model  # noqa: PLC0415 - loads scipy, which only the forecast needs
 
     dataset = stanford_model.load()
     covered = min(FORECAST_LAST_YEAR, dataset.complete_until)

@@ -18,7 +18,15 @@ from core.tenancy import require_regulator
 from traceability.models import VehicleUse
 
 from . import selectors
-from .models import CohortRow, ComplianceRule, Finding, MaterialisedViewRefresh, ViolationPublication
+from .models import (
+    CohortRow,
+    ComplianceRule,
+    Finding,
+    ForecastCalibration,
+    MaterialisedViewRefresh,
+    ViolationPublication,
+    WeibullParameter,
+)
 from .views_sql import ALL_VIEWS
 
 
@@ -178,8 +186,6 @@ def materialised_views_refresh(*, concurrently: bool = True) -> dict[str, float]
 def forecast_calibration_save(*, fit, band, holdout_mape: float | None, data_version: str):
     """Store a calibration of the Stanford model (R-FORECAST) and carry its lifetimes into the Weibull
     parameters that the platform's own and imported cohorts are forecast with."""
-    from .models import ForecastCalibration, WeibullParameter  # noqa: PLC0415
-
     now = timezone.now()
     keys = sorted(band.central, key=lambda k: (k[0], k[1]))
     calibration = ForecastCalibration.objects.create(

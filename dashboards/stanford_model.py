@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, linprog
 
 from .forecasting import SALE_OFFSET, Cohort, Weibull
 
@@ -457,8 +457,6 @@ def best_attainable_mape(
 
     A linear programme (minimise the sum of absolute relative errors): it bounds what the lifetimes allow
     whatever the cohort table says, so a figure it cannot meet is out of reach of the data, not of the fit."""
-    from scipy.optimize import linprog
-
     years = sorted(reference)
     target = np.array([reference[y] for y in years], dtype=float)
     columns = []

@@ -9,11 +9,11 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 
+from .selectors import queue_stats
+
 
 class OutboxCollector:
     def collect(self):
-        from .selectors import queue_stats  # noqa: PLC0415
-
         s = queue_stats()
         depth = GaugeMetricFamily(
             "jjj_national_outbox_records", "Outbox records by status", labels=["status"]

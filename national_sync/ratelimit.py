@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
 from django.conf import settings
 
 from . import conf
@@ -20,8 +21,6 @@ _redis = None
 def _client():
     global _redis
     if _redis is None:
-        import redis  # noqa: PLC0415
-
         _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
     return _redis
 

@@ -11,6 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from . import field_map
+from .services import outbox_rows_insert
+from .tasks import outbox_dispatch
+
 # Record kinds that reach the national platform; other apps' kinds are listed when they add them.
 NATIONAL_KINDS = frozenset(
     {
@@ -28,7 +32,6 @@ NATIONAL_KINDS = frozenset(
 def outbox_receiver(kind: str, records: Sequence[Any]) -> None:
     if kind not in NATIONAL_KINDS:
         return
-    from .services import outbox_rows_insert  # noqa: PLC0415 - models are ready by the first call
 
     outbox_rows_insert(rows=map_fast(kind, list(records)))
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
@@ -39,8 +42,6 @@ def outbox_receiver(kind: str, records: Sequence[Any]) -> None:
 def map_fast(kind: str, records: list[Any]) -> list:
     """:func:`field_map.map_records` with each source path compiled once per call: a bulk upload maps tens of
     thousands of records per request. Same rows; a path that meets a missing link takes the general route."""
-    from . import field_map  # noqa: PLC0415
-
     spec = field_map.kind_spec(kind)
     if spec is None or not records:
         return field_map.map_records(kind, records)
@@ -94,6 +95,5 @@ def _kick() -> None:
     if now - _last_kick < 1.0:
         return
     _last_kick = now
-    from .tasks import outbox_dispatch  # noqa: PLC0415
 
     outbox_dispatch.delay()

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from . import conf
+from .filtersets import OutboxRecordFilterSet
 from .models import OutboxRecord, OutboxStatus, ReconciliationRun, SendAttempt
 
 OUTBOX = OutboxRecord._meta.db_table
@@ -66,8 +67,6 @@ def queue_stats(*, window_seconds: int = 300) -> QueueStats:
 
 
 def dead_letter_list(*, filters: dict | None = None) -> QuerySet[OutboxRecord]:
-    from .filtersets import OutboxRecordFilterSet  # noqa: PLC0415
-
     qs = OutboxRecord.objects.filter(status=OutboxStatus.DEAD).order_by("id")
     return OutboxRecordFilterSet(filters or {}, queryset=qs).qs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import redis
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -31,8 +32,6 @@ def outbox_drain() -> dict:
 def _queued_tasks() -> int:
     """Tasks waiting in the default Redis queue, so that the dispatcher does not pile drains up."""
     try:
-        import redis  # noqa: PLC0415
-
         return int(redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2).llen("celery"))
     except Exception:  # not a Redis broker: assume an empty queue
         return 0

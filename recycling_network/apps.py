@@ -1,16 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import hooks
+from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register
+
 
 class RecyclingNetworkConfig(AppConfig):
     name = "recycling_network"
     verbose_name = _("Recycling network")
 
     def ready(self) -> None:
-        from core import hooks
-        from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register
-
-        from .guards import scrap_relation
+        from .guards import scrap_relation  # noqa: PLC0415 - imports models, so only once the registry is ready
 
         hooks.relation_provider("scrap_dismantler", scrap_relation)
 

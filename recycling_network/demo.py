@@ -13,8 +13,11 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
+from cascade_use.demo import authorisations_ensure
 from core.demo import DemoWorld
+from regeneration.demo import licences_ensure
 from traceability.models import Battery, Binding
+from traceability.services import battery_register, claim_record, release_record
 
 from . import scrapping, services
 from .geo import wgs84_to_gcj02
@@ -117,8 +120,6 @@ def _register(world: DemoWorld, spec: tuple, *, publish: bool, status: str = "pu
 
 def _top_up_packs(world: DemoWorld, need: int) -> list[Battery]:
     """Packs retired elsewhere when the traceability demo left too few removed packs."""
-    from traceability.services import battery_register  # noqa: PLC0415
-
     maker = world.orgs["catl"]
     made = []
     for n in range(need):
@@ -162,7 +163,6 @@ def seed(world: DemoWorld) -> None:
     for p in receiving:
         by_region.setdefault(p.region, []).append(p)
     sources = ["owner", "owner", "dealer", "dismantler", "fleet_operator"]
-    from traceability.services import claim_record, release_record  # noqa: PLC0415
 
     for i, pack in enumerate(packs):
         options = by_region.get(pack.region) or receiving
@@ -254,8 +254,6 @@ def _transfers(world: DemoWorld, points: dict[str, ServicePoint], now) -> None:
         )
     # Onward from the hub, in batches, to the demo cascade-use and regeneration enterprises.
     destinations = ["cascade-bj", "cascade-hb", "regen-tj", "regen-hb"]
-    from cascade_use.demo import authorisations_ensure  # noqa: PLC0415 - and second lives the makers' authorisation
-    from regeneration.demo import licences_ensure  # noqa: PLC0415 - hand-overs need the receivers' licences
 
     licences_ensure(world)
     authorisations_ensure(world)

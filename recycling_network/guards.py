@@ -4,12 +4,12 @@ pack out of a vehicle only while it holds a scrap certificate (《报废汽车�
 from __future__ import annotations
 
 from traceability.lifecycle import EventKind
+from traceability.models import Binding
+
+from .models import ScrapCertificate
 
 
 def scrap_relation(actor, specs) -> set[int]:
-    from traceability.models import Binding  # noqa: PLC0415
-
-    from .models import ScrapCertificate  # noqa: PLC0415
 
     wanted = {i: s.battery.pk for i, s in enumerate(specs) if s.kind == EventKind.REMOVED}
     if not wanted or not actor.has_kind("dismantler"):

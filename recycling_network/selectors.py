@@ -24,16 +24,17 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core import tenancy
+from traceability.models import Battery, LifecycleEvent
+from traceability.selectors import battery_list
 
 from .geo import distance_m
+from .models import Intake, NetworkParameter, ServicePoint, StockEntry
 
 _MISSING = object()
 
 
 def network_parameter(key: str, default: Any = _MISSING) -> Any:
     """The value of a :class:`~recycling_network.models.NetworkParameter` (data from ``data/parameters.json``)."""
-    from .models import NetworkParameter  # noqa: PLC0415
-
     row = NetworkParameter.objects.filter(key=key).values_list("value", flat=True).first()
     if row is None:
         if default is _MISSING:
@@ -48,14 +49,10 @@ def network_parameter(key: str, default: Any = _MISSING) -> Any:
 
 def service_points() -> QuerySet:
     """Every service point, whatever its status (callers filter by tenancy)."""
-    from .models import ServicePoint  # noqa: PLC0415
-
     return ServicePoint.objects.all()
 
 
 def published_points() -> QuerySet:
-    from .models import ServicePoint  # noqa: PLC0415
-
     return (
         ServicePoint.objects.filter(status="published")
         .select_related("district", "operator")
@@ -93,9 +90,6 @@ def stock_visible(qs: QuerySet, user) -> QuerySet:
 
 
 def _following_the_battery(qs: QuerySet, user) -> QuerySet:
-    from traceability.selectors import battery_list  # noqa: PLC0415
-
-    from .models import ServicePoint  # noqa: PLC0415
 
     scope = tenancy.scope_of(user)
     if not scope.enterprise:
@@ -129,8 +123,6 @@ def compliance_point_coverage(*, automakers=None, minimum: int | None = None) ->
     ``by_region`` ({"BJ": n, "TJ": n, "HB": n}), ``co_built`` (points shared with other automakers),
     ``minimum`` and ``compliant`` (points ≥ minimum).
     """
-    from .models import ServicePoint  # noqa: PLC0415
-
     minimum = int(minimum if minimum is not None else network_parameter("min_points_per_automaker", 3))
     through = ServicePoint.automakers.through
     served = through.objects.filter(
@@ -178,9 +170,6 @@ def compliance_late_uploads(
     ``sp:<id>``). Returns ``automaker_id``, ``automaker``, ``with_deadline`` (events that have a deadline),
     ``late`` and ``late_share`` (0–1, or None when nothing had a deadline).
     """
-    from traceability.models import LifecycleEvent  # noqa: PLC0415
-
-    from .models import ServicePoint  # noqa: PLC0415
 
     events = LifecycleEvent.objects.filter(on_time__isnull=False)
     if since:
@@ -220,9 +209,6 @@ def compliance_stale_custody(
     more than ``days`` (parameter ``stale_custody_days``). Returns a Battery queryset annotated with
     ``last_custody_change`` (the last event that changed custodian, else the battery's last state change)
     and ``point_id`` (the holding service point, if any), oldest first."""
-    from traceability.models import Battery, LifecycleEvent  # noqa: PLC0415
-
-    from .models import StockEntry  # noqa: PLC0415
 
     days = int(days if days is not None else network_parameter("stale_custody_days", 90))
     cutoff = (now or timezone.now()) - timedelta(days=days)
@@ -255,8 +241,6 @@ def compliance_unregistered_intakes(
     """Intake of codes that no maker registered, per service point (flagged to the regulator at intake).
     Returns ``point_id``, ``point_code``, ``point``, ``region``, ``operator``, ``automaker_ids`` (automakers
     the point serves) and ``count``, most first."""
-    from .models import Intake, ServicePoint  # noqa: PLC0415
-
     qs = Intake.objects.filter(unregistered=True)
     if region:
         qs = qs.filter(point__region=region)
@@ -284,8 +268,6 @@ def compliance_unregistered_intakes(
 def compliance_unregistered_bindings(*, automakers=None, since: datetime | None = None) -> dict[int, int]:
     """Automaker id -> packs it bound whose code's manufacturer is not in the code registry (accepted and
     flagged under the registration policy, ``Battery.unregistered_maker``; R-CODE, R-COMPLY)."""
-    from traceability.models import LifecycleEvent  # noqa: PLC0415
-
     qs = LifecycleEvent.objects.filter(kind="bound", battery__unregistered_maker=True)
     qs = qs.filter(actor__in=_automakers(automakers))
     if since:
@@ -298,8 +280,6 @@ def compliance_summary(*, automakers=None, since: datetime | None = None) -> lis
     points. Keys: those of :func:`compliance_point_coverage` plus ``late``, ``with_deadline``,
     ``late_share``, ``stale_packs``, ``unregistered_intakes`` and ``unregistered_bindings`` (packs of makers
     outside the code registry it bound)."""
-    from .models import ServicePoint  # noqa: PLC0415
-
     coverage = {r["automaker_id"]: r for r in compliance_point_coverage(automakers=automakers)}
     late = {r["automaker_id"]: r for r in compliance_late_uploads(automakers=automakers, since=since)}
     stale_points = Counter(p for p in compliance_stale_custody().values_list("point_id", flat=True) if p)

@@ -13,15 +13,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from regeneration.selectors import licence_refusal
 from traceability import codes as trace_codes
 from traceability import services as trace
 from traceability import vin as trace_vin
@@ -439,9 +443,6 @@ PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 def require_photo(photo) -> None:
     """Check an intake photo by its content, not its name or declared type: a JPEG, PNG or WebP image of at
     most ``PHOTO_UPLOAD_MAX_BYTES``. Renames it after its real format, so a stored upload is never ``.html``."""
-    from django.conf import settings  # noqa: PLC0415
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
-
     limit = settings.PHOTO_UPLOAD_MAX_BYTES
     if photo.size > limit:
         raise NetworkError(f"the photo has {photo.size} bytes; at most {limit}", field="photo")
@@ -699,7 +700,6 @@ def _parse_datetime(text: str) -> datetime | None:
     text = (text or "").strip()
     if not text:
         return None
-    from django.utils.dateparse import parse_date, parse_datetime  # noqa: PLC0415
 
     value = parse_datetime(text.replace("/", "-"))
     if value is None:
@@ -847,8 +847,6 @@ def transfer_dispatch(
 def _require_licence_cover(receiver: Organisation, packs: list, on) -> None:
     """A regeneration enterprise takes packs only under its hazardous-waste licence (R-REGEN): each pack's
     category and the licence's validity, and the whole load against the year's remaining scale."""
-    from regeneration.selectors import licence_refusal  # noqa: PLC0415 - regeneration builds on this app
-
     problems = []
     for battery, _mass in packs:
         refusal = licence_refusal(enterprise=receiver, battery=battery, on=on, check_scale=False)

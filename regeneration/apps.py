@@ -1,16 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core import hooks
+from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
+
 
 class RegenerationConfig(AppConfig):
     name = "regeneration"
     verbose_name = _("Regeneration")
 
     def ready(self) -> None:
-        from core import hooks
-        from core.navigation import ADMIN, ENTERPRISE, REGULATOR, NavItem, register
-
-        from .guards import PROCESSING, RECEIPT, licence_guard
+        from .guards import PROCESSING, RECEIPT, licence_guard  # noqa: PLC0415 - imports models, so only once the registry is ready
 
         hooks.guard((*RECEIPT, *PROCESSING), licence_guard)
 

@@ -11,11 +11,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from cascade_use.selectors import outstanding_waste
+from cascade_use.services import waste_handover
 from core.demo import DemoWorld
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
 from traceability.models import Battery
-from traceability.services import battery_register, release_record
+from traceability.services import battery_disassemble, battery_register, release_record
 
 from . import services
 from .models import Licence, ThresholdEdition
@@ -112,8 +114,6 @@ def seed(world: DemoWorld) -> None:
 def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
     """A retired pack with modules is handed to ``regen-tj``, booked in and taken apart: its modules go on under
     their own codes, with the pack's history in their trace by reference (R-LIFE)."""
-    from traceability.services import battery_disassemble  # noqa: PLC0415
-
     regen = orgs.get("regen-tj")
     if regen is None or Battery.objects.filter(state="disassembled").exists():
         return
@@ -191,9 +191,6 @@ def _stage2(batch, packs, rng, when, *, user) -> None:
 
 def _hand_over_cascade_waste(world: DemoWorld, orgs: dict) -> None:
     """One failed item of each cascade-use enterprise goes to ``regen-tj`` and is booked in there."""
-    from cascade_use.selectors import outstanding_waste  # noqa: PLC0415
-    from cascade_use.services import waste_handover  # noqa: PLC0415
-
     regen = orgs.get("regen-tj")
     for key in ("cascade-bj", "cascade-hb"):
         enterprise = world.orgs.get(key)

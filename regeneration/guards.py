@@ -12,6 +12,8 @@ from django.utils import timezone
 from core.errors import Invalid
 from traceability.lifecycle import EventKind
 
+from .selectors import licence_refusal
+
 RECEIPT = (EventKind.REGENERATION_RECEIVED,)
 PROCESSING = (EventKind.DISMANTLED, EventKind.MATERIALS_RECOVERED, EventKind.SCRAPPED, EventKind.DISASSEMBLED)
 
@@ -30,8 +32,6 @@ def _mass(proposal) -> Decimal | None:
 
 
 def licence_guard(proposal) -> None:
-    from .selectors import licence_refusal  # noqa: PLC0415
-
     actor = proposal.actor
     if proposal.kind in PROCESSING and (actor is None or not actor.has_kind("regeneration")):
         return  # the authority names the kind rule; a disassembly by the maker needs no licence

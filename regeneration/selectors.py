@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -118,8 +118,6 @@ def licence_usages(enterprise: Organisation, year: int | None = None) -> list[Us
 
 def queue_to_receive(enterprise: Organisation) -> QuerySet[Battery]:
     """Batteries released to the enterprise (or held by it) and not yet booked in."""
-    from django.db.models import Q  # noqa: PLC0415
-
     released = Q(releases__status="open", releases__receiver=enterprise)
     held = Q(custodian=enterprise, state__in=[State.REMOVED, State.AT_SERVICE_POINT, State.CASCADE_USE])
     return Battery.objects.filter(released | held).distinct().order_by("state_changed_at", "id")

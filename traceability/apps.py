@@ -1,14 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register
+
 
 class TraceabilityConfig(AppConfig):
     name = "traceability"
     verbose_name = _("Battery traceability")
 
     def ready(self) -> None:
-        from core.navigation import ADMIN, ENTERPRISE, PUBLIC, REGULATOR, NavItem, register  # noqa: PLC0415
-
         register(
             NavItem(
                 _("Batteries"),

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 # COPY's text format: backslash escapes for the four characters that would end a field or a row.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -23,7 +24,7 @@ def _when(value: date) -> str:
     return value.isoformat()
 
 
-def copy_value(value) -> str:
+def copy_value(value: object) -> str:
     """One field in COPY text format."""
     if value is None:
         return "\\N"
@@ -54,7 +55,7 @@ def _text(value: str) -> str:
 
 # The common types of a bulk write by exact type, so that most fields skip :func:`copy_value`'s chain of
 # ``isinstance`` checks (tens of thousands of fields per request); anything else takes the general route.
-_BY_TYPE = {
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
     str: _text,
     int: str,
     bool: _bool,
@@ -64,12 +65,12 @@ _BY_TYPE = {
 }
 
 
-def _field(value) -> str:
+def _field(value: object) -> str:
     convert = _BY_TYPE.get(type(value))
     return convert(value) if convert is not None else copy_value(value)
 
 
-def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     """``COPY table (columns) FROM STDIN`` of ``rows`` through an in-memory buffer; returns the row count.
 
     ``cur`` is a Django cursor (its psycopg2 cursor does the copy).
@@ -87,7 +88,7 @@ def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence])
     return n
 
 
-def copy_lines(cur, table: str, columns: Sequence[str], lines: list[str]) -> int:
+def copy_lines(cur: Any, table: str, columns: Sequence[str], lines: list[str]) -> int:
     """``COPY`` of rows already in COPY text format (each line ends with a newline; fields escaped with
     :func:`copy_value`), for writers that format their constant columns once per batch."""
     if lines:
@@ -99,7 +100,7 @@ def copy_lines(cur, table: str, columns: Sequence[str], lines: list[str]) -> int
 _sequences: dict[str, str] = {}
 
 
-def reserve_ids(cur, counts: dict[str, int]) -> dict[str, list[int]]:
+def reserve_ids(cur: Any, counts: dict[str, int]) -> dict[str, list[int]]:
     """``counts[table]`` fresh ids from each table's ``id`` sequence, in one query."""
     tables = [t for t, n in counts.items() if n > 0]
     missing = [t for t in tables if t not in _sequences]

@@ -8,8 +8,9 @@ historical models in.
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -26,7 +27,9 @@ def calendar_rows(path: Path) -> dict[date, tuple[bool, str]]:
     return days
 
 
-def load_calendar_year(calendar_day, calendar_year, *, path: Path, year: int, source: str, now=None) -> None:
+def load_calendar_year(
+    calendar_day: Any, calendar_year: Any, *, path: Path, year: int, source: str, now: datetime | None = None
+) -> None:
     """Store ``year``'s days from ``path`` and record the year as loaded (``now``: when; None for the first load)."""
     days = {d: v for d, v in calendar_rows(path).items() if d.year == year}
     if not days:

@@ -194,7 +194,7 @@ def parse(code: str, *, today: date | None = None, rules: CodeRules | None = Non
 
 
 def _production_date(chars: str) -> date:
-    y, m, d = chars
+    y, m, d = tuple(chars)
     if y not in YEAR_CHARS:
         raise CodeError("production_date", f"position 15 (year) {y!r} is not a year character")
     if m not in MONTH_CHARS:

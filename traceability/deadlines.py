@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from .models import CalendarDay, CalendarYear, DeadlineRule
 from .workdays import add_working_days
 
 _CACHE_SECONDS = 60.0
@@ -26,8 +27,6 @@ def reset_cache() -> None:
 
 
 def _load() -> None:
-    from .models import CalendarDay, CalendarYear, DeadlineRule  # noqa: PLC0415
-
     rules: dict[str, list] = {}
     for rule in DeadlineRule.objects.all().order_by("valid_from"):
         rules.setdefault(rule.event_kind, []).append(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from core.demo import DemoWorld
 
 from . import codes, services
+from .models import Battery, LifecycleEvent, Vehicle
 from .vin import with_check_digit
 
 VEHICLES_PER_SCALE = 3000
@@ -68,7 +70,7 @@ def seed(world: DemoWorld) -> None:
                 services.outlet_authorise(automaker=world.orgs[automaker], outlet=world.orgs[key])
 
     # Plan vehicles and their packs.
-    plans = []
+    plans: list[dict[str, Any]] = []
     for i in range(n):
         automaker = automakers[i % len(automakers)]
         maker = "byd" if automaker == "byd" and "byd" in makers else rng.choice(makers)
@@ -152,8 +154,6 @@ def seed(world: DemoWorld) -> None:
             services.bindings_upload(items=items, actor=org, reported_at_by_index=delays)
 
     # 3. Maintenance replacements: a spare pack from the same maker replaces the original.
-    from .models import Battery, Vehicle  # noqa: PLC0415
-
     outlets = OUTLETS
     swaps = [p for p in plans if p["sold"].year <= 2022 and rng.random() < 0.03]
     for plan in swaps:
@@ -199,17 +199,15 @@ def seed(world: DemoWorld) -> None:
                                     today)),
             )
         )  # fmt: skip
-    for holder, specs in specs_by_actor.items():
-        for start in range(0, len(specs), CHUNK):
-            services.events_record_bulk(specs=specs[start : start + CHUNK], actor=world.orgs[holder])
+    for holder, event_specs in specs_by_actor.items():
+        for start in range(0, len(event_specs), CHUNK):
+            services.events_record_bulk(specs=event_specs[start : start + CHUNK], actor=world.orgs[holder])
     _correction(world)
 
 
 def _correction(world: DemoWorld) -> None:
     """One removal keyed with the wrong day is declared erroneous by the outlet that recorded it and corrected
     (EPCIS 2.0 errorDeclaration): the trace keeps both, the corrected removal replaces it in the counts."""
-    from .models import LifecycleEvent  # noqa: PLC0415
-
     wrong = (
         LifecycleEvent.objects.filter(kind="removed", battery__state="removed", battery__level="P")
         .exclude(actor=None)
@@ -221,7 +219,7 @@ def _correction(world: DemoWorld) -> None:
         return
     right_day = timezone.localtime(wrong.occurred_at) - timedelta(days=3)
     services.error_declare(
-        actor=wrong.actor,
+        actor=wrong.actor,  # type: ignore[arg-type]  # events without an actor are excluded above
         actor_user=None,
         event_id=wrong.pk,
         reason="incorrect_data",

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import merkle
+from .bulk_sql import copy_rows
 from .signing import get_signer, tree_head_message
 
 LOCK_KEY = 0x4A4A4A_4C454447  # "JJJ" "LEDG": one advisory lock for the whole log
@@ -134,7 +135,6 @@ def ledger_append_leaves(leaves: list[tuple[int, bytes]]) -> None:
     """
     if not leaves:
         return
-    from .bulk_sql import copy_rows  # noqa: PLC0415
 
     hashes = [h for _, h in leaves]
     with connection.cursor() as cur:

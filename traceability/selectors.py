@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+from django.utils.translation import get_language
 
 from core import tenancy
 
-from . import codes
+from . import authority, codes
 from . import vin as vin_
-from .models import DECLARATION_IN_FORCE, Battery, Binding, LifecycleEvent, Vehicle, not_declared_erroneous
+from .filtersets import BatteryFilterSet
+from .lifecycle import TRANSITIONS, EventKind, State
+from .models import (
+    DECLARATION_IN_FORCE,
+    Battery,
+    Binding,
+    CustodyClaim,
+    CustodyRelease,
+    ErrorDeclaration,
+    LifecycleEvent,
+    Vehicle,
+    not_declared_erroneous,
+)
 
 
 def battery_list(*, user, filters: dict | None = None) -> QuerySet[Battery]:
-    from .filtersets import BatteryFilterSet  # noqa: PLC0415
-
     qs = tenancy.visible(Battery.objects.select_related("maker", "custodian"), user).order_by("-id")
     return BatteryFilterSet(filters or {}, queryset=qs).qs
 
@@ -75,9 +90,9 @@ def battery_summary(battery: Battery) -> dict:
         "registered": battery.registered,
         "is_cascade_product": battery.is_cascade_product,
         "unregistered_maker": battery.unregistered_maker,
-        "maker": battery.maker.display_name if battery.maker_id else None,
-        "custodian": battery.custodian.display_name if battery.custodian_id else None,
-        "parent": battery.parent.code if battery.parent_id else None,
+        "maker": battery.maker.display_name if battery.maker_id else None,  # type: ignore[union-attr]  # *_id checked
+        "custodian": battery.custodian.display_name if battery.custodian_id else None,  # type: ignore[union-attr]  # *_id checked
+        "parent": battery.parent.code if battery.parent_id else None,  # type: ignore[union-attr]  # *_id checked
     }
 
 
@@ -141,9 +156,6 @@ def battery_trace(*, battery: Battery) -> dict:
     (``declared_erroneous``, ``error_declaration``); the ``corrected`` event names it (``corrects``), the corrective
     events too (``corrective_of``).
     """
-    from django.db import connection  # noqa: PLC0415
-    from django.utils.translation import get_language  # noqa: PLC0415
-
     english = (get_language() or "").startswith("en")
 
     def name(zh, en):
@@ -262,16 +274,13 @@ def _ancestors(battery: Battery, related: dict[int, tuple], by_battery: dict[int
 def disassembly_offered(*, battery: Battery, org) -> bool:
     """Whether the battery page offers ``org`` to take ``battery`` apart: the state machine and the authority
     would let it (the service asks them again, with the guards, when it records)."""
-    from . import authority  # noqa: PLC0415
-    from .lifecycle import TRANSITIONS, EventKind, State  # noqa: PLC0415
-
     if (
         org is None
         or battery.custodian_id != org.pk
         or battery.state not in TRANSITIONS[EventKind.DISASSEMBLED][0]
     ):
         return False
-    if battery.parent_id is not None and battery.parent.state != State.DISASSEMBLED:
+    if battery.parent_id is not None and battery.parent.state != State.DISASSEMBLED:  # type: ignore[union-attr]  # parent_id checked
         return False
     request = authority.Request(kind=EventKind.DISASSEMBLED, state=battery.state, actor_kinds=frozenset(org.kinds),
                                 relations=frozenset({"holder"}), code=battery.code)  # fmt: skip
@@ -285,13 +294,6 @@ def event_get(*, event_id: int, user) -> LifecycleEvent | None:
 def retired_by_region_year(*, regions, year_from: int, year_to: int) -> list[dict]:
     """Packs retired (removed from a vehicle, or replaced out in maintenance) per region and calendar year in
     the platform's time zone, with their mass: what the retirement forecast is checked against (R-FORECAST)."""
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-    from django.conf import settings  # noqa: PLC0415
-    from django.db.models import Count, Sum  # noqa: PLC0415
-    from django.db.models.functions import ExtractYear  # noqa: PLC0415
-
-    from .lifecycle import EventKind  # noqa: PLC0415
 
     rows = (
         LifecycleEvent.objects.filter(
@@ -351,9 +353,6 @@ def vehicle_vins(*, limit: int) -> list[str]:
 
 def releases_open(*, org):
     """Open releases the organisation made or is to confirm (R-LIFE, two-party custody)."""
-    from django.db.models import Q  # noqa: PLC0415
-
-    from .models import CustodyRelease  # noqa: PLC0415
 
     return (
         CustodyRelease.objects.filter(Q(releaser=org) | Q(receiver=org), status="open")
@@ -364,8 +363,6 @@ def releases_open(*, org):
 
 def claims_for(*, org, status: str | None = None):
     """A regulator's review queue (its region's claims) or an enterprise's own claims, newest first."""
-    from .models import CustodyClaim  # noqa: PLC0415
-
     qs = CustodyClaim.objects.select_related("battery", "claimant", "custodian_at_claim")
     qs = qs.filter(region=org.region) if org.is_regulator else qs.filter(claimant=org)
     if status:
@@ -375,8 +372,6 @@ def claims_for(*, org, status: str | None = None):
 
 def corrections_for(*, org, status: str | None = None):
     """Error declarations: a regulator's review queue (its region's), or those the enterprise made, newest first."""
-    from .models import ErrorDeclaration  # noqa: PLC0415
-
     qs = ErrorDeclaration.objects.select_related("battery", "event", "declarant", "reviewer")
     qs = qs.filter(region=org.region) if org.is_regulator else qs.filter(declarant=org)
     if status:

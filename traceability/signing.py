@@ -22,15 +22,15 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         if self.algorithm == "ed25519":
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415 - optional: HMAC signs without it
 
             return Ed25519PrivateKey.from_private_bytes(self.secret).sign(message)
         return hmac.new(self.secret, message, hashlib.sha256).digest()
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         if self.algorithm == "ed25519":
-            from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+            from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 - optional: HMAC signs without it
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415 - optional: HMAC signs without it
 
             try:
                 Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
@@ -53,8 +53,8 @@ def _key_bytes() -> bytes:
 def get_signer() -> Signer:
     key = _key_bytes()
     try:
-        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - optional: HMAC signs without it
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415 - optional: HMAC signs without it
     except ImportError:
         key_id = hashlib.sha256(b"hmac:" + key).hexdigest()[:16]
         return Signer("hmac-sha256", key_id, key)

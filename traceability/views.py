@@ -2,7 +2,9 @@
 CSV/XLSX uploads with a downloadable per-row error report (R-CODE, R-BIND, R-LIFE)."""
 
 import uuid
+from typing import TYPE_CHECKING
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404
@@ -19,7 +21,10 @@ from core.tabular import TabularError, export_response, read_rows
 from . import codes, ledger_store, merkle, selectors, services
 from .filtersets import BatteryFilterSet
 from .forms import CodeForm, SearchForm, UploadForm
-from .models import Battery, Vehicle
+from .models import Battery, CustodyClaim, CustodyRelease, Vehicle
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation
 
 
 class BatterySearch(ObjectListView):
@@ -85,8 +90,6 @@ def battery_detail(request, code):
 @login_required
 def battery_disassemble(request, code):
     """POST from the battery page: take the pack (or module) apart into the codes named, one a line (R-LIFE)."""
-    from django.contrib import messages  # noqa: PLC0415
-
     battery = selectors.battery_get_by_code(code=code, user=request.user)
     org = getattr(request.user, "organisation", None)
     if battery is None or org is None or request.method != "POST" or request.user.role == "viewer":
@@ -202,7 +205,7 @@ def _run_upload(kind: str, rows: list[dict], request) -> list[dict]:
     if kind == "batteries":
         items, rows_of = _battery_items(rows)
         results = services.batteries_upload(items=items, actor=actor, actor_user=request.user)
-        per_row = []
+        per_row: list[dict] = []
         for result, row_numbers in zip(results, rows_of, strict=True):
             per_row.extend({**result, "index": n} for n in row_numbers)
         return sorted(per_row, key=lambda r: r["index"])
@@ -286,11 +289,13 @@ class Custody(ObjectListView):
     template_name = "traceability/custody.html"
     paginate_by = 50
     export_formats = ()
+    org: "Organisation"  # set by dispatch, which answers 404 without one
 
     def dispatch(self, request, *args, **kwargs):
-        self.org = getattr(request.user, "organisation", None)
-        if self.org is None:
+        org = getattr(request.user, "organisation", None)
+        if org is None:
             raise Http404
+        self.org = org
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -305,9 +310,6 @@ class Custody(ObjectListView):
                 ).select_related("event", "declarant")[:200]}  # fmt: skip
 
     def post(self, request):
-        from django.contrib import messages  # noqa: PLC0415
-
-        from .models import CustodyClaim, CustodyRelease  # noqa: PLC0415
 
         org = self.org
         if request.user.role == "viewer":

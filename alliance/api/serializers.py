@@ -20,6 +20,7 @@ from ..models import (
     ReferencePrice,
     SharedServicePoint,
 )
+from ..selectors import automakers_served
 
 
 class OrgField(serializers.SlugRelatedField):
@@ -152,8 +153,6 @@ class SharedPointSerializer(serializers.ModelSerializer):
         ]
 
     def get_automakers_served(self, obj) -> list[str]:
-        from ..selectors import automakers_served  # noqa: PLC0415
-
         ids = automakers_served(obj)
         return sorted(o.uscc for o in Organisation.objects.filter(pk__in=ids))
 

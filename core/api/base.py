@@ -10,7 +10,7 @@ class AuditedViewMixin:
     """DRF authenticates after middleware runs; hand the API user to the audit context."""
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]  # mixed into an APIView
         ctx = _context.get()
         if ctx is not None:
             ctx.user = request.user
@@ -20,7 +20,7 @@ class TenantQuerysetMixin(AuditedViewMixin):
     """``get_queryset`` narrowed by :mod:`core.tenancy` to what the caller may read."""
 
     def get_queryset(self):
-        return tenancy.visible(super().get_queryset(), self.request.user)
+        return tenancy.visible(super().get_queryset(), self.request.user)  # type: ignore[misc, attr-defined]  # mixed into a GenericAPIView
 
 
 class TenantReadOnlyViewSet(TenantQuerysetMixin, viewsets.ReadOnlyModelViewSet):

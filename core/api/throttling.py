@@ -14,8 +14,10 @@ from core.audit import client_ip
 
 
 class _LiveRates:
+    scope: str | None  # named by each throttle class
+
     def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
 
     def get_ident(self, request):
         return client_ip(request) or "unknown"

@@ -25,7 +25,7 @@ def readable_blank(bound_field):
     if getattr(field, "empty_label", None) == BLANK_DASHES:  # model choice fields
         field.empty_label = gettext("Choose…")
     elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
-        choices = list(field.choices)
+        choices = list(field.choices)  # type: ignore[arg-type]  # a ChoiceField holds its choices normalised to a list
         if any(value == "" and label == BLANK_DASHES for value, label in choices):
             field.choices = [
                 (v, gettext("Choose…") if v == "" and lbl == BLANK_DASHES else lbl) for v, lbl in choices

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import Organisation
 from core.bounds import column_bounds
+from recycling_network.services import RecycledCertificateInput
 
 from ..choices import ChangeRequestKind, Condition, PointKind, ReviewAction, SourceKind
 from ..models import (
@@ -346,8 +347,6 @@ class ScrapCertificateInputSerializer(serializers.Serializer):
     )
 
     def validate_recycled_certificate(self, value):
-        from recycling_network.services import RecycledCertificateInput  # noqa: PLC0415
-
         return RecycledCertificateInput(**value)
 
 

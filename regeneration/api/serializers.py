@@ -10,6 +10,7 @@ from ..models import (
     ThresholdEdition,
     WasteCategory,
 )
+from ..selectors import licence_usage_t
 
 
 class WasteCategorySerializer(serializers.ModelSerializer):
@@ -51,8 +52,6 @@ class LicenceOutput(serializers.ModelSerializer):
                   "valid_to", "usage"]  # fmt: skip
 
     def get_usage(self, obj) -> dict:
-        from ..selectors import licence_usage_t  # noqa: PLC0415
-
         year = self.context.get("year") or obj.valid_to.year
         used = licence_usage_t(obj, year)
         return {"year": year, "used_t": str(round(used, 3)), "cap_t": str(obj.annual_scale_t)}

@@ -9,6 +9,7 @@ from rest_framework import exceptions, generics, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
 from core.bounds import year_param
@@ -189,8 +190,6 @@ class YearBalanceView(AuditedViewMixin, APIView):
         year = year_param(request.query_params.get("year"), default=timezone.localdate().year)
         uscc = request.query_params.get("enterprise")
         if uscc:
-            from accounts.models import Organisation  # noqa: PLC0415
-
             enterprise = Organisation.objects.filter(uscc=uscc.upper()).first()
             if enterprise is None or not (
                 tenancy.scope_of(request.user).regulator

@@ -8,7 +8,8 @@ from traceability.models import Battery
 class BatterySerializer(serializers.ModelSerializer):
     maker = serializers.CharField(source="maker.display_name", default=None)
     custodian = serializers.CharField(source="custodian.display_name", default=None)
-    parent = serializers.CharField(source="parent.code", default=None)
+    # The metaclass takes declared fields off the class, so this does not shadow ``Field.parent``.
+    parent = serializers.CharField(source="parent.code", default=None)  # type: ignore[assignment]
 
     class Meta:
         model = Battery

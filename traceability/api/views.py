@@ -53,7 +53,7 @@ class BatteryListCreateView(_TraceBulkView):
     "customer_uscc", "children": [...]}]}``."""
 
     kinds = ("battery_maker",)
-    upload = staticmethod(services.batteries_upload)
+    upload = staticmethod(services.batteries_upload)  # type: ignore[assignment]  # keyword-only service behind the base\'s **kwargs
 
     @extend_schema(responses=BatterySerializer(many=True))
     def get(self, request):
@@ -71,7 +71,7 @@ class BindingBulkView(_TraceBulkView):
     """Automakers upload vehicle-battery pairs: ``{"items": [{"vin", "pack_code", "sold_at"}]}`` (up to 10,000)."""
 
     kinds = ("automaker",)
-    upload = staticmethod(services.bindings_upload)
+    upload = staticmethod(services.bindings_upload)  # type: ignore[assignment]  # keyword-only service behind the base\'s **kwargs
 
     @extend_schema(request=s.BindingUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
@@ -83,7 +83,7 @@ class ReplacementBulkView(_TraceBulkView):
     "new_pack_code", "replaced_at", "place"}]}``."""
 
     kinds = ("after_sales", "automaker")
-    upload = staticmethod(services.replacements_upload)
+    upload = staticmethod(services.replacements_upload)  # type: ignore[assignment]  # keyword-only service behind the base\'s **kwargs
 
     @extend_schema(request=s.ReplacementUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):
@@ -98,7 +98,7 @@ class EventBulkView(_TraceBulkView):
         "service_operator", "dismantler", "cascade_use", "regeneration", "logistics", "after_sales",
         "fleet_operator", "automaker", "battery_maker", "assessor",
     )  # fmt: skip
-    upload = staticmethod(services.events_upload)
+    upload = staticmethod(services.events_upload)  # type: ignore[assignment]  # keyword-only service behind the base\'s **kwargs
 
     @extend_schema(request=s.EventUpload, responses=BulkResultSerializer)
     def post(self, request, *args, **kwargs):

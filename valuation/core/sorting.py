@@ -9,6 +9,7 @@ window sort by resistance and cut whenever a unit's resistance exceeds the group
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -45,7 +46,9 @@ def batch_sort(
     return SortResult(groups=groups, unmatched=unmatched)
 
 
-def _windows(items: list[Unit], key, tolerance: float, relative: bool) -> list[list[Unit]]:
+def _windows(
+    items: list[Unit], key: Callable[[Unit], float], tolerance: float, relative: bool
+) -> list[list[Unit]]:
     out: list[list[Unit]] = []
     for item in items:
         if out:

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         commands.append([*gunicorn, "--access-logfile", "-", "--timeout", "120"])
         # Each process is recorded under .data/run/ by its module's name, so `make stop` finds whatever runs here.
         embedded.record_process("run_platform", os.getpid())
-        children = []
+        children: list[tuple[str, subprocess.Popen]] = []
         for command in commands:
             child = subprocess.Popen([py, "-m", *command], env=env)
             taken = sum(1 for name, _ in children if name.split("-")[0] == command[0])
