@@ -92,3 +92,47 @@ def test_fade_bound_is_where_the_line_reaches_the_end_of_life_capacity():
     assert (
         training.fade_bound(float("nan"), 1.08) is None and training.fade_bound(-0.001, float("nan")) is None
     )
+
+
+def test_paired_differences_are_against_the_chosen_candidate():
+    table = table_for(synthetic(lambda s: 2.9 - 0.25 * s), (WRONG, LINEAR))
+    assert table["linear-signal"]["mape_minus_chosen_pct"] == {"mean": 0.0, "sd": 0.0}
+    wrong = table["linear-noise"]
+    assert wrong["mape_minus_chosen_pct"]["mean"] == pytest.approx(
+        wrong["mape_pct"]["mean"] - table["linear-signal"]["mape_pct"]["mean"], abs=1e-2
+    )
+    assert wrong["mape_minus_chosen_pct"]["mean"] > 0
+
+
+@pytest.mark.parametrize("estimator", ["rf_monotone", "extra_trees", "gp", "gp_linear"])
+def test_forests_and_gaussian_processes_are_served_as_fitted(tmp_path, estimator):
+    data = synthetic(lambda s: 2.9 - 0.25 * s, n=30)
+    var = "abs_variance_discharge_capacity_difference_cycles_2:100"
+    for (
+        row
+    ) in data.rows:  # the variance carries the signal here; a larger variance must not mean a longer life
+        row[var] = row[SIGNAL]
+    forest = training.Candidate("forest", "", (training.Member(estimator, (var, NOISE)),))
+    fitted = training._fit_candidate(forest, data, list(range(30)))
+    model = CycleLifeModel.from_dict(
+        {
+            "schema": 2,
+            "version": "t",
+            "target": "log10_cycle_life",
+            **training._serving_parts(forest, data, list(range(30))),
+            "interval": training._interval_block(0.05, coverage=80.0),
+            "plausible_range": list(training.PLAUSIBLE_RANGE),
+        }
+    )
+    expected = training._predict_log10(fitted, data, list(range(30)))
+    for row, want in zip(data.rows, expected, strict=True):
+        assert model.predict_log10({var: row[var], NOISE: row[NOISE]}) == pytest.approx(want, abs=1e-9)
+    sweep = [model.predict_log10({var: v / 10, NOISE: 0.0}) for v in range(-25, 26)]
+    if estimator == "rf_monotone":
+        assert all(b <= a + 1e-12 for a, b in zip(sweep, sweep[1:], strict=False))
+    assert sweep[0] > sweep[-1]  # both learn that life falls with the variance
+    # far outside the envelope the answer is the one at its edge: nothing extrapolates
+    edge = model.envelope[var]["max"]
+    far, at_edge = model.predict({var: edge + 50, NOISE: 0.0}), model.predict({var: edge, NOISE: 0.0})
+    assert far.out_of_distribution and var in far.out_of_distribution_features
+    assert far.cycle_life == pytest.approx(at_edge.cycle_life, rel=1e-9)

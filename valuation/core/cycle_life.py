@@ -1,7 +1,8 @@
 """Cycle life from early-cycle features (R-VALUE; the lab route of GB/T 34015.6-style remaining-life assessment).
 
 The artefact is a JSON document written by :mod:`.training`: the candidate chosen by grouped cross-validation,
-as an ensemble of linear members (standardised coefficients) and tree members (nodes), averaged on the
+as an ensemble of linear members (standardised coefficients), tree members (nodes) and Gaussian-process members
+(support points, weights and kernel settings), averaged on the
 log10(cycle life) scale as in Severson et al., Nature Energy 4, 383–391 (2019). Prediction here is plain Python
 so serving needs neither numpy nor scikit-learn.
 
@@ -14,7 +15,7 @@ What an answer promises, and where it stops promising (docs/valuation.md, "Known
   none of the used features is refused.
 - **Outside the envelope.** A used feature outside its training [min, max], or a joint Mahalanobis score above the
   training threshold, gives ``out_of_distribution`` with the features at fault; the prediction then comes from the
-  part that does not extrapolate (trees as they are, linear members on inputs clipped to the envelope) and the
+  part that does not extrapolate (trees as they are, linear and kernel members on inputs clipped to the envelope) and the
   band is twice as wide.
 - **Fade bound.** When the slope and intercept of the discharge capacity over cycles 91–100 are given and the
   capacity is falling, the prediction is at most the cycle at which that line reaches the end-of-life capacity
@@ -102,6 +103,40 @@ class _Trees:
         return _as_log10(self.offset + self.weight * total, self.target)
 
 
+@dataclass(frozen=True)
+class _Kernel:
+    """Gaussian-process mean: ``offset + Σ dual_i · k(z, z_i)`` on standardised inputs, with k a scaled RBF
+    (one length per feature) plus, optionally, a scaled linear kernel (σ₀² + z·z_i)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    support: tuple[tuple[float, ...], ...]
+    dual: tuple[float, ...]
+    offset: float
+    rbf_variance: float
+    length_scales: tuple[float, ...]
+    linear_variance: float = 0.0
+    sigma0: float = 0.0
+    target: str = "log10"
+
+    def predict(self, x: dict[str, float], envelope: dict | None = None) -> float:
+        z = []
+        for f, mu, sd in zip(self.features, self.mean, self.scale, strict=True):
+            value = x[f]
+            if envelope is not None:  # the linear part of the kernel extrapolates: clip as linear members do
+                value = min(max(value, envelope[f]["min"]), envelope[f]["max"])
+            z.append((value - mu) / sd)
+        total = self.offset
+        for zi, a in zip(self.support, self.dual, strict=True):
+            d2 = sum(((u - v) / ell) ** 2 for u, v, ell in zip(z, zi, self.length_scales, strict=True))
+            k = self.rbf_variance * math.exp(-0.5 * d2)
+            if self.linear_variance:
+                k += self.linear_variance * (self.sigma0**2 + sum(u * v for u, v in zip(z, zi, strict=True)))
+            total += a * k
+        return _as_log10(total, self.target)
+
+
 def _member(data: dict):
     features = tuple(data["features"])
     target = data.get("target", "log10")
@@ -123,6 +158,30 @@ def _member(data: dict):
             if max(t["feature"]) >= len(features):
                 raise ValueError("artefact is inconsistent: a tree splits on an unknown feature")
         return _Trees(features, float(data["offset"]), float(data["weight"]), tuple(data["trees"]), target)
+    if data["kind"] == "kernel":
+        support = tuple(tuple(map(float, row)) for row in data["support"])
+        lengths = tuple(map(float, data["length_scales"]))
+        if not (
+            len(features) == len(data["mean"]) == len(data["scale"]) == len(lengths)
+            and len(support) == len(data["dual"])
+            and all(len(row) == len(features) for row in support)
+        ):
+            raise ValueError(
+                "artefact is inconsistent: kernel features, support and weights differ in length"
+            )
+        return _Kernel(
+            features,
+            tuple(map(float, data["mean"])),
+            tuple(float(s) or 1.0 for s in data["scale"]),
+            support,
+            tuple(map(float, data["dual"])),
+            float(data["offset"]),
+            float(data["rbf_variance"]),
+            lengths,
+            float(data.get("linear_variance", 0.0)),
+            float(data.get("sigma0", 0.0)),
+            target,
+        )
     raise ValueError(f"unknown model member {data['kind']!r}")
 
 
