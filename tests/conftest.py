@@ -2,10 +2,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_issue
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
+
+# Property tests judge behaviour, not speed: a loaded machine must not fail them on hypothesis's time limit.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 def token_client(user) -> APIClient:
