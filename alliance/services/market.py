@@ -126,6 +126,15 @@ def _build_items(*, seller: Organisation, form: str, items: list[ItemInput], on:
     return built
 
 
+def _require_qualified(*, buyer: Organisation, lot: Lot, on: date, field: str, refusal: str) -> None:
+    """Refuse a deal with a buyer the qualification rules do not admit, listing every reason."""
+    ok, reasons = buyer_qualification(buyer=buyer, lot=lot, on=on)
+    if not ok:
+        raise AllianceError(
+            refusal + ": " + "; ".join(reasons), field=field, code="not_qualified", reasons=reasons
+        )
+
+
 def _new_lot(*, built: list[LotItem], **fields) -> Lot:
     """A lot of the items ``built`` (saved with it), its totals summed from them and its number given."""
     lot = Lot.objects.create(
@@ -328,14 +337,8 @@ def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
         raise AllianceConflict("only an active bid can be accepted", field="bid", code="conflict")
     if bid.amount_cny < lot.reserve_price_cny:
         raise AllianceError("the bid is below the reserve price", field="bid", code="below_reserve")
-    ok, reasons = buyer_qualification(buyer=bid.bidder, lot=lot, on=timezone.localdate(now))
-    if not ok:
-        raise AllianceError(
-            "the buyer is no longer qualified: " + "; ".join(reasons),
-            field="bid",
-            code="not_qualified",
-            reasons=reasons,
-        )
+    _require_qualified(buyer=bid.bidder, lot=lot, on=timezone.localdate(now), field="bid",
+                       refusal="the buyer is no longer qualified")  # fmt: skip
     check = _outlier(lot=lot, price_cny=bid.amount_cny, on=timezone.localdate(now))
     deal = Deal.objects.create(
         lot=lot,
@@ -444,14 +447,8 @@ def deal_record_offline(
         created_by=user,
         built=built,
     )
-    ok, reasons = buyer_qualification(buyer=buyer, lot=lot, on=timezone.localdate(concluded_at))
-    if not ok:
-        raise AllianceError(
-            "the buyer is not qualified: " + "; ".join(reasons),
-            field="buyer",
-            code="not_qualified",
-            reasons=reasons,
-        )
+    _require_qualified(buyer=buyer, lot=lot, on=timezone.localdate(concluded_at), field="buyer",
+                       refusal="the buyer is not qualified")  # fmt: skip
     check = _outlier(lot=lot, price_cny=price_cny, on=timezone.localdate(concluded_at))
     deal = Deal.objects.create(
         lot=lot,
