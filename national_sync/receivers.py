@@ -11,8 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from . import field_map
-from .services import outbox_rows_insert
+from . import field_map, services
 from .tasks import outbox_dispatch
 
 # Record kinds that reach the national platform; other apps' kinds are listed when they add them.
@@ -33,7 +32,7 @@ def outbox_receiver(kind: str, records: Sequence[Any]) -> None:
     if kind not in NATIONAL_KINDS:
         return
 
-    outbox_rows_insert(rows=map_fast(kind, list(records)))
+    services.outbox_rows_insert(rows=map_fast(kind, list(records)))
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         # Start delivery once the writer commits instead of waiting for beat; eager (test) mode would send inline.
         transaction.on_commit(_kick, robust=True)
