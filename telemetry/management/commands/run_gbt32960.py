@@ -147,6 +147,7 @@ class Command(BaseCommand):
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
+        gateway.stats.watch_gc()
         await gateway.start(host, port)
         status = asyncio.create_task(publish_status(gateway, f"{host}:{gateway.port}"))
         self.stdout.write(f"GB/T 32960 gateway listening on {host}:{gateway.port}")
@@ -160,5 +161,7 @@ class Command(BaseCommand):
         snap = gateway.stats.snapshot()
         self.stdout.write(
             f"gateway stopped: {snap['samples']} samples stored, receipt→answer {snap['ack']}, "
-            f"batches {snap['batches']}, faults {snap['errors']}"
+            f"batches {snap['batches']}, loop lag {snap['loop_lag']}, collections {snap['gc']}, "
+            f"faults {snap['errors']}"
         )
+        log.info("collections (seconds after start, generation, ms): %s", list(gateway.stats.gc_log))
