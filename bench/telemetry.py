@@ -231,7 +231,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gateway(port: int, processes: int = 1) -> subprocess.Popen:
+def start_gateway(port: int) -> subprocess.Popen:
     command = [
         sys.executable,
         str(ROOT / "manage.py"),
@@ -241,8 +241,6 @@ def start_gateway(port: int, processes: int = 1) -> subprocess.Popen:
         "--port",
         str(port),
     ]
-    if processes > 1:
-        command += ["--processes", str(processes)]
     # its own session, as a service runs: the scheduler weighs it apart from the load generator
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ}, start_new_session=True)
     for _ in range(200):
@@ -306,7 +304,6 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=32960)
     parser.add_argument("--start-gateway", action="store_true")
-    parser.add_argument("--processes", type=int, default=1, help="gateway processes (with --start-gateway)")
     parser.add_argument(
         "--clients", type=int, default=2, help="load generator processes the vehicles are spread over"
     )
@@ -325,7 +322,7 @@ def main():
     gateway = None
     if args.start_gateway:
         args.port = free_port()
-        gateway = start_gateway(args.port, args.processes)
+        gateway = start_gateway(args.port)
     begun = datetime.now(GMT8) - timedelta(seconds=5)
     contenders = contend(args.contend)
     load_before = os.getloadavg()
@@ -394,7 +391,7 @@ def main():
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores, shared)")
     print(
         f"vehicles {args.vehicles} over {args.clients} client processes, interval {args.interval:.0f} s, "
-        f"steady state {args.duration:.0f} s, gateway processes {args.processes if gateway else '?'}, "
+        f"steady state {args.duration:.0f} s, "
         f"busy processes beside {args.contend}"
     )
     print(

@@ -20,6 +20,7 @@ import asyncio
 import collections
 import contextlib
 import hmac
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -183,38 +184,25 @@ class Stats:
 
 
 class Batcher:
-    """Collects items and hands them to ``flush`` (a blocking function) in batches, one batch at a time;
-    ``submit`` returns a future that completes when the item's batch is committed, with the item's entry of the
-    list ``flush`` returns (``None`` when it returns nothing): a sink may refuse single items of a batch.
+    """Collects items and hands them to ``flush`` in batches, one batch at a time; ``submit`` returns a future
+    that completes when the item's batch is committed, with the item's entry of the list ``flush`` returns
+    (``None`` when it returns nothing): a sink may refuse single items of a batch.
 
-    ``flush`` runs in one worker thread, or, given ``executor_factory`` (e.g. a one-process pool), wherever that
-    executor runs it: a writer process does not compete with the event loop for the interpreter lock. A broken
-    executor is replaced for the next batch."""
+    ``flush`` is either a coroutine function, awaited on the loop (the writer process's channel: no thread in
+    the way), or a blocking function run in one worker thread."""
 
-    def __init__(
-        self,
-        flush: Callable[[list], None],
-        *,
-        max_items: int = 2000,
-        max_delay: float = 0.02,
-        executor_factory: Callable[[], object] | None = None,
-    ):
+    def __init__(self, flush: Callable[[list], object], *, max_items: int = 2000, max_delay: float = 0.01):
         self.flush, self.max_items, self.max_delay = flush, max_items, max_delay
         self._items: list = []
         self._futures: list[asyncio.Future | None] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+        self._executor = None
+        if not inspect.iscoroutinefunction(flush):
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        self._factory = executor_factory or (
-            lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
-        )
-        self._executor = self._factory()
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
         self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
-
-    async def run(self, fn: Callable[[], object]):
-        """Run ``fn`` where the batches are written (to start a writer process before traffic arrives)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -225,7 +213,8 @@ class Batcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
     def submit(self, item, *, wait: bool = True) -> asyncio.Future | None:
         fut = asyncio.get_running_loop().create_future() if wait else None
@@ -250,11 +239,14 @@ class Batcher:
             del self._items[: self.max_items], self._futures[: self.max_items]
             began = time.perf_counter()
             try:
-                results = await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
+                if self._executor is None:
+                    results = await self.flush(items)
+                else:
+                    results = await asyncio.get_running_loop().run_in_executor(
+                        self._executor, self.flush, items
+                    )
             except Exception as exc:  # the batch is refused, each sender gets an error answer
                 log.exception("telemetry batch of %d not stored", len(items))
-                if type(exc).__name__ == "BrokenProcessPool":
-                    self._executor = self._factory()
                 for fut in futures:
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)

@@ -6,11 +6,9 @@ import asyncio
 import gc
 import json
 import logging
-import multiprocessing
 import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -109,8 +107,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-raw", action="store_true", help="do not keep raw frames for audit")
 
     def handle(self, *args, **opts):
-        # the thread feeding the writer process waits for the interpreter lock; a shorter switch interval keeps
-        # batches from queueing behind a busy event loop
+        # the thread answering VIN look-ups waits for the interpreter lock; a shorter switch interval keeps
+        # logins from queueing behind a busy event loop
         sys.setswitchinterval(0.001)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(self.serve(opts["host"], opts["port"], keep_raw=not opts["no_raw"]))
@@ -118,22 +116,14 @@ class Command(BaseCommand):
     async def serve(self, host: str, port: int, *, keep_raw: bool = True) -> None:
         sync = conf.get("TELEMETRY_SYNCHRONOUS_COMMIT")
 
-        def writer_pool():
-            # the batch writer in its own process: no interpreter lock shared with the event loop
-            return ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=writer_process.init,
-                initargs=(keep_raw, sync),
-            )
-
+        # the batch writer in its own process: no interpreter lock shared with the event loop
+        writer = writer_process.WriterChannel(keep_raw=keep_raw, synchronous_commit=sync)
+        await writer.start()  # the writer process is up before the first terminal
         batcher = Batcher(
-            writer_process.flush,
+            writer.flush,
             max_items=conf.get("TELEMETRY_BATCH_MAX_ROWS"),
             max_delay=conf.get("TELEMETRY_BATCH_MAX_DELAY"),
-            executor_factory=writer_pool,
         )
-        await batcher.run(writer_process.ready)  # the writer process is up before the first terminal
         gateway = Gateway(
             known_vin=VinDirectory(),
             batcher=batcher,
@@ -158,6 +148,7 @@ class Command(BaseCommand):
         await stop.wait()
         status.cancel()
         await gateway.close()  # the last batch is committed before the process ends
+        await writer.close()
         snap = gateway.stats.snapshot()
         self.stdout.write(
             f"gateway stopped: {snap['samples']} samples stored, receipt→answer {snap['ack']}, "
