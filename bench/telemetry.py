@@ -5,17 +5,22 @@
 
 Steps:
 1. ``--vehicles`` bench vehicles (VINs ``LBENCH…``) are registered if missing;
-2. with ``--start-gateway`` the gateway runs as its own process (``manage.py run_gbt32960``) on a free port,
-   as in production; otherwise ``--host``/``--port`` name a running one using the same database;
-3. every vehicle opens its own connection and logs in (spread over one interval), then sends a real-time
-   report (vehicle, motor, position, extremes, alarms, 96 cell voltages, 16 probes: 312 bytes) every
-   ``--interval`` seconds for ``--duration`` seconds;
-4. printed: sustained frames/s, p50/p99/max time from writing a frame to reading its acknowledgement, rows/s
-   stored, and the check that every acknowledged sample is in the table (nothing lost).
+2. with ``--start-gateway`` the gateway runs as its own process (``manage.py run_gbt32960``, in its own session
+   as a service is) on a free port; otherwise ``--host``/``--port`` name a running one using the same database;
+3. the vehicles are spread over ``--clients`` load generator processes (2); every vehicle opens its own
+   connection and logs in (spread over one interval), then sends a real-time report (vehicle, motor, position,
+   extremes, alarms, 96 cell voltages, 16 probes: 326 bytes) every ``--interval`` seconds for ``--duration``
+   seconds of steady state;
+4. printed: sustained frames/s acknowledged, p50/p99/max time from writing a frame to reading its answer (all
+   frames, and the steady state after the logins), rows/s committed, and the acknowledged samples not in the table
+   (lost: must be 0); beside them what could distort the figures: each client loop's lag, its collections (none:
+   the collector is off in the load generators), the CPU seconds of the clients, the gateway and its writer.
 
-The load generator is this process (one asyncio loop, uvloop's when installed, as the gateway's; report bodies
-are built before the clock starts, each send only stamps the time and the check byte). The machine's load average is printed with the figures: other
-work on the same two cores slows everything.
+A load generator is an instrument: its own pauses would be measured as the gateway's. So each one runs a share of
+the vehicles on its own loop (uvloop's when installed), report bodies are built before the clock starts (a send
+only stamps the time and the check byte), and its collector is off for the run. ``--contend N`` runs N busy
+processes beside the benchmark, each in its own session like another user's job, to compare code under the same
+load; the machine's load average is printed with the figures.
 """
 
 from __future__ import annotations

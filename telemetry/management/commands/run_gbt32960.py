@@ -89,6 +89,29 @@ async def publish_status(gateway: Gateway, name: str, every: float = 2.0) -> Non
         await asyncio.sleep(every)
 
 
+async def hold_long_lived(stats, *, every: float = 1.0, sweep_every: float = 3600.0) -> None:
+    """Keep the collector off the state of connections as they arrive.
+
+    Thousands of terminals logging in together (after a restart, every morning) leave tens of thousands of
+    objects that live as long as their connection; each young-generation collection walked them while every
+    terminal waited (four pauses of 15–25 ms in the first 12 s of 5,000 logins on an idle machine, 120–340 ms on
+    a loaded one). So while connections are arriving, what survived the last second is frozen (out of the
+    collector's sight; it is still freed by its reference count when its connection closes). A closed connection
+    leaves no reference cycle behind, so this keeps nothing alive; to be sure nothing cyclic stays for good, once
+    every ``sweep_every`` seconds everything is unfrozen, collected once, and frozen again."""
+    seen, swept = stats.connections, time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        if time.monotonic() - swept >= sweep_every:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            swept = time.monotonic()
+        elif stats.connections > seen:
+            gc.freeze()
+        seen = stats.connections
+
+
 def event_loop_factory():
     """uvloop's event loop (libuv) when installed: a fraction of the standard loop's cost per socket event."""
     try:
@@ -140,6 +163,7 @@ class Command(BaseCommand):
         gateway.stats.watch_gc()
         await gateway.start(host, port)
         status = asyncio.create_task(publish_status(gateway, f"{host}:{gateway.port}"))
+        holding = asyncio.create_task(hold_long_lived(gateway.stats))
         self.stdout.write(f"GB/T 32960 gateway listening on {host}:{gateway.port}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -147,6 +171,7 @@ class Command(BaseCommand):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         status.cancel()
+        holding.cancel()
         await gateway.close()  # the last batch is committed before the process ends
         await writer.close()
         snap = gateway.stats.snapshot()
