@@ -94,8 +94,8 @@ async def hold_long_lived(stats, *, every: float = 1.0, sweep_every: float = 360
 
     Thousands of terminals logging in together (after a restart, every morning) leave tens of thousands of
     objects that live as long as their connection; each young-generation collection walked them while every
-    terminal waited (four pauses of 15–25 ms in the first 12 s of 5,000 logins on an idle machine, 120–340 ms on
-    a loaded one). So while connections are arriving, what survived the last second is frozen (out of the
+    terminal waited (four pauses of 14–25 ms in the first 12 s of 5,000 logins at load 2–4, 120–340 ms at load
+    8–10). So while connections are arriving, what survived the last second is frozen (out of the
     collector's sight; it is still freed by its reference count when its connection closes). A closed connection
     leaves no reference cycle behind, so this keeps nothing alive; to be sure nothing cyclic stays for good, once
     every ``sweep_every`` seconds everything is unfrozen, collected once, and frozen again."""
