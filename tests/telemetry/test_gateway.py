@@ -419,3 +419,28 @@ def test_a_flood_of_garbage_does_not_stop_the_gateway():
             assert h.errors["garbage"] >= 1
 
     run(scenario())
+
+
+def test_a_batch_after_a_quiet_spell_starts_at_once_and_the_next_waits_its_slot():
+    async def scenario():
+        batches = []
+
+        async def flush(items):
+            batches.append(list(items))
+
+        batcher = Batcher(flush, max_delay=0.5)
+        batcher.start()
+        try:
+            began = asyncio.get_running_loop().time()
+            await asyncio.wait_for(batcher.submit("a"), 0.2)  # no wait for the delay after a quiet spell
+            second = batcher.submit("b")
+            third = batcher.submit("c")
+            await asyncio.sleep(0.2)
+            assert not second.done()  # the next batch keeps its distance from the last
+            await asyncio.wait_for(asyncio.gather(second, third), 1.0)
+            assert asyncio.get_running_loop().time() - began >= 0.45
+            assert batches == [["a"], ["b", "c"]]
+        finally:
+            await batcher.close()
+
+    run(scenario())
