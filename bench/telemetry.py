@@ -5,24 +5,32 @@
 
 Steps:
 1. ``--vehicles`` bench vehicles (VINs ``LBENCH…``) are registered if missing;
-2. with ``--start-gateway`` the gateway runs as its own process (``manage.py run_gbt32960``) on a free port,
-   as in production; otherwise ``--host``/``--port`` name a running one using the same database;
-3. every vehicle opens its own connection and logs in (spread over one interval), then sends a real-time
-   report (vehicle, motor, position, extremes, alarms, 96 cell voltages, 16 probes: 312 bytes) every
-   ``--interval`` seconds for ``--duration`` seconds;
-4. printed: sustained frames/s, p50/p99/max time from writing a frame to reading its acknowledgement, rows/s
-   stored, and the check that every acknowledged sample is in the table (nothing lost).
+2. with ``--start-gateway`` the gateway runs as its own process (``manage.py run_gbt32960``, in its own session
+   as a service is) on a free port; otherwise ``--host``/``--port`` name a running one using the same database;
+3. the vehicles are spread over ``--clients`` load generator processes (2); every vehicle opens its own
+   connection and logs in (spread over one interval), then sends a real-time report (vehicle, motor, position,
+   extremes, alarms, 96 cell voltages, 16 probes: 326 bytes) every ``--interval`` seconds for ``--duration``
+   seconds of steady state;
+4. printed: sustained frames/s acknowledged, p50/p99/max time from writing a frame to reading its answer (all
+   frames, and the steady state after the logins), rows/s committed, and the acknowledged samples not in the table
+   (lost: must be 0); beside them what could distort the figures: each client loop's lag, its collections (none:
+   the collector is off in the load generators), the CPU seconds of the clients, the gateway and its writer.
 
-The load generator is this process (one asyncio loop, uvloop's when installed, as the gateway's; report bodies
-are built before the clock starts, each send only stamps the time and the check byte). The machine's load average is printed with the figures: other
-work on the same two cores slows everything.
+A load generator is an instrument: its own pauses would be measured as the gateway's. So each one runs a share of
+the vehicles on its own loop (uvloop's when installed), report bodies are built before the clock starts (a send
+only stamps the time and the check byte), and its collector is off for the run. ``--contend N`` runs N busy
+processes beside the benchmark, each in its own session like another user's job, to compare code under the same
+load; the machine's load average is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import multiprocessing
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -88,6 +96,7 @@ class Vehicle:
         self.vin, self.raw_vin, self.stats = vin, vin.encode(), stats
         self.sent: list[tuple[float, datetime]] = []
         self.splitter = FrameSplitter()
+        self.acked = self.refused = 0
 
     async def run(self, host, port, bodies, *, interval, start_at, stop_at):
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
@@ -111,22 +120,15 @@ class Vehicle:
             last = at
             data = encode_time(at) + bodies[i % len(bodies)]
             i += 1
-            self.sent.append((time.perf_counter(), at))
+            self.sent.append((time.monotonic(), at))
             writer.write(frame(self.raw_vin, data))
             self.stats["sent"] += 1
         # wait for the last answers, then leave
         deadline = time.monotonic() + 15
-        while len(self.sent) > self.stats_acked_here() and time.monotonic() < deadline:
+        while len(self.sent) > self.acked + self.refused and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         reading.cancel()
         writer.close()
-
-    acked: int = 0
-
-    def stats_acked_here(self) -> int:
-        return self.acked + self.refused
-
-    refused: int = 0
 
     async def _answers(self, reader, n):
         out = []
@@ -143,7 +145,7 @@ class Vehicle:
             chunk = await reader.read(65536)
             if not chunk:
                 return
-            now = time.perf_counter()
+            now = time.monotonic()
             for answer in self.splitter.feed(chunk):
                 if index >= len(self.sent):
                     continue
@@ -152,11 +154,68 @@ class Vehicle:
                 if answer.response == Response.OK:
                     self.acked += 1
                     self.stats["latencies"].append(now - sent_at)
+                    self.stats["sent_times"].append(sent_at)
                     self.stats["acked_keys"].append((self.vin, sample_at))
                     self.stats["ack_times"].append(now)
                 else:
                     self.refused += 1
                     self.stats["refused"] += 1
+
+
+async def watch_loop(lags: list, every: float = 0.01) -> None:
+    """How late this client's loop wakes a 10 ms timer: an answer read that late is measured that much slower."""
+    while True:
+        began = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(max(0.0, time.perf_counter() - began - every))
+
+
+async def drive(host, port, vins, offsets, bodies, stats, *, interval, start, stop):
+    cars = [Vehicle(v, stats) for v in vins]
+    watching = asyncio.create_task(watch_loop(stats["loop_lag"]))
+    tasks = [
+        c.run(
+            host,
+            port,
+            bodies,
+            interval=interval,
+            start_at=start + interval * offset,
+            stop_at=stop,
+        )
+        for c, offset in zip(cars, offsets, strict=True)
+    ]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    watching.cancel()
+    stats["sent_keys"] = [(c.vin, at) for c in cars for _, at in c.sent]
+    stats["client_errors"] = sum(1 for r in results if isinstance(r, Exception))
+    stats["errors_sample"] = [repr(r) for r in results if isinstance(r, Exception)][:3]
+
+
+def client_process(host, port, vins, offsets, bodies, timing, out) -> None:
+    """One load generator process: its vehicles on one event loop (uvloop's when installed)."""
+    stats = {"sent": 0, "refused": 0, "login_refused": 0, "latencies": [], "acked_keys": [], "ack_times": []}
+    stats["sent_times"] = []
+    stats["loop_lag"], stats["gc_pauses"] = [], []
+    began = [0.0]
+
+    def timing_gc(phase, info):
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            stats["gc_pauses"].append((info["generation"], time.perf_counter() - began[0]))
+
+    # a collection stops every vehicle of this process, and each answer read after it is measured that much
+    # slower: what the process inherited (Django, the report bodies) is frozen and the collector left off for the
+    # run (it is bounded: a few minutes of vehicles)
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    gc.callbacks.append(timing_gc)  # none should happen: shown with the figures
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(drive(host, port, vins, offsets, bodies, stats, **timing))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    stats["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    out.put(stats)
 
 
 def stored_count(begun) -> int:
@@ -178,12 +237,17 @@ def free_port() -> int:
 
 
 def start_gateway(port: int) -> subprocess.Popen:
-    env = {**os.environ}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "run_gbt32960", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "run_gbt32960",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    # its own session, as a service runs: the scheduler weighs it apart from the load generator
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ}, start_new_session=True)
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -201,34 +265,40 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def drive(args, vins, bodies, stats):
-    start = time.monotonic() + 1.0
-    stop = start + args.interval + args.duration
-    cars = [Vehicle(v, stats) for v in vins]
-    stats["cars"] = cars
-    tasks = [
-        c.run(
-            args.host,
-            args.port,
-            bodies,
-            interval=args.interval,
-            start_at=start + args.interval * i / len(cars),
-            stop_at=stop,
-        )
-        for i, c in enumerate(cars)
+def contend(n: int) -> list[subprocess.Popen]:
+    """``n`` busy processes, each in its own session (so its own scheduling group, as another user's job is):
+    a reproducible stand-in for other work on the machine."""
+    return [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(n)
     ]
 
-    async def count_at(when):
-        await asyncio.sleep(max(0.0, when - time.monotonic()))
-        return time.monotonic(), await asyncio.to_thread(stored_count, stats["begun"])
 
-    counting = [asyncio.create_task(count_at(start + args.interval)), asyncio.create_task(count_at(stop))]
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    (t1, n1), (t2, n2) = [await c for c in counting]
-    stats["rows_per_second"] = (n2 - n1) / max(1e-9, t2 - t1)
-    stats["client_errors"] = sum(1 for r in results if isinstance(r, Exception))
-    stats["errors_sample"] = [repr(r) for r in results if isinstance(r, Exception)][:3]
-    return start + args.interval, stop  # steady state: after every vehicle has started
+def wait_until(when: float) -> None:
+    time.sleep(max(0.0, when - time.monotonic()))
+
+
+def process_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of ``pid`` and of each of its children, by command name (read from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+
+    def add(p: int, name: str) -> None:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            return
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        for child in children:
+            add(int(child), "writer" if name == "gateway" else name)
+
+    add(pid, "gateway")
+    return out
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -239,6 +309,10 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=32960)
     parser.add_argument("--start-gateway", action="store_true")
+    parser.add_argument(
+        "--clients", type=int, default=2, help="load generator processes the vehicles are spread over"
+    )
+    parser.add_argument("--contend", type=int, default=0, help="busy processes running beside the benchmark")
     args = parser.parse_args()
 
     vins = bench_vins(args.vehicles)
@@ -249,60 +323,122 @@ def main():
     print(
         f"report: {len(frame(vins[0].encode(), encode_time(datetime.now(GMT8)) + bodies[0]))} bytes per frame"
     )
+    connection.close()  # the client processes are forked: none inherits a database connection
     gateway = None
     if args.start_gateway:
         args.port = free_port()
         gateway = start_gateway(args.port)
     begun = datetime.now(GMT8) - timedelta(seconds=5)
-    stats = {
-        "begun": begun,
-        "sent": 0,
-        "refused": 0,
-        "login_refused": 0,
-        "latencies": [],
-        "acked_keys": [],
-        "ack_times": [],
-    }
+    contenders = contend(args.contend)
     load_before = os.getloadavg()
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    start = time.monotonic() + 2.0
+    stop = start + args.interval + args.duration
+    timing = {"interval": args.interval, "start": start, "stop": stop}
+    clients = []
+    for k in range(args.clients):
+        mine = range(
+            k, len(vins), args.clients
+        )  # interleaved: every process starts vehicles all interval long
+        clients.append(
+            ctx.Process(
+                target=client_process,
+                args=(args.host, args.port, [vins[i] for i in mine], [i / len(vins) for i in mine], bodies),
+                kwargs={"timing": timing, "out": out},
+            )
+        )
+    for c in clients:
+        c.start()
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            steady_from, steady_to = runner.run(drive(args, vins, bodies, stats))
+        steady_from, steady_to = start + args.interval, stop  # steady state: after every vehicle has started
+        wait_until(steady_from)
+        n1, t1 = stored_count(begun), time.monotonic()
+        wait_until(steady_to)
+        n2, t2 = stored_count(begun), time.monotonic()
+        parts = [out.get(timeout=args.interval + 120) for _ in clients]
+        for c in clients:
+            c.join()
     finally:
+        load_after = os.getloadavg()
+        for p in contenders:
+            p.kill()
+            p.wait()
+        cpu_before_stop = children_cpu()
+        per_process = process_cpu(gateway.pid) if gateway is not None else {}
         if gateway is not None:
             gateway.terminate()
             gateway.wait(timeout=300)  # it commits what it holds before it exits
-    load_after = os.getloadavg()
+    gateway_cpu = children_cpu() - cpu_before_stop
+    stats = {
+        key: [x for part in parts for x in part[key]] for key in parts[0] if isinstance(parts[0][key], list)
+    }
+    totals = {
+        key: sum(part[key] for part in parts) for key in ("sent", "refused", "login_refused", "client_errors")
+    }
+    client_cpu = sum(part["cpu_seconds"] for part in parts)
     acked = len(stats["acked_keys"])
-    steady = [t for t in stats["ack_times"] if steady_from <= t - 0 <= steady_to]
+    steady = [t for t in stats["ack_times"] if steady_from <= t <= steady_to]
     span = max(1e-9, steady_to - steady_from)
 
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT vin, sampled_at, received_at FROM telemetry_sample WHERE vin LIKE 'LBENCH%%' AND sampled_at >= %s",
+            "SELECT vin, sampled_at FROM telemetry_sample WHERE vin LIKE 'LBENCH%%' AND sampled_at >= %s",
             [begun],
         )
         rows = cur.fetchall()
-    sent_keys = {k for c in stats["cars"] for k in ((c.vin, at) for _, at in c.sent)}
+    sent_keys = set(stats["sent_keys"])
     rows = [r for r in rows if (r[0], r[1].astimezone(GMT8)) in sent_keys]  # this run's samples only
-    stored = {(v, s.astimezone(GMT8)) for v, s, _ in rows}
+    stored = {(v, s.astimezone(GMT8)) for v, s in rows}
     missing = [k for k in stats["acked_keys"] if k not in stored]
     lat = [x * 1000 for x in stats["latencies"]]
+    lag = [x * 1000 for x in stats["loop_lag"]]
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores, shared)")
-    print(f"vehicles {args.vehicles}, interval {args.interval:.0f} s, steady state {args.duration:.0f} s")
     print(
-        f"frames sent {stats['sent']}, acknowledged {acked}, refused {stats['refused']}, logins refused {stats['login_refused']}, client errors {stats['client_errors']} {stats['errors_sample']}"
+        f"vehicles {args.vehicles} over {args.clients} client processes, interval {args.interval:.0f} s, "
+        f"steady state {args.duration:.0f} s, "
+        f"busy processes beside {args.contend}"
+    )
+    print(
+        f"frames sent {totals['sent']}, acknowledged {acked}, refused {totals['refused']}, "
+        f"logins refused {totals['login_refused']}, client errors {totals['client_errors']} "
+        f"{[e for part in parts for e in part['errors_sample']][:3]}"
     )
     print(
         f"sustained: {len(steady) / span:.1f} frames/s acknowledged (target {args.vehicles / args.interval:.0f})"
     )
-    if lat:
+    # time.monotonic is the system's clock since boot: the client processes' readings compare with this one's
+    steady_lat = [
+        x * 1000 for x, t in zip(stats["latencies"], stats["sent_times"], strict=True) if t >= steady_from
+    ]
+    for label, values in (("all frames", lat), ("steady state (after the logins)", steady_lat)):
+        if values:
+            print(
+                f"frame→ack, {label}: p50 {statistics.median(values):.1f} ms, p99 {pct(values, 0.99):.1f} ms, "
+                f"max {max(values):.1f} ms ({len(values)} frames)"
+            )
+    pauses = stats["gc_pauses"]
+    print(
+        f"client collections: {len(pauses)}, full {sum(1 for g, _ in pauses if g == 2)}, "
+        f"longest {max((p for _, p in pauses), default=0) * 1000:.1f} ms"
+    )
+    if lag:
         print(
-            f"frame→ack: p50 {statistics.median(lat):.1f} ms, p99 {pct(lat, 0.99):.1f} ms, max {max(lat):.1f} ms"
+            f"client loop lag (10 ms timer): p50 {statistics.median(lag):.1f} ms, p99 {pct(lag, 0.99):.1f} ms, "
+            f"max {max(lag):.1f} ms"
         )
     print(
-        f"rows stored: {len(rows)}; {stats['rows_per_second']:.1f} rows/s committed during the steady state"
+        f"cpu: client {client_cpu:.1f} s, gateway and writer {gateway_cpu:.1f} s "
+        f"({gateway_cpu / max(1, acked) * 1e6:.0f} µs per acknowledged frame; before stopping "
+        + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in per_process.items())
+        + ")"
     )
-    print(f"nothing lost: {'yes' if not missing else 'NO'} ({len(missing)} acknowledged samples missing)")
+    print(
+        f"rows stored: {len(rows)}; {(n2 - n1) / max(1e-9, t2 - t1):.1f} rows/s committed during the steady state"
+    )
+    print(
+        f"lost: {len(missing)} acknowledged samples not in the table ({'nothing lost' if not missing else 'LOST'})"
+    )
 
 
 if __name__ == "__main__":

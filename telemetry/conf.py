@@ -13,7 +13,7 @@ _DEFAULTS: dict[str, tuple[type, Any]] = {
     "TELEMETRY_PARTITIONS_KEEP_MONTHS": (int, 0),  # older partitions are detached; 0 keeps them all
     "TELEMETRY_IDLE_TIMEOUT": (float, 180.0),  # seconds without a frame before a connection is closed
     "TELEMETRY_FRAME_TIMEOUT": (float, 10.0),  # seconds an incomplete frame may wait for its rest
-    "TELEMETRY_BATCH_MAX_DELAY": (float, 0.02),  # seconds a sample waits for its batch
+    "TELEMETRY_BATCH_MAX_DELAY": (float, 0.01),  # least seconds between the starts of two batches
     "TELEMETRY_BATCH_MAX_ROWS": (int, 2000),
     # "false" lets a batch commit without waiting for the WAL flush: a database crash may then lose the last
     # fraction of a second of acknowledged samples (see docs/telemetry.md); keep the default in production

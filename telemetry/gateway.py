@@ -20,6 +20,7 @@ import asyncio
 import collections
 import contextlib
 import hmac
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -104,6 +105,11 @@ class Stats:
         self._per_second: collections.Counter[int] = collections.Counter()  # whole second → frames
         self.ack_seconds: collections.deque[float] = collections.deque(maxlen=20000)  # receipt → answer
         self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
+        # how late the event loop wakes a 10 ms timer: every frame and answer waits that long too
+        self.loop_lag: collections.deque[float] = collections.deque(maxlen=20000)
+        self.gc_pauses: collections.deque[float] = collections.deque(maxlen=2000)
+        self.gc_log: collections.deque[tuple[float, int, float]] = collections.deque(maxlen=200)
+        self._gc_began = 0.0
 
     def frame(self, command: int) -> None:
         self.frames[_COMMAND_KEYS[command]] += 1
@@ -127,16 +133,44 @@ class Stats:
             "max_ms": round(seconds[-1] * 1000, 1),
         }
 
-    def ack_percentiles(self) -> dict:
-        values = sorted(self.ack_seconds)
+    @staticmethod
+    def percentiles(seconds) -> dict:
+        values = sorted(seconds)
         if not values:
             return {}
         pick = lambda q: round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1)  # noqa: E731
         return {"p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": round(values[-1] * 1000, 1)}
 
+    def ack_percentiles(self) -> dict:
+        return self.percentiles(self.ack_seconds)
+
+    async def watch_loop(self, every: float = 0.01) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(every)
+            self.loop_lag.append(max(0.0, time.perf_counter() - began - every))
+
+    def watch_gc(self) -> None:
+        """Time the collector's pauses (a pause holds every connection of the process)."""
+        import gc  # noqa: PLC0415
+
+        def timing(phase: str, _info: dict) -> None:
+            if phase == "start":
+                self._gc_began = time.perf_counter()
+            else:
+                pause = time.perf_counter() - self._gc_began
+                self.gc_pauses.append(pause)
+                self.gc_log.append(
+                    (round(time.time() - self.started, 1), _info["generation"], round(pause * 1e3, 1))
+                )
+
+        gc.callbacks.append(timing)
+
     def snapshot(self) -> dict:
         return {
             "ack": self.ack_percentiles(),
+            "loop_lag": self.percentiles(self.loop_lag),
+            "gc": {"count": len(self.gc_pauses), **self.percentiles(self.gc_pauses)},
             "batches": self.batch_percentiles(),
             "connections": self.connections,
             "frames_per_second": round(self.rate(), 2),
@@ -150,38 +184,25 @@ class Stats:
 
 
 class Batcher:
-    """Collects items and hands them to ``flush`` (a blocking function) in batches, one batch at a time;
-    ``submit`` returns a future that completes when the item's batch is committed, with the item's entry of the
-    list ``flush`` returns (``None`` when it returns nothing): a sink may refuse single items of a batch.
+    """Collects items and hands them to ``flush`` in batches, one batch at a time; ``submit`` returns a future
+    that completes when the item's batch is committed, with the item's entry of the list ``flush`` returns
+    (``None`` when it returns nothing): a sink may refuse single items of a batch.
 
-    ``flush`` runs in one worker thread, or, given ``executor_factory`` (e.g. a one-process pool), wherever that
-    executor runs it: a writer process does not compete with the event loop for the interpreter lock. A broken
-    executor is replaced for the next batch."""
+    ``flush`` is either a coroutine function, awaited on the loop (the writer process's channel: no thread in
+    the way), or a blocking function run in one worker thread."""
 
-    def __init__(
-        self,
-        flush: Callable[[list], None],
-        *,
-        max_items: int = 2000,
-        max_delay: float = 0.02,
-        executor_factory: Callable[[], object] | None = None,
-    ):
+    def __init__(self, flush: Callable[[list], object], *, max_items: int = 2000, max_delay: float = 0.01):
         self.flush, self.max_items, self.max_delay = flush, max_items, max_delay
         self._items: list = []
         self._futures: list[asyncio.Future | None] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+        self._executor = None
+        if not inspect.iscoroutinefunction(flush):
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        self._factory = executor_factory or (
-            lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
-        )
-        self._executor = self._factory()
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
         self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
-
-    async def run(self, fn: Callable[[], object]):
-        """Run ``fn`` where the batches are written (to start a writer process before traffic arrives)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -192,7 +213,8 @@ class Batcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
     def submit(self, item, *, wait: bool = True) -> asyncio.Future | None:
         fut = asyncio.get_running_loop().create_future() if wait else None
@@ -202,9 +224,13 @@ class Batcher:
         return fut
 
     async def _run(self) -> None:
+        # A batch starts at most every ``max_delay`` s: the first item after a quiet spell goes at once (after one
+        # turn of the loop, which gathers what arrived with it), items arriving sooner wait for the next slot.
+        last = -1e9
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self.max_delay)
+            await asyncio.sleep(max(0.0, last + self.max_delay - time.perf_counter()))
+            last = time.perf_counter()
             await self._drain()
 
     async def _drain(self) -> None:
@@ -213,11 +239,14 @@ class Batcher:
             del self._items[: self.max_items], self._futures[: self.max_items]
             began = time.perf_counter()
             try:
-                results = await asyncio.get_running_loop().run_in_executor(self._executor, self.flush, items)
+                if self._executor is None:
+                    results = await self.flush(items)
+                else:
+                    results = await asyncio.get_running_loop().run_in_executor(
+                        self._executor, self.flush, items
+                    )
             except Exception as exc:  # the batch is refused, each sender gets an error answer
                 log.exception("telemetry batch of %d not stored", len(items))
-                if type(exc).__name__ == "BrokenProcessPool":
-                    self._executor = self._factory()
                 for fut in futures:
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)
@@ -271,9 +300,11 @@ class Gateway:
         self.stats.batches = batcher.batches
         self.online: dict[str, Link] = {}
         self.server: asyncio.AbstractServer | None = None
+        self._watch: asyncio.Task | None = None
 
     async def start(self, host: str, port: int) -> asyncio.AbstractServer:
         self.batcher.start()
+        self._watch = asyncio.get_running_loop().create_task(self.stats.watch_loop())
         self.server = await asyncio.start_server(self.handle, host, port, limit=1 << 17, backlog=4096)
         return self.server
 
@@ -281,6 +312,8 @@ class Gateway:
         if self.server:
             self.server.close()
             await self.server.wait_closed()
+        if self._watch:
+            self._watch.cancel()
         await self.batcher.close()
 
     @property

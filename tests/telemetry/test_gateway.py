@@ -57,9 +57,10 @@ class Client:
 
 
 class Harness:
-    def __init__(self, fail=False, **kw):
+    def __init__(self, fail=False, on_loop=False, **kw):
         self.stored: list = []
         self.fail = fail
+        self.on_loop = on_loop  # the flush as a coroutine on the loop, as the writer process's channel is
         self.kw = kw
 
     def flush(self, items):
@@ -77,9 +78,13 @@ class Harness:
         async def known(vin):
             return vin in KNOWN
 
+        async def flush_on_loop(items):
+            await asyncio.sleep(0.001)
+            return self.flush(items)
+
         self.gateway = Gateway(
             known_vin=known,
-            batcher=Batcher(self.flush, max_delay=0.005),
+            batcher=Batcher(flush_on_loop if self.on_loop else self.flush, max_delay=0.005),
             platform_accounts={"forwarder": "s3cret"},
             **self.kw,
         )
@@ -101,9 +106,10 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 20))
 
 
-def test_login_report_logout_are_acknowledged():
+@pytest.mark.parametrize("on_loop", [False, True], ids=["thread", "coroutine"])
+def test_login_report_logout_are_acknowledged(on_loop):
     async def scenario():
-        async with Harness() as h:
+        async with Harness(on_loop=on_loop) as h:
             c = await h.connect()
             await c.send(login())
             ack = await c.answer()
@@ -360,9 +366,10 @@ def test_responses_and_unreadable_vins_are_dropped():
     run(scenario())
 
 
-def test_storage_failure_is_answered_error_not_ok():
+@pytest.mark.parametrize("on_loop", [False, True], ids=["thread", "coroutine"])
+def test_storage_failure_is_answered_error_not_ok(on_loop):
     async def scenario():
-        async with Harness(fail=True) as h:
+        async with Harness(fail=True, on_loop=on_loop) as h:
             c = await h.connect()
             await c.send(login())
             await c.answer()
@@ -410,5 +417,30 @@ def test_a_flood_of_garbage_does_not_stop_the_gateway():
             await c.send(cmd(Command.HEARTBEAT))
             assert (await c.answer()).response == Response.OK
             assert h.errors["garbage"] >= 1
+
+    run(scenario())
+
+
+def test_a_batch_after_a_quiet_spell_starts_at_once_and_the_next_waits_its_slot():
+    async def scenario():
+        batches = []
+
+        async def flush(items):
+            batches.append(list(items))
+
+        batcher = Batcher(flush, max_delay=0.5)
+        batcher.start()
+        try:
+            began = asyncio.get_running_loop().time()
+            await asyncio.wait_for(batcher.submit("a"), 0.2)  # no wait for the delay after a quiet spell
+            second = batcher.submit("b")
+            third = batcher.submit("c")
+            await asyncio.sleep(0.2)
+            assert not second.done()  # the next batch keeps its distance from the last
+            await asyncio.wait_for(asyncio.gather(second, third), 1.0)
+            assert asyncio.get_running_loop().time() - began >= 0.45
+            assert batches == [["a"], ["b", "c"]]
+        finally:
+            await batcher.close()
 
     run(scenario())

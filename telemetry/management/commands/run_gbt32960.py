@@ -6,11 +6,9 @@ import asyncio
 import gc
 import json
 import logging
-import multiprocessing
 import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -91,6 +89,29 @@ async def publish_status(gateway: Gateway, name: str, every: float = 2.0) -> Non
         await asyncio.sleep(every)
 
 
+async def hold_long_lived(stats, *, every: float = 1.0, sweep_every: float = 3600.0) -> None:
+    """Keep the collector off the state of connections as they arrive.
+
+    Thousands of terminals logging in together (after a restart, every morning) leave tens of thousands of
+    objects that live as long as their connection; each young-generation collection walked them while every
+    terminal waited (four pauses of 14–25 ms in the first 12 s of 5,000 logins at load 2–4, 120–340 ms at load
+    8–10). So while connections are arriving, what survived the last second is frozen (out of the
+    collector's sight; it is still freed by its reference count when its connection closes). A closed connection
+    leaves no reference cycle behind, so this keeps nothing alive; to be sure nothing cyclic stays for good, once
+    every ``sweep_every`` seconds everything is unfrozen, collected once, and frozen again."""
+    seen, swept = stats.connections, time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        if time.monotonic() - swept >= sweep_every:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            swept = time.monotonic()
+        elif stats.connections > seen:
+            gc.freeze()
+        seen = stats.connections
+
+
 def event_loop_factory():
     """uvloop's event loop (libuv) when installed: a fraction of the standard loop's cost per socket event."""
     try:
@@ -109,8 +130,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-raw", action="store_true", help="do not keep raw frames for audit")
 
     def handle(self, *args, **opts):
-        # the thread feeding the writer process waits for the interpreter lock; a shorter switch interval keeps
-        # batches from queueing behind a busy event loop
+        # the thread answering VIN look-ups waits for the interpreter lock; a shorter switch interval keeps
+        # logins from queueing behind a busy event loop
         sys.setswitchinterval(0.001)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(self.serve(opts["host"], opts["port"], keep_raw=not opts["no_raw"]))
@@ -118,22 +139,14 @@ class Command(BaseCommand):
     async def serve(self, host: str, port: int, *, keep_raw: bool = True) -> None:
         sync = conf.get("TELEMETRY_SYNCHRONOUS_COMMIT")
 
-        def writer_pool():
-            # the batch writer in its own process: no interpreter lock shared with the event loop
-            return ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=writer_process.init,
-                initargs=(keep_raw, sync),
-            )
-
+        # the batch writer in its own process: no interpreter lock shared with the event loop
+        writer = writer_process.WriterChannel(keep_raw=keep_raw, synchronous_commit=sync)
+        await writer.start()  # the writer process is up before the first terminal
         batcher = Batcher(
-            writer_process.flush,
+            writer.flush,
             max_items=conf.get("TELEMETRY_BATCH_MAX_ROWS"),
             max_delay=conf.get("TELEMETRY_BATCH_MAX_DELAY"),
-            executor_factory=writer_pool,
         )
-        await batcher.run(writer_process.ready)  # the writer process is up before the first terminal
         gateway = Gateway(
             known_vin=VinDirectory(),
             batcher=batcher,
@@ -147,8 +160,10 @@ class Command(BaseCommand):
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
+        gateway.stats.watch_gc()
         await gateway.start(host, port)
         status = asyncio.create_task(publish_status(gateway, f"{host}:{gateway.port}"))
+        holding = asyncio.create_task(hold_long_lived(gateway.stats))
         self.stdout.write(f"GB/T 32960 gateway listening on {host}:{gateway.port}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -156,9 +171,13 @@ class Command(BaseCommand):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         status.cancel()
+        holding.cancel()
         await gateway.close()  # the last batch is committed before the process ends
+        await writer.close()
         snap = gateway.stats.snapshot()
         self.stdout.write(
             f"gateway stopped: {snap['samples']} samples stored, receipt→answer {snap['ack']}, "
-            f"batches {snap['batches']}, faults {snap['errors']}"
+            f"batches {snap['batches']}, loop lag {snap['loop_lag']}, collections {snap['gc']}, "
+            f"faults {snap['errors']}"
         )
+        log.info("collections (seconds after start, generation, ms): %s", list(gateway.stats.gc_log))
