@@ -3,6 +3,7 @@ every demo pack and every caller class; nothing the schemas do not name is emitt
 2026 measures carries a firmness mark on each field."""
 
 import json
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -18,10 +19,15 @@ def _schema(module: str) -> dict:
     return json.loads((SCHEMAS / f"{module}-schema.json").read_text(encoding="utf-8"))
 
 
+@cache
+def _validator(module: str) -> jsonschema.Draft4Validator:
+    return jsonschema.Draft4Validator(_schema(module))
+
+
 def _check(module: str, document: dict, passport: dict) -> list[str]:
     """Validate; the only errors accepted are required attributes the platform does not hold, or holds but not
     for this battery or this caller. Returns the missing attributes."""
-    validator = jsonschema.Draft4Validator(_schema(module))
+    validator = _validator(module)
     missing = []
     for error in validator.iter_errors(document):
         if error.validator == "required":
