@@ -200,3 +200,30 @@ def assessment_readings(*, battery: Battery, on: date, limit: int = 50) -> list[
 def authorisations_held(enterprise: Organisation) -> QuerySet[Authorisation]:
     """Every authorisation granted to ``enterprise``, revoked ones included (their end is the revocation)."""
     return Authorisation.objects.filter(enterprise=enterprise)
+
+
+def waste_reasons(batteries: list[Battery]) -> dict[int, str | None]:
+    """``waste_reason`` of many batteries, keyed by id: one query for the latest safety assessment of those in
+    cascade use or removed from it."""
+    waiting = [b.pk for b in batteries if b.state in (State.CASCADE_USE, State.REMOVED)]
+    latest = {
+        a.battery_id: a
+        for a in SafetyAssessment.objects.filter(battery_id__in=waiting)
+        .order_by("battery_id", "-assessed_at", "-id")
+        .distinct("battery_id")
+    }
+    out: dict[int, str | None] = {}
+    for b in batteries:
+        a = latest.get(b.pk)
+        if b.is_cascade_product and b.state == State.REMOVED:
+            out[b.pk] = WasteReason.END_OF_SECOND_LIFE
+        elif (
+            b.state in (State.CASCADE_USE, State.REMOVED)
+            and a is not None
+            and a.verdict == Verdict.FAIL
+            and (a.enterprise_id == b.custodian_id)
+        ):
+            out[b.pk] = WasteReason.ASSESSMENT_FAILED
+        else:
+            out[b.pk] = None
+    return out

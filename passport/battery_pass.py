@@ -1,5 +1,5 @@
-"""Exports of a passport: the EU Battery Pass data model (batterypass BatteryPassDataModel 1.2; schemas in
-``passport/schemas/``) and the Chinese digital-ID view of the 2026 interim measures. Pure module: no Django.
+"""Exports of a passport: the EU Battery Pass data model (batterypass BatteryPassDataModel 1.2; our subset
+of its schemas in ``passport/schemas/``) and the Chinese digital-ID view of the 2026 interim measures. Pure module: no Django.
 
 Both take the passport *as the caller may see it*, so an export never shows more than the passport does; fields
 the platform does not hold are left out, never invented.

@@ -79,9 +79,9 @@ def caller_class(*, user, battery, events) -> str:
     )
 
 
-def _status(battery) -> str:
+def _status(battery, waste_reason: str | None) -> str:
     """original / repurposed / waste (Annex XIII 4(c); a cascade-use code is the repurposed battery)."""
-    if battery.state in WASTE_STATES or cascade.waste_reason(battery):
+    if battery.state in WASTE_STATES or waste_reason:
         return "waste"
     if battery.is_cascade_product or battery.state == State.CONSUMED:
         return "repurposed"
@@ -194,11 +194,11 @@ def _telemetry_points(battery) -> list[dict]:
     return points
 
 
-def _timeline(battery, events) -> list[dict]:
+def _timeline(battery, events, *, valuations, with_telemetry: bool = True) -> list[dict]:
     """SOH, cycle count and negative events from the residual-value and safety assessments and from the vehicle
-    telemetry, oldest first."""
-    points: list[dict] = _telemetry_points(battery) if battery.level == "P" else []
-    for v in valuation.valuation_history(battery=battery):
+    telemetry, oldest first (``with_telemetry`` False: the pack is known to have no telemetry)."""
+    points: list[dict] = _telemetry_points(battery) if battery.level == "P" and with_telemetry else []
+    for v in valuations:
         result = v.result if isinstance(v.result, dict) else {}
         negative = v.route in NEGATIVE_ROUTES or (v.inputs or {}).get("safety_passed") is False
         points.append(
@@ -256,7 +256,7 @@ def _custody(events, found_events: dict) -> tuple[list[dict], list[dict]]:
 def passport_full(*, battery, events, near: tuple[float, float] | None = None) -> dict:
     """Every field of the passport, before the access classes cut it."""
     found = trace.battery_trace(battery=battery)
-    timeline = _timeline(battery, events)
+    timeline = _timeline(battery, events, valuations=valuation.valuation_history(battery=battery))
     latest_soh = next((p for p in reversed(timeline) if p["soh_pct"] is not None), None)
     latest_cycles = next((p for p in reversed(timeline) if p["cycle_count"] is not None), None)
     proofs = ledger_store.inclusion_proofs([e.pk for e in events])
@@ -279,7 +279,7 @@ def passport_full(*, battery, events, near: tuple[float, float] | None = None) -
         "rated_energy_kwh": _num(battery.rated_energy_kwh),
         "mass_kg": _num(battery.mass_kg),
         "production_date": battery.production_date.isoformat() if battery.production_date else None,
-        "status": _status(battery),
+        "status": _status(battery, cascade.waste_reason(battery)),
         "recycled_content": None,
         "hand_in_point": _hand_in_point(battery, near),
         "parent": battery.parent.code if battery.parent_id else None,
@@ -335,6 +335,58 @@ def battery_pass_for(*, code: str, user) -> dict | None:
     """The EU Battery Pass export of what this caller may see of the passport."""
     passport = passport_for(code=code, user=user)
     return battery_pass.battery_pass(passport) if passport is not None else None
+
+
+# What the Battery Pass export reads of a passport (``battery_pass.battery_pass``); the rest is not built.
+EXPORTED = ("passport_id", "code", "battery_category", "production_date", "status", "mass_kg", "put_into_service",
+            "rated_energy_kwh", "rated_capacity_ah", "timeline", "negative_events")  # fmt: skip
+
+
+def battery_passes_for(*, codes: list[str], user) -> dict[str, dict]:
+    """The Battery Pass export of many batteries, each as this caller may see it, keyed by code (unknown codes
+    left out): the answer ``battery_pass_for`` gives for each."""
+    return {
+        code: battery_pass.battery_pass(p) for code, p in passports_for_export(codes=codes, user=user).items()
+    }
+
+
+def passports_for_export(*, codes: list[str], user) -> dict[str, dict]:
+    """The passports of many batteries as this caller may see them, only the fields the export reads
+    (``EXPORTED``), keyed by code: one query per table for all of them — batteries, events, residual-value
+    assessments, latest safety assessments, which packs have telemetry — and the telemetry health only of the
+    packs that have any."""
+    batteries = list(
+        trace.batteries_by_code(codes=codes).select_related(None).only(
+            "id", "code", "level", "state", "is_cascade_product", "custodian_id", "production_date", "mass_kg",
+            "rated_energy_kwh", "rated_capacity_ah",
+        )
+    )  # fmt: skip
+    ids = [b.pk for b in batteries]
+    events = trace.events_of_batteries(battery_ids=ids)
+    valuations = valuation.valuation_histories(battery_ids=ids)
+    waste = cascade.waste_reasons(batteries)
+    with_samples = telemetry.batteries_with_samples(battery_ids=[b.pk for b in batteries if b.level == "P"])
+    table = access_table()
+    out = {}
+    for b in batteries:
+        own = events[b.pk]
+        timeline = _timeline(b, own, valuations=valuations[b.pk], with_telemetry=b.pk in with_samples)
+        bound = next((e for e in own if e.kind == "bound"), None)
+        full = {
+            "passport_id": f"urn:jjjtrace:{b.code.lower()}",
+            "code": b.code,
+            "battery_category": "stationary" if b.is_cascade_product else "ev",
+            "production_date": b.production_date.isoformat() if b.production_date else None,
+            "status": _status(b, waste[b.pk]),
+            "mass_kg": _num(b.mass_kg),
+            "put_into_service": bound.occurred_at.isoformat() if bound else None,
+            "rated_energy_kwh": _num(b.rated_energy_kwh),
+            "rated_capacity_ah": _num(b.rated_capacity_ah),
+            "timeline": timeline,
+            "negative_events": [p for p in timeline if p["negative"]],
+        }
+        out[b.code] = table.visible(full, caller_class(user=user, battery=b, events=own))
+    return out
 
 
 def digital_id_for(*, code: str, user) -> dict | None:

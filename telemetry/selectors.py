@@ -96,6 +96,19 @@ def health_for_battery(
     return assess(charge, rated_capacity_ah=rated_capacity_ah, event_points=events, params=params)
 
 
+def batteries_with_samples(*, battery_ids: list[int]) -> set[int]:
+    """Which of ``battery_ids`` have any telemetry: one query, an index probe per id."""
+    from django.db import connection  # noqa: PLC0415
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT b FROM unnest(%s::bigint[]) AS b "
+            "WHERE EXISTS (SELECT 1 FROM telemetry_sample s WHERE s.battery_id = b)",
+            [list(battery_ids)],
+        )
+        return {row[0] for row in cur.fetchall()}
+
+
 def health_for_assessment(*, battery_id: int, rated_capacity_ah=None, until: datetime) -> dict | None:
     """What a residual-value assessment takes from the pack's telemetry up to ``until`` (plain data, stored with
     the valuation so it can be recomputed): SOH with its 95 % interval and the day of the last charging segment

@@ -329,6 +329,24 @@ def battery_events_with_parties(*, battery: Battery) -> list[LifecycleEvent]:
     return list(qs.order_by("occurred_at", "id"))
 
 
+def batteries_by_code(*, codes: list[str]) -> QuerySet[Battery]:
+    """The batteries behind many labels (as ``battery_get_public``, for exports of many passports)."""
+    from . import codes as code_rules  # noqa: PLC0415
+
+    return Battery.objects.select_related("maker", "custodian", "parent").filter(
+        code__in=[code_rules.normalise(c)[:64] for c in codes]
+    )
+
+
+def events_of_batteries(*, battery_ids: list[int]) -> dict[int, list[LifecycleEvent]]:
+    """``battery_events_with_parties`` of many batteries in one query, without the parties' rows (their ids
+    only), keyed by battery id (every id present)."""
+    out: dict[int, list[LifecycleEvent]] = {pk: [] for pk in battery_ids}
+    for e in LifecycleEvent.objects.filter(battery_id__in=battery_ids).order_by("occurred_at", "id"):
+        out[e.battery_id].append(e)
+    return out
+
+
 def vehicles_known(*, vins: list[str]) -> set[str]:
     """Which of ``vins`` are registered vehicles (the GB/T 32960 gateway admits only those)."""
     return set(Vehicle.objects.filter(vin__in=vins).values_list("vin", flat=True))

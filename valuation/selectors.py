@@ -226,3 +226,12 @@ def valuation_history(*, battery: Battery) -> list[Valuation]:
     """Every residual-value assessment of ``battery``, oldest first (its passport's dynamic data; the caller
     decides who may see it)."""
     return list(Valuation.objects.filter(battery=battery).order_by("valuation_date", "created_at", "id"))
+
+
+def valuation_histories(*, battery_ids: list[int]) -> dict[int, list[Valuation]]:
+    """``valuation_history`` of many batteries in one query, keyed by battery id (every id present)."""
+    out: dict[int, list[Valuation]] = {pk: [] for pk in battery_ids}
+    qs = Valuation.objects.filter(battery_id__in=battery_ids).order_by("valuation_date", "created_at", "id")
+    for v in qs:
+        out[v.battery_id].append(v)
+    return out

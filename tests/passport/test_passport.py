@@ -7,7 +7,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.passport.offline import head_signature_ok, inclusion_ok, leaf_hash
+from tests.passport.offline import consistency_ok, head_signature_ok, inclusion_ok, leaf_hash
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,38 @@ def test_a_rewritten_history_fails_the_passport_proofs(client_for, api_client, l
     proof = fresh["ledger_proofs"][victim]
     assert not inclusion_ok(leaf_hash(held["ledger_leaf_data"][victim]), proof["leaf_index"], proof["tree_size"],
                             proof["audit_path"], proof["tree_head"]["root_hash"])  # fmt: skip
+
+
+def test_a_passports_head_is_proved_extended_and_a_rewritten_history_fails(client_for, api_client, life):
+    """A holder of an old passport keeps its signed head; later the log has grown and the consistency proof
+    (RFC 9162 §2.1.4) from that head to the new one verifies with the independent verifier, until the history
+    is rewritten."""
+    from tests.traceability.factories import register_pack
+    from tests.traceability.test_ledger_consistency import _rewrite_history
+
+    held = _as(client_for, api_client, life["regulator"], life["pack"].code).json()
+    old = held["ledger_head"]
+    assert head_signature_ok(old)
+    register_pack(life["maker"])  # the log grows
+    new = _as(client_for, api_client, None, life["pack"].code).json()["ledger_head"]
+    assert new["tree_size"] > old["tree_size"] and head_signature_ok(new)
+    body = api_client.get(
+        "/api/v1/ledger/consistency/", {"first": old["tree_size"], "second": new["tree_size"]}
+    ).json()
+    assert body["first_tree_head"]["root_hash"] == old["root_hash"]
+    assert consistency_ok(body["first"], body["second"], old["root_hash"], new["root_hash"],
+                          body["consistency_path"])  # fmt: skip
+    assert not consistency_ok(body["first"], body["second"], new["root_hash"], new["root_hash"],
+                              body["consistency_path"])  # fmt: skip
+
+    _rewrite_history(held["custody_history"][0]["event_id"])
+    again = _as(client_for, api_client, None, life["pack"].code).json()["ledger_head"]
+    body = api_client.get(
+        "/api/v1/ledger/consistency/", {"first": old["tree_size"], "second": again["tree_size"]}
+    ).json()
+    assert head_signature_ok(body["second_tree_head"])  # the rewritten log signs its own heads
+    assert not consistency_ok(body["first"], body["second"], old["root_hash"], again["root_hash"],
+                              body["consistency_path"])  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["png", "svg"])
