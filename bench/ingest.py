@@ -70,8 +70,10 @@ def _free_port() -> int:
 
 def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    # The bench's own interpreter runs the server: a copied virtualenv's ``bin/gunicorn`` may name another one
+    # in its first line, which would measure another installation.
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--timeout", "600", "--log-level", "warning"],
         cwd=ROOT,
         env={**os.environ, "BULK_MAX_ITEMS": "10000"},

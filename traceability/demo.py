@@ -203,6 +203,32 @@ def seed(world: DemoWorld) -> None:
         for start in range(0, len(event_specs), CHUNK):
             services.events_record_bulk(specs=event_specs[start : start + CHUNK], actor=world.orgs[holder])
     _correction(world)
+    _pending_correction()
+
+
+def _pending_correction() -> None:
+    """A removal its outlet declares did not happen (EPCIS 2.0 errorDeclaration ``did_not_occur``: the work order
+    was cancelled): undoing it would hand the pack back to the automaker and its vehicle, so the declaration waits
+    in the review queue of the region's regulator and nothing moves until it is decided."""
+    removals = (
+        LifecycleEvent.objects.filter(kind="removed", battery__level="P", battery__error_declarations=None)
+        .exclude(actor=None)
+        .order_by("-id")
+    )
+    for removal in removals[:50]:
+        if removal.actor is None or removal.custodian_before_id == removal.custodian_after_id:
+            continue  # its undoing would move no custody, and so would not wait for review
+        try:
+            services.error_declare(
+                actor=removal.actor,
+                actor_user=None,
+                event_id=removal.pk,
+                reason="did_not_occur",
+                note="维修工单已取消，电池包未拆下 (the work order was cancelled; the pack was never removed)",
+            )
+        except services.TraceabilityError:
+            continue  # e.g. not the latest event that moved its pack
+        return
 
 
 def _correction(world: DemoWorld) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -138,6 +139,24 @@ LEFT JOIN accounts_organisation od ON od.id = d.declarant_id
 ORDER BY e.occurred_at, e.id
 """
 
+# The trace statement is prepared once per database connection: planning its recursive CTEs and eight joins
+# costs several times what running it does, and after a few executions PostgreSQL keeps a generic plan.
+_TRACE_PARAMS = {"id": "$1", "code": "$2", "parent_id": "$3"}
+TRACE_PREPARE = "PREPARE battery_trace (bigint, varchar, bigint) AS " + TRACE_SQL % _TRACE_PARAMS
+_trace_prepared: weakref.WeakSet = weakref.WeakSet()  # the driver connections holding it
+
+
+def _trace_rows(cur, battery: Battery) -> list[tuple]:
+    from django.db import connection  # noqa: PLC0415
+
+    raw = connection.connection
+    if raw not in _trace_prepared:
+        cur.execute(TRACE_PREPARE)  # a prepared statement outlives the transaction, rolled back or not
+        _trace_prepared.add(raw)
+    cur.execute("EXECUTE battery_trace (%s, %s, %s)", [battery.pk, battery.code, battery.parent_id])
+    return cur.fetchall()
+
+
 VEHICLES_SQL = """
 SELECT v.vin, k.bound_at, k.unbound_at, k.unbound_reason FROM traceability_binding k
 JOIN traceability_vehicle v ON v.id = k.vehicle_id WHERE k.pack_id = %s ORDER BY k.bound_at, k.id
@@ -149,8 +168,9 @@ def battery_trace(*, battery: Battery) -> dict:
     vehicles it was in, and cascade-use links both ways (the originals it was built from and the products it went
     into), each event with its ledger index.
 
-    Two queries whatever the history's length: the family, the links and every event (with its battery code,
-    ledger index and organisation names) in one, the vehicles in the other; each step is an index probe
+    Two queries whatever the history's length (and the statement's preparation, once per connection): the
+    family, the links and every event (with its battery code, ledger index and organisation names) in one, the
+    vehicles in the other; each step is an index probe
     (``parent_id``, ``battery_id``, the ledger's unique ``event_id``). Inclusion proofs are not read here: a
     client asks for the proof of the event it wants to check. An event declared erroneous stays, flagged
     (``declared_erroneous``, ``error_declaration``); the ``corrected`` event names it (``corrects``), the corrective
@@ -162,8 +182,7 @@ def battery_trace(*, battery: Battery) -> dict:
         return (en if english and en else zh) if zh is not None else None
 
     with connection.cursor() as cur:
-        cur.execute(TRACE_SQL, {"id": battery.pk, "code": battery.code, "parent_id": battery.parent_id})
-        rows = cur.fetchall()
+        rows = _trace_rows(cur, battery)
         cur.execute(VEHICLES_SQL, [battery.pk])
         vehicles = cur.fetchall()
     related: dict[int, tuple] = {}

@@ -338,10 +338,22 @@ def test_the_demo_world_has_a_correction_made_through_the_services():
     world = DemoWorld()
     accounts.demo.seed(world)
     traceability.demo.seed(world)
-    [declaration] = ErrorDeclaration.objects.all()
-    assert declaration.status == "effective" and declaration.event.actor_id == declaration.declarant_id
+    [declaration] = ErrorDeclaration.objects.filter(status="effective")
+    assert declaration.event.actor_id == declaration.declarant_id
     [fixed] = declaration.corrective_events.all()
     assert fixed.kind == "removed" and fixed.occurred_at < declaration.event.occurred_at
     b = Battery.objects.get(pk=declaration.battery_id)
     assert (b.state, b.custodian_id) == ("removed", declaration.declarant_id)
+    # A second one would move custody back to the automaker: it waits in the queue of the region's regulator, and nothing has moved yet.
+    [waiting] = ErrorDeclaration.objects.filter(status="pending")
+    assert waiting.moves_custody and waiting.correction_event is None
+    removal = waiting.event
+    assert (
+        removal.kind == "removed" and removal.actor_id == waiting.declarant_id != removal.custodian_before_id
+    )
+    pack = Battery.objects.get(pk=waiting.battery_id)
+    assert (pack.state, pack.custodian_id) == ("removed", removal.custodian_after_id)
+    assert not LifecycleEvent.objects.filter(battery=pack, kind="corrected").exists()
+    assert waiting.region == pack.region
+    assert ErrorDeclaration.objects.count() == 2
     assert ledger_store.verify().ok

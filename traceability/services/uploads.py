@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from hashlib import sha256
 from typing import Any
 
 from django.db import connection, transaction
@@ -225,8 +228,8 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
     """Write the planned pairs of :func:`bindings_upload` (see there)."""
     from types import SimpleNamespace as Record  # noqa: PLC0415
 
-    from ..bulk_sql import copy_lines, copy_rows, copy_value, reserve_ids  # noqa: PLC0415
-    from ..ledger_store import ledger_append_leaves, row_leaf_hash  # noqa: PLC0415
+    from ..bulk_sql import copy_lines, copy_value, reserve_ids  # noqa: PLC0415
+    from ..ledger_store import ledger_append_leaves  # noqa: PLC0415
 
     kinds = tuple(actor.kinds)
     actor_user_id = getattr(actor_user, "pk", None)
@@ -241,12 +244,15 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         )  # fmt: skip
         for vehicle, pk in zip(new_vehicles.values(), ids["traceability_vehicle"], strict=True):
             vehicle[0] = pk
-        copy_rows(
+        now_text = copy_value(now)
+        actor_text, user_text = copy_value(actor.pk), copy_value(actor_user_id)
+        # A VIN is [0-9A-Z], region and use come from closed sets: only the model name needs escaping.
+        copy_lines(
             cur,
             "traceability_vehicle",
             ("id", "vin", "automaker_id", "region", "model_name", "use", "sold_at", "created_at"),
-            [(pk, vin, actor.pk, region, model, use, sold, now) for pk, vin, region, model, use, sold in
-             new_vehicles.values()],
+            [f"{pk}\t{vin}\t{actor_text}\t{region}\t{copy_value(model)}\t{use}\t{copy_value(sold)}\t{now_text}\n"
+             for pk, vin, region, model, use, sold in new_vehicles.values()],
         )  # fmt: skip
         vehicle_ids = {vin: v[0] for vin, v in new_vehicles.items()}
         vehicle_ids.update({vin: v[1] for vin, v in vehicles.items()})
@@ -257,10 +263,9 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         texts: dict[Any, str] = {}
         steps: dict[tuple, tuple[str, str, str]] = {}
         kind = EventKind.BOUND.value
-        now_text = copy_value(now)
-        actor_text, user_text = copy_value(actor.pk), copy_value(actor_user_id)
         binding_lines, event_lines, binding_ids, leaves, moves = [], [], [], [], []
         event_records, binding_records = [], []
+        leaf_shapes: dict[tuple, tuple[str, str, str, str]] = {}
         vehicle_records: dict[str, Any] = {}
         for n, (i, pack, vin, region, sold_at, reported, step) in enumerate(planned):
             # In UTC, as the rows read back: the outbox payload (and its hash) must not depend on who wrote it.
@@ -296,14 +301,21 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
                 f"{event_id}\t{pack_id}\t{middle}\t{copy_value(custodian_before)}\t{actor_text}\t\t\t{texts[region]}\t"
                 f'{sold_text}\t{reported_text}\t{deadline_text}\t{{"vin": "{vin}"}}\n'
             )
-            row = {
-                "id": event_id, "battery_code": code, "kind": kind, "state_before": state_before,
-                "state_after": state_after, "actor_id": actor.pk, "actor_user_id": actor_user_id,
-                "custodian_before_id": custodian_before, "custodian_after_id": actor.pk, "place": "",
-                "place_ref": "", "region": region, "occurred_at": sold_at, "reported_at": reported,
-                "deadline": deadline, "on_time": on_time, "payload": payload,
-            }  # fmt: skip
-            leaves.append((event_id, row_leaf_hash(row)))
+            shape = (custodian_before, region, sold_at, reported, states)
+            leaf_parts = leaf_shapes.get(shape)
+            if leaf_parts is None:
+                leaf_parts = leaf_shapes[shape] = _leaf_template(
+                    {
+                        "id": _ID, "battery_code": _CODE, "kind": kind, "state_before": state_before,
+                        "state_after": state_after, "actor_id": actor.pk, "actor_user_id": actor_user_id,
+                        "custodian_before_id": custodian_before, "custodian_after_id": actor.pk, "place": "",
+                        "place_ref": "", "region": region, "occurred_at": sold_at, "reported_at": reported,
+                        "deadline": deadline, "on_time": on_time, "payload": {"vin": _VIN},
+                    }
+                )  # fmt: skip
+            head, between, after_id, tail = leaf_parts
+            data = f"{head}{dumps(code)}{between}{event_id}{after_id}{dumps(vin)}{tail}"
+            leaves.append((event_id, sha256(b"\x00" + data.encode()).digest()))
             moves.append((pack_id, region, sold_at))
             battery = Record(pk=pack_id, id=pack_id, code=code)
             event_records.append(
@@ -347,6 +359,29 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
     )
     # Last: the ledger's lock serialises writers until commit.
     ledger_append_leaves(leaves)
+
+
+# Stand-ins for the per-row values of a bound event's leaf (see _leaf_template); no real value contains U+0001.
+_ID, _CODE, _VIN = "\x01id", "\x01code", "\x01vin"
+_dumps_any = partial(json.dumps, ensure_ascii=False)  # as canonical_bytes encodes a string
+
+
+def dumps(text: str) -> str:
+    # The same text for ASCII (codes and VINs are), through json's shared encoder instead of a new one per call.
+    return json.dumps(text) if text.isascii() else _dumps_any(text)
+
+
+def _leaf_template(row: dict) -> tuple[str, str, str, str]:
+    """The canonical bytes of a bound event's ledger leaf (:func:`ledger_store.canonical_bytes`, keys sorted)
+    around its three per-row values, the battery code, the event id and the VIN, in that (key) order: the rest
+    of a batch's rows share a few shapes, each encoded once, so a leaf costs a join and a hash."""
+    from ..ledger_store import canonical_bytes, canonical_record  # noqa: PLC0415
+
+    text = canonical_bytes(canonical_record(row)).decode()
+    head, rest = text.split(_dumps_any(_CODE), 1)
+    between, rest = rest.split(_dumps_any(_ID), 1)
+    after_id, tail = rest.split(_dumps_any(_VIN), 1)
+    return head, between, after_id, tail
 
 
 def _decimal(value, field_name: str) -> Decimal | None:
