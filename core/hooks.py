@@ -46,6 +46,11 @@ def guard(kinds: Iterable[str], check: Guard) -> None:
             registered.append(check)
 
 
+def guarded(kind: str) -> bool:
+    """Whether any guard is registered for ``kind``: a set-based path that skips building proposals must ask."""
+    return bool(_guards.get(str(kind)))
+
+
 def guards_check(kind: str, proposal: Any) -> None:
     for check in _guards.get(str(kind), ()):
         check(proposal)

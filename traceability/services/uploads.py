@@ -17,6 +17,7 @@ from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
 from core.dates import parse_when
+from core.errors import ServiceError
 
 from .. import authority, codes
 from .. import vin as vin_mod
@@ -32,6 +33,7 @@ from .events import (
     RELEASES,
     UNCHANGED,
     EventSpec,
+    Proposal,
     TraceabilityError,
     TraceabilityForbidden,
     _deadline_for_kinds,
@@ -80,8 +82,8 @@ def bindings_upload(
     now = timezone.now()
     reported_at = reported_at or now
     by_index = reported_at_by_index or {}
-    # The authority once per upload: the per-pack relation (its holder, or still with its maker) is checked on
-    # the locked rows below, as pack_bindable_by says.
+    # The authority first on the actor's kind (a whole-upload refusal: no automaker, no binding); then per pack on
+    # its state and the actor's relation to it, memoised, since a batch holds only a few distinct pairs.
     refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
                                                  actor_kinds=frozenset(actor.kinds), relations=frozenset({"holder"})))  # fmt: skip
     if refusal is not None:
@@ -111,7 +113,8 @@ def bindings_upload(
     new_vehicles: dict[str, list] = {}  # vin -> [id, vin, region, model_name, use, sold_on]
     planned: list[tuple] = []  # (index, pack row, vin, vehicle region, sold_at, reported, step before)
     used: set[str] = set()
-    steps: dict[str, Any] = {}
+    steps: dict[Any, Any] = {}
+    decisions: dict[tuple, Any] = {}
     for i, vin, code, sold_at, extra in clean:
         pack = packs.get(code)
         bound_vin = pack[9] if pack is not None else None
@@ -145,6 +148,16 @@ def bindings_upload(
         if isinstance(step, IllegalTransition):
             results[i] = _error(i, {"pack_code": [f"{code}: {step}"]}, rule=step.rule)
             continue
+        relation = "holder" if pack[4] == actor.pk else "maker_custody"
+        decision_key = (state[0], relation)
+        if decision_key not in decisions:
+            decisions[decision_key] = authority.decide(authority.Request(
+                kind=EventKind.BOUND, state=state[0] or "", actor_kinds=frozenset(actor.kinds),
+                relations=frozenset({relation}), code=code))  # fmt: skip
+        refusal = decisions[decision_key]
+        if refusal is not None:
+            results[i] = _error(i, {refusal.field or "pack_code": [refusal.message]}, rule=refusal.code)
+            continue
         reported = by_index.get(i, reported_at)
         if sold_at > reported:
             results[i] = _error(i, {"occurred_at": ["an event cannot happen after it is reported"]})
@@ -164,10 +177,30 @@ def bindings_upload(
             region = new_vehicles[vin][2]
         used.add(code)
         planned.append((i, pack, vin, region or actor.region or pack[8] or "", sold_at, reported, step))
+    if planned and hooks.guarded(EventKind.BOUND):
+        planned = _bindings_guarded(planned, actor=actor, results=results)
     if planned:
         _bindings_write(planned, new_vehicles, vehicles, actor=actor, actor_user=actor_user, now=now,
                         results=results, items=len(items))  # fmt: skip
     return results  # type: ignore[return-value]
+
+
+def _bindings_guarded(planned: list[tuple], *, actor: Organisation, results: list) -> list[tuple]:
+    """The sibling apps' guards for ``bound`` (``core.hooks``), asked per pack as on every other path; a refusal
+    is that item's error, the others go on."""
+    batteries = Battery.objects.in_bulk([item[1][0] for item in planned])
+    kept = []
+    for item in planned:
+        i, pack, vin, _region, sold_at, _reported, step = item
+        proposal = Proposal(battery=batteries[pack[0]], kind=EventKind.BOUND, actor=actor, occurred_at=sold_at,
+                            payload={"vin": vin}, state_before=pack[7] or "", custodian_after_id=actor.pk)  # fmt: skip
+        try:
+            hooks.guards_check(EventKind.BOUND, proposal)
+        except ServiceError as exc:
+            results[i] = _error(i, {exc.field or "pack_code": [exc.message]}, rule=exc.code)
+            continue
+        kept.append(item)
+    return kept
 
 
 def _bindable(pack: tuple, automaker_id: int) -> bool:
