@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
+from core.conf import setting
+
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
 
 _DEFAULTS: dict[str, tuple[type, Any]] = {
@@ -31,11 +33,7 @@ _DEFAULTS: dict[str, tuple[type, Any]] = {
 
 
 def get(name: str) -> Any:
-    cast, default = _DEFAULTS[name]
-    if hasattr(settings, name):
-        return cast(getattr(settings, name))
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else cast(raw)
+    return setting(_DEFAULTS, name)
 
 
 def platform_url() -> str:

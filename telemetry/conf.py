@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from django.conf import settings
+from core.conf import setting
 
 _DEFAULTS: dict[str, tuple[type, Any]] = {
     "TELEMETRY_RAW_RETENTION_DAYS": (int, 30),  # raw frames kept for audit
@@ -27,11 +26,7 @@ _DEFAULTS: dict[str, tuple[type, Any]] = {
 
 
 def get(name: str) -> Any:
-    cast, default = _DEFAULTS[name]
-    if hasattr(settings, name):
-        return cast(getattr(settings, name))
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else cast(raw)
+    return setting(_DEFAULTS, name)
 
 
 def platform_accounts() -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.choices import Region
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
@@ -26,6 +27,7 @@ from ..models import (
     Battery,
     Replacement,
     Vehicle,
+    VehicleUse,
 )
 from .bindings import replacement_record
 from .events import (
@@ -57,8 +59,8 @@ def _error(index: int, errors: dict, rule: str | None = None) -> dict:
     return _result(index, ERROR, errors=errors)
 
 
-VEHICLE_USES = {"private", "taxi", "bus", "logistics", "other"}
-REGIONS = {"BJ", "TJ", "HB", "OUT"}
+VEHICLE_USES = frozenset(VehicleUse.values)
+REGIONS = frozenset(Region.values)
 
 
 @transaction.atomic
