@@ -73,7 +73,7 @@ def battery_disassemble(
     existing = {b.code: b for b in Battery.objects.filter(code__in=named)}
     for child_code, child in existing.items():
         if child.parent_id != parent.pk:
-            where = f"part of {child.parent.code}" if child.parent_id else "registered on its own"
+            where = f"part of {child.parent.code}" if child.parent is not None else "registered on its own"
             raise TraceabilityConflict(
                 f"{child_code} is {where}, not of {parent.code}",
                 field="children",

@@ -325,8 +325,8 @@ def _plan(
     if refusal is not None:
         raise _refused(refusal)
     if spec.kind in RELEASES and after_id == before_id:
-        _check_release(battery, spec, actor, release)
-        payload.setdefault("to", spec.release_to.uscc)
+        receiver = _check_release(battery, spec, actor, release)
+        payload.setdefault("to", receiver.uscc)
         if spec.manifest:
             payload.setdefault("manifest", spec.manifest)
     proposal = Proposal(battery=battery, kind=spec.kind, actor=actor, occurred_at=spec.occurred_at,
@@ -336,7 +336,7 @@ def _plan(
         hooks.guards_check(spec.kind, proposal)
     except ServiceError as exc:
         raise _refused(exc) from exc
-    after_region = custodian_after.region if custodian_after not in (UNCHANGED, None) else None
+    after_region = custodian_after.region if isinstance(custodian_after, Organisation) else None
     region = spec.region or after_region or battery.region or ""
     deadline, on_time = _deadline_for(
         kind=spec.kind, actor=actor, occurred_at=spec.occurred_at, reported_at=reported_at
@@ -390,7 +390,8 @@ def _check_family(battery: Battery, spec: EventSpec, facts: _Facts) -> None:
             )  # fmt: skip
 
 
-def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None, release) -> None:
+def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None, release) -> Organisation:
+    """The receiver a release names, refused unless it may take the battery in and no release is open."""
     receiver = spec.release_to
     if receiver is None:
         raise TraceabilityError(f"'{spec.kind}' of {battery.code} names the receiver", field="to_uscc",
@@ -406,6 +407,7 @@ def _check_release(battery: Battery, spec: EventSpec, actor: Organisation | None
             f"{battery.code} is already released to {release.receiver}; cancel that release first",
             field="battery_code", code="custody.release_open",
         )  # fmt: skip
+    return receiver
 
 
 def _track_release(battery, spec, actor, event, release, facts: _Facts) -> None:

@@ -257,7 +257,7 @@ def _battery_from_spec(
     code = codes.normalise(spec.code)
     if code in seen:
         raise TraceabilityError(f"{code} appears twice", field="code", code="duplicate")
-    if len(code) > Battery._meta.get_field("code").max_length:
+    if len(code) > (Battery._meta.get_field("code").max_length or len(code)):
         raise TraceabilityError("the code is too long to store", field="code", code="length")
     spec_maker = maker if spec.maker is UNCHANGED else spec.maker
     parsed = None

@@ -630,8 +630,8 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
     written = iter(outcome.events)
     for n, i in enumerate(index_of):
         if n in outcome.errors:
-            exc = outcome.errors[n]
-            results[i] = _error(i, {exc.field: [exc.message]}, rule=exc.code)
+            refused = outcome.errors[n]
+            results[i] = _error(i, {refused.field: [refused.message]}, rule=refused.code)
         else:
             event = next(written)
             results[i] = _result(i, CREATED, battery_code=event.battery.code, event_id=event.pk)
