@@ -253,6 +253,25 @@ def _custody(events, found_events: dict) -> tuple[list[dict], list[dict]]:
     return anonymous, named
 
 
+def _exported_fields(battery, *, events, timeline: list[dict], waste_reason: str | None) -> dict:
+    """The fields of a passport that the Battery Pass export reads (``battery_pass.battery_pass``), the same for
+    one passport and for many; the rest of the export is not built."""
+    bound = next((e for e in events if e.kind == "bound"), None)
+    return {
+        "passport_id": f"urn:jjjtrace:{battery.code.lower()}",
+        "code": battery.code,
+        "battery_category": "stationary" if battery.is_cascade_product else "ev",
+        "production_date": battery.production_date.isoformat() if battery.production_date else None,
+        "status": _status(battery, waste_reason),
+        "mass_kg": _num(battery.mass_kg),
+        "put_into_service": bound.occurred_at.isoformat() if bound else None,
+        "rated_energy_kwh": _num(battery.rated_energy_kwh),
+        "rated_capacity_ah": _num(battery.rated_capacity_ah),
+        "timeline": timeline,
+        "negative_events": [p for p in timeline if p["negative"]],
+    }
+
+
 def passport_full(*, battery, events, near: tuple[float, float] | None = None) -> dict:
     """Every field of the passport, before the access classes cut it."""
     found = trace.battery_trace(battery=battery)
@@ -262,36 +281,27 @@ def passport_full(*, battery, events, near: tuple[float, float] | None = None) -
     proofs = ledger_store.inclusion_proofs([e.pk for e in events])
     head = ledger_store.latest_head()
     custody, custody_named = _custody(events, {k: p.leaf_index for k, p in proofs.items()})
-    bound = next((e for e in events if e.kind == "bound"), None)
 
     def children(nodes: list[dict]) -> list[str]:
         return [code for n in nodes for code in [n["code"], *children(n.get("children", []))]]
 
     return {
-        "passport_id": f"urn:jjjtrace:{battery.code.lower()}",
-        "code": battery.code,
+        **_exported_fields(
+            battery, events=events, timeline=timeline, waste_reason=cascade.waste_reason(battery)
+        ),
         "level": battery.level,
-        "battery_category": "stationary" if battery.is_cascade_product else "ev",
         "manufacturer": battery.maker.display_name if battery.maker_id else None,
         "manufacturer_code": battery.manufacturer_code,
         "chemistry": battery.chemistry,
-        "rated_capacity_ah": _num(battery.rated_capacity_ah),
-        "rated_energy_kwh": _num(battery.rated_energy_kwh),
-        "mass_kg": _num(battery.mass_kg),
-        "production_date": battery.production_date.isoformat() if battery.production_date else None,
-        "status": _status(battery, cascade.waste_reason(battery)),
         "recycled_content": None,
         "hand_in_point": _hand_in_point(battery, near),
         "parent": battery.parent.code if battery.parent_id else None,
         "components": children(found["children"]),
         "second_life": _second_life(battery, found),
         "ledger_head": head.as_dict() if head else None,
-        "put_into_service": bound.occurred_at.isoformat() if bound else None,
         "region": battery.region,
         "state_of_health": latest_soh["soh_pct"] if latest_soh else None,
         "cycle_count": latest_cycles["cycle_count"] if latest_cycles else None,
-        "negative_events": [p for p in timeline if p["negative"]],
-        "timeline": timeline,
         "custody_history": custody,
         "ledger_proofs": {str(k): _proof(p) for k, p in proofs.items()},
         "lifecycle_state": battery.state,
@@ -337,11 +347,6 @@ def battery_pass_for(*, code: str, user) -> dict | None:
     return battery_pass.battery_pass(passport) if passport is not None else None
 
 
-# What the Battery Pass export reads of a passport (``battery_pass.battery_pass``); the rest is not built.
-EXPORTED = ("passport_id", "code", "battery_category", "production_date", "status", "mass_kg", "put_into_service",
-            "rated_energy_kwh", "rated_capacity_ah", "timeline", "negative_events")  # fmt: skip
-
-
 def battery_passes_for(*, codes: list[str], user) -> dict[str, dict]:
     """The Battery Pass export of many batteries, each as this caller may see it, keyed by code (unknown codes
     left out): the answer ``battery_pass_for`` gives for each."""
@@ -352,7 +357,7 @@ def battery_passes_for(*, codes: list[str], user) -> dict[str, dict]:
 
 def passports_for_export(*, codes: list[str], user) -> dict[str, dict]:
     """The passports of many batteries as this caller may see them, only the fields the export reads
-    (``EXPORTED``), keyed by code: one query per table for all of them — batteries, events, residual-value
+    (:func:`_exported_fields`), keyed by code: one query per table for all of them — batteries, events, residual-value
     assessments, latest safety assessments, which packs have telemetry — and the telemetry health only of the
     packs that have any."""
     batteries = list(
@@ -371,20 +376,7 @@ def passports_for_export(*, codes: list[str], user) -> dict[str, dict]:
     for b in batteries:
         own = events[b.pk]
         timeline = _timeline(b, own, valuations=valuations[b.pk], with_telemetry=b.pk in with_samples)
-        bound = next((e for e in own if e.kind == "bound"), None)
-        full = {
-            "passport_id": f"urn:jjjtrace:{b.code.lower()}",
-            "code": b.code,
-            "battery_category": "stationary" if b.is_cascade_product else "ev",
-            "production_date": b.production_date.isoformat() if b.production_date else None,
-            "status": _status(b, waste[b.pk]),
-            "mass_kg": _num(b.mass_kg),
-            "put_into_service": bound.occurred_at.isoformat() if bound else None,
-            "rated_energy_kwh": _num(b.rated_energy_kwh),
-            "rated_capacity_ah": _num(b.rated_capacity_ah),
-            "timeline": timeline,
-            "negative_events": [p for p in timeline if p["negative"]],
-        }
+        full = _exported_fields(b, events=own, timeline=timeline, waste_reason=waste[b.pk])
         out[b.code] = table.visible(full, caller_class(user=user, battery=b, events=own))
     return out
 

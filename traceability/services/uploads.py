@@ -85,7 +85,8 @@ def bindings_upload(
     reported_at = reported_at or now
     by_index = reported_at_by_index or {}
     # The authority first on the actor's kind (a whole-upload refusal: no automaker, no binding); then per pack on
-    # its state and the actor's relation to it, memoised, since a batch holds only a few distinct pairs.
+    # its state and the actor's relation to it, memoised, since a batch holds only a few distinct pairs (the
+    # refusal names the state, not a pack: the item's index and its pack_code say which).
     refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
                                                  actor_kinds=frozenset(actor.kinds), relations=frozenset({"holder"})))  # fmt: skip
     if refusal is not None:
@@ -155,7 +156,7 @@ def bindings_upload(
         if decision_key not in decisions:
             decisions[decision_key] = authority.decide(authority.Request(
                 kind=EventKind.BOUND, state=state[0] or "", actor_kinds=frozenset(actor.kinds),
-                relations=frozenset({relation}), code=code))  # fmt: skip
+                relations=frozenset({relation})))  # fmt: skip
         refusal = decisions[decision_key]
         if refusal is not None:
             results[i] = _error(i, {refusal.field or "pack_code": [refusal.message]}, rule=refusal.code)
