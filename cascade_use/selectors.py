@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from core import tenancy
 from traceability.lifecycle import State
-from traceability.models import Battery, BatteryLink, LifecycleEvent
+from traceability.models import Battery, LifecycleEvent
 
 from .models import (
     Authorisation,
@@ -137,13 +137,6 @@ def product_trace(product: RepurposedProduct) -> dict:
         "sources": [(b, by_battery.get(b.pk, [])) for b in sources],
         "events": by_battery.get(product.battery_id, []),
     }
-
-
-def products_of(battery: Battery) -> QuerySet[Battery]:
-    """Forward from an original: the cascade-use codes it was built into."""
-    return Battery.objects.filter(
-        pk__in=BatteryLink.objects.filter(source=battery).values("product_id")
-    ).order_by("code")
 
 
 def visible_authorisations(user) -> QuerySet[Authorisation]:
