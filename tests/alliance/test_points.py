@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from alliance import selectors, services
 from traceability.services import event_record
 
@@ -107,7 +108,7 @@ def test_monthly_statement_per_member(point_world, client_for):
         event_record(
             battery=b,
             kind="received",
-            actor=w["op"],
+            actor=platform_actor(w["op"]),
             occurred_at=datetime(2026, month, day, 10, tzinfo=tz),
             place_ref=w["point"].place_ref,
         )

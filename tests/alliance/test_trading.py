@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from alliance import services
 from alliance.models import Bid, BidStatus, Lot, LotStatus
 from traceability.models import Battery, LifecycleEvent
@@ -86,8 +87,12 @@ def test_regeneration_buyer_with_exhausted_scale_is_refused(market, client_for):
     f.licence(enterprise=regen, scale_t="0.5")
     # 500 kg already received this year: the 0.5 t annual scale is used up.
     used = f.battery(custodian=market["seller"], maker=market["maker"], mass="500")
-    release_record(battery=used, actor=market["seller"], receiver=regen, occurred_at=timezone.now())
-    receipt_confirm(battery=used, actor=regen, occurred_at=timezone.now(), payload={"mass_kg": "500"})
+    release_record(
+        battery=used, actor=platform_actor(market["seller"]), receiver=regen, occurred_at=timezone.now()
+    )
+    receipt_confirm(
+        battery=used, actor=platform_actor(regen), occurred_at=timezone.now(), payload={"mass_kg": "500"}
+    )
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
     r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
     assert r.status_code == 400

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from accounts.models import Organisation
 from dashboards.services import materialised_views_refresh
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
@@ -128,7 +129,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
                 # automaker's receipt is at its own service point, in its own custody.
                 receiver = actor if actor.has_kind("automaker") else custodian
                 if not pack.releases.filter(status="open", receiver=receiver).exists():
-                    event_record(battery=pack, kind="handed_over", actor=pack.custodian, release_to=receiver,
+                    event_record(battery=pack, kind="handed_over", actor=platform_actor(pack.custodian), release_to=receiver,
                                  occurred_at=occurred, reported_at=min(occurred + timedelta(hours=1), now))  # fmt: skip
                 actor, kwargs = receiver, {}
             if kind in ("dispatched", "lost"):
@@ -138,7 +139,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
             return event_record(
                 battery=pack,
                 kind=kind,
-                actor=actor,
+                actor=platform_actor(actor),
                 occurred_at=occurred,
                 reported_at=min(reported, now),
                 region=region,
