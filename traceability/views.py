@@ -329,9 +329,13 @@ class Custody(ObjectListView):
                 if release is None or org.pk not in (release.releaser_id, release.receiver_id):
                     raise Http404
                 if request.POST.get("action") == "cancel":
-                    services.release_cancel(battery=release.battery, actor=request.user, occurred_at=timezone.now())
+                    services.release_cancel(
+                        battery=release.battery, actor=request.user, occurred_at=timezone.now()
+                    )
                 else:
-                    services.receipt_confirm(battery=release.battery, actor=request.user, occurred_at=timezone.now())
+                    services.receipt_confirm(
+                        battery=release.battery, actor=request.user, occurred_at=timezone.now()
+                    )
             messages.success(request, _("Recorded."))
         except services.TraceabilityError as exc:
             messages.error(request, f"{exc.message} ({exc.code})")

@@ -104,6 +104,7 @@ def authorise(maker, enterprise, *, valid_from=None, valid_to=None, **kw):
         valid_to=valid_to or today + timedelta(days=365),
         document_ref=kw.pop("document_ref", f"AUTH-{next(_serial)}"),
         **kw,
+        actor=platform_actor(maker),
     )
 
 
@@ -135,6 +136,7 @@ def assess(battery, enterprise, verdict: str = "pass", **kw):
         assessed_at=now() - timedelta(days=10),
         verdict=verdict,
         **data,
+        actor=platform_actor(enterprise),
     )
 
 
@@ -152,4 +154,5 @@ def licence(
         annual_scale_t=scale_t,
         valid_from=kw.pop("valid_from", today - timedelta(days=700)),
         valid_to=valid_to or today + timedelta(days=700),
+        actor=platform_actor(enterprise),
     )

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from cascade_use import selectors
 from cascade_use.models import ProductStatus, Scenario
 from cascade_use.services import CascadeError, authorisation_revoke, product_create
@@ -35,6 +36,7 @@ def build(world, **kw):
         operator="China Tower Beijing",
         commissioned_at=now() - timedelta(days=1),
         **kw,
+        actor=platform_actor(world["enterprise"]),
     )
 
 
@@ -68,7 +70,9 @@ def test_another_makers_authorisation_does_not_cover_the_pack(world):
 
 def test_revoked_authorisation_is_refused(world):
     auth = authorise(world["maker"], world["enterprise"])
-    authorisation_revoke(authorisation=auth, reason="contract ended")
+    authorisation_revoke(
+        authorisation=auth, reason="contract ended", actor=platform_actor(auth.battery_maker)
+    )
     with pytest.raises(CascadeError, match="was revoked on"):
         build(world)
 
@@ -135,4 +139,5 @@ def test_another_enterprises_pack_is_refused(world):
             site_region="BJ",
             operator="x",
             commissioned_at=now(),
+            actor=platform_actor(stranger),
         )

@@ -51,10 +51,10 @@ def _entitle(o) -> None:
 
     for maker in ("maker_a", "maker_b"):
         authorisation_grant(battery_maker=o[maker], enterprise=o["cascade"], valid_from=date(2015, 1, 1),
-                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}")  # fmt: skip
+                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}", actor=platform_actor(o[maker]))  # fmt: skip
     licence_register(enterprise=o["regen"], number="HW-DASH-1", issuing_authority="TJ EEB",
                      categories=["LIB-TERNARY", "LIB-LFP"], annual_scale_t=Decimal(1000),
-                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1))  # fmt: skip
+                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1), actor=platform_actor(o["regen"]))  # fmt: skip
 
 
 def _certify(dismantler, vehicle, at) -> None:

@@ -94,7 +94,7 @@ def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world
 def test_a_repurposing_needs_a_passed_assessment(world):
     pack = _retired_at_point(world)
     authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1")  # fmt: skip
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
     move(pack, world["cascade"], at_=at(2025, 1, 4))
     _refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip

@@ -48,7 +48,7 @@ class Custody(RuleBasedStateMachine):
         )
         AfterSalesOutlet.objects.create(automaker=self.orgs["automaker"], outlet=self.orgs["outlet"])
         authorisation_grant(battery_maker=self.orgs["maker"], enterprise=self.orgs["cascade_ok"],
-                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1")  # fmt: skip
+                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1", actor=platform_actor(self.orgs["maker"]))  # fmt: skip
         licence(self.orgs["regen_ok"], scale_t=1000)
         self.orgs_by_pk = {o.pk: o for o in self.orgs.values()}
         self.packs = []

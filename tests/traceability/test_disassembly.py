@@ -240,7 +240,7 @@ def test_disassembly_at_regeneration_gives_each_child_its_own_path(world, client
 
 def test_a_cell_goes_on_alone_and_its_trace_shows_the_packs_history_by_reference(world, client_for):
     authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1")  # fmt: skip
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
     licence(world["regen"])
     pack = _in_vehicle(world, modules=1, cells=2)
     services.event_record(

@@ -316,9 +316,7 @@ def _battery_from_spec(
 
 
 @transaction.atomic
-def product_link(
-    *, product: Battery, sources: list[Battery], actor: User, occurred_at
-) -> None:
+def product_link(*, product: Battery, sources: list[Battery], actor: User, occurred_at) -> None:
     """Link a cascade-use product's new code to every original it was built from (GB/T 34014 §1, R-CODE):
     a :class:`BatteryLink` per source and a ``cascade_repurposed`` event on each source, which is then consumed."""
     if not sources:
