@@ -49,7 +49,7 @@ def test_co_built_point_counts_for_each_automaker_it_serves(point_world):
 
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("10000"),
         opened_on=date(2026, 1, 1),
@@ -69,7 +69,7 @@ def test_shares_must_add_up(point_world):
     bad = shares(w)[:2]
     with pytest.raises(services.AllianceError, match="cost shares must add up to 1"):
         services.shared_point_register(
-            user=w["op_user"],
+            actor=w["op_user"],
             service_point=w["point"],
             monthly_cost_cny=Decimal(1),
             opened_on=date(2026, 1, 1),
@@ -84,7 +84,7 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
     s[1] = services.ShareInput(member=outsider, cost_share=Decimal("0.4"), mass_share=Decimal("0.5"))
     with pytest.raises(services.AllianceError, match="not approved alliance members"):
         services.shared_point_register(
-            user=w["op_user"],
+            actor=w["op_user"],
             service_point=w["point"],
             monthly_cost_cny=Decimal(1),
             opened_on=date(2026, 1, 1),
@@ -95,7 +95,7 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
 def test_monthly_statement_per_member(point_world, client_for):
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("10000"),
         opened_on=date(2026, 1, 1),
@@ -126,7 +126,7 @@ def test_monthly_statement_per_member(point_world, client_for):
 def test_shared_points_visible_to_share_holders_only(point_world, client_for, make_user):
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("1"),
         opened_on=date(2026, 1, 1),
