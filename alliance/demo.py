@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.demo import DemoWorld
@@ -254,7 +255,7 @@ def _register_packs(world: DemoWorld, holder: Organisation, count: int) -> list:
             battery = battery_register(
                 code=code,
                 maker=maker,
-                actor=maker,
+                actor=platform_actor(maker),
                 rated_capacity_ah=Decimal(150),
                 rated_energy_kwh=Decimal(world.rng.choice([42, 55, 60, 75])),
                 mass_kg=Decimal(world.rng.choice([310, 380, 420, 480])),
@@ -264,7 +265,7 @@ def _register_packs(world: DemoWorld, holder: Organisation, count: int) -> list:
             event_record(
                 battery=battery,
                 kind="received",
-                actor=holder,
+                actor=platform_actor(holder),
                 custodian_after=holder,
                 occurred_at=now - timedelta(days=40 - i),
             )

@@ -89,11 +89,14 @@ def receipt_confirm(
     place_ref: str = "",
     region: str | None = None,
     payload: dict | None = None,
+    on_behalf_of: Organisation | None = None,
 ) -> LifecycleEvent:
-    """The receiver named by the open release confirms it: the receipt event makes it the custodian."""
-    return event_record(battery=battery, kind=kind or receipt_kind_for(acting_organisation(actor)), actor=actor,
+    """The receiver named by the open release confirms it: the receipt event makes it the custodian
+    (``on_behalf_of`` as for :func:`event_record`)."""
+    receiver = on_behalf_of or acting_organisation(actor)
+    return event_record(battery=battery, kind=kind or receipt_kind_for(receiver), actor=actor,
                         occurred_at=occurred_at, place=place, place_ref=place_ref, region=region,
-                        payload=payload)  # fmt: skip
+                        payload=payload, on_behalf_of=on_behalf_of)  # fmt: skip
 
 
 @transaction.atomic

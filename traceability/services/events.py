@@ -469,9 +469,12 @@ def event_record(
     manifest: str = "",
     vehicle: Vehicle | None = None,
     claim: CustodyClaim | None = None,
+    on_behalf_of: Organisation | None = None,
 ) -> LifecycleEvent:
     """Record one lifecycle event: check the state machine, ask the authority and the guards, append the event,
-    move the battery (R-LIFE). ``actor`` is None for the platform on its own.
+    move the battery (R-LIFE). ``actor`` is None for the platform on its own. The event is the actor's
+    organisation's, or ``on_behalf_of``'s where a platform administrator records it for another enterprise (the
+    authority then asks about that enterprise; the trace names both).
 
     ``release_to`` names the receiver of a dispatch or hand-over: custody stays with the holder until the
     receiver records its receipt (``received``, ``cascade_received``, ``regeneration_received``), which then
@@ -493,7 +496,7 @@ def event_record(
         vehicle=vehicle,
         claim=claim,
     )
-    return _event_write(spec, org=organisation_of(actor), user=person(actor))
+    return _event_write(spec, org=on_behalf_of or organisation_of(actor), user=person(actor))
 
 
 def _event_write(spec: EventSpec, *, org: Organisation | None, user: User | None) -> LifecycleEvent:
