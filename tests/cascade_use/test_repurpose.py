@@ -8,8 +8,10 @@ from django.utils import timezone
 from accounts.actors import platform_actor
 from cascade_use import selectors
 from cascade_use.models import ProductStatus, Scenario
-from cascade_use.services import CascadeError, authorisation_revoke, product_create
+from cascade_use.services import CascadeError, authorisation_revoke, product_create, product_retire
+from core.errors import Forbidden
 from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
+from tests.factories import UserFactory
 from traceability.codes import parse
 from traceability.models import Battery
 
@@ -141,3 +143,19 @@ def test_another_enterprises_pack_is_refused(world):
             commissioned_at=now(),
             actor=platform_actor(stranger),
         )
+
+
+def test_only_a_writer_of_the_products_enterprise_retires_it(world):
+    authorise(world["maker"], world["enterprise"])
+    product = build(world)
+    for outsider in (
+        UserFactory(organisation=cascade_enterprise()),
+        UserFactory(organisation=world["enterprise"], role="viewer"),
+    ):
+        with pytest.raises(Forbidden, match="read-only"):
+            product_retire(product=product, occurred_at=now(), actor=outsider)
+    product.refresh_from_db()
+    assert product.status == ProductStatus.IN_SERVICE
+    product_retire(product=product, occurred_at=now(), actor=UserFactory(organisation=world["enterprise"]))
+    product.refresh_from_db()
+    assert product.status == ProductStatus.RETIRED

@@ -72,6 +72,20 @@ def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client
     assert client_for(world["users"]["automaker"]).get(f"/api/v1/batteries/{pack.code}/").status_code == 200
 
 
+def test_a_read_only_account_records_nothing_whoever_calls(world, make_user, client_for):
+    pack = _retired_at_point(world)
+    viewer = make_user(world["point"], role="viewer")
+    _refused("actor.read_only", services.release_record, battery=pack, actor=viewer, receiver=world["cascade"],
+             occurred_at=at(2025, 1, 4))  # fmt: skip
+    r = client_for(viewer).post("/api/v1/custody/releases/", {"battery_code": pack.code,
+                                "to_uscc": world["cascade"].uscc, "occurred_at": "2025-01-04"}, format="json")  # fmt: skip
+    assert r.status_code == 403 and r.json()["error"]["code"] == "actor.read_only"
+    _unchanged(pack, world["point"], "at_service_point")
+    # The operator's own account releases the same pack.
+    services.release_record(battery=pack, actor=world["users"]["point"], receiver=world["cascade"],
+                            occurred_at=at(2025, 1, 4))  # fmt: skip
+
+
 def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world, client_for):
     pack = _retired_at_point(world)
     # No release: the receipt is refused before any other rule.

@@ -171,8 +171,6 @@ class _CustodyView(AuditedViewMixin, APIView):
         org = getattr(request.user, "organisation", None)
         if org is None:
             raise exceptions.PermissionDenied("an organisation account is required")
-        if getattr(request.user, "role", "") == "viewer":
-            raise exceptions.PermissionDenied("a read-only account cannot record custody")
         return org
 
     def when(self, request, name="occurred_at"):

@@ -50,7 +50,15 @@ from ..models import (
     ReleaseStatus,
     not_declared_erroneous,
 )
-from .events import RELEASES, UNBINDING, EventSpec, TraceabilityError, _events_write, refusal_class
+from .events import (
+    RELEASES,
+    UNBINDING,
+    EventSpec,
+    TraceabilityError,
+    _events_write,
+    _require_writer,
+    refusal_class,
+)
 
 # Beyond a change of state or custodian, these kinds move a battery: they open or close a release or a binding.
 MOVING_KINDS = RELEASES | UNBINDING | {EventKind.RELEASE_CANCELLED, EventKind.BOUND, EventKind.REPLACED_IN}
@@ -156,6 +164,7 @@ def error_declare(
     (``[{"kind", "occurred_at", "battery_code", "to_uscc", "manifest", "place", "place_ref", "payload"}]``).
     Returns the declaration, ``effective`` or ``pending`` the region's regulator."""
     org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     event = None
     if str(event_id).isdigit() and len(str(event_id)) < 19:
         event = LifecycleEvent.objects.filter(pk=int(event_id)).select_related("battery").first()
@@ -217,6 +226,7 @@ def error_review(
     """The regulator of the declaration's region approves a pending correction (it is carried out now, under the
     same checks as any event) or rejects it (nothing changes)."""
     org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     declaration = None
     if str(declaration_id).isdigit() and len(str(declaration_id)) < 19:
         declaration = (

@@ -32,6 +32,7 @@ from .events import (
     TraceabilityNotFound,
     _event_write,
     _refused,
+    _require_writer,
     event_record,
 )
 
@@ -127,6 +128,7 @@ def claim_record(
     """A battery that turned up without a release (orphan, left with a repairer, a lost one found): a claim for
     the regulator of the region to review. Nothing about the battery changes until it is approved."""
     org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     if battery.state in TERMINAL:
         raise TraceabilityConflict(f"{battery.code} is in final state '{battery.state}' and cannot be claimed",
                                 field="battery_code", code="custody.claim_terminal")  # fmt: skip
@@ -169,6 +171,7 @@ def claim_review(
 ) -> CustodyClaim:
     """The regulator of the claim's region approves (custody moves with a receipt by the claimant) or rejects it."""
     reviewer, reviewer_user = acting_organisation(actor), person(actor)
+    _require_writer(reviewer_user)
     claim = CustodyClaim.objects.select_for_update().select_related("battery", "claimant").get(pk=claim.pk)
     if not reviewer.is_regulator or reviewer.region != claim.region:
         raise TraceabilityForbidden("only a regulator of the claim's region reviews it", field="actor",

@@ -89,6 +89,13 @@ class TraceabilityConflict(Conflict, TraceabilityError):
 _BY_STATUS = {c.http_status: c for c in (TraceabilityForbidden, TraceabilityNotFound, TraceabilityConflict)}
 
 
+def _require_writer(user: User | None) -> None:
+    """A read-only account records nothing; the platform, acting with no account, is not one."""
+    if user is not None and not user.can_write:
+        raise TraceabilityForbidden("a read-only account cannot record custody", field="actor",
+                                    code="actor.read_only")  # fmt: skip
+
+
 def refusal_class(status: int) -> type[TraceabilityError]:
     """The traceability refusal answering ``status`` (another app's refusal keeps its status through it)."""
     return _BY_STATUS.get(status, TraceabilityError)
@@ -503,6 +510,7 @@ def _event_write(spec: EventSpec, *, org: Organisation | None, user: User | None
     """:func:`event_record` for the services of this package, which may record an organisation's event with
     another organisation's person (a regulator's approval carries out the claimant's receipt); the caller's
     ``spec.battery`` reflects the move."""
+    _require_writer(user)
     battery, kind, occurred_at = spec.battery, spec.kind, spec.occurred_at
     locked = spec.battery = Battery.objects.select_for_update().get(pk=battery.pk)
     now = timezone.now()
@@ -542,6 +550,7 @@ def _events_write(
     specs: list[EventSpec], *, org: Organisation | None, user: User | None, skip_errors: bool = False
 ) -> BulkOutcome:
     """:func:`events_record_bulk` for the services of this package, as :func:`_event_write` is for one event."""
+    _require_writer(user)
     outcome = BulkOutcome()
     if not specs:
         return outcome

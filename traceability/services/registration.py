@@ -30,6 +30,7 @@ from .events import (
     _deadline_for,
     _insert_events,
     _refused,
+    _require_writer,
     events_record_bulk,
 )
 
@@ -176,6 +177,7 @@ def batteries_register_bulk(
     None for the platform on its own.
     """
     org, actor_user = organisation_of(actor), person(actor)
+    _require_writer(actor_user)
     now = timezone.now()
     reported_at = reported_at or now
     seen: dict[str, Battery] = {}

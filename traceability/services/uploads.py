@@ -41,6 +41,7 @@ from .events import (
     TraceabilityForbidden,
     _deadline_for_kinds,
     _refused,
+    _require_writer,
     events_record_bulk,
 )
 from .registration import BatterySpec, _manufacturer_check, batteries_register_bulk, parse_code
@@ -82,6 +83,7 @@ def bindings_upload(
     good item is kept when others fail.
     """
     org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     now = timezone.now()
     reported_at = reported_at or now
     by_index = reported_at_by_index or {}
