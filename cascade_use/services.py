@@ -260,6 +260,7 @@ def assessment_record(
         battery=battery,
         kind=EventKind.ASSESSED,
         actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=assessed_at,
         payload={
             "assessment": "safety",
@@ -381,6 +382,7 @@ def product_create(
             battery=new,
             kind=EventKind.CASCADE_REPURPOSED,
             actor=actor,
+            on_behalf_of=enterprise,
             occurred_at=commissioned_at,
             region=site_region,
             place=site,
@@ -429,6 +431,7 @@ def product_retire(
         battery=product.battery,
         kind=EventKind.CASCADE_RETIRED,
         actor=actor,
+        on_behalf_of=product.enterprise,
         occurred_at=occurred_at,
         payload={"reason": reason} if reason else None,
     )
@@ -473,6 +476,7 @@ def waste_handover(
         battery=battery,
         kind=EventKind.HANDED_OVER,
         actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         release_to=to,
         payload={"to": to.uscc, "purpose": "regeneration", "reason": reason},

@@ -131,6 +131,7 @@ def pack_receive(
         battery=battery,
         kind=EventKind.REGENERATION_RECEIVED,
         actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         payload={"mass_kg": str(mass)},
     )
@@ -222,6 +223,7 @@ def _inputs_event(*, batch: Batch, kind: str, standard: str, actor: User, occurr
             battery=item.battery,
             kind=kind,
             actor=actor,
+            on_behalf_of=batch.enterprise,
             occurred_at=occurred_at,
             payload={"batch": batch.reference, "standard": standard},
         )

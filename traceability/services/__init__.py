@@ -10,7 +10,11 @@ acts for the organisation: :func:`accounts.actors.platform_actor` gives that org
 never saved, so the event names the organisation and no user, as it did before a person was asked for. The
 services the platform also calls with no organisation at all (:func:`event_record`, :func:`events_record_bulk`,
 :func:`battery_register`, :func:`batteries_register_bulk`) take ``actor: User | None``: None is the platform on its
-own, which the authority knows as the ``platform`` relation.
+own, which the authority knows as the ``platform`` relation. Where a person records an event that is another
+organisation's (a platform administrator at an operator's service point, a regulator's approval carrying out a
+claimant's receipt), :func:`event_record` and :func:`receipt_confirm` take ``on_behalf_of``: the event is that
+organisation's, asked of the authority as such, and names the person who recorded it. A read-only account records
+nothing (``actor.read_only``).
 """
 
 from .bindings import pack_bindable_by, replacement_record
