@@ -79,17 +79,21 @@ class IssuedToken:
 
 
 @transaction.atomic
-def api_token_issue(*, user: User, name: str = "default", actor: User | None = None) -> IssuedToken:
-    """Create a token; the raw value is returned once and only its digest is stored."""
+def api_token_issue(*, owner: User, name: str = "default", actor: User | None = None) -> IssuedToken:
+    """Create a token for ``owner``; the raw value is returned once and only its digest is stored. ``actor``
+    issues it, by default the owner."""
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     max_age = settings.API_TOKEN_MAX_AGE
     expires_at = timezone.now() + max_age if max_age else None
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, digest=token_digest(raw), expires_at=expires_at
+        user=owner, name=name, prefix=prefix, digest=token_digest(raw), expires_at=expires_at
     )
     audit_log(
-        actor=actor or user, action="issue_token", obj=token, changes={"name": name, "expires_at": expires_at}
+        actor=actor or owner,
+        action="issue_token",
+        obj=token,
+        changes={"name": name, "expires_at": expires_at},
     )
     return IssuedToken(token=token, raw=raw)
 
@@ -108,7 +112,7 @@ def api_token_rotate(
 ) -> IssuedToken:
     """Replace a token by a new one of the same name; the old one stops working after ``grace`` (at once by
     default), so the enterprise's system can switch over without a gap."""
-    issued = api_token_issue(user=token.user, name=token.name, actor=actor)
+    issued = api_token_issue(owner=token.user, name=token.name, actor=actor)
     now = timezone.now()
     if grace:
         token.expires_at = min(token.expires_at or now + grace, now + grace)

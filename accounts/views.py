@@ -18,7 +18,7 @@ def profile(request):
 @login_required
 @require_POST
 def token_issue(request):
-    issued = api_token_issue(user=request.user, name=request.POST.get("name") or "default")
+    issued = api_token_issue(owner=request.user, name=request.POST.get("name") or "default")
     request.session["new_token"] = issued.raw
     messages.success(request, _("Token issued. Copy it now: it will not be shown again."))
     return redirect("accounts:profile")

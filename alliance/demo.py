@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation, User
 from core.demo import DemoWorld
@@ -71,7 +72,7 @@ def _members(world: DemoWorld, secretariat: User) -> None:
             continue
         org = user.organisation
         membership = services.membership_apply(
-            user=user,
+            actor=user,
             tier=tiers[tier],
             statement=f"{org.name_zh}申请加入京津冀动力电池回收利用产业联盟。",
             public_profile=f"{org.name_zh}，{org.get_region_display()}。",
@@ -81,7 +82,9 @@ def _members(world: DemoWorld, secretariat: User) -> None:
             capabilities="回收、贮存、梯次利用评估" if "service_operator" in org.kinds else "",
         )
         if key not in PENDING:
-            services.membership_decide(user=secretariat, membership=membership, approve=True, note="材料齐全")
+            services.membership_decide(
+                actor=secretariat, membership=membership, approve=True, note="材料齐全"
+            )
 
 
 def _guidance(world: DemoWorld) -> None:
@@ -128,14 +131,14 @@ def _guidance(world: DemoWorld) -> None:
                 {"metal": metal, "price_cny_per_t": Decimal(base * metal_drift[metal]).quantize(Decimal("1"))}
             )
         g = services.guidance_create(
-            user=assessor,
+            actor=assessor,
             title=f"京津冀退役动力电池残值价格指导 {year}年{month}月",
             effective_from=date(year, month, 1),
             prices=prices,
             metals=metals,
             notes="参考联盟成交价和公开金属报价；电池包、模组按剩余电量每千瓦时计价。",
         )
-        services.guidance_publish(user=assessor, guidance=g)
+        services.guidance_publish(actor=assessor, guidance=g)
 
 
 def _shared_points(world: DemoWorld) -> None:
@@ -170,7 +173,7 @@ def _shared_points(world: DemoWorld) -> None:
             continue
         try:
             services.shared_point_register(
-                user=actor,
+                actor=actor,
                 service_point=point,
                 monthly_cost_cny=Decimal(world.rng.randrange(8000, 30000, 500)),
                 opened_on=start,
@@ -252,7 +255,7 @@ def _register_packs(world: DemoWorld, holder: Organisation, count: int) -> list:
             battery = battery_register(
                 code=code,
                 maker=maker,
-                actor=maker,
+                actor=platform_actor(maker),
                 rated_capacity_ah=Decimal(150),
                 rated_energy_kwh=Decimal(world.rng.choice([42, 55, 60, 75])),
                 mass_kg=Decimal(world.rng.choice([310, 380, 420, 480])),
@@ -262,7 +265,7 @@ def _register_packs(world: DemoWorld, holder: Organisation, count: int) -> list:
             event_record(
                 battery=battery,
                 kind="received",
-                actor=holder,
+                actor=platform_actor(holder),
                 custodian_after=holder,
                 occurred_at=now - timedelta(days=40 - i),
             )
@@ -302,7 +305,7 @@ def _trading(world: DemoWorld) -> None:
                     _offline(world, seller, seller_user, chunk, items, buyers)
                     continue
                 lot = services.lot_create(
-                    user=seller_user,
+                    actor=seller_user,
                     title=f"{seller.name_zh}退役电池包 {len(chunk)} 个",
                     form="pack",
                     location=seller.address or seller.get_region_display(),
@@ -320,7 +323,7 @@ def _trading(world: DemoWorld) -> None:
             for bu in buyer_users:
                 try:
                     services.bid_place(
-                        user=bu,
+                        actor=bu,
                         lot=lot,
                         amount_cny=(guide * Decimal(rng.uniform(0.8, 1.15))).quantize(Decimal("1")),
                     )
@@ -342,7 +345,7 @@ def _close_and_accept(lot: Lot, seller_user: User) -> None:
     if best is None:
         return
     try:
-        services.lot_accept(user=seller_user, lot=lot, bid=best)
+        services.lot_accept(actor=seller_user, lot=lot, bid=best)
     except services.AllianceError:
         return
 
@@ -353,7 +356,7 @@ def _offline(world: DemoWorld, seller, seller_user, chunk, items, buyers) -> Non
         when = min(timezone.now(), latest + timedelta(hours=world.rng.randint(2, 72)))
         try:
             services.deal_record_offline(
-                user=seller_user,
+                actor=seller_user,
                 buyer=buyer,
                 price_cny=Decimal(sum(float(i.soh) * world.rng.randint(9000, 16000) for i in items)).quantize(
                     Decimal("1")

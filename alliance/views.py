@@ -66,7 +66,7 @@ def apply(request):
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with refusals(request, form):
-            services.membership_apply(user=request.user, **form.cleaned_data)
+            services.membership_apply(actor=request.user, **form.cleaned_data)
             messages.success(request, _("Application sent to the alliance secretariat."))
             return redirect("alliance:home")
     return render(request, "alliance/apply.html", {"form": form})
@@ -96,7 +96,7 @@ def decide(request, pk: int):
     membership = tenancy.get_visible_or_404(Membership.objects.all(), request.user, pk=pk)
     with refusals(request):
         services.membership_decide(
-            user=request.user,
+            actor=request.user,
             membership=membership,
             approve=request.POST.get("approve") == "1",
             note=request.POST.get("note", ""),
@@ -197,7 +197,7 @@ def lot_new(request):
         data = dict(form.cleaned_data)
         items = [services.ItemInput(code=c, soh=s) for c, s in data.pop("items")]
         try:
-            lot = services.lot_create(user=request.user, items=items, **data)
+            lot = services.lot_create(actor=request.user, items=items, **data)
         except services.AllianceError as exc:
             for reason in exc.reasons:
                 form.add_error("items" if exc.field == "items" else None, reason)
@@ -222,7 +222,7 @@ def lot_detail(request, pk: int):
     form = BidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.bid_place(user=request.user, lot=lot, **form.cleaned_data)
+            services.bid_place(actor=request.user, lot=lot, **form.cleaned_data)
         except services.AllianceError as exc:
             for reason in exc.reasons:
                 form.add_error(None, reason_display(reason))
@@ -254,7 +254,7 @@ def lot_accept(request, pk: int):
     lot = tenancy.get_visible_or_404(Lot.objects.all(), request.user, pk=pk)
     bid = get_object_or_404(Bid, pk=request.POST.get("bid"), lot=lot)
     with refusals(request):
-        services.lot_accept(user=request.user, lot=lot, bid=bid)
+        services.lot_accept(actor=request.user, lot=lot, bid=bid)
         messages.success(request, _("Deal concluded; custody of the batteries moved to the buyer."))
     return redirect("alliance:lot", pk=lot.pk)
 

@@ -234,7 +234,7 @@ def main() -> None:
     tokens = {}
     for org in (maker, automaker):
         user = User.objects.create(username=f"bench-{run}-{org.pk}", organisation=org, role="manager")
-        tokens[org.pk] = api_token_issue(user=user).raw
+        tokens[org.pk] = api_token_issue(owner=user).raw
 
     proc = None
     url = args.url

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from core.demo import DemoWorld
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
@@ -53,7 +54,7 @@ def _retired_packs(world: DemoWorld, maker, need: int, start_serial: int) -> lis
         battery = battery_register(
             code=code,
             maker=maker,
-            actor=maker,
+            actor=platform_actor(maker),
             rated_capacity_ah=Decimal(150 + 10 * world.rng.randint(0, 6)),
             rated_energy_kwh=Decimal("52.5"),
             mass_kg=Decimal(world.rng.randint(320, 480)),
@@ -91,7 +92,7 @@ def authorisations_ensure(world: DemoWorld) -> None:
                 document_ref=f"{_key(world, maker).upper()}-TC-{enterprise.region}-{today.year - 1}-{rng.randint(100, 999)}",
                 chemistries=[],
                 product_types=["P", "M"],
-                actor_user=world.users.get(_key(world, maker)),
+                actor=world.users.get(_key(world, maker)) or platform_actor(maker),
             )
 
 
@@ -106,21 +107,23 @@ def seed(world: DemoWorld) -> None:
     # an expired and a revoked one, so the refusals show on the page
     expired = services.authorisation_grant(
         battery_maker=makers[0], enterprise=enterprises[-1], valid_from=today - timedelta(days=1200),
-        valid_to=today - timedelta(days=400), document_ref="CATL-TC-HB-2022-OLD",
+        valid_to=today - timedelta(days=400), document_ref="CATL-TC-HB-2022-OLD", actor=platform_actor(makers[0]),
     )  # fmt: skip
     revoked = services.authorisation_grant(
         battery_maker=makers[-1], enterprise=enterprises[0], valid_from=today - timedelta(days=100),
         valid_to=today + timedelta(days=300), document_ref="BYD-TS-BJ-PILOT",
-        kind="technical_support",
+        kind="technical_support", actor=platform_actor(makers[-1]),
     )  # fmt: skip
-    services.authorisation_revoke(authorisation=revoked, reason="pilot agreement replaced")
+    services.authorisation_revoke(
+        authorisation=revoked, actor=platform_actor(makers[-1]), reason="pilot agreement replaced"
+    )
     del expired
 
     scenarios = list(Scenario.objects.filter(is_active=True))
     per_enterprise = 6 * world.scale
     serial = 9_000_001
     for e_index, enterprise in enumerate(enterprises):
-        user = world.users.get(ENTERPRISES[e_index])
+        user = world.users.get(ENTERPRISES[e_index]) or platform_actor(enterprise)
         packs: list[Battery] = []
         for maker in makers:
             packs += _retired_packs(world, maker, per_enterprise // len(makers) + 2, serial)
@@ -129,8 +132,10 @@ def seed(world: DemoWorld) -> None:
         received_at = now - timedelta(days=60)
         for pack in packs:
             when = _at(max(received_at, pack.state_changed_at + timedelta(hours=1)))
-            release_record(battery=pack, actor=pack.custodian, receiver=enterprise, occurred_at=when)
-            receipt_confirm(battery=pack, actor=enterprise, actor_user=user, occurred_at=when,
+            release_record(
+                battery=pack, actor=platform_actor(pack.custodian), receiver=enterprise, occurred_at=when
+            )
+            receipt_confirm(battery=pack, actor=user, occurred_at=when,
                             kind=EventKind.CASCADE_RECEIVED)  # fmt: skip
             pack.refresh_from_db()
         # each enterprise builds products for half of the scenario families (together: every family)
@@ -158,11 +163,11 @@ def seed(world: DemoWorld) -> None:
             product = services.product_create(
                 enterprise=enterprise, sources=sources, scenario=scenario, name=name, site=site,
                 site_region=region, operator=operator, commissioned_at=commissioned,
-                level="P", rated_energy_kwh=Decimal("10") * len(sources), actor_user=user,
+                level="P", rated_energy_kwh=Decimal("10") * len(sources), actor=user,
             )  # fmt: skip
             if scenario.key == "street_light" and world.scale >= 1:
                 services.product_retire(product=product, occurred_at=_at(max(now - timedelta(days=3), commissioned + timedelta(hours=2))),
-                                        reason="capacity below 50%")  # fmt: skip
+                                        actor=platform_actor(enterprise), reason="capacity below 50%")  # fmt: skip
         # what is left: two failed items (waste with a deadline), one passed (to repurpose), the rest to assess
         for i, pack in enumerate(queue):
             if i < 2:
@@ -191,5 +196,5 @@ def _assess(pack, enterprise, user, when, soh, fail: bool = False):
         internal_resistance_mohm=Decimal("2.4" if fail else "1.6"),
         verdict="fail" if fail else ("pass_limited" if soh < 60 else "pass"),
         limits="≤ 0.3C, ≤ 35 °C" if (not fail and soh < 60) else "",
-        actor_user=user,
+        actor=user,
     )

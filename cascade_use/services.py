@@ -12,7 +12,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import person
 from accounts.models import Organisation, User
+from core import tenancy
 from core.audit import audit_log
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
@@ -59,7 +61,7 @@ def authorisation_grant(
     chemistries: list[str] | None = None,
     product_types: list[str] | None = None,
     kind: str = "authorisation",
-    actor_user: User | None = None,
+    actor: User,
 ) -> Authorisation:
     """A battery maker authorises a cascade-use enterprise to repurpose its batteries (seed 四(一)2)."""
     _require_kind(battery_maker, "battery_maker", "battery maker")
@@ -80,10 +82,10 @@ def authorisation_grant(
         valid_from=valid_from,
         valid_to=valid_to,
         document_ref=document_ref.strip(),
-        granted_by=actor_user,
+        granted_by=person(actor),
     )
     audit_log(
-        actor=actor_user,
+        actor=person(actor),
         action="cascade.authorisation_grant",
         obj=authorisation,
         changes={"enterprise": enterprise.uscc, "valid_to": valid_to, "document_ref": document_ref},
@@ -92,13 +94,9 @@ def authorisation_grant(
 
 
 @transaction.atomic
-def authorisation_revoke(
-    *, authorisation: Authorisation, actor_user: User | None = None, reason: str = ""
-) -> Authorisation:
+def authorisation_revoke(*, authorisation: Authorisation, actor: User, reason: str = "") -> Authorisation:
     """The granting battery maker withdraws an authorisation; products already built keep their record."""
-    if actor_user is not None and (
-        actor_user.organisation_id != authorisation.battery_maker_id or not actor_user.can_write
-    ):
+    if actor.organisation_id != authorisation.battery_maker_id or not actor.can_write:
         raise Forbidden("only the granting battery maker may revoke an authorisation", field="actor")
     if authorisation.revoked_at is not None:
         raise CascadeError(
@@ -107,11 +105,14 @@ def authorisation_revoke(
             code="already_revoked",
         )
     authorisation.revoked_at = timezone.now()
-    authorisation.revoked_by = actor_user
+    authorisation.revoked_by = person(actor)
     authorisation.revoke_reason = reason
     authorisation.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit_log(
-        actor=actor_user, action="cascade.authorisation_revoke", obj=authorisation, changes={"reason": reason}
+        actor=person(actor),
+        action="cascade.authorisation_revoke",
+        obj=authorisation,
+        changes={"reason": reason},
     )
     return authorisation
 
@@ -199,7 +200,7 @@ def assessment_record(
     visual_notes: str = "",
     limits: str = "",
     notes: str = "",
-    actor_user: User | None = None,
+    actor: User,
 ) -> SafetyAssessment:
     """Record a safety assessment before reuse (GB/T 34015.1 steps) and an ``assessed`` lifecycle event.
 
@@ -236,7 +237,7 @@ def assessment_record(
     assessment = SafetyAssessment.objects.create(
         battery=battery,
         enterprise=enterprise,
-        assessor=actor_user,
+        assessor=person(actor),
         assessor_name=assessor_name,
         assessed_at=assessed_at,
         visual_ok=visual_ok,
@@ -258,8 +259,8 @@ def assessment_record(
     trace.event_record(
         battery=battery,
         kind=EventKind.ASSESSED,
-        actor=enterprise,
-        actor_user=actor_user,
+        actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=assessed_at,
         payload={
             "assessment": "safety",
@@ -270,7 +271,7 @@ def assessment_record(
         },
     )
     audit_log(
-        actor=actor_user, action="cascade.assessment_record", obj=assessment, changes={"verdict": verdict}
+        actor=person(actor), action="cascade.assessment_record", obj=assessment, changes={"verdict": verdict}
     )
     return assessment
 
@@ -318,7 +319,7 @@ def product_create(
     code: str = "",
     rated_energy_kwh: Decimal | None = None,
     nominal_voltage_v: Decimal | None = None,
-    actor_user: User | None = None,
+    actor: User,
 ) -> RepurposedProduct:
     """Build a second-life product from retired batteries under a new code (R-CASCADE; domain.md §1).
 
@@ -368,23 +369,20 @@ def product_create(
         new = trace.battery_register(
             code=code,
             maker=enterprise,
-            actor=enterprise,
-            actor_user=actor_user,
+            actor=actor,
             occurred_at=commissioned_at,
             rated_energy_kwh=rated_energy_kwh,
             mass_kg=sum((b.mass_kg or Decimal(0) for b in sources), Decimal(0)) or None,
             is_cascade_product=True,
             custodian=enterprise,
         )
-        trace.product_link(
-            product=new, sources=sources, actor=enterprise, actor_user=actor_user, occurred_at=commissioned_at
-        )
+        trace.product_link(product=new, sources=sources, actor=actor, occurred_at=commissioned_at)
         # The new code starts its second life at the site (REGISTERED -> CASCADE_USE).
         trace.event_record(
             battery=new,
             kind=EventKind.CASCADE_REPURPOSED,
-            actor=enterprise,
-            actor_user=actor_user,
+            actor=actor,
+            on_behalf_of=enterprise,
             occurred_at=commissioned_at,
             region=site_region,
             place=site,
@@ -405,13 +403,13 @@ def product_create(
         rated_energy_kwh=rated_energy_kwh,
         nominal_voltage_v=nominal_voltage_v,
         commissioned_at=commissioned_at,
-        created_by=actor_user,
+        created_by=person(actor),
     )
     ProductSource.objects.bulk_create(
         ProductSource(product=product, battery=b, authorisation=a, assessment=s) for b, a, s in checked
     )
     audit_log(
-        actor=actor_user,
+        actor=person(actor),
         action="cascade.product_create",
         obj=product,
         changes={"code": new.code, "sources": [b.code for b in sources], "scenario": scenario.key},
@@ -421,22 +419,25 @@ def product_create(
 
 @transaction.atomic
 def product_retire(
-    *, product: RepurposedProduct, occurred_at: datetime, actor_user: User | None = None, reason: str = ""
+    *, product: RepurposedProduct, occurred_at: datetime, actor: User, reason: str = ""
 ) -> RepurposedProduct:
-    """End a product's second life: its code becomes the enterprise's own waste, to hand to regeneration."""
+    """End a product's second life: its code becomes the enterprise's own waste, to hand to regeneration. Only
+    a user who may change the product (of its enterprise, not read-only) ends it."""
+    if not tenancy.can_write(actor, product):
+        raise Forbidden("read-only: this record belongs to another organisation or region", field="actor")
     if product.status != ProductStatus.IN_SERVICE:
         raise CascadeError(f"{product.battery.code} is not in service", code="wrong_state")
     trace.event_record(
         battery=product.battery,
         kind=EventKind.CASCADE_RETIRED,
-        actor=product.enterprise,
-        actor_user=actor_user,
+        actor=actor,
+        on_behalf_of=product.enterprise,
         occurred_at=occurred_at,
         payload={"reason": reason} if reason else None,
     )
     product.status, product.retired_at = ProductStatus.RETIRED, occurred_at
     product.save(update_fields=["status", "retired_at"])
-    audit_log(actor=actor_user, action="cascade.product_retire", obj=product, changes={"reason": reason})
+    audit_log(actor=person(actor), action="cascade.product_retire", obj=product, changes={"reason": reason})
     return product
 
 
@@ -450,7 +451,7 @@ def waste_handover(
     enterprise: Organisation,
     to: Organisation,
     occurred_at: datetime,
-    actor_user: User | None = None,
+    actor: User,
 ) -> None:
     """Hand the enterprise's own waste (a failed item or a product at the end of its second life) to a
     licensed regeneration enterprise (R-CASCADE). The receiver's licence is checked now, on the pack's
@@ -474,15 +475,15 @@ def waste_handover(
     trace.event_record(
         battery=battery,
         kind=EventKind.HANDED_OVER,
-        actor=enterprise,
-        actor_user=actor_user,
+        actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         release_to=to,
         payload={"to": to.uscc, "purpose": "regeneration", "reason": reason},
     )
     RepurposedProduct.objects.filter(battery=battery).update(status=ProductStatus.HANDED_OVER)
     audit_log(
-        actor=actor_user,
+        actor=person(actor),
         action="cascade.waste_handover",
         obj=battery,
         changes={"to": to.uscc, "reason": reason},

@@ -89,9 +89,7 @@ class Authorisations(ObjectListView):
         form = AuthorisationForm(request.POST or None) if maker else None
         if form is not None and form.is_valid():
             with refusals(request, form):
-                services.authorisation_grant(
-                    battery_maker=maker, actor_user=request.user, **form.cleaned_data
-                )
+                services.authorisation_grant(battery_maker=maker, actor=request.user, **form.cleaned_data)
                 messages.success(request, _("Authorisation granted."))
                 return redirect("cascade_use:authorisations")
         return self.list_response(form=form)
@@ -106,7 +104,7 @@ def authorisation_revoke(request, pk: int):
     authorisation = tenancy.get_visible_or_404(Authorisation.objects.all(), request.user, pk=pk)
     with refusals(request):
         services.authorisation_revoke(
-            authorisation=authorisation, actor_user=request.user, reason=request.POST.get("reason", "")
+            authorisation=authorisation, actor=request.user, reason=request.POST.get("reason", "")
         )
         messages.info(request, _("Authorisation revoked."))
     return redirect("cascade_use:authorisations")
@@ -122,7 +120,7 @@ def assess(request, code: str):
                                                           "assessor_name": request.user.get_full_name() or request.user.username})  # fmt: skip
     if request.method == "POST" and form.is_valid():
         with refusals(request, form):
-            services.assessment_record(battery=battery, enterprise=enterprise, actor_user=request.user,
+            services.assessment_record(battery=battery, enterprise=enterprise, actor=request.user,
                                        **{k: v for k, v in form.cleaned_data.items() if v is not None or k != "soh_pct"})  # fmt: skip
             messages.success(request, _("Assessment recorded for %(code)s.") % {"code": battery.code})
             return redirect("cascade_use:home")
@@ -177,7 +175,7 @@ def product_new(request):
         by_code = {b.code: b for b in candidates}
         with refusals(request, form):
             product = services.product_create(
-                enterprise=enterprise, actor_user=request.user,
+                enterprise=enterprise, actor=request.user,
                 sources=[by_code[c] for c in data.pop("sources")], **data,
             )  # fmt: skip
             messages.success(request, _("Product %(code)s created.") % {"code": product.battery.code})
@@ -191,13 +189,11 @@ def product_new(request):
 def product_detail(request, pk: int):
     product = tenancy.get_visible_or_404(selectors.visible_products(request.user), request.user, pk=pk)
     form = RetireForm(request.POST or None, initial={"occurred_at": _now_local()})
-    if request.method == "POST":
-        tenancy.require_write(request.user, product)
-        if form.is_valid():
-            with refusals(request, form):
-                services.product_retire(product=product, actor_user=request.user, **form.cleaned_data)
-                messages.info(request, _("Second life ended: the product is now waste to hand over."))
-                return redirect("cascade_use:product", pk=pk)
+    if request.method == "POST" and form.is_valid():
+        with refusals(request, form):
+            services.product_retire(product=product, actor=request.user, **form.cleaned_data)
+            messages.info(request, _("Second life ended: the product is now waste to hand over."))
+            return redirect("cascade_use:product", pk=pk)
     context = {"title": product.name, "retire_form": form, "can_write": tenancy.can_write(request.user, product),
                **selectors.product_trace(product)}  # fmt: skip
     return render(request, "cascade_use/product_detail.html", context)
@@ -218,7 +214,7 @@ def handover(request):
     )
     with refusals(request):
         services.waste_handover(battery=battery, enterprise=enterprise, to=form.cleaned_data["to"],
-                                occurred_at=form.cleaned_data["occurred_at"], actor_user=request.user)  # fmt: skip
+                                occurred_at=form.cleaned_data["occurred_at"], actor=request.user)  # fmt: skip
         messages.success(
             request, _("%(code)s handed to %(to)s.") % {"code": battery.code, "to": form.cleaned_data["to"]}
         )

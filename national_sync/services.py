@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from core.audit import audit_log
 
 from . import conf, ratelimit
@@ -377,7 +378,7 @@ def claimable_shards() -> int:
 
 
 @transaction.atomic
-def outbox_dead_letter_retry(*, actor, ids: Sequence[int] | None = None) -> int:
+def outbox_dead_letter_retry(*, actor: User, ids: Sequence[int] | None = None) -> int:
     """Put dead letters (all, or ``ids``) back in the queue with a fresh attempt count."""
     qs = OutboxRecord.objects.filter(status=OutboxStatus.DEAD)
     if ids is not None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from accounts.models import User
 from cascade_use.demo import authorisations_ensure
 from core.demo import DemoWorld
@@ -130,7 +131,7 @@ def _top_up_packs(world: DemoWorld, need: int) -> list[Battery]:
             or battery_register(
                 code=code,
                 maker=maker,
-                actor=maker,
+                actor=platform_actor(maker),
                 mass_kg=Decimal(world.rng.randint(250, 520)),
                 occurred_at=timezone.now() - timedelta(days=900),
             )
@@ -170,13 +171,13 @@ def seed(world: DemoWorld) -> None:
         received_at = now - timedelta(days=rng.randint(20, 55), hours=rng.randint(0, 8))
         if i == len(packs) - 1 and pack.custodian_id not in (None, point.operator_id):
             # Left at the point without its holder's release: a claim for the region's regulator to review.
-            claim_record(battery=pack, actor=point.operator, found_at=received_at, place=point.name_zh,
+            claim_record(battery=pack, actor=platform_actor(point.operator), found_at=received_at, place=point.name_zh,
                          place_ref=point.place_ref, region=point.region,
                          reason="left at the point by a repairer without a hand-over from the holder")  # fmt: skip
             continue
         if pack.custodian_id not in (None, point.operator_id):
             # The holder (an after-sales outlet, or the maker) releases the pack to the point first.
-            release_record(battery=pack, actor=pack.custodian, receiver=point.operator,
+            release_record(battery=pack, actor=platform_actor(pack.custodian), receiver=point.operator,
                            occurred_at=max(received_at - timedelta(hours=2), pack.state_changed_at))  # fmt: skip
         services.intake_record(
             point=point,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from cascade_use.selectors import outstanding_waste
 from cascade_use.services import waste_handover
 from core.demo import DemoWorld
@@ -50,7 +51,7 @@ def _packs(world: DemoWorld, need: int) -> list[Battery]:
             battery_register(
                 code=code,
                 maker=world.orgs[key],
-                actor=world.orgs[key],
+                actor=platform_actor(world.orgs[key]),
                 mass_kg=Decimal(world.rng.randint(280, 520)),
                 rated_capacity_ah=Decimal(150),
                 occurred_at=now - timedelta(days=3000),
@@ -70,6 +71,7 @@ def licences_ensure(world: DemoWorld) -> None:
             enterprise=world.orgs[key], number=number, issuing_authority=authority, annual_scale_t=Decimal(scale),
             categories=["LIB-TERNARY", "LIB-LFP"] + (["LIB-OTHER"] if key == "regen-tj" else []),
             valid_from=today - timedelta(days=900), valid_to=today + timedelta(days=900),
+            actor=platform_actor(world.orgs[key]),
         )  # fmt: skip
 
 
@@ -83,7 +85,7 @@ def seed(world: DemoWorld) -> None:
     months = 12
     pool = _packs(world, months * len(orgs) * PACKS_PER_BATCH * world.scale)
     for e_index, (key, org) in enumerate(orgs.items()):
-        user = world.users.get(key)
+        user = world.users.get(key) or platform_actor(org)
         for m in range(months * world.scale):
             batch_packs = [pool.pop() for _ in range(PACKS_PER_BATCH) if pool]
             if not batch_packs:
@@ -92,18 +94,18 @@ def seed(world: DemoWorld) -> None:
             start = _at(max([start] + [p.state_changed_at + timedelta(hours=2) for p in batch_packs]))
             for p in batch_packs:
                 # The holder releases the pack to the enterprise, whose booking-in confirms it (two-party custody).
-                release_record(battery=p, actor=p.custodian or org, receiver=org, kind=EventKind.HANDED_OVER,
+                release_record(battery=p, actor=platform_actor(p.custodian or org), receiver=org, kind=EventKind.HANDED_OVER,
                                occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
                 p.refresh_from_db()
                 # Packs that arrived without a registered mass (unregistered codes) are weighed at the gate.
-                services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor_user=user,
+                services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor=user,
                                       mass_kg=p.mass_kg or Decimal(300))  # fmt: skip
             edition = editions["2024"] if m % 4 else editions["2019"]
             input_kg = sum((p.mass_kg or Decimal(300) for p in batch_packs), Decimal(0))
             batch = services.batch_create(
                 enterprise=org, reference=f"{key.upper()}-{start:%Y%m}-{m + 1:02d}", batteries=batch_packs,
                 started_at=start, edition=edition, powder_content_kg=(input_kg * Decimal("0.35")).quantize(Q),
-                actor_user=user,
+                actor=user,
             )  # fmt: skip
             _stage1(batch, input_kg, rng, _at(start + timedelta(days=1)), lossy=(m % 5 == 3), user=user)
             _stage2(batch, batch_packs, rng, _at(start + timedelta(days=3)), user=user)
@@ -132,20 +134,26 @@ def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
         codes_ = {lvl: [compose(manufacturer="0A1", product_type=lvl, battery_type="B", spec="08", trace="RG26DIS",
                                 produced=made.date(), serial=8_900_001 + i) for i in range(n)]
                   for lvl, n in parts.items()}  # fmt: skip
-        pack = battery_register(code=codes_["P"][0], maker=maker, actor=maker, mass_kg=Decimal(320),
+        pack = battery_register(code=codes_["P"][0], maker=maker, actor=platform_actor(maker), mass_kg=Decimal(320),
                                 rated_capacity_ah=Decimal(150), occurred_at=made)  # fmt: skip
         for code in codes_["M"]:
-            battery_register(code=code, maker=maker, actor=maker, parent=pack, occurred_at=made)
+            battery_register(
+                code=code, maker=maker, actor=platform_actor(maker), parent=pack, occurred_at=made
+            )
     if pack is None:
         return
     when = _at(max(timezone.now() - timedelta(days=20), pack.state_changed_at + timedelta(hours=2)))
     release_record(
-        battery=pack, actor=pack.custodian, receiver=regen, kind=EventKind.HANDED_OVER, occurred_at=when
+        battery=pack,
+        actor=platform_actor(pack.custodian),
+        receiver=regen,
+        kind=EventKind.HANDED_OVER,
+        occurred_at=when,
     )
     pack.refresh_from_db()
     services.pack_receive(enterprise=regen, battery=pack, occurred_at=_at(when + timedelta(hours=1)),
-                          mass_kg=pack.mass_kg or Decimal(300), actor_user=world.users.get("regen-tj"))  # fmt: skip
-    battery_disassemble(actor=regen, actor_user=world.users.get("regen-tj"), code=pack.code,
+                          mass_kg=pack.mass_kg or Decimal(300), actor=world.users.get("regen-tj") or platform_actor(regen))  # fmt: skip
+    battery_disassemble(actor=world.users.get("regen-tj") or platform_actor(regen), code=pack.code,
                         occurred_at=_at(when + timedelta(days=2)), place="天津 拆解车间")  # fmt: skip
 
 
@@ -162,7 +170,7 @@ def _stage1(batch, input_kg, rng, when, *, lossy: bool, user) -> None:
             row |= {"cu_impurity_pct": Decimal(str(round(rng.uniform(0.6, 1.6), 2))),
                     "al_impurity_pct": Decimal(str(round(rng.uniform(0.5, 1.3), 2)))}  # fmt: skip
         outputs.append(row)
-    services.batch_stage1_record(batch=batch, outputs=outputs, finished_at=when, actor_user=user)
+    services.batch_stage1_record(batch=batch, outputs=outputs, finished_at=when, actor=user)
 
 
 def _stage2(batch, packs, rng, when, *, user) -> None:
@@ -186,7 +194,7 @@ def _stage2(batch, packs, rng, when, *, user) -> None:
                            "recovered_kg": (feed * Decimal(str(rng.uniform(0.972, 0.995)))).quantize(Q), "product_form": ""})  # fmt: skip
     services.batch_stage2_record(batch=batch, recoveries=recoveries, finished_at=when,
                                  energy_kgce_per_t=Decimal(rng.randint(1600, 2250)),
-                                 water_recycled_pct=Decimal(rng.randint(89, 97)), actor_user=user)  # fmt: skip
+                                 water_recycled_pct=Decimal(rng.randint(89, 97)), actor=user)  # fmt: skip
 
 
 def _hand_over_cascade_waste(world: DemoWorld, orgs: dict) -> None:
@@ -206,7 +214,12 @@ def _hand_over_cascade_waste(world: DemoWorld, orgs: dict) -> None:
             enterprise=enterprise,
             to=regen,
             occurred_at=when,
-            actor_user=world.users.get(key),
+            actor=world.users.get(key) or platform_actor(enterprise),
         )
         battery.refresh_from_db()
-        services.pack_receive(enterprise=regen, battery=battery, occurred_at=_at(when + timedelta(hours=3)))
+        services.pack_receive(
+            enterprise=regen,
+            battery=battery,
+            occurred_at=_at(when + timedelta(hours=3)),
+            actor=platform_actor(regen),
+        )

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts.actors import person
 from accounts.models import Organisation, User
+from core import tenancy
 from core.audit import audit_log
 from core.dates import local_day
-from core.errors import Invalid
+from core.errors import Forbidden, Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 from traceability.models import Battery
@@ -58,7 +60,7 @@ def licence_register(
     annual_scale_t: Decimal,
     valid_from: date,
     valid_to: date,
-    actor_user: User | None = None,
+    actor: User,
 ) -> Licence:
     """Record a hazardous-waste business licence with its categories and annual scale."""
     _require_regeneration(enterprise)
@@ -86,10 +88,10 @@ def licence_register(
         annual_scale_t=annual_scale_t,
         valid_from=valid_from,
         valid_to=valid_to,
-        registered_by=actor_user,
+        registered_by=person(actor),
     )
     audit_log(
-        actor=actor_user,
+        actor=person(actor),
         action="regeneration.licence_register",
         obj=licence,
         changes={"categories": categories},
@@ -104,7 +106,7 @@ def pack_receive(
     battery: Battery,
     occurred_at: datetime,
     mass_kg: Decimal | None = None,
-    actor_user: User | None = None,
+    actor: User,
 ) -> None:
     """Book a battery in for regeneration after checking the licence: category, validity and annual scale
     (R-REGEN). Only a battery handed to this enterprise can be booked in; the receipt is a
@@ -128,12 +130,12 @@ def pack_receive(
     trace.event_record(
         battery=battery,
         kind=EventKind.REGENERATION_RECEIVED,
-        actor=enterprise,
-        actor_user=actor_user,
+        actor=actor,
+        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         payload={"mass_kg": str(mass)},
     )
-    audit_log(actor=actor_user, action="regeneration.pack_receive", obj=battery, changes={"mass_kg": mass})
+    audit_log(actor=person(actor), action="regeneration.pack_receive", obj=battery, changes={"mass_kg": mass})
 
 
 @transaction.atomic
@@ -147,7 +149,7 @@ def batch_create(
     masses: dict[int, Decimal] | None = None,
     powder_content_kg: Decimal | None = None,
     notes: str = "",
-    actor_user: User | None = None,
+    actor: User,
 ) -> Batch:
     """Open a batch with its input packs (received here, not in another batch); masses default to the weighed
     receipt mass or the registered mass."""
@@ -183,10 +185,12 @@ def batch_create(
         input_kg=sum((m for _, m in rows), Decimal(0)),
         powder_content_kg=powder_content_kg,
         notes=notes,
-        created_by=actor_user,
+        created_by=person(actor),
     )
     BatchInput.objects.bulk_create(BatchInput(batch=batch, battery=b, mass_kg=m) for b, m in rows)
-    audit_log(actor=actor_user, action="regeneration.batch_create", obj=batch, changes={"inputs": len(rows)})
+    audit_log(
+        actor=person(actor), action="regeneration.batch_create", obj=batch, changes={"inputs": len(rows)}
+    )
     return batch
 
 
@@ -206,16 +210,20 @@ def _store_flags(batch: Batch) -> None:
     batch.save(update_fields=["flags", "has_shortfall", "has_unexplained_mass"])
 
 
-def _inputs_event(
-    *, batch: Batch, kind: str, standard: str, actor_user: User | None, occurred_at: datetime
-) -> None:
+def _require_write(actor: User, batch: Batch) -> None:
+    """Only a user who may change the batch (of its enterprise, not read-only) records its stages."""
+    if not tenancy.can_write(actor, batch):
+        raise Forbidden("read-only: this record belongs to another organisation or region", field="actor")
+
+
+def _inputs_event(*, batch: Batch, kind: str, standard: str, actor: User, occurred_at: datetime) -> None:
     """A stage's lifecycle event on every input pack of the batch, naming the batch and the stage's standard."""
     for item in batch.inputs.select_related("battery"):
         trace.event_record(
             battery=item.battery,
             kind=kind,
-            actor=batch.enterprise,
-            actor_user=actor_user,
+            actor=actor,
+            on_behalf_of=batch.enterprise,
             occurred_at=occurred_at,
             payload={"batch": batch.reference, "standard": standard},
         )
@@ -227,12 +235,13 @@ def batch_stage1_record(
     batch: Batch,
     outputs: list[dict],
     finished_at: datetime,
-    actor_user: User | None = None,
+    actor: User,
 ) -> Batch:
     """Stage 1, harmless dismantling and discharge (GB/T 33598, 33598.3): outputs with their masses.
 
     Outputs heavier than the inputs are rejected; unexplained mass above the edition's tolerance is flagged.
     Each input pack gets a ``dismantled`` lifecycle event."""
+    _require_write(actor, batch)
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != BatchStatus.OPEN:
         raise RegenerationError(f"batch {batch.reference}: stage 1 is already recorded", code="wrong_state")
@@ -270,14 +279,14 @@ def batch_stage1_record(
         batch=batch,
         kind=EventKind.DISMANTLED,
         standard="GB/T 33598",
-        actor_user=actor_user,
+        actor=actor,
         occurred_at=finished_at,
     )
     batch.status, batch.dismantled_at = BatchStatus.DISMANTLED, finished_at
     batch.save(update_fields=["status", "dismantled_at"])
     _store_flags(batch)
     audit_log(
-        actor=actor_user, action="regeneration.batch_stage1", obj=batch, changes={"outputs": len(parsed)}
+        actor=person(actor), action="regeneration.batch_stage1", obj=batch, changes={"outputs": len(parsed)}
     )
     return batch
 
@@ -290,12 +299,13 @@ def batch_stage2_record(
     finished_at: datetime,
     energy_kgce_per_t: Decimal | None = None,
     water_recycled_pct: Decimal | None = None,
-    actor_user: User | None = None,
+    actor: User,
 ) -> Batch:
     """Stage 2, material recovery (GB/T 33598.2): each element with its route, feed and recovered mass.
 
     Recovered above feed, or feed above the stage-1 outputs, is rejected; rates below the edition's thresholds
     are flagged. Each input pack gets a ``materials_recovered`` lifecycle event."""
+    _require_write(actor, batch)
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != BatchStatus.DISMANTLED:
         raise RegenerationError(
@@ -342,14 +352,16 @@ def batch_stage2_record(
         batch=batch,
         kind=EventKind.MATERIALS_RECOVERED,
         standard="GB/T 33598.2",
-        actor_user=actor_user,
+        actor=actor,
         occurred_at=finished_at,
     )
     batch.status, batch.recovered_at = BatchStatus.RECOVERED, finished_at
     batch.energy_kgce_per_t, batch.water_recycled_pct = energy_kgce_per_t, water_recycled_pct
     batch.save(update_fields=["status", "recovered_at", "energy_kgce_per_t", "water_recycled_pct"])
     _store_flags(batch)
-    audit_log(actor=actor_user, action="regeneration.batch_stage2", obj=batch, changes={"lines": len(parsed)})
+    audit_log(
+        actor=person(actor), action="regeneration.batch_stage2", obj=batch, changes={"lines": len(parsed)}
+    )
     return batch
 
 

@@ -63,7 +63,7 @@ def receive(request):
         )
         with refusals(request):
             services.pack_receive(enterprise=enterprise, battery=battery, occurred_at=form.cleaned_data["occurred_at"],
-                                  mass_kg=form.cleaned_data["mass_kg"], actor_user=request.user)  # fmt: skip
+                                  mass_kg=form.cleaned_data["mass_kg"], actor=request.user)  # fmt: skip
             messages.success(request, _("%(code)s booked in.") % {"code": battery.code})
     else:
         messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
@@ -101,7 +101,7 @@ class Licences(ObjectListView):
         form = LicenceForm(request.POST or None) if enterprise else None
         if form is not None and form.is_valid():
             with refusals(request, form):
-                services.licence_register(enterprise=enterprise, actor_user=request.user, **form.cleaned_data)
+                services.licence_register(enterprise=enterprise, actor=request.user, **form.cleaned_data)
                 messages.success(request, _("Licence registered."))
                 return redirect("regeneration:licences")
         return self.list_response(form=form)
@@ -151,7 +151,7 @@ def batch_new(request):
             batch = services.batch_create(
                 enterprise=enterprise, reference=d["reference"], batteries=[by_code[c] for c in d["inputs"]],
                 started_at=d["started_at"], edition=d["edition"], powder_content_kg=d["powder_content_kg"],
-                notes=d["notes"], actor_user=request.user,
+                notes=d["notes"], actor=request.user,
             )  # fmt: skip
             return redirect("regeneration:batch", pk=batch.pk)
     return render(request, "regeneration/batch_form.html", {"title": _("New batch"), "form": form})
@@ -173,13 +173,13 @@ def batch_detail(request, pk: int):
         with refusals(request, stage1 if "stage1" in request.POST else stage2):
             if "stage1" in request.POST and stage1.is_valid():
                 services.batch_stage1_record(batch=batch, outputs=stage1.outputs(),
-                                             finished_at=stage1.cleaned_data["finished_at"], actor_user=request.user)  # fmt: skip
+                                             finished_at=stage1.cleaned_data["finished_at"], actor=request.user)  # fmt: skip
                 return redirect("regeneration:batch", pk=pk)
             if "stage2" in request.POST and stage2.is_valid():
                 services.batch_stage2_record(
                     batch=batch, recoveries=stage2.recoveries(), finished_at=stage2.cleaned_data["finished_at"],
                     energy_kgce_per_t=stage2.cleaned_data["energy_kgce_per_t"],
-                    water_recycled_pct=stage2.cleaned_data["water_recycled_pct"], actor_user=request.user,
+                    water_recycled_pct=stage2.cleaned_data["water_recycled_pct"], actor=request.user,
                 )  # fmt: skip
                 return redirect("regeneration:batch", pk=pk)
     evaluations = [(e, selectors.batch_evaluate(batch, e)) for e in selectors.editions()]

@@ -16,7 +16,7 @@ settings.load_profile("project")
 def token_client(user) -> APIClient:
     """An API client authenticated by a real token, as an enterprise's system would be."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).raw}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(owner=user).raw}")
     return client
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from core.demo import DemoWorld
 
 from . import codes, services
@@ -131,10 +132,10 @@ def seed(world: DemoWorld) -> None:
         for group in groups:  # a pack and its parts stay in one call: parents precede children
             chunk.extend(group)
             if len(chunk) >= CHUNK:
-                services.batteries_register_bulk(specs=chunk, maker=org, actor=org)
+                services.batteries_register_bulk(specs=chunk, maker=org, actor=platform_actor(org))
                 chunk = []
         if chunk:
-            services.batteries_register_bulk(specs=chunk, maker=org, actor=org)
+            services.batteries_register_bulk(specs=chunk, maker=org, actor=platform_actor(org))
 
     # 2. Automakers upload the vehicle-battery pairs (some late).
     by_automaker: dict[str, list] = {}
@@ -151,7 +152,7 @@ def seed(world: DemoWorld) -> None:
                            today))
                 for i, p in enumerate(chunk)
             }  # fmt: skip
-            services.bindings_upload(items=items, actor=org, reported_at_by_index=delays)
+            services.bindings_upload(items=items, actor=platform_actor(org), reported_at_by_index=delays)
 
     # 3. Maintenance replacements: a spare pack from the same maker replaces the original.
     outlets = OUTLETS
@@ -162,14 +163,14 @@ def seed(world: DemoWorld) -> None:
             continue
         maker = world.orgs[plan["maker"]]
         spare_code = next_code(plan["maker"], "P", swap_day - timedelta(days=60), plan["chem"], plan["spec"])
-        spare = services.battery_register(code=spare_code, maker=maker, actor=maker,
+        spare = services.battery_register(code=spare_code, maker=maker, actor=platform_actor(maker),
                                           custodian=world.orgs[plan["automaker"]],
                                           occurred_at=_at(swap_day - timedelta(days=60)))  # fmt: skip
         services.replacement_record(
             vehicle=Vehicle.objects.get(vin=plan["vin"]),
             pack_out=Battery.objects.get(code=plan["code"]),
             pack_in=spare,
-            actor=world.orgs[outlets[plan["region"]]],
+            actor=platform_actor(world.orgs[outlets[plan["region"]]]),
             occurred_at=_at(swap_day),
             place=f"{plan['region']} after-sales workshop",
             reported_at=_at(min(swap_day + timedelta(days=rng.randint(2, 20)), today)),
@@ -201,7 +202,9 @@ def seed(world: DemoWorld) -> None:
         )  # fmt: skip
     for holder, event_specs in specs_by_actor.items():
         for start in range(0, len(event_specs), CHUNK):
-            services.events_record_bulk(specs=event_specs[start : start + CHUNK], actor=world.orgs[holder])
+            services.events_record_bulk(
+                specs=event_specs[start : start + CHUNK], actor=platform_actor(world.orgs[holder])
+            )
     _correction(world)
     _pending_correction()
 
@@ -220,8 +223,7 @@ def _pending_correction() -> None:
             continue  # its undoing would move no custody, and so would not wait for review
         try:
             services.error_declare(
-                actor=removal.actor,
-                actor_user=None,
+                actor=platform_actor(removal.actor),
                 event_id=removal.pk,
                 reason="did_not_occur",
                 note="维修工单已取消，电池包未拆下 (the work order was cancelled; the pack was never removed)",
@@ -245,8 +247,7 @@ def _correction(world: DemoWorld) -> None:
         return
     right_day = timezone.localtime(wrong.occurred_at) - timedelta(days=3)
     services.error_declare(
-        actor=wrong.actor,  # type: ignore[arg-type]  # events without an actor are excluded above
-        actor_user=None,
+        actor=platform_actor(wrong.actor),  # type: ignore[arg-type]  # events without an actor are excluded above
         event_id=wrong.pk,
         reason="incorrect_data",
         note="拆卸日期录入错误，按维修工单更正 (removal day keyed wrongly; corrected from the work order)",

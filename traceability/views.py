@@ -92,11 +92,11 @@ def battery_disassemble(request, code):
     """POST from the battery page: take the pack (or module) apart into the codes named, one a line (R-LIFE)."""
     battery = selectors.battery_get_by_code(code=code, user=request.user)
     org = getattr(request.user, "organisation", None)
-    if battery is None or org is None or request.method != "POST" or request.user.role == "viewer":
+    if battery is None or org is None or request.method != "POST":
         raise Http404
     named = [c for c in request.POST.get("children", "").replace(",", " ").split() if c][:2000]
     try:
-        done = services.battery_disassemble(actor=org, actor_user=request.user, code=battery.code, children=named,
+        done = services.battery_disassemble(actor=request.user, code=battery.code, children=named,
                                             occurred_at=timezone.now(), place=request.POST.get("place", "")[:200])  # fmt: skip
         messages.success(request, _("Taken apart into %(n)d parts.") % {"n": len(done.children)})
     except services.TraceabilityError as exc:
@@ -201,16 +201,16 @@ def _battery_items(rows: list[dict]) -> tuple[list[dict], list[list[int]]]:
 
 
 def _run_upload(kind: str, rows: list[dict], request) -> list[dict]:
-    actor = tenancy.require_kind(request.user, *UPLOADS[kind]["kinds"])
+    tenancy.require_kind(request.user, *UPLOADS[kind]["kinds"])
     if kind == "batteries":
         items, rows_of = _battery_items(rows)
-        results = services.batteries_upload(items=items, actor=actor, actor_user=request.user)
+        results = services.batteries_upload(items=items, actor=request.user)
         per_row: list[dict] = []
         for result, row_numbers in zip(results, rows_of, strict=True):
             per_row.extend({**result, "index": n} for n in row_numbers)
         return sorted(per_row, key=lambda r: r["index"])
     service = services.bindings_upload if kind == "bindings" else services.replacements_upload
-    return service(items=rows, actor=actor, actor_user=request.user)
+    return service(items=rows, actor=request.user)
 
 
 @login_required
@@ -312,28 +312,28 @@ class Custody(ObjectListView):
     def post(self, request):
 
         org = self.org
-        if request.user.role == "viewer":
-            return self.get(request)
         try:
             if "declaration" in request.POST:
-                services.error_review(actor=org, actor_user=request.user, declaration_id=request.POST["declaration"],
+                services.error_review(actor=request.user, declaration_id=request.POST["declaration"],
                                       decision=request.POST.get("decision", ""), note=request.POST.get("note", ""))  # fmt: skip
             elif "claim" in request.POST:
                 claim = CustodyClaim.objects.filter(pk=request.POST["claim"]).first()
                 if claim is None:
                     raise Http404
-                services.claim_review(claim=claim, reviewer=org, approve=request.POST.get("decision") == "approve",
-                                      note=request.POST.get("note", ""), reviewer_user=request.user)  # fmt: skip
+                services.claim_review(claim=claim, actor=request.user, approve=request.POST.get("decision") == "approve",
+                                      note=request.POST.get("note", ""))  # fmt: skip
             elif "release" in request.POST:
                 release = CustodyRelease.objects.filter(pk=request.POST["release"], status="open").first()
                 if release is None or org.pk not in (release.releaser_id, release.receiver_id):
                     raise Http404
                 if request.POST.get("action") == "cancel":
-                    services.release_cancel(battery=release.battery, actor=org, occurred_at=timezone.now(),
-                                            actor_user=request.user)  # fmt: skip
+                    services.release_cancel(
+                        battery=release.battery, actor=request.user, occurred_at=timezone.now()
+                    )
                 else:
-                    services.receipt_confirm(battery=release.battery, actor=org, occurred_at=timezone.now(),
-                                             actor_user=request.user)  # fmt: skip
+                    services.receipt_confirm(
+                        battery=release.battery, actor=request.user, occurred_at=timezone.now()
+                    )
             messages.success(request, _("Recorded."))
         except services.TraceabilityError as exc:
             messages.error(request, f"{exc.message} ({exc.code})")

@@ -34,16 +34,16 @@ class ValuationError(Invalid):
     http_status = 400
 
 
-def require_assessor(user) -> Organisation | None:
+def require_assessor(*, actor: User) -> Organisation | None:
     """Enterprises (not read-only roles) assess; regulators read the results."""
-    scope = scope_of(user)
+    scope = scope_of(actor)
     if not scope.authenticated:
         raise Forbidden("sign in to assess batteries")
     if scope.read_only:
         raise Forbidden("your role is read-only")
     if scope.regulator:
         raise Forbidden("regulators read valuations; enterprises request them")
-    return user.organisation
+    return actor.organisation
 
 
 def _check_prices(prices: dict) -> None:
@@ -170,8 +170,7 @@ def valuation_assess(
         event_record(
             battery=battery,
             kind=EventKind.ASSESSED,
-            actor=org,
-            actor_user=actor if getattr(actor, "pk", None) else None,
+            actor=actor,
             occurred_at=timezone.now(),
             payload={
                 "assessment": OWN_PAYLOAD_MARK,
@@ -198,7 +197,7 @@ def valuation_job_create(
     *, actor: User, codes: list[str], valuation_date: date | None = None, description: str = ""
 ) -> ValuationJob:
     """Queue a bulk assessment; the worker runs :func:`valuation_job_run` after the commit."""
-    org = require_assessor(actor)
+    org = require_assessor(actor=actor)
     if org is None:
         raise ValuationError("act for an organisation to run a bulk assessment")
     unique = list(dict.fromkeys(normalise_code(c) for c in codes if c and c.strip()))

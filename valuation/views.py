@@ -48,7 +48,7 @@ def battery_detail(request, code: str):
     history = selectors.valuation_list(user=request.user).filter(battery=battery)[:20]
     can_assess = True
     try:
-        require_assessor(request.user)
+        require_assessor(actor=request.user)
     except Forbidden:
         can_assess = False
     chart = None
@@ -75,7 +75,7 @@ def battery_detail(request, code: str):
 def battery_assess(request, code: str):
     battery = tenancy.get_visible_or_404(Battery.objects.all(), request.user, code=code.upper())
     try:
-        require_assessor(request.user)
+        require_assessor(actor=request.user)
     except Forbidden as exc:
         messages.error(request, exc.message)
         return redirect("valuation:battery_detail", code=battery.code)

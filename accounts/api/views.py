@@ -44,7 +44,7 @@ class ApiTokenListCreateView(AuditedViewMixin, APIView):
     def post(self, request):
         data = ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issued = api_token_issue(user=request.user, name=data.validated_data["name"])
+        issued = api_token_issue(owner=request.user, name=data.validated_data["name"])
         body = {**ApiTokenSerializer(issued.token).data, "token": issued.raw}
         return Response(body, status=status.HTTP_201_CREATED)
 

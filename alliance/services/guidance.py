@@ -27,7 +27,7 @@ from .common import AllianceConflict, AllianceError
 @transaction.atomic
 def guidance_create(
     *,
-    user: User,
+    actor: User,
     title: str,
     effective_from: date,
     prices: list[dict],
@@ -36,7 +36,7 @@ def guidance_create(
 ) -> PriceGuidance:
     """A third-party assessor drafts a guidance issue: reference prices per chemistry, grade and form, and metal
     prices (第三方价格指导, R-ALLIANCE). Grades are the alliance's grade list (market-rules.json)."""
-    assessor = tenancy.require_kind(user, "assessor")
+    assessor = tenancy.require_kind(actor, "assessor")
     if not prices:
         raise AllianceError("a guidance issue needs at least one reference price", field="prices")
     grades = set(market_rules().grades)
@@ -74,15 +74,15 @@ def guidance_create(
         MetalPrice(guidance=guidance, metal=m["metal"], price_cny_per_t=Decimal(m["price_cny_per_t"]))
         for m in metals or []
     )
-    audit_log(actor=user, action="alliance.guidance_create", obj=guidance, changes={"prices": len(rows)})
+    audit_log(actor=actor, action="alliance.guidance_create", obj=guidance, changes={"prices": len(rows)})
     return guidance
 
 
 @transaction.atomic
-def guidance_publish(*, user: User, guidance: PriceGuidance) -> PriceGuidance:
+def guidance_publish(*, actor: User, guidance: PriceGuidance) -> PriceGuidance:
     """Publish a draft: from its ``effective_from`` it is the guidance in force until a later issue."""
-    tenancy.require_kind(user, "assessor")
-    tenancy.require_write(user, guidance)
+    tenancy.require_kind(actor, "assessor")
+    tenancy.require_write(actor, guidance)
     guidance = PriceGuidance.objects.select_for_update().get(pk=guidance.pk)
     if guidance.status != GuidanceStatus.DRAFT:
         raise AllianceConflict(
@@ -91,11 +91,11 @@ def guidance_publish(*, user: User, guidance: PriceGuidance) -> PriceGuidance:
     guidance.status, guidance.published_at, guidance.published_by = (
         GuidanceStatus.PUBLISHED,
         timezone.now(),
-        user,
+        actor,
     )
     guidance.save(update_fields=["status", "published_at", "published_by"])
-    price_set = _publish_to_valuation(guidance=guidance, user=user)
-    audit_log(actor=user, action="alliance.guidance_publish", obj=guidance, changes={"price_set": price_set})
+    price_set = _publish_to_valuation(guidance=guidance, actor=actor)
+    audit_log(actor=actor, action="alliance.guidance_publish", obj=guidance, changes={"price_set": price_set})
     return guidance
 
 
@@ -125,7 +125,7 @@ def valuation_prices(guidance: PriceGuidance) -> dict:
     return prices
 
 
-def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
+def _publish_to_valuation(*, guidance: PriceGuidance, actor: User):
     """Hand the published guidance to the residual-value assessment, which prices every valuation with the set
     in force on its valuation date (R-VALUE, R-ALLIANCE)."""
     prices = valuation_prices(guidance)
@@ -136,7 +136,7 @@ def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
             effective_date=guidance.effective_from,
             prices=prices,
             source=f"alliance price guidance #{guidance.pk}: {guidance.assessor.display_name}",
-            actor=user,
+            actor=actor,
         )
     except ValuationError as exc:
         raise AllianceError(
@@ -146,10 +146,10 @@ def _publish_to_valuation(*, guidance: PriceGuidance, user: User):
 
 
 @transaction.atomic
-def guidance_withdraw(*, user: User, guidance: PriceGuidance, reason: str) -> PriceGuidance:
-    tenancy.require_kind(user, "assessor")
-    tenancy.require_write(user, guidance)
+def guidance_withdraw(*, actor: User, guidance: PriceGuidance, reason: str) -> PriceGuidance:
+    tenancy.require_kind(actor, "assessor")
+    tenancy.require_write(actor, guidance)
     guidance.status = GuidanceStatus.WITHDRAWN
     guidance.save(update_fields=["status"])
-    audit_log(actor=user, action="alliance.guidance_withdraw", obj=guidance, changes={"reason": reason})
+    audit_log(actor=actor, action="alliance.guidance_withdraw", obj=guidance, changes={"reason": reason})
     return guidance

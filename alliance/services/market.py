@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.actors import person, platform_actor
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -41,14 +42,12 @@ HOLDING_STATES = ("removed", "at_service_point")
 LEVEL_FOR_FORM = {PriceForm.PACK: "P", PriceForm.MODULE: "M", PriceForm.CELL: "C"}
 
 
-def _lot_event(
-    lot: Lot, kind: str, *, user: User | None, actor: Organisation | None = None, **detail
-) -> None:
+def _lot_event(lot: Lot, kind: str, *, actor: User, **detail) -> None:
     LotEvent.objects.create(
         lot=lot,
         kind=kind,
-        actor=actor or (user.organisation if user else None),
-        actor_user=user,
+        actor=actor.organisation,
+        actor_user=person(actor),
         detail={k: str(v) if isinstance(v, Decimal | date | datetime) else v for k, v in detail.items()},
     )
 
@@ -154,7 +153,7 @@ def _new_lot(*, built: list[LotItem], **fields) -> Lot:
 @transaction.atomic
 def lot_create(
     *,
-    user: User,
+    actor: User,
     title: str,
     form: str,
     location: str,
@@ -166,7 +165,7 @@ def lot_create(
     description: str = "",
 ) -> Lot:
     """A member lists retired packs or modules for residual-value trading (线上残值交易)."""
-    seller = _acting_org(user)
+    seller = _acting_org(actor)
     _require_member(seller)
     now = timezone.now()
     if deadline < now + timedelta(hours=market_rules().min_bidding_hours):
@@ -187,23 +186,23 @@ def lot_create(
         deadline=deadline,
         sealed=sealed,
         description=description,
-        created_by=user,
+        created_by=actor,
         built=built,
     )
-    _lot_event(lot, LotEventKind.LISTED, user=user, items=len(built), deadline=deadline, sealed=sealed)
+    _lot_event(lot, LotEventKind.LISTED, actor=actor, items=len(built), deadline=deadline, sealed=sealed)
     audit_log(
-        actor=user, action="alliance.lot_create", obj=lot, changes={"items": [i.battery.code for i in built]}
+        actor=actor, action="alliance.lot_create", obj=lot, changes={"items": [i.battery.code for i in built]}
     )
     return lot
 
 
-def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> Bid:
+def bid_place(*, actor: User, lot: Lot, amount_cny: Decimal, note: str = "") -> Bid:
     """A qualified buyer bids; an unqualified one is refused with every reason (and the refusal is recorded).
 
     A new bid by the same bidder supersedes its earlier one. Sealed bids stay hidden until the deadline.
     """
-    bidder = _acting_org(user)
-    if not tenancy.can_read(user, lot):
+    bidder = _acting_org(actor)
+    if not tenancy.can_read(actor, lot):
         raise NotFound(gettext("Not found."), field="lot")
     if not lot.bidding_open():
         raise AllianceConflict("bidding on this lot is closed", field="lot", code="closed")
@@ -212,8 +211,8 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
     ok, reasons = buyer_qualification(buyer=bidder, lot=lot)
     if not ok:
         with transaction.atomic():
-            _lot_event(lot, LotEventKind.BID_REFUSED, user=user, reasons=reasons)
-            audit_log(actor=user, action="alliance.bid_refused", obj=lot, changes={"reasons": reasons})
+            _lot_event(lot, LotEventKind.BID_REFUSED, actor=actor, reasons=reasons)
+            audit_log(actor=actor, action="alliance.bid_refused", obj=lot, changes={"reasons": reasons})
         raise AllianceError(
             "not qualified to buy this lot: " + "; ".join(reasons),
             field="bidder",
@@ -227,13 +226,13 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
         Bid.objects.filter(lot=lot, bidder=bidder, status=BidStatus.ACTIVE).update(
             status=BidStatus.SUPERSEDED
         )
-        bid = Bid.objects.create(lot=lot, bidder=bidder, amount_cny=amount_cny, note=note, placed_by=user)
+        bid = Bid.objects.create(lot=lot, bidder=bidder, amount_cny=amount_cny, note=note, placed_by=actor)
         # The lot's trail and the audit trail show that a bid came in; a sealed bid's amount stays out of both
         # (regulators read the audit trail) and is recorded with the deal once the lot is awarded.
         shown = {} if lot.sealed else {"amount_cny": amount_cny}
-        _lot_event(lot, LotEventKind.BID_PLACED, user=user, bid=bid.pk, **shown)
+        _lot_event(lot, LotEventKind.BID_PLACED, actor=actor, bid=bid.pk, **shown)
         audit_log(
-            actor=user,
+            actor=actor,
             action="alliance.bid_place",
             obj=bid,
             changes={"lot": lot.number, **shown},
@@ -242,8 +241,8 @@ def bid_place(*, user: User, lot: Lot, amount_cny: Decimal, note: str = "") -> B
 
 
 @transaction.atomic
-def bid_withdraw(*, user: User, bid: Bid) -> Bid:
-    bidder = _acting_org(user)
+def bid_withdraw(*, actor: User, bid: Bid) -> Bid:
+    bidder = _acting_org(actor)
     bid = Bid.objects.select_for_update().select_related("lot").get(pk=bid.pk)
     if bid.bidder_id != bidder.pk:
         raise NotFound(gettext("Not found."), field="lot")
@@ -251,8 +250,8 @@ def bid_withdraw(*, user: User, bid: Bid) -> Bid:
         raise AllianceConflict("only an active bid on an open lot can be withdrawn", code="conflict")
     bid.status = BidStatus.WITHDRAWN
     bid.save(update_fields=["status"])
-    _lot_event(bid.lot, LotEventKind.BID_WITHDRAWN, user=user, bid=bid.pk)
-    audit_log(actor=user, action="alliance.bid_withdraw", obj=bid)
+    _lot_event(bid.lot, LotEventKind.BID_WITHDRAWN, actor=actor, bid=bid.pk)
+    audit_log(actor=actor, action="alliance.bid_withdraw", obj=bid)
     return bid
 
 
@@ -279,7 +278,7 @@ def _outlier(*, lot: Lot, price_cny: Decimal, on: date) -> dict:
     }
 
 
-def _hand_over(*, deal: Deal, user: User) -> int:
+def _hand_over(*, deal: Deal, actor: User) -> int:
     """Move custody of exactly the lot's batteries from seller to buyer: one ``handed_over`` lifecycle event per
     battery, carrying the deal, so each battery's trace shows the trade (R-LIFE, R-ALLIANCE)."""
     lot = deal.lot
@@ -294,8 +293,7 @@ def _hand_over(*, deal: Deal, user: User) -> int:
             event_record(
                 battery=battery,
                 kind="handed_over",
-                actor=deal.seller,
-                actor_user=user,
+                actor=actor,
                 custodian_after=deal.buyer,
                 occurred_at=deal.concluded_at,
                 place=lot.location,
@@ -311,19 +309,19 @@ def _hand_over(*, deal: Deal, user: User) -> int:
         except TraceabilityError as exc:
             raise AllianceError(exc.message, field="items", code=exc.code) from exc
         moved += 1
-    _lot_event(lot, LotEventKind.HANDED_OVER, user=user, batteries=moved, to=deal.buyer.display_name)
+    _lot_event(lot, LotEventKind.HANDED_OVER, actor=actor, batteries=moved, to=deal.buyer.display_name)
     return moved
 
 
 @transaction.atomic
-def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
+def lot_accept(*, actor: User, lot: Lot, bid: Bid) -> Deal:
     """The seller accepts a bid: the deal is concluded and custody of the lot's batteries moves to the buyer.
 
     A sealed lot is decided after its deadline, when all bids are visible; a bid must reach the reserve price,
     and the buyer must still be qualified on the day of the deal.
     """
-    seller = _acting_org(user)
-    tenancy.require_write(user, lot)
+    seller = _acting_org(actor)
+    tenancy.require_write(actor, lot)
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     bid = Bid.objects.select_for_update().select_related("bidder").get(pk=bid.pk, lot=lot)
     now = timezone.now()
@@ -348,7 +346,7 @@ def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
         channel=Channel.ONLINE,
         price_cny=bid.amount_cny,
         concluded_at=now,
-        recorded_by=user,
+        recorded_by=actor,
         **check,
     )
     bid.status = BidStatus.ACCEPTED
@@ -359,14 +357,14 @@ def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
     _lot_event(
         lot,
         LotEventKind.ACCEPTED,
-        user=user,
+        actor=actor,
         bid=bid.pk,
         amount_cny=bid.amount_cny,
         buyer=bid.bidder.display_name,
     )
-    _hand_over(deal=deal, user=user)
+    _hand_over(deal=deal, actor=actor)
     audit_log(
-        actor=user,
+        actor=actor,
         action="alliance.lot_accept",
         obj=deal,
         changes={
@@ -380,17 +378,17 @@ def lot_accept(*, user: User, lot: Lot, bid: Bid) -> Deal:
 
 
 @transaction.atomic
-def lot_cancel(*, user: User, lot: Lot, reason: str = "") -> Lot:
-    _acting_org(user)
-    tenancy.require_write(user, lot)
+def lot_cancel(*, actor: User, lot: Lot, reason: str = "") -> Lot:
+    _acting_org(actor)
+    tenancy.require_write(actor, lot)
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     if lot.status != LotStatus.OPEN:
         raise AllianceConflict(f"the lot is {lot.get_status_display()}", code="conflict")
     lot.status = LotStatus.CANCELLED
     lot.save(update_fields=["status"])
     Bid.objects.filter(lot=lot, status=BidStatus.ACTIVE).update(status=BidStatus.DECLINED)
-    _lot_event(lot, LotEventKind.CANCELLED, user=user, reason=reason)
-    audit_log(actor=user, action="alliance.lot_cancel", obj=lot, changes={"reason": reason})
+    _lot_event(lot, LotEventKind.CANCELLED, actor=actor, reason=reason)
+    audit_log(actor=actor, action="alliance.lot_cancel", obj=lot, changes={"reason": reason})
     return lot
 
 
@@ -405,7 +403,7 @@ def lots_close_expired(*, now: datetime | None = None) -> int:
             continue
         lot.status = LotStatus.UNSOLD
         lot.save(update_fields=["status"])
-        _lot_event(lot, LotEventKind.CLOSED_UNSOLD, user=None, actor=lot.seller)
+        _lot_event(lot, LotEventKind.CLOSED_UNSOLD, actor=platform_actor(lot.seller))
         audit_log(action="alliance.lot_close_unsold", obj=lot)
         closed += 1
     return closed
@@ -414,7 +412,7 @@ def lots_close_expired(*, now: datetime | None = None) -> int:
 @transaction.atomic
 def deal_record_offline(
     *,
-    user: User,
+    actor: User,
     buyer: Organisation,
     price_cny: Decimal,
     concluded_at: datetime,
@@ -426,7 +424,7 @@ def deal_record_offline(
     contract_ref: str = "",
 ) -> Deal:
     """The seller records a deal made offline (线下交易): the same qualification and custody hand-over apply."""
-    seller = _acting_org(user)
+    seller = _acting_org(actor)
     _require_member(seller)
     if concluded_at > timezone.now():
         raise AllianceError("an offline deal cannot be in the future", field="concluded_at")
@@ -444,7 +442,7 @@ def deal_record_offline(
         sealed=False,
         channel=Channel.OFFLINE,
         status=LotStatus.AWARDED,
-        created_by=user,
+        created_by=actor,
         built=built,
     )
     _require_qualified(buyer=buyer, lot=lot, on=timezone.localdate(concluded_at), field="buyer",
@@ -457,11 +455,13 @@ def deal_record_offline(
         channel=Channel.OFFLINE,
         price_cny=price_cny,
         concluded_at=concluded_at,
-        recorded_by=user,
+        recorded_by=actor,
         contract_ref=contract_ref,
         **check,
     )
-    _lot_event(lot, LotEventKind.OFFLINE_RECORDED, user=user, amount_cny=price_cny, buyer=buyer.display_name)
-    _hand_over(deal=deal, user=user)
-    audit_log(actor=user, action="alliance.deal_record_offline", obj=deal, changes={"price_cny": price_cny})
+    _lot_event(
+        lot, LotEventKind.OFFLINE_RECORDED, actor=actor, amount_cny=price_cny, buyer=buyer.display_name
+    )
+    _hand_over(deal=deal, actor=actor)
+    audit_log(actor=actor, action="alliance.deal_record_offline", obj=deal, changes={"price_cny": price_cny})
     return deal

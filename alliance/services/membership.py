@@ -20,7 +20,7 @@ from .common import SECRETARIAT, AllianceConflict, AllianceError, _acting_org
 @transaction.atomic
 def membership_apply(
     *,
-    user: User,
+    actor: User,
     tier: MembershipTier,
     statement: str = "",
     public_profile: str = "",
@@ -31,7 +31,7 @@ def membership_apply(
     capabilities: str = "",
 ) -> Membership:
     """An enterprise applies to join the alliance; the secretariat decides (R-ALLIANCE)."""
-    org = _acting_org(user)
+    org = _acting_org(actor)
     if not tier.is_active:
         raise AllianceError("this membership tier is closed for applications", field="tier")
     existing = Membership.objects.select_for_update().filter(organisation=org).first()
@@ -61,14 +61,14 @@ def membership_apply(
         membership = existing
     else:
         membership = Membership.objects.create(organisation=org, **fields)
-    audit_log(actor=user, action="alliance.membership_apply", obj=membership, changes={"tier": tier.code})
+    audit_log(actor=actor, action="alliance.membership_apply", obj=membership, changes={"tier": tier.code})
     return membership
 
 
 @transaction.atomic
-def membership_decide(*, user: User, membership: Membership, approve: bool, note: str = "") -> Membership:
+def membership_decide(*, actor: User, membership: Membership, approve: bool, note: str = "") -> Membership:
     """The secretariat approves or rejects an application."""
-    tenancy.require_kind(user, SECRETARIAT)
+    tenancy.require_kind(actor, SECRETARIAT)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != MembershipStatus.APPLIED:
         raise AllianceConflict(
@@ -76,11 +76,14 @@ def membership_decide(*, user: User, membership: Membership, approve: bool, note
         )
     now = timezone.now()
     membership.status = MembershipStatus.APPROVED if approve else MembershipStatus.REJECTED
-    membership.decided_at, membership.decided_by, membership.decision_note = now, user, note
+    membership.decided_at, membership.decided_by, membership.decision_note = now, actor, note
     if approve:
         membership.member_since = membership.member_since or timezone.localdate(now)
     membership.save()
     audit_log(
-        actor=user, action="alliance.membership_decide", obj=membership, changes={"status": membership.status}
+        actor=actor,
+        action="alliance.membership_decide",
+        obj=membership,
+        changes={"status": membership.status},
     )
     return membership

@@ -32,7 +32,7 @@ class ShareInput:
 @transaction.atomic
 def shared_point_register(
     *,
-    user: User,
+    actor: User,
     service_point,
     monthly_cost_cny: Decimal,
     opened_on: date,
@@ -43,7 +43,7 @@ def shared_point_register(
     members. Every automaker holding a share must be served by the point, so that the network's compliance
     count credits each of them: the point's operator adds missing automakers through the network's service.
     """
-    org = _acting_org(user)
+    org = _acting_org(actor)
     if SECRETARIAT not in org.kinds and org.pk != service_point.operator_id:
         raise Forbidden("only the alliance secretariat or the point's operator may declare it co-built")
     errors = rules.shares_valid([(s.cost_share, s.mass_share) for s in shares])
@@ -62,13 +62,13 @@ def shared_point_register(
     served = list(service_point.automakers.all())
     missing = [s.member for s in shares if "automaker" in s.member.kinds and s.member not in served]
     if missing:
-        if not tenancy.can_write(user, service_point):
+        if not tenancy.can_write(actor, service_point):
             names = ", ".join(str(m) for m in missing)
             raise AllianceError(
                 f"the point does not serve {names}; its operator must declare the sharing",
                 field="service_point",
             )
-        service_point_update(point=service_point, actor=user, automakers=served + missing)
+        service_point_update(point=service_point, actor=actor, automakers=served + missing)
     point = SharedServicePoint.objects.create(
         service_point=service_point, monthly_cost_cny=monthly_cost_cny, opened_on=opened_on
     )
@@ -77,7 +77,7 @@ def shared_point_register(
         for s in shares
     )
     audit_log(
-        actor=user,
+        actor=actor,
         action="alliance.shared_point_register",
         obj=point,
         changes={

@@ -53,7 +53,7 @@ class AuthorisationListView(TenantQuerysetMixin, generics.ListAPIView):
         authorisation = services.authorisation_grant(
             battery_maker=maker,
             enterprise=organisation_by_uscc(v.pop("enterprise"), "enterprise"),
-            actor_user=request.user,
+            actor=request.user,
             **v,
         )
         return Response(s.AuthorisationOutput(authorisation).data, status=status.HTTP_201_CREATED)
@@ -73,7 +73,7 @@ class AuthorisationRevokeView(AuditedViewMixin, APIView):
         data = s.RevokeInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.authorisation_revoke(
-            authorisation=authorisation, actor_user=request.user, reason=data.validated_data["reason"]
+            authorisation=authorisation, actor=request.user, reason=data.validated_data["reason"]
         )
         return Response(s.AuthorisationOutput(authorisation).data)
 
@@ -93,7 +93,7 @@ class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
         v = data.validated_data
         battery = battery_from_input(request.user, v.pop("battery"))
         assessment = services.assessment_record(
-            battery=battery, enterprise=enterprise, actor_user=request.user, **v
+            battery=battery, enterprise=enterprise, actor=request.user, **v
         )
         return Response(s.AssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
 
@@ -120,7 +120,7 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
                 {"scenario": ["unknown scenario; see /api/v1/cascade/scenarios/"]}
             )
         product = services.product_create(
-            enterprise=enterprise, sources=sources, scenario=scenario, actor_user=request.user, **v
+            enterprise=enterprise, sources=sources, scenario=scenario, actor=request.user, **v
         )
         return Response(s.ProductOutput(product).data, status=status.HTTP_201_CREATED)
 
@@ -136,10 +136,9 @@ class ProductRetireView(AuditedViewMixin, APIView):
     @extend_schema(request=s.RetireInput, responses=s.ProductOutput)
     def post(self, request, pk: int):
         product = tenancy.get_visible_or_404(RepurposedProduct.objects.all(), request.user, pk=pk)
-        tenancy.require_write(request.user, product)
         data = s.RetireInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.product_retire(product=product, actor_user=request.user, **data.validated_data)
+        services.product_retire(product=product, actor=request.user, **data.validated_data)
         return Response(s.ProductOutput(get_object_or_404(ProductListView.queryset, pk=pk)).data)
 
 
@@ -165,7 +164,7 @@ class WasteHandoverView(AuditedViewMixin, APIView):
             enterprise=enterprise,
             to=organisation_by_uscc(v["to"], "to"),
             occurred_at=v["occurred_at"],
-            actor_user=request.user,
+            actor=request.user,
         )
         return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
 

@@ -28,7 +28,7 @@ class CustodyConflict(NetworkError, Conflict):
         super().__init__(message, field="code", code=code)
 
 
-def acting_org(actor: User) -> Organisation:
+def acting_org(*, actor: User) -> Organisation:
     if actor.organisation_id is None:
         raise Forbidden("act for an organisation to do this")
     if not actor.can_write:
@@ -36,7 +36,7 @@ def acting_org(actor: User) -> Organisation:
     return actor.organisation
 
 
-def is_admin(actor: User) -> bool:
+def is_admin(*, actor: User) -> bool:
     return bool(actor.is_superuser)
 
 
@@ -44,12 +44,12 @@ def normalise_code(code: str) -> str:
     return "".join((code or "").split()).upper()
 
 
-def require_operator(actor: User, point: ServicePoint) -> Organisation:
+def require_operator(*, actor: User, point: ServicePoint) -> Organisation:
     """The acting organisation, which must operate ``point`` (a dismantler cannot receive into a point it does
     not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""
     if not tenancy.can_read(actor, point):
         raise NotFound(gettext("Not found."), field="id")
-    org = acting_org(actor)
-    if point.operator_id != org.pk and not is_admin(actor):
+    org = acting_org(actor=actor)
+    if point.operator_id != org.pk and not is_admin(actor=actor):
         raise Forbidden(f"only the operator of {point.code} ({point.operator}) may record its stock")
     return point.operator

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from PIL import Image, UnidentifiedImageError
 
+from accounts.actors import platform_actor
 from accounts.models import Organisation, User
 from core.audit import audit_log
 from traceability import codes as trace_codes
@@ -161,7 +162,7 @@ def intake_record(
     recorded as in a vehicle gets its removal recorded first. Custody passes to the point's operator with
     ``place_ref="sp:<id>"``.
     """
-    operator = require_operator(actor, point)
+    operator = require_operator(actor=actor, point=point)
     if point.status != PointStatus.PUBLISHED:
         raise NetworkError(
             f"{point.code} is {point.status}; only a published point takes packs in", field="point"
@@ -178,7 +179,9 @@ def intake_record(
         raise NetworkError("the receipt time lies in the future", field="received_at")
     battery = Battery.objects.filter(code=code).first()
     if battery is None:
-        battery = trace.battery_register_unknown(code=code, actor=operator, occurred_at=received_at)
+        battery = trace.battery_register_unknown(
+            code=code, actor=platform_actor(operator), occurred_at=received_at
+        )
     # A code no maker registered, or whose maker is not in the code registry (flagged): both are reported.
     unregistered = not battery.registered or battery.unregistered_maker
     _check_custody(battery, point)
@@ -187,8 +190,8 @@ def intake_record(
             trace.event_record(
                 battery=battery,
                 kind=EventKind.REMOVED,
-                actor=operator,
-                actor_user=actor,
+                actor=actor,
+                on_behalf_of=operator,
                 occurred_at=received_at,
                 place=point.name_zh,
                 place_ref=point.place_ref,
@@ -198,8 +201,8 @@ def intake_record(
         event = trace.event_record(
             battery=battery,
             kind=EventKind.RECEIVED,
-            actor=operator,
-            actor_user=actor,
+            actor=actor,
+            on_behalf_of=operator,
             occurred_at=received_at,
             custodian_after=operator,
             place=point.name_zh,
@@ -267,7 +270,7 @@ def intake_bulk(*, point: ServicePoint, actor: User, rows: list[dict[str, str]])
     Each row is its own transaction: good rows are kept when others fail. Status per row: ``created``
     (``unregistered`` says whether the code was unknown), ``conflict`` (held elsewhere) or ``error``.
     """
-    require_operator(actor, point)
+    require_operator(actor=actor, point=point)
     report = []
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         code = normalise_code(row.get("code", ""))

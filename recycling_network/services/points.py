@@ -121,7 +121,7 @@ def service_point_register(
     """An automaker registers a service point as a draft (R-NET). ``automakers`` lists every automaker a
     co-built point serves (seed 四(一)1 共建共享); the registering automaker is always one of them.
     ``operator`` runs the point (default: the automaker itself)."""
-    org = tenancy.require_kind(actor, "automaker") if not is_admin(actor) else acting_org(actor)
+    org = tenancy.require_kind(actor, "automaker") if not is_admin(actor=actor) else acting_org(actor=actor)
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
         raise NetworkError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -277,7 +277,7 @@ def point_change_request(
 
     The operator edits its point itself; a regulator reviews. A pending request changes nothing until
     :func:`point_change_decide` approves it."""
-    org = acting_org(actor)
+    org = acting_org(actor=actor)
     if not tenancy.can_read(actor, point):
         raise NotFound(gettext("Not found."), field="id")
     served = point.automakers.filter(pk=org.pk).exists() or point.registered_by_id == org.pk

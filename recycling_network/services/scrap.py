@@ -211,8 +211,8 @@ def pack_remove(
     custodian afterwards is the dismantler, unless a fleet operator owns it separately from the vehicle (bus and
     taxi fleets: the vehicle's fleet owner, or a fleet holding the pack): then the fleet operator is custodian
     and hands it to a service point itself."""
-    org = acting_org(actor)
-    if certificate.dismantler_id != org.pk and not is_admin(actor):
+    org = acting_org(actor=actor)
+    if certificate.dismantler_id != org.pk and not is_admin(actor=actor):
         raise Forbidden("only the dismantler that issued the certificate records the removal")
     battery = Battery.objects.filter(code=normalise_code(code)).first()
     if battery is None:
@@ -232,8 +232,8 @@ def pack_remove(
         event = trace.event_record(
             battery=battery,
             kind=EventKind.REMOVED,
-            actor=certificate.dismantler,
-            actor_user=actor,
+            actor=actor,
+            on_behalf_of=certificate.dismantler,
             occurred_at=removed_at,
             custodian_after=custodian,
             region=certificate.region,
@@ -295,8 +295,8 @@ def recycled_certificate_record(
 ) -> BatteryRecycledCertificate:
     """For a vehicle scrapped without its pack: record the certificate that the pack was recycled, naming where
     it went, and check it against the trace (R-SCRAP). A contradiction raises an alert."""
-    org = acting_org(actor)
-    if certificate.dismantler_id != org.pk and not is_admin(actor):
+    org = acting_org(actor=actor)
+    if certificate.dismantler_id != org.pk and not is_admin(actor=actor):
         raise Forbidden("only the dismantler that issued the scrap certificate records this")
     if certificate.pack_present:
         raise NetworkError(

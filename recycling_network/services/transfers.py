@@ -80,7 +80,7 @@ def transfer_dispatch(
     """Send packs from a point under a manifest: to another point or the hub (``to_point``), or to a
     cascade-use or regeneration enterprise (``receiver``). Each pack gets a ``dispatched`` event and leaves
     the point's stock; custody stays with the sender until the receiver confirms (:func:`transfer_receive`)."""
-    sender = require_operator(actor, from_point)
+    sender = require_operator(actor=actor, point=from_point)
     if (to_point is None) == (receiver is None):
         raise NetworkError("name either a destination point or a receiving enterprise", field="to_point")
     if to_point is not None:
@@ -140,8 +140,8 @@ def transfer_dispatch(
         trace.event_record(
             battery=entry.battery,
             kind=EventKind.DISPATCHED,
-            actor=sender,
-            actor_user=actor,
+            actor=actor,
+            on_behalf_of=sender,
             occurred_at=departed_at,
             release_to=receiver,
             manifest=transfer.number,
@@ -209,8 +209,8 @@ def transfer_receive(
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if not tenancy.can_read(actor, transfer):
         raise NotFound(gettext("Not found."), field="id")
-    org = acting_org(actor)
-    if org.pk != transfer.receiver_id and not is_admin(actor):
+    org = acting_org(actor=actor)
+    if org.pk != transfer.receiver_id and not is_admin(actor=actor):
         raise Forbidden(f"only the receiver ({transfer.receiver}) confirms arrivals on {transfer.number}")
     if transfer.status in (TransferStatus.RECEIVED, TransferStatus.CLOSED_SHORT) and codes:
         raise NetworkError(f"manifest {transfer.number} is {transfer.status}", field="codes")
@@ -244,8 +244,8 @@ def transfer_receive(
             trace.receipt_confirm(
                 battery=item.battery,
                 kind=kind,
-                actor=transfer.receiver,
-                actor_user=actor,
+                actor=actor,
+                on_behalf_of=transfer.receiver,
                 occurred_at=received_at,
                 place=point.name_zh if point else str(transfer.receiver),
                 place_ref=point.place_ref if point else f"org:{transfer.receiver_id}",

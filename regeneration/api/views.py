@@ -67,9 +67,7 @@ class LicenceListView(TenantQuerysetMixin, generics.ListAPIView):
         enterprise = tenancy.require_kind(request.user, "regeneration")
         data = s.LicenceInput(data=request.data)
         data.is_valid(raise_exception=True)
-        licence = services.licence_register(
-            enterprise=enterprise, actor_user=request.user, **data.validated_data
-        )
+        licence = services.licence_register(enterprise=enterprise, actor=request.user, **data.validated_data)
         return Response(s.LicenceOutput(licence, context=self.get_serializer_context()).data, status=201)
 
 
@@ -93,7 +91,7 @@ class ReceiveView(AuditedViewMixin, APIView):
             battery=battery,
             occurred_at=v["occurred_at"],
             mass_kg=v.get("mass_kg"),
-            actor_user=request.user,
+            actor=request.user,
         )
         return Response({"code": battery.code, "state": "at_regeneration"}, status=201)
 
@@ -126,7 +124,7 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
             edition=_edition(v.get("edition")),
             powder_content_kg=v.get("powder_content_kg"),
             notes=v["notes"],
-            actor_user=request.user,
+            actor=request.user,
         )
         return Response(s.BatchOutput(BATCHES.get(pk=batch.pk)).data, status=201)
 
@@ -144,11 +142,10 @@ class _BatchStageView(AuditedViewMixin, APIView):
 
     def post(self, request, pk: int):
         batch = tenancy.get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
-        tenancy.require_write(request.user, batch)
         tenancy.require_kind(request.user, "regeneration")
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
-        self.record(batch=batch, actor_user=request.user, **data.validated_data)
+        self.record(batch=batch, actor=request.user, **data.validated_data)
         return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
 
 

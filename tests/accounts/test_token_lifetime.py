@@ -17,12 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def test_a_new_token_expires_after_the_configured_age(settings):
     settings.API_TOKEN_MAX_AGE = timedelta(days=30)
-    token = api_token_issue(user=UserFactory()).token
+    token = api_token_issue(owner=UserFactory()).token
     assert abs(token.expires_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
 
 
 def test_an_expired_token_is_refused(api_client):
-    issued = api_token_issue(user=UserFactory())
+    issued = api_token_issue(owner=UserFactory())
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.raw}")
     assert api_client.get("/api/v1/me/").status_code == 200
     ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -39,9 +39,9 @@ def _rotate(*args) -> list[list[str]]:
 
 def test_rotation_replaces_tokens_due_and_revokes_the_old(api_client):
     user = UserFactory()
-    due = api_token_issue(user=user, name="erp").token
+    due = api_token_issue(owner=user, name="erp").token
     ApiToken.objects.filter(pk=due.pk).update(expires_at=timezone.now() + timedelta(days=3))
-    fresh = api_token_issue(user=user, name="fresh").token
+    fresh = api_token_issue(owner=user, name="fresh").token
     lines = _rotate("--within-days", "14")
     assert [(u, name, prefix) for u, name, prefix, _raw in lines] == [(user.username, "erp", due.prefix)]
     due.refresh_from_db()
@@ -55,7 +55,7 @@ def test_rotation_replaces_tokens_due_and_revokes_the_old(api_client):
 
 
 def test_rotation_with_grace_keeps_the_old_token_briefly(api_client):
-    issued = api_token_issue(user=UserFactory(), name="erp")
+    issued = api_token_issue(owner=UserFactory(), name="erp")
     [[*_, new_raw]] = _rotate("--prefix", issued.token.prefix, "--grace-hours", "2")
     old = ApiToken.objects.get(pk=issued.token.pk)
     assert old.revoked_at is None
@@ -66,7 +66,7 @@ def test_rotation_with_grace_keeps_the_old_token_briefly(api_client):
 
 
 def test_tokens_without_expiry_are_due_and_dry_run_changes_nothing():
-    issued = api_token_issue(user=UserFactory())
+    issued = api_token_issue(owner=UserFactory())
     ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=None)
     lines = _rotate("--dry-run")
     assert [line[2] for line in lines] == [issued.token.prefix]

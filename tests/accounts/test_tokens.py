@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_is_stored_as_digest_only(make_user):
-    issued = api_token_issue(user=make_user())
+    issued = api_token_issue(owner=make_user())
     token = ApiToken.objects.get(pk=issued.token.pk)
     assert token.digest == token_digest(issued.raw)
     assert issued.raw not in {token.digest, token.prefix, token.name}
@@ -18,7 +18,7 @@ def test_token_is_stored_as_digest_only(make_user):
 
 def test_token_authenticates_and_records_last_use(make_user, api_client):
     user = make_user()
-    issued = api_token_issue(user=user)
+    issued = api_token_issue(owner=user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.raw}")
     response = api_client.get("/api/v1/me/")
     assert response.status_code == 200
@@ -27,14 +27,14 @@ def test_token_authenticates_and_records_last_use(make_user, api_client):
 
 
 def test_bearer_keyword_is_accepted(make_user, api_client):
-    issued = api_token_issue(user=make_user())
+    issued = api_token_issue(owner=make_user())
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw}")
     assert api_client.get("/api/v1/me/").status_code == 200
 
 
 def test_revoked_token_is_refused_with_json_error(make_user, client_for, api_client):
     user = make_user()
-    issued = api_token_issue(user=user)
+    issued = api_token_issue(owner=user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.raw}")
     assert api_client.post(f"/api/v1/tokens/{issued.token.prefix}/revoke/").status_code == 200
     response = api_client.get("/api/v1/me/")
@@ -61,7 +61,7 @@ def test_issue_through_api_returns_raw_value_once(make_user, client_for):
 
 
 def test_cannot_revoke_someone_elses_token(make_user, client_for):
-    other = api_token_issue(user=make_user())
+    other = api_token_issue(owner=make_user())
     response = client_for(make_user()).post(f"/api/v1/tokens/{other.token.prefix}/revoke/")
     assert response.status_code == 404
     assert ApiToken.objects.get(pk=other.token.pk).revoked_at is None

@@ -77,7 +77,7 @@ def licence(
 
 def lot(*, seller_user, batteries, reserve="1000", hours=24, sealed=True, form="pack", soh="0.75"):
     return services.lot_create(
-        user=seller_user,
+        actor=seller_user,
         title="Retired LFP packs",
         form=form,
         location="Beijing Daxing depot",

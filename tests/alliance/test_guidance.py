@@ -30,20 +30,20 @@ def assessor_user(make_user):
 
 def publish(user, effective: date, lfp_b: str, metals=None):
     g = services.guidance_create(
-        user=user,
+        actor=user,
         title=f"Guidance {effective}",
         effective_from=effective,
         prices=prices(lfp_b),
         metals=metals,
     )
-    return services.guidance_publish(user=user, guidance=g)
+    return services.guidance_publish(actor=user, guidance=g)
 
 
 def test_guidance_in_force_is_the_latest_published_not_after_the_date(assessor_user):
     jan = publish(assessor_user, date(2026, 1, 1), "400")
     jul = publish(assessor_user, date(2026, 7, 1), "300")
     draft = services.guidance_create(
-        user=assessor_user, title="draft", effective_from=date(2026, 8, 1), prices=prices("100")
+        actor=assessor_user, title="draft", effective_from=date(2026, 8, 1), prices=prices("100")
     )
     assert selectors.guidance_in_force(on=date(2025, 12, 31)) is None
     assert selectors.guidance_in_force(on=date(2026, 6, 30)) == jan
@@ -86,12 +86,12 @@ def test_in_force_endpoint(assessor_user, api_client):
 def test_only_assessors_publish_guidance(make_user):
     seller = make_user(kinds=("service_operator",))
     with pytest.raises(Forbidden):
-        services.guidance_create(user=seller, title="x", effective_from=date(2026, 1, 1), prices=prices("1"))
+        services.guidance_create(actor=seller, title="x", effective_from=date(2026, 1, 1), prices=prices("1"))
 
 
 def test_another_assessor_cannot_publish_my_draft(assessor_user, make_user, client_for):
     draft = services.guidance_create(
-        user=assessor_user, title="x", effective_from=date(2026, 1, 1), prices=prices("1")
+        actor=assessor_user, title="x", effective_from=date(2026, 1, 1), prices=prices("1")
     )
     rival = make_user(kinds=("assessor",))
     assert client_for(rival).post(f"/api/v1/alliance/guidance/{draft.pk}/publish/").status_code == 404
@@ -100,7 +100,7 @@ def test_another_assessor_cannot_publish_my_draft(assessor_user, make_user, clie
 def test_unknown_grade_is_refused(assessor_user):
     with pytest.raises(services.AllianceError, match="unknown grade"):
         services.guidance_create(
-            user=assessor_user,
+            actor=assessor_user,
             title="x",
             effective_from=date(2026, 1, 1),
             prices=[{"chemistry": "B", "grade": "Z9", "form": "pack", "price": "1"}],
@@ -109,7 +109,7 @@ def test_unknown_grade_is_refused(assessor_user):
 
 def test_drafts_are_hidden_from_the_public(assessor_user, api_client):
     services.guidance_create(
-        user=assessor_user, title="x", effective_from=date(2026, 1, 1), prices=prices("1")
+        actor=assessor_user, title="x", effective_from=date(2026, 1, 1), prices=prices("1")
     )
     publish(assessor_user, date(2026, 2, 1), "2")
     assert api_client.get("/api/v1/alliance/guidance/").json()["count"] == 1
@@ -125,7 +125,7 @@ def test_trades_far_from_guidance_are_flagged(assessor_user, make_org):
     packs = [f.battery(custodian=seller, maker=maker, energy="50") for _ in range(2)]
     # SOH 0.75 -> grade B, 37.5 kWh each: 75 kWh at 400 CNY/kWh = 30000 at guidance.
     fair = services.deal_record_offline(
-        user=seller_user,
+        actor=seller_user,
         buyer=buyer,
         price_cny=Decimal("15500"),
         concluded_at=timezone.now(),
@@ -135,7 +135,7 @@ def test_trades_far_from_guidance_are_flagged(assessor_user, make_org):
         region="BJ",
     )
     cheap = services.deal_record_offline(
-        user=seller_user,
+        actor=seller_user,
         buyer=buyer,
         price_cny=Decimal("3000"),
         concluded_at=timezone.now(),

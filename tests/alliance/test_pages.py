@@ -24,12 +24,12 @@ def logged_in(user) -> Client:
 def test_public_pages(client, make_user):
     assessor = make_user(kinds=("assessor",))
     g = services.guidance_create(
-        user=assessor,
+        actor=assessor,
         title="G1",
         effective_from=date(2026, 1, 1),
         prices=[{"chemistry": "B", "grade": "B", "form": "pack", "price": "400"}],
     )
-    services.guidance_publish(user=assessor, guidance=g)
+    services.guidance_publish(actor=assessor, guidance=g)
     for url in ("/alliance/", "/alliance/directory/", "/alliance/guidance/", f"/alliance/guidance/{g.pk}/"):
         assert client.get(url).status_code == 200, url
     assert b"echarts.min.js" in client.get("/alliance/guidance/").content
@@ -43,7 +43,7 @@ def test_lot_page_shows_reasons_and_hides_sealed_bids(make_org):
     f.authorise(maker=maker, enterprise=buyer)
     _, dismantler_user = f.member(kinds=("dismantler",))
     lot = f.lot(seller_user=seller_user, batteries=[f.battery(custodian=seller, maker=maker)])
-    services.bid_place(user=buyer_user, lot=lot, amount_cny=Decimal("777"))
+    services.bid_place(actor=buyer_user, lot=lot, amount_cny=Decimal("777"))
 
     page = logged_in(dismantler_user).get(f"/alliance/lots/{lot.pk}/").content.decode()
     assert "not-qualified" in page and "only cascade-use or regeneration" in page

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from alliance import selectors, services
 from traceability.services import event_record
 
@@ -48,7 +49,7 @@ def test_a_co_built_point_counts_in_the_network_for_each_automaker_it_serves(poi
 
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("10000"),
         opened_on=date(2026, 1, 1),
@@ -64,7 +65,7 @@ def test_shares_must_add_up(point_world):
     bad = shares(w)[:2]
     with pytest.raises(services.AllianceError, match="cost shares must add up to 1"):
         services.shared_point_register(
-            user=w["op_user"],
+            actor=w["op_user"],
             service_point=w["point"],
             monthly_cost_cny=Decimal(1),
             opened_on=date(2026, 1, 1),
@@ -79,7 +80,7 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
     s[1] = services.ShareInput(member=outsider, cost_share=Decimal("0.4"), mass_share=Decimal("0.5"))
     with pytest.raises(services.AllianceError, match="not approved alliance members"):
         services.shared_point_register(
-            user=w["op_user"],
+            actor=w["op_user"],
             service_point=w["point"],
             monthly_cost_cny=Decimal(1),
             opened_on=date(2026, 1, 1),
@@ -90,7 +91,7 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
 def test_monthly_statement_per_member(point_world, client_for):
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("10000"),
         opened_on=date(2026, 1, 1),
@@ -103,7 +104,7 @@ def test_monthly_statement_per_member(point_world, client_for):
         event_record(
             battery=b,
             kind="received",
-            actor=w["op"],
+            actor=platform_actor(w["op"]),
             occurred_at=datetime(2026, month, day, 10, tzinfo=tz),
             place_ref=w["point"].place_ref,
         )
@@ -121,7 +122,7 @@ def test_monthly_statement_per_member(point_world, client_for):
 def test_shared_points_visible_to_share_holders_only(point_world, client_for, make_user):
     w = point_world
     services.shared_point_register(
-        user=w["op_user"],
+        actor=w["op_user"],
         service_point=w["point"],
         monthly_cost_cny=Decimal("1"),
         opened_on=date(2026, 1, 1),

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from alliance import services
 from alliance.models import Bid, BidStatus, Lot, LotStatus
 from traceability.models import Battery, LifecycleEvent
@@ -86,8 +87,12 @@ def test_regeneration_buyer_with_exhausted_scale_is_refused(market, client_for):
     f.licence(enterprise=regen, scale_t="0.5")
     # 500 kg already received this year: the 0.5 t annual scale is used up.
     used = f.battery(custodian=market["seller"], maker=market["maker"], mass="500")
-    release_record(battery=used, actor=market["seller"], receiver=regen, occurred_at=timezone.now())
-    receipt_confirm(battery=used, actor=regen, occurred_at=timezone.now(), payload={"mass_kg": "500"})
+    release_record(
+        battery=used, actor=platform_actor(market["seller"]), receiver=regen, occurred_at=timezone.now()
+    )
+    receipt_confirm(
+        battery=used, actor=platform_actor(regen), occurred_at=timezone.now(), payload={"mass_kg": "500"}
+    )
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
     r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
     assert r.status_code == 400
@@ -176,8 +181,8 @@ def test_bidding_closes_at_deadline(market, client_for):
 
 def test_new_bid_supersedes_the_old(market):
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    first = services.bid_place(user=market["buyer_user"], lot=lot, amount_cny=Decimal(100))
-    services.bid_place(user=market["buyer_user"], lot=lot, amount_cny=Decimal(200))
+    first = services.bid_place(actor=market["buyer_user"], lot=lot, amount_cny=Decimal(100))
+    services.bid_place(actor=market["buyer_user"], lot=lot, amount_cny=Decimal(200))
     first.refresh_from_db()
     assert first.status == BidStatus.SUPERSEDED
     assert Bid.objects.filter(status=BidStatus.ACTIVE).get().amount_cny == 200
@@ -189,7 +194,7 @@ def test_new_bid_supersedes_the_old(market):
 def test_deal_moves_custody_of_exactly_the_lots_batteries(market, client_for):
     sold, kept = market["packs"][:2], market["packs"][2]
     lot = f.lot(seller_user=market["seller_user"], batteries=sold, reserve="10000")
-    bid = services.bid_place(user=market["buyer_user"], lot=lot, amount_cny=Decimal("15000"))
+    bid = services.bid_place(actor=market["buyer_user"], lot=lot, amount_cny=Decimal("15000"))
     close(lot)
     r = client_for(market["seller_user"]).post(
         f"/api/v1/alliance/lots/{lot.pk}/accept/", {"bid": bid.pk}, format="json"
@@ -216,16 +221,16 @@ def test_deal_moves_custody_of_exactly_the_lots_batteries(market, client_for):
 
 def test_bid_below_reserve_cannot_be_accepted(market):
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1], reserve="50000")
-    bid = services.bid_place(user=market["buyer_user"], lot=lot, amount_cny=Decimal("100"))
+    bid = services.bid_place(actor=market["buyer_user"], lot=lot, amount_cny=Decimal("100"))
     close(lot)
     with pytest.raises(services.AllianceError, match="reserve"):
-        services.lot_accept(user=market["seller_user"], lot=lot, bid=bid)
+        services.lot_accept(actor=market["seller_user"], lot=lot, bid=bid)
     assert Battery.objects.get(pk=market["packs"][0].pk).custodian == market["seller"]
 
 
 def test_another_member_cannot_accept(market, client_for):
     lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    bid = services.bid_place(user=market["buyer_user"], lot=lot, amount_cny=Decimal("5000"))
+    bid = services.bid_place(actor=market["buyer_user"], lot=lot, amount_cny=Decimal("5000"))
     close(lot)
     r = client_for(market["buyer_user"]).post(
         f"/api/v1/alliance/lots/{lot.pk}/accept/", {"bid": bid.pk}, format="json"

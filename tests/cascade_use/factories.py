@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from tests.factories import OrganisationFactory
 from traceability.codes import compose
 from traceability.services import battery_register, receipt_confirm, release_record
@@ -67,12 +68,12 @@ def held_pack(
     battery = battery_register(
         code=pack_code(getattr(maker, "maker_code", "0A1"), chemistry, level),
         maker=maker,
-        actor=maker,
+        actor=platform_actor(maker),
         rated_capacity_ah=rated_capacity_ah,
         mass_kg=mass_kg,
         occurred_at=at - timedelta(days=900),
     )
-    release_record(battery=battery, actor=maker, receiver=holder, occurred_at=at)
+    release_record(battery=battery, actor=platform_actor(maker), receiver=holder, occurred_at=at)
     if kind == "received":
         battery.refresh_from_db()
         return battery
@@ -85,7 +86,7 @@ def held_pack(
             temporary = authorise(
                 maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}"
             )
-    receipt_confirm(battery=battery, actor=holder, occurred_at=at, kind=kind)
+    receipt_confirm(battery=battery, actor=platform_actor(holder), occurred_at=at, kind=kind)
     if temporary is not None:
         temporary.delete()
     battery.refresh_from_db()
@@ -103,6 +104,7 @@ def authorise(maker, enterprise, *, valid_from=None, valid_to=None, **kw):
         valid_to=valid_to or today + timedelta(days=365),
         document_ref=kw.pop("document_ref", f"AUTH-{next(_serial)}"),
         **kw,
+        actor=platform_actor(maker),
     )
 
 
@@ -134,6 +136,7 @@ def assess(battery, enterprise, verdict: str = "pass", **kw):
         assessed_at=now() - timedelta(days=10),
         verdict=verdict,
         **data,
+        actor=platform_actor(enterprise),
     )
 
 
@@ -151,4 +154,5 @@ def licence(
         annual_scale_t=scale_t,
         valid_from=kw.pop("valid_from", today - timedelta(days=700)),
         valid_to=valid_to or today + timedelta(days=700),
+        actor=platform_actor(enterprise),
     )

@@ -116,14 +116,12 @@ def test_only_the_granting_maker_revokes_whoever_calls_the_service(client_for):
     maker, enterprise = battery_maker(), cascade_enterprise()
     authorisation = authorise(maker, enterprise)
     with pytest.raises(Forbidden, match="granting battery maker"):
-        authorisation_revoke(authorisation=authorisation, actor_user=UserFactory(organisation=enterprise))
+        authorisation_revoke(authorisation=authorisation, actor=UserFactory(organisation=enterprise))
     with pytest.raises(Forbidden):
         authorisation_revoke(
-            authorisation=authorisation, actor_user=UserFactory(organisation=maker, role="viewer")
+            authorisation=authorisation, actor=UserFactory(organisation=maker, role="viewer")
         )
-    authorisation_revoke(
-        authorisation=authorisation, actor_user=UserFactory(organisation=maker), reason="ended"
-    )
+    authorisation_revoke(authorisation=authorisation, actor=UserFactory(organisation=maker), reason="ended")
     authorisation.refresh_from_db()
     assert authorisation.revoked_at is not None
     # the holding enterprise sees the authorisation but its revoke request is refused with 403

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from cascade_use import selectors
 from cascade_use.models import Scenario
 from cascade_use.services import CascadeError, product_create, waste_handover
@@ -66,6 +67,7 @@ def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
             site_region="BJ",
             operator="x",
             commissioned_at=now(),
+            actor=platform_actor(world["enterprise"]),
         )
     assert exc.value.code == "assessment_failed"
     assert "can only be handed to a regeneration enterprise" in exc.value.message
@@ -77,16 +79,29 @@ def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
     # hand-over to a cascade-use enterprise is refused; to a licensed regeneration enterprise it goes
     with pytest.raises(CascadeError, match="is not a regeneration enterprise"):
         waste_handover(
-            battery=world["pack"], enterprise=world["enterprise"], to=cascade_enterprise(), occurred_at=now()
+            battery=world["pack"],
+            enterprise=world["enterprise"],
+            to=cascade_enterprise(),
+            occurred_at=now(),
+            actor=platform_actor(world["enterprise"]),
         )
     waste_handover(
-        battery=world["pack"], enterprise=world["enterprise"], to=world["regen"], occurred_at=now()
+        battery=world["pack"],
+        enterprise=world["enterprise"],
+        to=world["regen"],
+        occurred_at=now(),
+        actor=platform_actor(world["enterprise"]),
     )
     world["pack"].refresh_from_db()
     # released to the regenerator, which becomes the custodian when it books the pack in
     assert world["pack"].releases.get(status="open").receiver == world["regen"]
     assert world["pack"].custodian == world["enterprise"]
-    pack_receive(enterprise=world["regen"], battery=world["pack"], occurred_at=now())
+    pack_receive(
+        enterprise=world["regen"],
+        battery=world["pack"],
+        occurred_at=now(),
+        actor=platform_actor(world["regen"]),
+    )
     world["pack"].refresh_from_db()
     assert world["pack"].state == "at_regeneration" and world["pack"].custodian == world["regen"]
     assert selectors.outstanding_waste(world["enterprise"]) == []
@@ -96,7 +111,11 @@ def test_a_passed_item_is_not_waste(world):
     assess(world["pack"], world["enterprise"])
     with pytest.raises(CascadeError) as exc:
         waste_handover(
-            battery=world["pack"], enterprise=world["enterprise"], to=world["regen"], occurred_at=now()
+            battery=world["pack"],
+            enterprise=world["enterprise"],
+            to=world["regen"],
+            occurred_at=now(),
+            actor=platform_actor(world["enterprise"]),
         )
     assert exc.value.code == "not_waste"
 
@@ -109,6 +128,7 @@ def test_handover_to_an_unlicensed_regenerator_is_refused(world):
             enterprise=world["enterprise"],
             to=regeneration_enterprise(),
             occurred_at=now(),
+            actor=platform_actor(world["enterprise"]),
         )
 
 
@@ -122,6 +142,7 @@ def test_overdue_waste_is_shown_as_overdue(world):
         assessed_at=now() - timedelta(days=20),
         verdict="fail",
         **{**ASSESSMENT, "visual_ok": False},
+        actor=platform_actor(world["enterprise"]),
     )
     (item,) = selectors.outstanding_waste(world["enterprise"], today=(now() + timedelta(days=200)).date())
     assert item.overdue

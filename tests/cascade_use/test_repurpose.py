@@ -5,10 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from cascade_use import selectors
 from cascade_use.models import ProductStatus, Scenario
-from cascade_use.services import CascadeError, authorisation_revoke, product_create
+from cascade_use.services import CascadeError, authorisation_revoke, product_create, product_retire
+from core.errors import Forbidden
 from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
+from tests.factories import UserFactory
 from traceability.codes import parse
 from traceability.models import Battery
 
@@ -35,6 +38,7 @@ def build(world, **kw):
         operator="China Tower Beijing",
         commissioned_at=now() - timedelta(days=1),
         **kw,
+        actor=platform_actor(world["enterprise"]),
     )
 
 
@@ -68,7 +72,9 @@ def test_another_makers_authorisation_does_not_cover_the_pack(world):
 
 def test_revoked_authorisation_is_refused(world):
     auth = authorise(world["maker"], world["enterprise"])
-    authorisation_revoke(authorisation=auth, reason="contract ended")
+    authorisation_revoke(
+        authorisation=auth, reason="contract ended", actor=platform_actor(auth.battery_maker)
+    )
     with pytest.raises(CascadeError, match="was revoked on"):
         build(world)
 
@@ -135,4 +141,21 @@ def test_another_enterprises_pack_is_refused(world):
             site_region="BJ",
             operator="x",
             commissioned_at=now(),
+            actor=platform_actor(stranger),
         )
+
+
+def test_only_a_writer_of_the_products_enterprise_retires_it(world):
+    authorise(world["maker"], world["enterprise"])
+    product = build(world)
+    for outsider in (
+        UserFactory(organisation=cascade_enterprise()),
+        UserFactory(organisation=world["enterprise"], role="viewer"),
+    ):
+        with pytest.raises(Forbidden, match="read-only"):
+            product_retire(product=product, occurred_at=now(), actor=outsider)
+    product.refresh_from_db()
+    assert product.status == ProductStatus.IN_SERVICE
+    product_retire(product=product, occurred_at=now(), actor=UserFactory(organisation=world["enterprise"]))
+    product.refresh_from_db()
+    assert product.status == ProductStatus.RETIRED

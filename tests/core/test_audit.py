@@ -19,8 +19,8 @@ def test_write_through_api_is_audited_with_actor_and_ip(make_user, client_for):
 
 def test_enterprise_sees_only_its_own_audit_entries(make_user, client):
     mine, theirs = make_user(), make_user()
-    api_token_issue(user=mine, name="mine")
-    api_token_issue(user=theirs, name="theirs")
+    api_token_issue(owner=mine, name="mine")
+    api_token_issue(owner=theirs, name="theirs")
     client.force_login(mine)
     body = client.get("/audit/").content.decode()
     assert "mine" in body
@@ -28,7 +28,7 @@ def test_enterprise_sees_only_its_own_audit_entries(make_user, client):
 
 
 def test_regulator_sees_all_and_exports(make_user, make_regulator, client):
-    api_token_issue(user=make_user(), name="someone")
+    api_token_issue(owner=make_user(), name="someone")
     client.force_login(make_regulator())
     response = client.get("/audit/?action=issue_token&export=csv")
     assert response.status_code == 200

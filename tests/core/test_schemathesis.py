@@ -69,8 +69,8 @@ def callers() -> dict[str, Caller]:
     alliance.lot(seller_user=enterprise, batteries=packs[:1])
     regulator = UserFactory(organisation=RegulatorFactory(region="BJ"))
     return {
-        "enterprise": Caller(enterprise, api_token_issue(user=enterprise).raw),
-        "regulator": Caller(regulator, api_token_issue(user=regulator).raw),
+        "enterprise": Caller(enterprise, api_token_issue(owner=enterprise).raw),
+        "regulator": Caller(regulator, api_token_issue(owner=regulator).raw),
     }
 
 

@@ -41,7 +41,7 @@ class Caller:
 
     def __post_init__(self):
         self.client = APIClient()
-        self.client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=self.user).raw}")
+        self.client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(owner=self.user).raw}")
 
 
 @dataclass

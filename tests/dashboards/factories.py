@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from accounts.models import Organisation
 from dashboards.services import materialised_views_refresh
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
@@ -50,10 +51,10 @@ def _entitle(o) -> None:
 
     for maker in ("maker_a", "maker_b"):
         authorisation_grant(battery_maker=o[maker], enterprise=o["cascade"], valid_from=date(2015, 1, 1),
-                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}")  # fmt: skip
+                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}", actor=platform_actor(o[maker]))  # fmt: skip
     licence_register(enterprise=o["regen"], number="HW-DASH-1", issuing_authority="TJ EEB",
                      categories=["LIB-TERNARY", "LIB-LFP"], annual_scale_t=Decimal(1000),
-                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1))  # fmt: skip
+                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1), actor=platform_actor(o["regen"]))  # fmt: skip
 
 
 def _certify(dismantler, vehicle, at) -> None:
@@ -128,7 +129,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
                 # automaker's receipt is at its own service point, in its own custody.
                 receiver = actor if actor.has_kind("automaker") else custodian
                 if not pack.releases.filter(status="open", receiver=receiver).exists():
-                    event_record(battery=pack, kind="handed_over", actor=pack.custodian, release_to=receiver,
+                    event_record(battery=pack, kind="handed_over", actor=platform_actor(pack.custodian), release_to=receiver,
                                  occurred_at=occurred, reported_at=min(occurred + timedelta(hours=1), now))  # fmt: skip
                 actor, kwargs = receiver, {}
             if kind in ("dispatched", "lost"):
@@ -138,7 +139,7 @@ def build_world(monkeypatch, n: int = 18) -> World:
             return event_record(
                 battery=pack,
                 kind=kind,
-                actor=actor,
+                actor=platform_actor(actor),
                 occurred_at=occurred,
                 reported_at=min(reported, now),
                 region=region,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from national_sync.canonical import day_digest
 from national_sync.client import (
     BatchResult,
@@ -33,7 +34,7 @@ def make_battery(org, *, region: str = "BJ") -> Battery:
 
 def produce(org, *, region: str = "BJ"):
     battery = make_battery(org, region=region)
-    return event_record(battery=battery, kind="produced", actor=org, custodian_after=org,
+    return event_record(battery=battery, kind="produced", actor=platform_actor(org), custodian_after=org,
                         occurred_at=timezone.now() - timedelta(minutes=5), region=region)  # fmt: skip
 
 

@@ -2,6 +2,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.actors import platform_actor
 from core import hooks
 from national_sync.models import OutboxRecord
 from national_sync.services import outbox_records_write
@@ -49,7 +50,9 @@ def test_a_failing_outbox_write_rolls_the_event_back(make_org, monkeypatch):
     with pytest.raises(RuntimeError):
         from traceability.services import event_record
 
-        event_record(battery=battery, kind="produced", actor=org, occurred_at=battery.created_at)
+        event_record(
+            battery=battery, kind="produced", actor=platform_actor(org), occurred_at=battery.created_at
+        )
     assert LifecycleEvent.objects.count() == 0
 
 

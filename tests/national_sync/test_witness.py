@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from national_sync import exchange, witness
 from national_sync.api.views import exchange_key
 from national_sync.models import SeenTreeHead
@@ -51,7 +52,7 @@ def _more(log):
     """One new leaf per pack: its maker releases it to the point."""
     for p in log["packs"]:
         services.release_record(
-            battery=p, actor=log["maker"], receiver=log["point"], occurred_at=timezone.now()
+            battery=p, actor=platform_actor(log["maker"]), receiver=log["point"], occurred_at=timezone.now()
         )
 
 

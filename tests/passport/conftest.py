@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from accounts.actors import platform_actor
 from cascade_use.models import Scenario
 from cascade_use.services import product_create
 from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
@@ -26,7 +27,7 @@ def build_life(make_regulator):
     product = product_create(
         enterprise=enterprise, sources=[pack], scenario=Scenario.objects.get(key="telecom_backup"),
         name="48 V base-station backup pack", site="Haidian base station 17", site_region="BJ",
-        operator="China Tower Beijing", commissioned_at=now() - timedelta(days=1),
+        operator="China Tower Beijing", commissioned_at=now() - timedelta(days=1), actor=platform_actor(enterprise),
     )  # fmt: skip
     pack.refresh_from_db()
     near = make_point(region="BJ", lat=39.91, lon=116.41)

@@ -7,6 +7,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from accounts.actors import platform_actor
 from tests.passport.offline import consistency_ok, head_signature_ok, inclusion_ok, leaf_hash
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,7 @@ def test_a_passport_reads_a_bounded_number_of_queries(client_for, life, django_a
     with django_assert_max_num_queries(40) as first:
         client.get(f"/api/v1/passports/{code}/")
     for _ in range(5):
-        services.event_record(battery=life["product"], kind=EventKind.ASSESSED, actor=life["enterprise"],
+        services.event_record(battery=life["product"], kind=EventKind.ASSESSED, actor=platform_actor(life["enterprise"]),
                               occurred_at=life["product"].created_at, payload={"note": "routine check"})  # fmt: skip
     with django_assert_max_num_queries(len(first.captured_queries)):
         body = client.get(f"/api/v1/passports/{code}/").json()

@@ -4,6 +4,7 @@ tree heads published since the last it accepted (RFC 9162 §8.2, R-SHARE)."""
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from national_sync import tasks, witness
 from national_sync.models import SeenTreeHead
 from tests.traceability.factories import register_pack
@@ -37,7 +38,9 @@ def test_the_task_makes_every_region_witness_and_keeps_alerts(make_org, monkeypa
     assert tasks.witness_sync() == {r: {"seen": 0, "alerts": 0} for r in first}  # nothing new: nothing read
     _rewrite_history(packs[1].events.first().pk)
     for p in packs:
-        services.release_record(battery=p, actor=maker, receiver=point, occurred_at=timezone.now())
+        services.release_record(
+            battery=p, actor=platform_actor(maker), receiver=point, occurred_at=timezone.now()
+        )
     after = tasks.witness_sync()  # ends although the refused heads are read again on every page
     assert all(r["alerts"] >= 1 for r in after.values())
     assert witness.alerts().count() == sum(r["alerts"] for r in after.values())

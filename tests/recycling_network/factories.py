@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from recycling_network.models import Division, ServicePoint
 from tests.factories import OrganisationFactory
 
@@ -25,7 +26,7 @@ def make_pack(*, custodian=None, maker=None, mass_kg=None, code=None):
     return battery_register(
         code=code or pack_code(),
         maker=maker,
-        actor=maker,
+        actor=platform_actor(maker),
         custodian=custodian,
         mass_kg=mass_kg,
         occurred_at=timezone.now() - timedelta(days=400),
@@ -71,7 +72,8 @@ def make_vehicle_with_pack(*, automaker, fleet_owner=None, use="private"):
     pack = make_pack()
     vin = with_check_digit(f"LRW3E7FA0RC{next(_vin):06d}")
     result = bindings_upload(
-        items=[{"vin": vin, "pack_code": pack.code, "sold_at": "2024-05-01", "use": use}], actor=automaker
+        items=[{"vin": vin, "pack_code": pack.code, "sold_at": "2024-05-01", "use": use}],
+        actor=platform_actor(automaker),
     )
     assert result[0]["status"] == "created", result
     vehicle = Vehicle.objects.get(vin=vin)

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from dashboards import selectors as dash
 from dashboards.services import materialised_views_refresh
 from recycling_network.models import BatteryRecycledCertificate, NetworkAlert, ScrapCertificate
@@ -70,9 +71,9 @@ def refused(response, status, rule, field=None):
 def retire_to_point(pack, automaker, days_ago=30):
     """The automaker takes the pack out (maintenance) and a service point takes it in."""
     point = make_point()
-    event_record(battery=pack, kind="removed", actor=automaker,
+    event_record(battery=pack, kind="removed", actor=platform_actor(automaker),
                  occurred_at=timezone.now() - timedelta(days=days_ago))  # fmt: skip
-    release_record(battery=pack, actor=automaker, receiver=point.operator,
+    release_record(battery=pack, actor=platform_actor(automaker), receiver=point.operator,
                    occurred_at=timezone.now() - timedelta(days=days_ago - 1))  # fmt: skip
     intake_record(
         point=point, actor=UserFactory(organisation=point.operator), code=pack.code, source_kind="dealer"
@@ -104,7 +105,7 @@ def test_certificate_scraps_the_vehicle_and_the_dismantler_removes_the_pack(
     assert not pack.bindings.filter(unbound_at__isnull=True).exists()
     # The dismantler releases it to a service point, which takes it in.
     point = make_point()
-    release_record(battery=pack, actor=dismantler_user.organisation, receiver=point.operator,
+    release_record(battery=pack, actor=platform_actor(dismantler_user.organisation), receiver=point.operator,
                    occurred_at=timezone.now())  # fmt: skip
     intake_record(
         point=point, actor=UserFactory(organisation=point.operator), code=pack.code, source_kind="dismantler"
@@ -183,7 +184,7 @@ def test_wrong_pack_and_other_dismantler_are_refused(client_for, dismantler_user
 def test_without_its_pack_needs_the_recycled_certificate(client_for, dismantler_user, automaker):
     vehicle, pack = make_vehicle_with_pack(automaker=automaker)
     # Taken out by the automaker and never seen in the recycling chain.
-    event_record(battery=pack, kind="removed", actor=automaker, occurred_at=at(2025, 3, 1))
+    event_record(battery=pack, kind="removed", actor=platform_actor(automaker), occurred_at=at(2025, 3, 1))
     client = client_for(dismantler_user)
     before = snapshot(vehicle, pack)
     response = certify(client, vehicle.vin, pack_present=False)
@@ -261,7 +262,7 @@ def test_certificate_that_contradicts_the_trace_raises_an_alert(client_for, dism
 @pytest.mark.django_db
 def test_before_the_pilot_plan_nothing_is_asked(client_for, dismantler_user, automaker):
     vehicle, pack = make_vehicle_with_pack(automaker=automaker)
-    event_record(battery=pack, kind="removed", actor=automaker, occurred_at=at(2024, 6, 1))
+    event_record(battery=pack, kind="removed", actor=platform_actor(automaker), occurred_at=at(2024, 6, 1))
     response = certify(
         client_for(dismantler_user), vehicle.vin, pack_present=False, issued_at=at(2017, 11, 3)
     )
@@ -318,13 +319,15 @@ def test_together_a_pack_no_longer_in_the_vehicle_must_be_accounted_for(
 ):
     vehicle, pack = make_vehicle_with_pack(automaker=automaker)
     _, stranger = make_vehicle_with_pack(automaker=automaker)
-    event_record(battery=pack, kind="removed", actor=automaker, occurred_at=at(2026, 1, 5))
+    event_record(battery=pack, kind="removed", actor=platform_actor(automaker), occurred_at=at(2026, 1, 5))
     client = client_for(dismantler_user)
     before = snapshot(vehicle, pack)
     refused(certify(client, vehicle.vin, issued_at=TOGETHER, pack_code=pack.code), 422,
             "scrap.pack_not_accounted", "pack_code")  # fmt: skip
     # A pack that was never in this vehicle does not account for it either.
-    event_record(battery=stranger, kind="removed", actor=automaker, occurred_at=at(2026, 1, 5))
+    event_record(
+        battery=stranger, kind="removed", actor=platform_actor(automaker), occurred_at=at(2026, 1, 5)
+    )
     refused(certify(client, vehicle.vin, issued_at=TOGETHER, pack_code=stranger.code), 422,
             "scrap.pack_not_accounted", "pack_code")  # fmt: skip
     assert snapshot(vehicle, pack) == before

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from recycling_network.models import Intake, StockEntry
 from recycling_network.services import intake_record
 from tests.factories import OrganisationFactory, UserFactory
@@ -28,7 +29,7 @@ def site(operator, operator_user):
         # The maker holds the pack and releases it to the point, whose intake confirms (two-party custody).
         release_record(
             battery=pack,
-            actor=pack.custodian,
+            actor=platform_actor(pack.custodian),
             receiver=operator,
             occurred_at=timezone.now() - timedelta(hours=1),
         )

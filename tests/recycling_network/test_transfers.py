@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from recycling_network.models import NetworkAlert, StockEntry, Transfer, TransferItem
 from recycling_network.services import intake_record, transit_missing_flag
 from recycling_network.tasks import flag_missing_in_transit
@@ -223,7 +224,7 @@ def _licence(enterprise, *, scale_t="100", expired=False):
     return licence_register(
         enterprise=enterprise, number=f"HW-{enterprise.pk}", issuing_authority="生态环境局",
         categories=list(WasteCategory.objects.values_list("code", flat=True)),
-        annual_scale_t=Decimal(scale_t), valid_from=today - timedelta(days=400), valid_to=end,
+        annual_scale_t=Decimal(scale_t), valid_from=today - timedelta(days=400), valid_to=end, actor=platform_actor(enterprise),
     )  # fmt: skip
 
 

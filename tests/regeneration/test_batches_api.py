@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import Forbidden
 from regeneration.models import Batch
+from regeneration.services import batch_stage1_record
 from tests.cascade_use.factories import battery_maker, held_pack, licence, regeneration_enterprise
 from tests.factories import UserFactory
 
@@ -115,6 +117,23 @@ def test_another_regenerator_cannot_see_or_change_the_batch(world, client_for):
         == 404
     )
     assert stranger.get("/api/v1/regeneration/batches/").json()["count"] == 0
+
+
+def test_only_a_writer_of_the_batchs_enterprise_records_its_stages(world, client_for):
+    batch = Batch.objects.get(pk=open_batch(world).json()["id"])
+    outputs = STAGE1["outputs"]
+    for outsider in (
+        UserFactory(organisation=regeneration_enterprise()),
+        UserFactory(organisation=world["regen"], role="viewer"),
+    ):
+        with pytest.raises(Forbidden, match="read-only"):
+            batch_stage1_record(batch=batch, outputs=outputs, finished_at=batch.started_at, actor=outsider)
+    viewer = client_for(UserFactory(organisation=world["regen"], role="viewer"))
+    assert (
+        viewer.post(f"/api/v1/regeneration/batches/{batch.pk}/stage1/", STAGE1, format="json").status_code
+        == 403
+    )
+    assert Batch.objects.get(pk=batch.pk).status == "open"
 
 
 def test_a_pack_of_another_enterprise_cannot_be_put_in_a_batch(world):

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from telemetry import selectors, storage
 from telemetry.gateway import Received
 from telemetry.protocol.frame import GMT8, Command, Response, encode_frame
@@ -76,7 +77,7 @@ def test_a_later_capacity_test_wins_over_older_telemetry(holder):
     pack = in_service_pack(holder)
     drive(pack, fade=0.12, end=datetime.now(GMT8) - timedelta(days=5))
     event_record(
-        battery=pack, kind="assessed", actor=holder.organisation, occurred_at=datetime.now(UTC) - timedelta(minutes=1),
+        battery=pack, kind="assessed", actor=platform_actor(holder.organisation), occurred_at=datetime.now(UTC) - timedelta(minutes=1),
         payload={"soh": 70},
     )  # fmt: skip
     valuation = valuation_assess(battery=pack, actor=holder, record_event=False)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from traceability import codes, services
 from traceability.vin import with_check_digit
 
@@ -30,13 +31,13 @@ def at(y: int, m: int, d: int) -> datetime:
 
 
 def register_pack(maker, *, customer=None, modules: int = 0, cells: int = 0, **kw):
-    pack = services.battery_register(code=make_code("P"), maker=maker, actor=maker, custodian=customer,
+    pack = services.battery_register(code=make_code("P"), maker=maker, actor=platform_actor(maker), custodian=customer,
                                      occurred_at=at(2024, 3, 6), **kw)  # fmt: skip
     for _ in range(modules):
-        module = services.battery_register(code=make_code("M"), maker=maker, actor=maker, parent=pack,
+        module = services.battery_register(code=make_code("M"), maker=maker, actor=platform_actor(maker), parent=pack,
                                            custodian=customer, occurred_at=at(2024, 3, 6))  # fmt: skip
         for _ in range(cells):
-            services.battery_register(code=make_code("C"), maker=maker, actor=maker, parent=module,
+            services.battery_register(code=make_code("C"), maker=maker, actor=platform_actor(maker), parent=module,
                                       custodian=customer, occurred_at=at(2024, 3, 6))  # fmt: skip
     return pack
 
@@ -48,8 +49,10 @@ def move(battery, to, *, at_: datetime | None = None, kind: str | None = None, r
     when = at_ or at(2025, 1, 3)
     battery.refresh_from_db()
     holder = Organisation.objects.get(pk=battery.custodian_id)
-    services.release_record(battery=battery, actor=holder, receiver=to, occurred_at=when, kind=release)
-    event = services.receipt_confirm(battery=battery, actor=to, occurred_at=when, kind=kind)
+    services.release_record(
+        battery=battery, actor=platform_actor(holder), receiver=to, occurred_at=when, kind=release
+    )
+    event = services.receipt_confirm(battery=battery, actor=platform_actor(to), occurred_at=when, kind=kind)
     battery.refresh_from_db()
     return event
 
@@ -58,6 +61,6 @@ def pack_in_vehicle(maker, automaker, **kw):
     """A pack ``maker`` sold to ``automaker`` and bound by it to a new vehicle (R-BIND)."""
     pack = register_pack(maker, customer=automaker, **kw)
     services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                             actor=automaker)  # fmt: skip
+                             actor=platform_actor(automaker))  # fmt: skip
     pack.refresh_from_db()
     return pack

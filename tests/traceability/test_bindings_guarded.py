@@ -4,6 +4,7 @@ items of the upload are bound."""
 
 import pytest
 
+from accounts.actors import platform_actor
 from core import hooks
 from core.errors import Conflict
 from traceability import services
@@ -32,14 +33,15 @@ def test_a_guard_of_bound_refuses_one_item_and_the_others_are_bound(make_org, re
     codes = [make_code("P") for _ in range(3)]
     registered = services.batteries_upload(
         items=[{"code": c, "rated_energy_kwh": "60", "customer_uscc": automaker.uscc} for c in codes],
-        actor=maker,
+        actor=platform_actor(maker),
     )
     assert [r["status"] for r in registered] == ["created"] * 3
     refuse_one.add(codes[1])
     before = Battery.objects.get(code=codes[1])
 
     results = services.bindings_upload(
-        items=[{"vin": make_vin(), "pack_code": c, "sold_at": "2024-05-06"} for c in codes], actor=automaker
+        items=[{"vin": make_vin(), "pack_code": c, "sold_at": "2024-05-06"} for c in codes],
+        actor=platform_actor(automaker),
     )
 
     assert [r["status"] for r in results] == ["created", "error", "created"]
@@ -55,9 +57,11 @@ def test_without_a_guard_of_bound_nothing_is_refused(make_org):
     maker, automaker = make_org(kinds=["battery_maker"]), make_org(kinds=["automaker"])
     code = make_code("P")
     services.batteries_upload(
-        items=[{"code": code, "rated_energy_kwh": "60", "customer_uscc": automaker.uscc}], actor=maker
+        items=[{"code": code, "rated_energy_kwh": "60", "customer_uscc": automaker.uscc}],
+        actor=platform_actor(maker),
     )
     results = services.bindings_upload(
-        items=[{"vin": make_vin(), "pack_code": code, "sold_at": "2024-05-06"}], actor=automaker
+        items=[{"vin": make_vin(), "pack_code": code, "sold_at": "2024-05-06"}],
+        actor=platform_actor(automaker),
     )
     assert results[0]["status"] == "created"

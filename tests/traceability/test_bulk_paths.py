@@ -3,6 +3,7 @@ instance-based code paths would give."""
 
 import pytest
 
+from accounts.actors import platform_actor
 from national_sync import field_map
 from national_sync.models import OutboxRecord
 from national_sync.receivers import map_fast
@@ -26,7 +27,7 @@ def test_bulk_bindings_queue_the_payloads_of_the_stored_rows(orgs):
     items = [
         {"vin": make_vin(), "pack_code": p.code, "sold_at": "2024-05-06", "model_name": "EV-1"} for p in packs
     ]
-    results = services.bindings_upload(items=items, actor=automaker)
+    results = services.bindings_upload(items=items, actor=platform_actor(automaker))
     assert [r["status"] for r in results] == ["created"] * 3
     for kind, model, related in (
         ("binding", Binding, ("vehicle__automaker", "pack")),
@@ -58,7 +59,7 @@ def test_fast_mapping_equals_the_general_one_on_model_instances(orgs):
     maker, automaker = orgs
     pack = register_pack(maker, customer=automaker)
     services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
-                             actor=automaker)  # fmt: skip
+                             actor=platform_actor(automaker))  # fmt: skip
     events = list(LifecycleEvent.objects.filter(battery=pack))
     bindings = list(Binding.objects.filter(pack=pack))
     assert map_fast("lifecycle_event", events) == field_map.map_records("lifecycle_event", events)
@@ -73,7 +74,7 @@ def test_bulk_bindings_extend_a_ledger_that_verifies(orgs):
             {"vin": make_vin(), "pack_code": p.code, "sold_at": f"2024-05-0{n + 1}"}
             for n, p in enumerate(packs)
         ],
-        actor=automaker,
+        actor=platform_actor(automaker),
     )
     report = ledger_store.verify()
     assert report.ok, report.problems
@@ -100,18 +101,18 @@ def test_mixed_batch_duplicates_replays_and_dates(orgs, make_org):
         {"vin": "LGXC16DF0P0000000", "pack_code": c.code, "sold_at": "2024-05-06"},  # bad check digit
         "not an object",
     ]
-    results = services.bindings_upload(items=items, actor=automaker)
+    results = services.bindings_upload(items=items, actor=platform_actor(automaker))
     assert [r["status"] for r in results] == ["created"] + ["error"] * 6
     assert "already bound" in results[1]["errors"]["pack_code"][0]
     assert "sold_at" in results[2]["errors"] and "sold_at" in results[4]["errors"]
     assert results[3]["errors"]["pack_code"] == ["no pack with this code is available to you"]
     assert results[5]["errors"]["vin"][0].startswith("check_digit")
     events = LifecycleEvent.objects.count()
-    again = services.bindings_upload(items=items[:1], actor=automaker)
+    again = services.bindings_upload(items=items[:1], actor=platform_actor(automaker))
     assert again[0]["status"] == "unchanged" and LifecycleEvent.objects.count() == events
     # The pack is now in a vehicle: binding it elsewhere is refused by the state of the binding, not stored.
     moved = services.bindings_upload(items=[{"vin": make_vin(), "pack_code": a.code, "sold_at": "2024-06-01"}],
-                                     actor=automaker)  # fmt: skip
+                                     actor=platform_actor(automaker))  # fmt: skip
     assert moved[0]["status"] == "error" and LifecycleEvent.objects.count() == events
 
 
@@ -119,7 +120,7 @@ def test_late_report_by_index_is_marked_late(orgs):
     maker, automaker = orgs
     pack = register_pack(maker, customer=automaker)
     services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
-                             actor=automaker, reported_at_by_index={0: at(2024, 9, 1)})  # fmt: skip
+                             actor=platform_actor(automaker), reported_at_by_index={0: at(2024, 9, 1)})  # fmt: skip
     event = LifecycleEvent.objects.get(battery=pack, kind="bound")
     assert event.on_time is False and event.reported_at == at(2024, 9, 1)
 
@@ -129,7 +130,7 @@ def test_trace_reads_the_family_links_events_and_vehicles(orgs):
     pack = register_pack(maker, customer=automaker, modules=2, cells=2)
     vin = make_vin()
     services.bindings_upload(
-        items=[{"vin": vin, "pack_code": pack.code, "sold_at": "2024-05-06"}], actor=automaker
+        items=[{"vin": vin, "pack_code": pack.code, "sold_at": "2024-05-06"}], actor=platform_actor(automaker)
     )
     product = register_pack(maker)
     BatteryLink.objects.create(source=pack, product=product)

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.actors import platform_actor
 from traceability import services
 
 from .factories import make_code, make_vin
@@ -37,7 +38,7 @@ def _register(maker, customer, n: int) -> tuple[int, list[str]]:
     items = [
         {"code": make_code("P"), "rated_energy_kwh": "60", "customer_uscc": customer.uscc} for _ in range(n)
     ]
-    count, results = _queries(services.batteries_upload, items=items, actor=maker)
+    count, results = _queries(services.batteries_upload, items=items, actor=platform_actor(maker))
     assert [r["status"] for r in results] == ["created"] * n
     return count, [it["code"] for it in items]
 
@@ -49,7 +50,7 @@ def test_registration_and_binding_queries_do_not_grow_with_the_items(orgs):
     for n in (2, 10, 50):
         registered, packs = _register(maker, automaker, n)
         items = [{"vin": make_vin(), "pack_code": code, "sold_at": "2024-05-06"} for code in packs]
-        bound, results = _queries(services.bindings_upload, items=items, actor=automaker)
+        bound, results = _queries(services.bindings_upload, items=items, actor=platform_actor(automaker))
         assert [r["status"] for r in results] == ["created"] * n
         counts[n] = (registered, bound)
     assert counts[10] == counts[50]
@@ -65,7 +66,7 @@ def test_refused_binding_items_cost_no_query_each(orgs):
             {"vin": make_vin(), "pack_code": code if k % 2 else make_code("P"), "sold_at": "2024-05-06"}
             for k, code in enumerate(packs)
         ]
-        count, results = _queries(services.bindings_upload, items=items, actor=automaker)
+        count, results = _queries(services.bindings_upload, items=items, actor=platform_actor(automaker))
         assert [r["status"] for r in results] == ["error", "created"] * (n // 2)
         assert all("pack_code" in r["errors"] for r in results if r["status"] == "error")
         counts[n] = count
@@ -81,7 +82,7 @@ def test_event_upload_queries_do_not_grow_with_the_items(orgs):
             {"battery_code": code, "kind": "handed_over", "to_uscc": point.uscc, "occurred_at": "2025-01-03"}
             for code in packs
         ]
-        count, results = _queries(services.events_upload, items=items, actor=automaker)
+        count, results = _queries(services.events_upload, items=items, actor=platform_actor(automaker))
         assert [r["status"] for r in results] == ["created"] * n, results[:2]
         counts[n] = count
     assert counts[10] == counts[50]

@@ -6,6 +6,7 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from tests.factories import OrganisationFactory
 from tests.recycling_network.factories import make_vehicle_with_pack
 from traceability.models import Binding, LifecycleEvent
@@ -29,7 +30,9 @@ def removal(pack, when):
 def test_each_binding_closes_at_its_own_time(automaker):
     packs = [make_vehicle_with_pack(automaker=automaker)[1] for _ in range(3)]
     times = [at(2025, 3, 1), at(2025, 4, 2), at(2025, 3, 1)]
-    results = events_upload(items=[removal(p, t) for p, t in zip(packs, times, strict=True)], actor=automaker)
+    results = events_upload(
+        items=[removal(p, t) for p, t in zip(packs, times, strict=True)], actor=platform_actor(automaker)
+    )
     assert [r["status"] for r in results] == ["created"] * 3
     for pack, when in zip(packs, times, strict=True):
         binding = Binding.objects.get(pack=pack)
@@ -44,7 +47,8 @@ def test_leaving_before_going_in_refuses_the_whole_write(automaker):
     events = LifecycleEvent.objects.count()
     with pytest.raises(TraceabilityError) as refused:
         events_upload(
-            items=[removal(first, at(2025, 3, 1)), removal(second, at(2025, 5, 1))], actor=automaker
+            items=[removal(first, at(2025, 3, 1)), removal(second, at(2025, 5, 1))],
+            actor=platform_actor(automaker),
         )
     assert refused.value.field == "occurred_at"
     assert LifecycleEvent.objects.count() == events

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from accounts.actors import platform_actor
 from traceability import ledger_store, selectors, services
 from traceability.models import Battery, Binding, CustodyRelease, ErrorDeclaration, LifecycleEvent
 
@@ -48,7 +49,9 @@ def _in_vehicle(world):
 def _received_at_point(world):
     """A retired pack handed over by the automaker and received by the point; returns (pack, receipt)."""
     pack = _in_vehicle(world)
-    services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    services.event_record(
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
+    )
     receipt = move(pack, world["point"], at_=at(2025, 1, 3))
     return pack, receipt
 
@@ -57,7 +60,9 @@ def _declare(world, who, event, **kw):
     org = world.get(who, who)
     org = getattr(org, "organisation", org)
     kw.setdefault("reason", "incorrect_data")
-    return services.error_declare(actor=org, actor_user=world["users"].get(who), event_id=event.pk, **kw)
+    return services.error_declare(
+        actor=world["users"].get(who) or platform_actor(org), event_id=event.pk, **kw
+    )
 
 
 # --- what a correction does -------------------------------------------------------------------------------
@@ -99,7 +104,7 @@ def test_a_receipt_with_a_wrong_place_is_corrected_at_once_and_both_stay_in_trac
 def test_a_wrong_removal_is_undone_and_the_pack_is_back_in_its_vehicle(world):
     pack = _in_vehicle(world)
     removal = services.event_record(
-        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
     )
     assert not Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
     declaration = _declare(world, "automaker", removal, reason="did_not_occur")
@@ -133,19 +138,17 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     assert CustodyRelease.objects.get(battery=pack).status == "confirmed"
     # Not the declarant, nor the regulator of another region.
     for org in (world["point"], world["tj_regulator"].organisation):
-        _refused("correction.reviewer", services.error_review, actor=org, actor_user=None,
-                 declaration_id=declaration.pk, decision="approve")  # fmt: skip
+        _refused("correction.reviewer", services.error_review, actor=platform_actor(org), declaration_id=declaration.pk, decision="approve")  # fmt: skip
     assert _state(pack) == before
     regulator = world["regulator"]
-    done = services.error_review(actor=regulator.organisation, actor_user=regulator, declaration_id=declaration.pk,
+    done = services.error_review(actor=regulator, declaration_id=declaration.pk,
                                  decision="approve", note="the truck never arrived")  # fmt: skip
     assert done.status == "approved" and done.reviewer_id == regulator.organisation_id
     # Back to the automaker, retired, with the release to the point open again for the right receipt.
     assert _state(pack)[:2] == (world["automaker"].pk, "removed")
     assert CustodyRelease.objects.get(battery=pack).status == "open"
     assert done.correction_event.payload["approved_by"] == regulator.organisation_id
-    _refused("correction.closed", services.error_review, actor=regulator.organisation, actor_user=regulator,
-             declaration_id=declaration.pk, decision="reject")  # fmt: skip
+    _refused("correction.closed", services.error_review, actor=regulator, declaration_id=declaration.pk, decision="reject")  # fmt: skip
     assert ledger_store.verify().ok
 
 
@@ -153,8 +156,7 @@ def test_a_rejected_correction_changes_nothing_and_may_be_declared_again(world):
     pack, receipt = _received_at_point(world)
     before = _state(pack)
     declaration = _declare(world, "point", receipt, reason="wrong_party")
-    services.error_review(actor=world["regulator"].organisation, actor_user=world["regulator"],
-                          declaration_id=declaration.pk, decision="reject")  # fmt: skip
+    services.error_review(actor=world["regulator"], declaration_id=declaration.pk, decision="reject")  # fmt: skip
     assert _state(pack) == before
     assert _declare(world, "point", receipt, reason="wrong_party").status == "pending"
 
@@ -165,7 +167,7 @@ def test_an_event_is_declared_only_once(world):
     _refused("correction.already_declared", _declare, world, "point", receipt, reason="incorrect_data")
     assert ErrorDeclaration.objects.count() == 1
     stored = services.event_record(
-        battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4)
+        battery=pack, kind="stored", actor=platform_actor(world["point"]), occurred_at=at(2025, 1, 4)
     )
     first = _declare(world, "point", stored, corrective=[])
     assert first.status == "effective"
@@ -194,7 +196,7 @@ def test_corrective_events_the_authority_refuses_refuse_the_whole_correction(wor
 def test_only_the_latest_moving_event_is_corrected(world):
     pack = _in_vehicle(world)
     removal = services.event_record(
-        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
     )
     move(pack, world["point"], at_=at(2025, 1, 3))
     before = _state(pack)
@@ -205,7 +207,7 @@ def test_only_the_latest_moving_event_is_corrected(world):
 def test_the_corrected_kind_cannot_be_recorded_directly(world, client_for):
     pack, _ = _received_at_point(world)
     before = _state(pack)
-    _refused("corrected.relation", services.event_record, battery=pack, kind="corrected", actor=world["point"],
+    _refused("corrected.relation", services.event_record, battery=pack, kind="corrected", actor=platform_actor(world["point"]),
              occurred_at=at(2025, 1, 4))  # fmt: skip
     r = client_for(world["users"]["point"]).post("/api/v1/events/", {"items": [
         {"battery_code": pack.code, "kind": "corrected", "occurred_at": "2025-01-04"}]}, format="json").json()  # fmt: skip
@@ -218,7 +220,7 @@ def test_a_script_in_the_reason_is_refused_and_in_the_note_stored_as_text_and_es
     script = "<script>alert('x')</script>"
     _refused("correction.reason", _declare, world, "point", receipt, reason=script)
     stored = services.event_record(
-        battery=pack, kind="stored", actor=world["point"], occurred_at=at(2025, 1, 4)
+        battery=pack, kind="stored", actor=platform_actor(world["point"]), occurred_at=at(2025, 1, 4)
     )
     declaration = _declare(world, "point", stored, note=script)
     assert ErrorDeclaration.objects.get(pk=declaration.pk).note == script
@@ -245,7 +247,7 @@ def test_counts_leave_the_wrong_event_out(world):
 
     pack = _in_vehicle(world)
     removal = services.event_record(
-        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
     )
 
     def retired():
@@ -309,7 +311,7 @@ def test_the_custody_page_lists_pending_corrections_for_the_regulator(world, cli
 def test_a_history_is_corrected_backwards_one_event_at_a_time(world):
     pack = _in_vehicle(world)
     removal = services.event_record(
-        battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2)
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
     )
     receipt = move(pack, world["point"], at_=at(2025, 1, 3))
     _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
@@ -317,7 +319,7 @@ def test_a_history_is_corrected_backwards_one_event_at_a_time(world):
     # While the receipt's correction is pending, the receipt still stands in the way.
     _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
     regulator = world["regulator"]
-    services.error_review(actor=regulator.organisation, actor_user=regulator, declaration_id=pending.pk,
+    services.error_review(actor=regulator, declaration_id=pending.pk,
                           decision="approve")  # fmt: skip
     # The hand-over that opened the release to the point is now the latest move: it goes first.
     handover = LifecycleEvent.objects.get(battery=pack, kind="handed_over")

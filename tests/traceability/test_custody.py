@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from cascade_use.services import authorisation_grant
 from tests.cascade_use.factories import licence
 from traceability import services
@@ -49,7 +50,9 @@ def _in_vehicle(world):
 
 def _retired_at_point(world):
     pack = _in_vehicle(world)
-    services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    services.event_record(
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
+    )
     move(pack, world["point"], at_=at(2025, 1, 3))
     return pack
 
@@ -60,7 +63,7 @@ def _retired_at_point(world):
 def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client_for):
     pack = _in_vehicle(world)
     _refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
-             actor=world["maker"], occurred_at=at(2025, 1, 2))  # fmt: skip
+             actor=platform_actor(world["maker"]), occurred_at=at(2025, 1, 2))  # fmt: skip
     r = client_for(world["users"]["maker"]).post("/api/v1/events/", {"items": [
         {"battery_code": pack.code, "kind": "removed", "occurred_at": "2025-01-02"}]}, format="json").json()  # fmt: skip
     assert r["results"][0]["rule"] == "custody.removal_by_vehicle_party"
@@ -69,35 +72,52 @@ def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client
     assert client_for(world["users"]["automaker"]).get(f"/api/v1/batteries/{pack.code}/").status_code == 200
 
 
+def test_a_read_only_account_records_nothing_whoever_calls(world, make_user, client_for):
+    pack = _retired_at_point(world)
+    viewer = make_user(world["point"], role="viewer")
+    _refused("actor.read_only", services.release_record, battery=pack, actor=viewer, receiver=world["cascade"],
+             occurred_at=at(2025, 1, 4))  # fmt: skip
+    r = client_for(viewer).post("/api/v1/custody/releases/", {"battery_code": pack.code,
+                                "to_uscc": world["cascade"].uscc, "occurred_at": "2025-01-04"}, format="json")  # fmt: skip
+    assert r.status_code == 403 and r.json()["error"]["code"] == "actor.read_only"
+    _unchanged(pack, world["point"], "at_service_point")
+    # The operator's own account releases the same pack.
+    services.release_record(battery=pack, actor=world["users"]["point"], receiver=world["cascade"],
+                            occurred_at=at(2025, 1, 4))  # fmt: skip
+
+
 def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world, client_for):
     pack = _retired_at_point(world)
     # No release: the receipt is refused before any other rule.
     _refused("custody.receipt_without_release", services.event_record, battery=pack, kind="cascade_received",
-             actor=world["cascade"], occurred_at=at(2025, 1, 4))  # fmt: skip
+             actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 4))  # fmt: skip
     # Released to it, but no authorisation from the pack's maker.
     services.release_record(
-        battery=pack, actor=world["point"], receiver=world["cascade"], occurred_at=at(2025, 1, 4)
+        battery=pack,
+        actor=platform_actor(world["point"]),
+        receiver=world["cascade"],
+        occurred_at=at(2025, 1, 4),
     )
-    _refused("cascade_use.authorisation_missing", services.receipt_confirm, battery=pack, actor=world["cascade"],
+    _refused("cascade_use.authorisation_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["cascade"]),
              occurred_at=at(2025, 1, 5))  # fmt: skip
     _refused("lifecycle.cascade_repurposed", services.event_record, battery=pack, kind="cascade_repurposed",
-             actor=world["cascade"], occurred_at=at(2025, 1, 5))  # fmt: skip
+             actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
 
 def test_a_repurposing_needs_a_passed_assessment(world):
     pack = _retired_at_point(world)
     authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1")  # fmt: skip
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
     move(pack, world["cascade"], at_=at(2025, 1, 4))
     _refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
-             actor=world["cascade"], occurred_at=at(2025, 1, 5))  # fmt: skip
+             actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["cascade"], "cascade_use")
 
 
 def test_a_logistics_firm_cannot_record_a_cascade_receipt(world, client_for):
     pack = _retired_at_point(world)
-    services.release_record(battery=pack, actor=world["point"], receiver=world["logistics"],
+    services.release_record(battery=pack, actor=platform_actor(world["point"]), receiver=world["logistics"],
                             occurred_at=at(2025, 1, 4), kind="dispatched")  # fmt: skip
     r = client_for(world["users"]["logistics"]).post("/api/v1/events/", {"items": [
         {"battery_code": pack.code, "kind": "cascade_received", "occurred_at": "2025-01-05"}]}, format="json")  # fmt: skip
@@ -108,9 +128,12 @@ def test_a_logistics_firm_cannot_record_a_cascade_receipt(world, client_for):
 def test_a_regenerator_without_licence_cannot_receive(world):
     pack = _retired_at_point(world)
     services.release_record(
-        battery=pack, actor=world["point"], receiver=world["regen"], occurred_at=at(2025, 1, 4)
+        battery=pack,
+        actor=platform_actor(world["point"]),
+        receiver=world["regen"],
+        occurred_at=at(2025, 1, 4),
     )
-    _refused("regeneration.licence_missing", services.receipt_confirm, battery=pack, actor=world["regen"],
+    _refused("regeneration.licence_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["regen"]),
              occurred_at=at(2025, 1, 5), payload={"mass_kg": "300"})  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
@@ -119,9 +142,11 @@ def test_a_pack_back_from_regeneration_never_enters_a_vehicle_again(world):
     licence(world["regen"])
     pack = _retired_at_point(world)
     move(pack, world["regen"], at_=at(2025, 1, 4), kind="regeneration_received")
-    services.release_record(battery=pack, actor=world["regen"], receiver=world["automaker"],
+    services.release_record(battery=pack, actor=platform_actor(world["regen"]), receiver=world["automaker"],
                             occurred_at=at(2025, 1, 5), kind="dispatched")  # fmt: skip
-    services.receipt_confirm(battery=pack, actor=world["automaker"], occurred_at=at(2025, 1, 6))
+    services.receipt_confirm(
+        battery=pack, actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 6)
+    )
     pack.refresh_from_db()
     assert (pack.custodian_id, pack.state, pack.vehicle_use_ended) == (
         world["automaker"].pk,
@@ -129,7 +154,7 @@ def test_a_pack_back_from_regeneration_never_enters_a_vehicle_again(world):
         True,
     )
     result = services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2025-01-07"}],
-                                      actor=world["automaker"])  # fmt: skip
+                                      actor=platform_actor(world["automaker"]))  # fmt: skip
     assert result[0]["status"] == "error" and result[0]["rule"] == "lifecycle.no_return_to_vehicle"
     _unchanged(pack, world["automaker"], "at_service_point")
 
@@ -151,7 +176,7 @@ def test_to_uscc_does_not_hand_a_battery_to_anyone(world, client_for):
 
 def test_dismantling_happens_only_at_a_regeneration_enterprise(world):
     pack = _retired_at_point(world)
-    _refused("lifecycle.dismantled", services.event_record, battery=pack, kind="dismantled", actor=world["point"],
+    _refused("lifecycle.dismantled", services.event_record, battery=pack, kind="dismantled", actor=platform_actor(world["point"]),
              occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
@@ -163,11 +188,13 @@ def test_a_dismantler_removes_only_with_a_scrap_certificate_for_the_vin(world, m
     clerk = make_user(dismantler)
     pack = _in_vehicle(world)
     _refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
-             actor=dismantler, occurred_at=at(2025, 1, 2))  # fmt: skip
+             actor=platform_actor(dismantler), occurred_at=at(2025, 1, 2))  # fmt: skip
     vehicle = Binding.objects.get(pack=pack).vehicle
     ScrapCertificate.objects.create(number="BF-9", dismantler=dismantler, vehicle=vehicle, vin=vehicle.vin,
                                     issued_at=at(2025, 1, 1), region="BJ", recorded_by=clerk)  # fmt: skip
-    services.event_record(battery=pack, kind="removed", actor=dismantler, occurred_at=at(2025, 1, 2))
+    services.event_record(
+        battery=pack, kind="removed", actor=platform_actor(dismantler), occurred_at=at(2025, 1, 2)
+    )
     _unchanged(pack, dismantler, "removed")
 
 
@@ -233,22 +260,30 @@ def test_an_orphan_is_claimed_and_moves_only_on_the_regulators_approval(world, c
 
 def test_a_rejected_claim_moves_nothing_and_a_lost_pack_is_found_through_a_claim(world, make_regulator):
     pack = _retired_at_point(world)
-    services.event_record(battery=pack, kind="lost", actor=world["point"], occurred_at=at(2025, 1, 9))
-    claim = services.claim_record(battery=pack, actor=world["automaker"], reason="found in a car park",
+    services.event_record(
+        battery=pack, kind="lost", actor=platform_actor(world["point"]), occurred_at=at(2025, 1, 9)
+    )
+    claim = services.claim_record(battery=pack, actor=platform_actor(world["automaker"]), reason="found in a car park",
                                   found_at=at(2025, 2, 1))  # fmt: skip
     reviewer = make_regulator(region="BJ").organisation
-    services.claim_review(claim=claim, reviewer=reviewer, approve=False, note="no evidence")
+    services.claim_review(claim=claim, actor=platform_actor(reviewer), approve=False, note="no evidence")
     _unchanged(pack, world["point"], "lost")
-    _refused("custody.claim_closed", services.claim_review, claim=claim, reviewer=reviewer, approve=True)
-    again = services.claim_record(battery=pack, actor=world["automaker"], reason="found in a car park, photo",
+    _refused(
+        "custody.claim_closed",
+        services.claim_review,
+        claim=claim,
+        actor=platform_actor(reviewer),
+        approve=True,
+    )
+    again = services.claim_record(battery=pack, actor=platform_actor(world["automaker"]), reason="found in a car park, photo",
                                   found_at=at(2025, 2, 2))  # fmt: skip
-    services.claim_review(claim=again, reviewer=reviewer, approve=True)
+    services.claim_review(claim=again, actor=platform_actor(reviewer), approve=True)
     _unchanged(pack, world["automaker"], "at_service_point")
 
 
 def test_a_logistics_firm_cannot_claim(world):
     pack = _retired_at_point(world)
-    _refused("received.actor_kind", services.claim_record, battery=pack, actor=world["logistics"],
+    _refused("received.actor_kind", services.claim_record, battery=pack, actor=platform_actor(world["logistics"]),
              reason="found", found_at=timezone.now() - timedelta(hours=1))  # fmt: skip
     assert not CustodyClaim.objects.exists()
 
@@ -256,7 +291,10 @@ def test_a_logistics_firm_cannot_claim(world):
 def test_the_review_queue_page(world, make_regulator, client):
     pack = _retired_at_point(world)
     services.claim_record(
-        battery=pack, actor=world["automaker"], reason="left by a repairer", found_at=at(2025, 2, 1)
+        battery=pack,
+        actor=platform_actor(world["automaker"]),
+        reason="left by a repairer",
+        found_at=at(2025, 2, 1),
     )
     client.force_login(make_regulator(region="BJ"))
     page = client.get(reverse("traceability:custody"))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from rest_framework.test import APIClient
 
+from accounts.actors import platform_actor
 from cascade_use.models import Authorisation, SafetyAssessment
 from cascade_use.services import authorisation_grant
 from tests.cascade_use.factories import licence
@@ -47,7 +48,7 @@ class Custody(RuleBasedStateMachine):
         )
         AfterSalesOutlet.objects.create(automaker=self.orgs["automaker"], outlet=self.orgs["outlet"])
         authorisation_grant(battery_maker=self.orgs["maker"], enterprise=self.orgs["cascade_ok"],
-                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1")  # fmt: skip
+                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1", actor=platform_actor(self.orgs["maker"]))  # fmt: skip
         licence(self.orgs["regen_ok"], scale_t=1000)
         self.orgs_by_pk = {o.pk: o for o in self.orgs.values()}
         self.packs = []
@@ -58,13 +59,13 @@ class Custody(RuleBasedStateMachine):
             if n < 3:
                 services.bindings_upload(
                     items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                    actor=self.orgs["automaker"],
+                    actor=platform_actor(self.orgs["automaker"]),
                 )
             self.packs.append(pack.pk)
         self.clock = timezone.now() - timedelta(days=300)
         # One pack already out of its vehicle, with its automaker: a history of moves to correct.
         services.event_record(battery=Battery.objects.get(pk=self.packs[0]), kind="removed",
-                              actor=self.orgs["automaker"], occurred_at=self.tick())  # fmt: skip
+                              actor=platform_actor(self.orgs["automaker"]), occurred_at=self.tick())  # fmt: skip
         self.ever_out_of_vehicle_use: set[int] = set()
 
     def tick(self):
@@ -102,7 +103,9 @@ class Custody(RuleBasedStateMachine):
             elif name_custodian:
                 kw["custodian_after"] = receiver
             try:
-                services.event_record(battery=before, kind=kind, actor=org, occurred_at=when, **kw)
+                services.event_record(
+                    battery=before, kind=kind, actor=platform_actor(org), occurred_at=when, **kw
+                )
             except services.TraceabilityError as exc:
                 assert exc.code and exc.http_status in (400, 403, 404, 409, 422)
         self.check_step(pk, before, release, last)
@@ -112,10 +115,10 @@ class Custody(RuleBasedStateMachine):
         pk = self.packs[n]
         before, release, last = self.snapshot(pk)
         try:
-            claim = services.claim_record(battery=before, actor=self.orgs[actor], reason="found",
+            claim = services.claim_record(battery=before, actor=platform_actor(self.orgs[actor]), reason="found",
                                           found_at=self.tick())  # fmt: skip
             services.claim_review(
-                claim=claim, reviewer=self.regulator, approve=approve, occurred_at=self.tick()
+                claim=claim, actor=platform_actor(self.regulator), approve=approve, occurred_at=self.tick()
             )
         except services.TraceabilityError:
             pass
@@ -130,12 +133,14 @@ class Custody(RuleBasedStateMachine):
         if holder is None:
             return
         with contextlib.suppress(services.TraceabilityError):
-            services.release_record(battery=before, actor=holder, receiver=self.orgs[to], occurred_at=self.tick(),
+            services.release_record(battery=before, actor=platform_actor(holder), receiver=self.orgs[to], occurred_at=self.tick(),
                                     kind="dispatched" if dispatch else "handed_over")  # fmt: skip
         self.check_step(pk, before, release, last)
         before, release, last = self.snapshot(pk)
         with contextlib.suppress(services.TraceabilityError):
-            services.receipt_confirm(battery=before, actor=self.orgs[to], occurred_at=self.tick())
+            services.receipt_confirm(
+                battery=before, actor=platform_actor(self.orgs[to]), occurred_at=self.tick()
+            )
         self.check_step(pk, before, release, last)
 
     @rule(n=st.integers(0, 3), pick=st.sampled_from([0, 0, 0, 1, 2]),
@@ -152,13 +157,13 @@ class Custody(RuleBasedStateMachine):
         if org is None:
             return
         try:
-            declaration = services.error_declare(actor=org, actor_user=None, event_id=wrong.pk, reason=reason)
+            declaration = services.error_declare(actor=platform_actor(org), event_id=wrong.pk, reason=reason)
             if declaration.status == "pending":
                 assert (Battery.objects.get(pk=pk).custodian_id, Battery.objects.get(pk=pk).state) == (
                     before.custodian_id,
                     before.state,
                 )
-                services.error_review(actor=self.regulator, actor_user=None, declaration_id=declaration.pk,
+                services.error_review(actor=platform_actor(self.regulator), declaration_id=declaration.pk,
                                       decision="approve" if approve else "reject")  # fmt: skip
         except services.TraceabilityError as exc:
             assert exc.code and exc.http_status in (400, 403, 404, 409, 422)

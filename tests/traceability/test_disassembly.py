@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.actors import platform_actor
 from cascade_use.services import authorisation_grant
 from tests.cascade_use.factories import licence
 from tests.factories import OrganisationFactory
@@ -52,7 +53,9 @@ def _in_vehicle(world, **kw):
 def _at_regeneration(world, **kw):
     licence(world["regen"])
     pack = _in_vehicle(world, **kw)
-    services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    services.event_record(
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
+    )
     move(pack, world["point"], at_=at(2025, 1, 3))
     move(pack, world["regen"], at_=at(2025, 1, 4), kind="regeneration_received")
     return pack
@@ -69,7 +72,7 @@ def test_an_enterprise_that_does_not_hold_the_pack_cannot_take_it_apart(world, c
     licence(world["other_regen"])
     pack = _at_regeneration(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
-    _refused("custody.holder_only", services.battery_disassemble, actor=world["other_regen"], code=pack.code,
+    _refused("custody.holder_only", services.battery_disassemble, actor=platform_actor(world["other_regen"]), code=pack.code,
              occurred_at=at(2025, 1, 5))  # fmt: skip
     # The maker still sees its pack; it is not entitled to take it apart at someone else's works.
     r = client_for(world["users"]["maker"]).post(
@@ -87,7 +90,7 @@ def test_a_holder_without_a_valid_licence_cannot_take_a_pack_apart(world):
 
     Licence.objects.filter(enterprise=world["regen"]).update(valid_to=date(2025, 1, 4))
     before = _snapshot(pack, *_modules(pack))
-    err = _refused("regeneration.licence_expired", services.battery_disassemble, actor=world["regen"],
+    err = _refused("regeneration.licence_expired", services.battery_disassemble, actor=platform_actor(world["regen"]),
                    code=pack.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     assert err.field == "battery_code"
     assert _snapshot(pack, *_modules(pack)) == before
@@ -96,7 +99,7 @@ def test_a_holder_without_a_valid_licence_cannot_take_a_pack_apart(world):
 def test_a_pack_in_a_vehicle_cannot_be_taken_apart(world, client_for):
     pack = _in_vehicle(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
-    _refused("lifecycle.disassembled", services.battery_disassemble, actor=world["automaker"], code=pack.code,
+    _refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["automaker"]), code=pack.code,
              occurred_at=at(2025, 1, 5))  # fmt: skip
     r = client_for(world["users"]["automaker"]).post(
         f"/api/v1/batteries/{pack.code}/disassembly/", {}, format="json"
@@ -107,9 +110,11 @@ def test_a_pack_in_a_vehicle_cannot_be_taken_apart(world, client_for):
 
 def test_a_pack_is_taken_apart_once(world):
     pack = _at_regeneration(world, modules=2)
-    services.battery_disassemble(actor=world["regen"], code=pack.code, occurred_at=at(2025, 1, 5))
+    services.battery_disassemble(
+        actor=platform_actor(world["regen"]), code=pack.code, occurred_at=at(2025, 1, 5)
+    )
     before = _snapshot(pack, *_modules(pack))
-    _refused("lifecycle.disassembled", services.battery_disassemble, actor=world["regen"], code=pack.code,
+    _refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              occurred_at=at(2025, 1, 6))  # fmt: skip
     assert _snapshot(pack, *_modules(pack)) == before
 
@@ -118,11 +123,11 @@ def test_a_child_code_of_another_pack_is_refused(world):
     pack = _at_regeneration(world, modules=1)
     other = register_pack(world["maker"], modules=1)
     foreign = _modules(other)[0]
-    loose = services.battery_register(code=make_code("M"), maker=world["maker"], actor=world["maker"],
+    loose = services.battery_register(code=make_code("M"), maker=world["maker"], actor=platform_actor(world["maker"]),
                                       occurred_at=at(2024, 3, 6))  # fmt: skip
     before = _snapshot(pack, other, foreign, loose, *_modules(pack))
     for stolen in (foreign, loose):
-        _refused("disassembly.child_of_another", services.battery_disassemble, actor=world["regen"], code=pack.code,
+        _refused("disassembly.child_of_another", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
                  children=[stolen.code], occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack, other, foreign, loose, *_modules(pack)) == before
 
@@ -130,14 +135,14 @@ def test_a_child_code_of_another_pack_is_refused(world):
 def test_an_unknown_child_code_must_decode_one_level_below(world):
     pack = _at_regeneration(world)
     before = _snapshot(pack)
-    _refused("disassembly.child_level", services.battery_disassemble, actor=world["regen"], code=pack.code,
+    _refused("disassembly.child_level", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("P")], occurred_at=at(2025, 1, 5))  # fmt: skip
-    _refused("serial", services.battery_disassemble, actor=world["regen"], code=pack.code,
+    _refused("serial", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("M")[:17] + "00000AB"], occurred_at=at(2025, 1, 5))  # fmt: skip
-    _refused("manufacturer_unregistered", services.battery_disassemble, actor=world["regen"], code=pack.code,
+    _refused("manufacturer_unregistered", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("M", maker="ZZ9")], occurred_at=at(2025, 1, 5))  # fmt: skip
     # No children at all: a disassembly gives parts.
-    _refused("disassembly.children_separated", services.battery_disassemble, actor=world["regen"],
+    _refused("disassembly.children_separated", services.battery_disassemble, actor=platform_actor(world["regen"]),
              code=pack.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack) == before
     assert not Battery.objects.filter(parent=pack).exists()
@@ -162,9 +167,9 @@ def test_an_event_on_a_module_inside_an_intact_pack_is_refused(world, client_for
     for child, kind in ((module, "dispatched"), (module, "lost"), (cell, "regeneration_received"),
                         (module, "separated")):  # fmt: skip
         _refused("lifecycle.part_of_intact_pack", services.event_record, battery=child, kind=kind,
-                 actor=world["maker"], occurred_at=at(2025, 1, 5))  # fmt: skip
+                 actor=platform_actor(world["maker"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     # A module cannot be taken apart on its own while its pack is intact.
-    _refused("lifecycle.part_of_intact_pack", services.battery_disassemble, actor=world["automaker"],
+    _refused("lifecycle.part_of_intact_pack", services.battery_disassemble, actor=platform_actor(world["automaker"]),
              code=module.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     # The generic endpoint has no disassembly and no separation: those come with their own endpoint.
     r = client_for(world["users"]["regen"]).post("/api/v1/events/", {"items": [
@@ -174,18 +179,22 @@ def test_an_event_on_a_module_inside_an_intact_pack_is_refused(world, client_for
     assert _snapshot(pack, module, cell) == before
     # What the standard allows on a part alone: an assessment of it, which moves nothing.
     assessor = OrganisationFactory(kinds=["assessor"])
-    services.event_record(battery=module, kind="assessed", actor=assessor, occurred_at=at(2025, 1, 5))
+    services.event_record(
+        battery=module, kind="assessed", actor=platform_actor(assessor), occurred_at=at(2025, 1, 5)
+    )
     assert _snapshot(pack, module, cell)[0] == before[0]
 
 
 def test_a_separated_module_cannot_be_separated_again_through_the_engine(world):
     pack = _at_regeneration(world, modules=1)
-    services.battery_disassemble(actor=world["regen"], code=pack.code, occurred_at=at(2025, 1, 5))
+    services.battery_disassemble(
+        actor=platform_actor(world["regen"]), code=pack.code, occurred_at=at(2025, 1, 5)
+    )
     module = _modules(pack)[0]
     before = _snapshot(module)
     with pytest.raises(services.TraceabilityError) as err:
         services.event_record(
-            battery=module, kind="separated", actor=world["regen"], occurred_at=at(2025, 1, 6)
+            battery=module, kind="separated", actor=platform_actor(world["regen"]), occurred_at=at(2025, 1, 6)
         )
     assert err.value.code == "lifecycle.separated"
     assert _snapshot(module) == before
@@ -195,7 +204,7 @@ def test_the_engine_refuses_a_disassembly_that_leaves_children_inside(world):
     pack = _at_regeneration(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
     _refused("disassembly.children_separated", services.event_record, battery=pack, kind="disassembled",
-             actor=world["regen"], occurred_at=at(2025, 1, 5))  # fmt: skip
+             actor=platform_actor(world["regen"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack, *_modules(pack)) == before
 
 
@@ -226,26 +235,35 @@ def test_disassembly_at_regeneration_gives_each_child_its_own_path(world, client
     # The cells are still inside their (now separate) modules.
     cell = Battery.objects.filter(parent=modules[0]).first()
     _refused("lifecycle.part_of_intact_pack", services.event_record, battery=cell, kind="dismantled",
-             actor=world["regen"], occurred_at=at(2025, 1, 6))  # fmt: skip
+             actor=platform_actor(world["regen"]), occurred_at=at(2025, 1, 6))  # fmt: skip
 
 
 def test_a_cell_goes_on_alone_and_its_trace_shows_the_packs_history_by_reference(world, client_for):
     authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1")  # fmt: skip
+                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
     licence(world["regen"])
     pack = _in_vehicle(world, modules=1, cells=2)
-    services.event_record(battery=pack, kind="removed", actor=world["automaker"], occurred_at=at(2025, 1, 2))
+    services.event_record(
+        battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
+    )
     move(pack, world["point"], at_=at(2025, 1, 3))
     move(pack, world["cascade"], at_=at(2025, 1, 4), kind="cascade_received")
-    services.battery_disassemble(actor=world["cascade"], code=pack.code, occurred_at=at(2025, 1, 5))
+    services.battery_disassemble(
+        actor=platform_actor(world["cascade"]), code=pack.code, occurred_at=at(2025, 1, 5)
+    )
     module = _modules(pack)[0]
     assert (module.state, module.custodian_id) == ("cascade_use", world["cascade"].pk)
-    services.battery_disassemble(actor=world["cascade"], code=module.code, occurred_at=at(2025, 1, 6))
+    services.battery_disassemble(
+        actor=platform_actor(world["cascade"]), code=module.code, occurred_at=at(2025, 1, 6)
+    )
     cell = Battery.objects.filter(parent=module).order_by("code").first()
     assert (cell.state, cell.custodian_id) == ("cascade_use", world["cascade"].pk)
     # The cell alone: its second life ends, it goes to regeneration.
     services.event_record(
-        battery=cell, kind="cascade_retired", actor=world["cascade"], occurred_at=at(2025, 2, 1)
+        battery=cell,
+        kind="cascade_retired",
+        actor=platform_actor(world["cascade"]),
+        occurred_at=at(2025, 2, 1),
     )
     move(cell, world["regen"], at_=at(2025, 2, 2), kind="regeneration_received")
     assert (cell.state, cell.custodian_id) == ("at_regeneration", world["regen"].pk)

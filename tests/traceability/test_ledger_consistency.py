@@ -8,6 +8,7 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from accounts.actors import platform_actor
 from tests.passport.offline import consistency_ok, head_signature_ok, inclusion_ok, leaf_hash
 from traceability import ledger_store, merkle, services
 
@@ -62,7 +63,9 @@ def log(db, make_org):
     packs = [register_pack(maker) for _ in range(3)]
     first = ledger_store.latest_head().tree_size
     for p in packs:
-        services.release_record(battery=p, actor=maker, receiver=point, occurred_at=at(2025, 1, 3))
+        services.release_record(
+            battery=p, actor=platform_actor(maker), receiver=point, occurred_at=at(2025, 1, 3)
+        )
     return {"first": first, "packs": packs}
 
 

@@ -5,6 +5,7 @@ receives them (and the automakers that point serves)."""
 
 import pytest
 
+from accounts.actors import platform_actor
 from accounts.choices import JJJ_REGIONS
 from dashboards import selectors as dashboards
 from recycling_network import selectors as network
@@ -39,13 +40,15 @@ def test_the_default_policy_refuses_a_code_of_an_unknown_maker_naming_manufactur
     for prefix in ("ZZ9", "OA1", "999"):
         with pytest.raises(services.TraceabilityError) as err:
             services.battery_register(
-                code=_code(prefix), maker=maker, actor=maker, occurred_at=at(2024, 3, 6)
+                code=_code(prefix), maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6)
             )
         assert err.value.field == "manufacturer" and err.value.code == "manufacturer_unregistered"
         assert prefix[:3] in err.value.message
     assert (Battery.objects.count(), LifecycleEvent.objects.count()) == before
     # A registered prefix is accepted and not flagged.
-    ok = services.battery_register(code=make_code("P"), maker=maker, actor=maker, occurred_at=at(2024, 3, 6))
+    ok = services.battery_register(
+        code=make_code("P"), maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6)
+    )
     assert ok.unregistered_maker is False
 
 
@@ -73,24 +76,32 @@ def test_an_unknown_policy_value_refuses(settings, maker):
     settings.TRACE_UNREGISTERED_MAKER_POLICY = "accept-everything"
     assert unregistered_maker_policy() == "refuse"
     with pytest.raises(services.TraceabilityError) as err:
-        services.battery_register(code=_code("ZZ9"), maker=maker, actor=maker, occurred_at=at(2024, 3, 6))
+        services.battery_register(
+            code=_code("ZZ9"), maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6)
+        )
     assert err.value.field == "manufacturer"
 
 
 def test_the_flag_policy_accepts_and_flags(flag_policy, maker):
-    pack = services.battery_register(code=_code("ZZ9"), maker=maker, actor=maker, occurred_at=at(2024, 3, 6))
+    pack = services.battery_register(
+        code=_code("ZZ9"), maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6)
+    )
     assert pack.unregistered_maker is True and pack.registered is True and pack.manufacturer_code == "ZZ9"
     produced = LifecycleEvent.objects.get(battery=pack)
     assert produced.payload["unregistered_maker"] == "ZZ9"
     # Other faults of the code are still refused under the flag policy, naming their field.
     with pytest.raises(services.TraceabilityError) as err:
-        services.battery_register(code=_code("ZZ9")[:-7] + "0000000", maker=maker, actor=maker)
+        services.battery_register(
+            code=_code("ZZ9")[:-7] + "0000000", maker=maker, actor=platform_actor(maker)
+        )
     assert err.value.code == "serial"
 
 
 def test_a_code_first_seen_at_intake_is_taken_in_flagged_whatever_the_policy(make_org):
     operator = make_org(kinds=["service_operator"])
-    battery = services.battery_register_unknown(code=_code("ZZ9"), actor=operator, occurred_at=at(2025, 1, 3))
+    battery = services.battery_register_unknown(
+        code=_code("ZZ9"), actor=platform_actor(operator), occurred_at=at(2025, 1, 3)
+    )
     assert battery.registered is False and battery.unregistered_maker is True
 
 
@@ -102,22 +113,28 @@ def test_flagged_codes_count_against_the_binding_automaker_and_the_receiving_poi
     bystander = make_org(kinds=["automaker"], region="BJ")
     operator = make_org(kinds=["service_operator"], region="BJ")
     point = make_point(operator=operator, automakers=[served], region="BJ")
-    flagged = services.battery_register(code=_code("ZZ9"), maker=maker, actor=maker, custodian=binder,
+    flagged = services.battery_register(code=_code("ZZ9"), maker=maker, actor=platform_actor(maker), custodian=binder,
                                         occurred_at=at(2024, 3, 6))  # fmt: skip
-    clean = services.battery_register(code=make_code("P"), maker=maker, actor=maker, custodian=binder,
+    clean = services.battery_register(code=make_code("P"), maker=maker, actor=platform_actor(maker), custodian=binder,
                                       occurred_at=at(2024, 3, 6))  # fmt: skip
     for pack in (flagged, clean):
         result = services.bindings_upload(
             items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01", "region": "BJ"}],
-            actor=binder,
+            actor=platform_actor(binder),
         )
         assert result[0]["status"] == "created", result
         pack.refresh_from_db()
         services.event_record(
-            battery=pack, kind="removed", actor=binder, occurred_at=at(2025, 1, 2), region="BJ"
+            battery=pack,
+            kind="removed",
+            actor=platform_actor(binder),
+            occurred_at=at(2025, 1, 2),
+            region="BJ",
         )
-        services.release_record(battery=pack, actor=binder, receiver=operator, occurred_at=at(2025, 1, 3))
-        services.receipt_confirm(battery=pack, actor=operator, occurred_at=at(2025, 1, 3), region="BJ",
+        services.release_record(
+            battery=pack, actor=platform_actor(binder), receiver=operator, occurred_at=at(2025, 1, 3)
+        )
+        services.receipt_confirm(battery=pack, actor=platform_actor(operator), occurred_at=at(2025, 1, 3), region="BJ",
                                  place_ref=point.place_ref)  # fmt: skip
 
     counts = dashboards.unregistered_maker_by_actor(JJJ_REGIONS, None)
@@ -145,10 +162,10 @@ def test_flagged_codes_count_in_the_network_compliance_api(
     flag_policy, maker, make_org, make_regulator, client_for
 ):
     binder = make_org(kinds=["automaker"], region="BJ")
-    pack = services.battery_register(code=_code("ZZ9"), maker=maker, actor=maker, custodian=binder,
+    pack = services.battery_register(code=_code("ZZ9"), maker=maker, actor=platform_actor(maker), custodian=binder,
                                      occurred_at=at(2024, 3, 6))  # fmt: skip
     services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-01"}],
-                             actor=binder)  # fmt: skip
+                             actor=platform_actor(binder))  # fmt: skip
     rows = client_for(make_regulator()).get("/api/v1/network-compliance/").json()["results"]
     mine = next(r for r in rows if r["automaker_id"] == binder.pk)
     assert mine["unregistered_bindings"] == 1
@@ -159,14 +176,14 @@ def test_a_disassembly_child_of_an_unknown_maker_follows_the_policy(settings, ma
     point = make_org(kinds=["service_operator"])
     licence(regen)
     pack = services.battery_register(
-        code=make_code("P"), maker=maker, actor=maker, occurred_at=at(2024, 3, 6)
+        code=make_code("P"), maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6)
     )
     move(pack, point, at_=at(2025, 1, 3))
     move(pack, regen, at_=at(2025, 1, 4), kind="regeneration_received")
     child = "ZZ9" + make_code("M")[3:]
     with pytest.raises(services.TraceabilityError) as err:
         services.battery_disassemble(
-            actor=regen, code=pack.code, children=[child], occurred_at=at(2025, 1, 5)
+            actor=platform_actor(regen), code=pack.code, children=[child], occurred_at=at(2025, 1, 5)
         )
     assert err.value.field == "manufacturer"
     assert Battery.objects.get(pk=pack.pk).state == "at_regeneration" and not Battery.objects.filter(
@@ -174,7 +191,7 @@ def test_a_disassembly_child_of_an_unknown_maker_follows_the_policy(settings, ma
     )
     settings.TRACE_UNREGISTERED_MAKER_POLICY = "flag"
     done = services.battery_disassemble(
-        actor=regen, code=pack.code, children=[child], occurred_at=at(2025, 1, 5)
+        actor=platform_actor(regen), code=pack.code, children=[child], occurred_at=at(2025, 1, 5)
     )
     added = Battery.objects.get(code=child)
     assert done.parent.state == "disassembled" and added.unregistered_maker and added.maker_id is None

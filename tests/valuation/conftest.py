@@ -1,5 +1,6 @@
 import pytest
 
+from accounts.actors import platform_actor
 from tests.valuation.factories import BatteryFactory, VehicleFactory, bind, days_ago
 from traceability.services import event_record
 
@@ -20,7 +21,7 @@ def retired_pack(holder, make_org):
 
     bind(pack, VehicleFactory(automaker=automaker, use="taxi"), start=date(2018, 6, 1), end=date(2024, 6, 1))
     event_record(
-        battery=pack, kind="assessed", actor=org, occurred_at=days_ago(10),
+        battery=pack, kind="assessed", actor=platform_actor(org), occurred_at=days_ago(10),
         payload={"soh": 75, "safety_verdict": "pass"},
     )  # fmt: skip
     return pack

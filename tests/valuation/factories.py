@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import factory
 
+from accounts.actors import platform_actor
 from traceability.models import Battery, Binding, Vehicle
 
 _serial = itertools.count(1)
@@ -60,7 +61,7 @@ def lab_tested_pack(holder, make_org, early_cycle: dict, chemistry: str = "B") -
     pack = BatteryFactory(custodian=org, chemistry=chemistry)
     bind(pack, VehicleFactory(automaker=make_org(kinds=("automaker",)), use="taxi"), start=date(2021, 6, 1))
     event_record(
-        battery=pack, kind="assessed", actor=org, occurred_at=days_ago(5),
+        battery=pack, kind="assessed", actor=platform_actor(org), occurred_at=days_ago(5),
         payload={"early_cycle_features": early_cycle},
     )  # fmt: skip
     return pack

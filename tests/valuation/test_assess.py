@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import platform_actor
 from tests.valuation.factories import BatteryFactory
 from traceability.models import LifecycleEvent
 from valuation.models import Valuation
@@ -104,7 +105,7 @@ def test_cascade_use_safety_assessment_payloads_are_read(holder):
     from traceability.services import event_record
 
     pack = BatteryFactory(custodian=holder.organisation)
-    event_record(battery=pack, kind="assessed", actor=holder.organisation, occurred_at=days_ago(3),
+    event_record(battery=pack, kind="assessed", actor=platform_actor(holder.organisation), occurred_at=days_ago(3),
                  payload={"assessment": "safety", "verdict": "fail", "soh_pct": "82.50"})  # fmt: skip
     inputs = battery_inputs(battery=pack, on=timezone.localdate())
     assert inputs.capacity_test_soh == 0.825 and inputs.safety_passed is False

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from accounts.actors import platform_actor
 from tests.valuation.factories import BatteryFactory, days_ago
 from traceability.services import event_record
 from valuation.models import Valuation, ValuationJob
@@ -35,8 +36,20 @@ def test_a_service_points_stock_is_assessed(holder, client_for, django_capture_o
     org = holder.organisation
     packs = [BatteryFactory(custodian=org, state="removed") for _ in range(3)]
     for pack in packs[:2]:
-        event_record(battery=pack, kind="received", actor=org, occurred_at=days_ago(5), place_ref="sp:7")
-    event_record(battery=packs[2], kind="received", actor=org, occurred_at=days_ago(5), place_ref="sp:8")
+        event_record(
+            battery=pack,
+            kind="received",
+            actor=platform_actor(org),
+            occurred_at=days_ago(5),
+            place_ref="sp:7",
+        )
+    event_record(
+        battery=packs[2],
+        kind="received",
+        actor=platform_actor(org),
+        occurred_at=days_ago(5),
+        place_ref="sp:8",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(holder).post(JOBS, {"service_point": "sp:7"}, format="json")
     job = ValuationJob.objects.get(pk=response.json()["id"])

@@ -40,8 +40,8 @@ class _TraceBulkView(AuditedViewMixin, BulkAPIView):
     kinds: tuple[str, ...] = ()
 
     def process(self, items, request):
-        actor = tenancy.require_kind(request.user, *self.kinds)
-        return self.upload(items=items, actor=actor, actor_user=request.user)
+        tenancy.require_kind(request.user, *self.kinds)
+        return self.upload(items=items, actor=request.user)
 
     def upload(self, **kwargs):
         raise NotImplementedError
@@ -171,8 +171,6 @@ class _CustodyView(AuditedViewMixin, APIView):
         org = getattr(request.user, "organisation", None)
         if org is None:
             raise exceptions.PermissionDenied("an organisation account is required")
-        if getattr(request.user, "role", "") == "viewer":
-            raise exceptions.PermissionDenied("a read-only account cannot record custody")
         return org
 
     def when(self, request, name="occurred_at"):
@@ -214,14 +212,14 @@ class ReleaseListCreateView(_CustodyView):
         self.valid(s.ReleaseInputSerializer, request)
         from accounts.models import Organisation  # noqa: PLC0415
 
-        org = self.org(request)
+        self.org(request)
         battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
         receiver = Organisation.objects.filter(uscc=str(request.data.get("to_uscc") or "")).first()
         if receiver is None:
             raise exceptions.ValidationError({"to_uscc": ["no organisation with this USCC"]})
-        release = services.release_record(battery=battery, actor=org, receiver=receiver,
+        release = services.release_record(battery=battery, actor=request.user, receiver=receiver,
                            occurred_at=self.when(request), kind=str(request.data.get("kind") or "handed_over"),
-                           manifest=str(request.data.get("manifest") or "")[:64], actor_user=request.user)  # fmt: skip
+                           manifest=str(request.data.get("manifest") or "")[:64])  # fmt: skip
         return Response(_release_body(release), status=201)
 
 
@@ -241,10 +239,10 @@ class ReleaseConfirmView(_CustodyView):
     @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
         self.valid(s.ReceiptInputSerializer, request)
-        org = self.org(request)
+        self.org(request)
         release = _release_for(request, pk)
-        event = services.receipt_confirm(battery=release.battery, actor=org, occurred_at=self.when(request),
-                         kind=request.data.get("kind") or None, actor_user=request.user,
+        event = services.receipt_confirm(battery=release.battery, actor=request.user, occurred_at=self.when(request),
+                         kind=request.data.get("kind") or None,
                          place=str(request.data.get("place") or "")[:200])  # fmt: skip
         release.refresh_from_db()
         return Response({**_release_body(release), "event_id": event.pk}, status=201)
@@ -256,10 +254,10 @@ class ReleaseCancelView(_CustodyView):
     @extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
     def post(self, request, pk: int):
         self.valid(s.CancelInputSerializer, request)
-        org = self.org(request)
+        self.org(request)
         release = _release_for(request, pk)
-        event = services.release_cancel(battery=release.battery, actor=org, occurred_at=self.when(request),
-                         actor_user=request.user, reason=str(request.data.get("reason") or ""))  # fmt: skip
+        event = services.release_cancel(battery=release.battery, actor=request.user, occurred_at=self.when(request),
+                         reason=str(request.data.get("reason") or ""))  # fmt: skip
         release.refresh_from_db()
         return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
@@ -273,9 +271,9 @@ class BatteryDisassemblyView(_CustodyView):
     @extend_schema(request=s.DisassemblyInputSerializer, responses={201: s.DisassemblySerializer})
     def post(self, request, code: str):
         self.valid(s.DisassemblyInputSerializer, request)
-        org = self.org(request)
+        self.org(request)
         battery = _battery_or_404(request, code)
-        done = services.battery_disassemble(actor=org, actor_user=request.user, code=battery.code,
+        done = services.battery_disassemble(actor=request.user, code=battery.code,
                         children=request.data.get("children") or [], occurred_at=self.when(request),
                         place=str(request.data.get("place") or "")[:200])  # fmt: skip
         events = {e.battery_id: e.pk for e in done.separations}
@@ -303,9 +301,9 @@ class ClaimListCreateView(_CustodyView):
     @extend_schema(request=s.ClaimInputSerializer, responses={201: s.ClaimSerializer})
     def post(self, request):
         self.valid(s.ClaimInputSerializer, request)
-        org = self.org(request)
+        self.org(request)
         battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
-        claim = services.claim_record(battery=battery, actor=org, actor_user=request.user,
+        claim = services.claim_record(battery=battery, actor=request.user,
                          reason=str(request.data.get("reason") or ""), found_at=self.when(request, "found_at"),
                          place=str(request.data.get("place") or ""))  # fmt: skip
         return Response(_claim_body(claim), status=201)
@@ -326,8 +324,8 @@ class ClaimReviewView(_CustodyView):
         decision = request.data.get("decision")
         if decision not in ("approve", "reject"):
             raise exceptions.ValidationError({"decision": ["approve or reject"]})
-        claim = services.claim_review(claim=claim, reviewer=org, approve=decision == "approve",
-                         note=str(request.data.get("note") or ""), reviewer_user=request.user)  # fmt: skip
+        claim = services.claim_review(claim=claim, actor=request.user, approve=decision == "approve",
+                         note=str(request.data.get("note") or ""))  # fmt: skip
         return Response(_claim_body(claim))
 
 
@@ -358,7 +356,7 @@ class ErrorDeclarationView(_CustodyView):
             not org.is_regulator and selectors.event_get(event_id=event_id, user=request.user) is None
         ):
             raise Http404
-        declaration = services.error_declare(actor=org, actor_user=request.user, event_id=event_id,
+        declaration = services.error_declare(actor=request.user, event_id=event_id,
                                reason=request.data.get("reason"), note=str(request.data.get("note") or ""),
                                corrective=request.data.get("corrective") or [])  # fmt: skip
         return Response(_declaration_body(declaration), status=201)
@@ -392,6 +390,6 @@ class CorrectionReviewView(_CustodyView):
         declaration = ErrorDeclaration.objects.filter(pk=pk).first() if pk <= BIGINT_MAX else None
         if declaration is None or not (org.is_regulator or org.pk == declaration.declarant_id):
             raise Http404
-        declaration = services.error_review(actor=org, actor_user=request.user, declaration_id=pk,
+        declaration = services.error_review(actor=request.user, declaration_id=pk,
                                decision=request.data.get("decision"), note=str(request.data.get("note") or ""))  # fmt: skip
         return Response(_declaration_body(declaration))

@@ -2,6 +2,19 @@
 battery only through :func:`event_record` (or :func:`events_record_bulk`), so every custody change is a lifecycle
 event, in the trace and in the ledger, asked of one authority (:mod:`traceability.authority`) and of the guards the
 sibling apps register through :mod:`core.hooks`.
+
+Who acts: every service here, as in every app, takes a keyword-only ``actor: User``; the acting organisation is
+``actor.organisation``, and the trace and the audit trail record both. Where no person is behind a write (demo
+seeding, an import from the national platform, a scheduled job, a correction of the seeded world), the platform
+acts for the organisation: :func:`accounts.actors.platform_actor` gives that organisation's actor, a user that is
+never saved, so the event names the organisation and no user, as it did before a person was asked for. The
+services the platform also calls with no organisation at all (:func:`event_record`, :func:`events_record_bulk`,
+:func:`battery_register`, :func:`batteries_register_bulk`) take ``actor: User | None``: None is the platform on its
+own, which the authority knows as the ``platform`` relation. Where a person records an event that is another
+organisation's (a platform administrator at an operator's service point, a regulator's approval carrying out a
+claimant's receipt), :func:`event_record` and :func:`receipt_confirm` take ``on_behalf_of``: the event is that
+organisation's, asked of the authority as such, and names the person who recorded it. A read-only account records
+nothing (``actor.read_only``).
 """
 
 from .bindings import pack_bindable_by, replacement_record

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from accounts.models import Organisation, User
+from accounts.actors import acting_organisation, person
+from accounts.models import User
 from core import hooks
 from core.audit import audit_log
 
@@ -35,25 +36,25 @@ def replacement_record(
     vehicle: Vehicle,
     pack_out: Battery,
     pack_in: Battery,
-    actor: Organisation,
-    actor_user: User | None = None,
+    actor: User,
     occurred_at: datetime,
     place: str = "",
     reported_at: datetime | None = None,
 ) -> Replacement:
     """A maintenance swap, "one in, one out" (第十条): the old pack leaves the vehicle into the outlet's custody,
     the new pack is bound in its place."""
-    if not actor.has_kind("after_sales", "automaker"):
+    org, actor_user = acting_organisation(actor), person(actor)
+    if not org.has_kind("after_sales", "automaker"):
         raise TraceabilityError(
             "only an after-sales outlet or the automaker reports a replacement", field="actor"
         )
-    if actor.has_kind("automaker") and not actor.has_kind("after_sales") and vehicle.automaker_id != actor.pk:
+    if org.has_kind("automaker") and not org.has_kind("after_sales") and vehicle.automaker_id != org.pk:
         raise TraceabilityError("no vehicle with this VIN is available to you", field="vin", code="not_found")
     if not Binding.objects.filter(vehicle=vehicle, pack=pack_out, unbound_at__isnull=True).exists():
         raise TraceabilityError("this pack is not in this vehicle", field="old_pack_code", code="not_bound")
     if not (pack_in.registered and pack_in.level == "P") or pack_in.custodian_id not in (
         None,
-        actor.pk,
+        org.pk,
         pack_in.maker_id,
         vehicle.automaker_id,
     ):
@@ -68,7 +69,7 @@ def replacement_record(
                 battery=pack_out,
                 kind=EventKind.REPLACED_OUT,
                 occurred_at=occurred_at,
-                custodian_after=actor,
+                custodian_after=org,
                 place=place,
                 region=vehicle.region or None,
                 payload={"vin": vehicle.vin, "replaced_by": pack_in.code},
@@ -87,11 +88,10 @@ def replacement_record(
             ),
         ],
         actor=actor,
-        actor_user=actor_user,
     )
     binding = Binding.objects.create(vehicle=vehicle, pack=pack_in, bound_at=occurred_at)
     replacement = Replacement.objects.create(
-        vehicle=vehicle, pack_out=pack_out, pack_in=pack_in, actor=actor, occurred_at=occurred_at, place=place
+        vehicle=vehicle, pack_out=pack_out, pack_in=pack_in, actor=org, occurred_at=occurred_at, place=place
     )
     hooks.records_written("binding", [binding])
     hooks.records_written("replacement", [replacement])

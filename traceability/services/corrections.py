@@ -31,6 +31,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import acting_organisation, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
@@ -49,7 +50,15 @@ from ..models import (
     ReleaseStatus,
     not_declared_erroneous,
 )
-from .events import RELEASES, UNBINDING, EventSpec, TraceabilityError, events_record_bulk, refusal_class
+from .events import (
+    RELEASES,
+    UNBINDING,
+    EventSpec,
+    TraceabilityError,
+    _events_write,
+    _require_writer,
+    refusal_class,
+)
 
 # Beyond a change of state or custodian, these kinds move a battery: they open or close a release or a binding.
 MOVING_KINDS = RELEASES | UNBINDING | {EventKind.RELEASE_CANCELLED, EventKind.BOUND, EventKind.REPLACED_IN}
@@ -144,8 +153,7 @@ class _Hold(Exception):
 @transaction.atomic
 def error_declare(
     *,
-    actor: Organisation,
-    actor_user: User | None,
+    actor: User,
     event_id: int,
     reason: str,
     note: str = "",
@@ -155,14 +163,16 @@ def error_declare(
     custody, carry it out at once: a ``corrected`` event back to the state before, then the ``corrective`` events
     (``[{"kind", "occurred_at", "battery_code", "to_uscc", "manifest", "place", "place_ref", "payload"}]``).
     Returns the declaration, ``effective`` or ``pending`` the region's regulator."""
+    org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     event = None
     if str(event_id).isdigit() and len(str(event_id)) < 19:
         event = LifecycleEvent.objects.filter(pk=int(event_id)).select_related("battery").first()
     if event is None:
         raise _error("no such event is available to you", code="not_found", field="event_id", status=404)
     battery = Battery.objects.select_for_update().get(pk=event.battery_id)
-    by_regulator = actor.is_regulator and actor.region == battery.region
-    if event.actor_id != actor.pk and not by_regulator:
+    by_regulator = org.is_regulator and org.region == battery.region
+    if event.actor_id != org.pk and not by_regulator:
         raise _error("only the enterprise that recorded the event (or the region's regulator) declares it erroneous",
                      code="correction.not_original_actor", field="actor", status=403)  # fmt: skip
     if reason not in ErrorReason.values:
@@ -181,8 +191,8 @@ def error_declare(
     specs = _parse_corrective(corrective, battery=battery)
     now = timezone.now()
     declaration = ErrorDeclaration.objects.create(
-        battery=battery, event=event, declarant=actor, declared_by=actor_user, declared_at=now, reason=reason,
-        note=(note or "").strip()[:500], corrective=specs, region=battery.region or actor.region,
+        battery=battery, event=event, declarant=org, declared_by=actor_user, declared_at=now, reason=reason,
+        note=(note or "").strip()[:500], corrective=specs, region=battery.region or org.region,
         status=DeclarationStatus.PENDING,
     )  # fmt: skip
     try:
@@ -196,7 +206,7 @@ def error_declare(
     else:
         declaration.status = DeclarationStatus.EFFECTIVE
         if by_regulator:
-            declaration.reviewer, declaration.reviewed_by, declaration.reviewed_at = actor, actor_user, now
+            declaration.reviewer, declaration.reviewed_by, declaration.reviewed_at = org, actor_user, now
     declaration.save()
     hooks.records_written("error_declaration", [declaration])
     audit_log(actor=actor_user, action=f"correction.declared_{declaration.status}", obj=declaration,
@@ -208,14 +218,15 @@ def error_declare(
 @transaction.atomic
 def error_review(
     *,
-    actor: Organisation,
-    actor_user: User | None,
+    actor: User,
     declaration_id: int,
     decision: str,
     note: str = "",
 ) -> ErrorDeclaration:
     """The regulator of the declaration's region approves a pending correction (it is carried out now, under the
     same checks as any event) or rejects it (nothing changes)."""
+    org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     declaration = None
     if str(declaration_id).isdigit() and len(str(declaration_id)) < 19:
         declaration = (
@@ -225,7 +236,7 @@ def error_review(
         ).first()
     if declaration is None:
         raise _error("no such declaration", code="not_found", field="declaration_id", status=404)
-    if not actor.is_regulator or actor.region != declaration.region:
+    if not org.is_regulator or org.region != declaration.region:
         raise _error("only a regulator of the declaration's region reviews it", code="correction.reviewer",
                      field="actor", status=403)  # fmt: skip
     if declaration.status != DeclarationStatus.PENDING:
@@ -234,12 +245,12 @@ def error_review(
     if decision not in ("approve", "reject"):
         raise _error("approve or reject", code="invalid", field="decision")
     now = timezone.now()
-    declaration.reviewer, declaration.reviewed_by = actor, actor_user
+    declaration.reviewer, declaration.reviewed_by = org, actor_user
     declaration.review_note, declaration.reviewed_at = (note or "").strip()[:500], now
     if decision == "approve":
         battery = Battery.objects.select_for_update().get(pk=declaration.battery_id)
         _check_correctable(declaration.event, battery)
-        _apply(declaration, event=declaration.event, actor_user=actor_user, now=now, approved_by=actor)
+        _apply(declaration, event=declaration.event, actor_user=actor_user, now=now, approved_by=org)
         declaration.status = DeclarationStatus.APPROVED
     else:
         declaration.status = DeclarationStatus.REJECTED
@@ -318,9 +329,10 @@ def _apply(
     return Battery.objects.filter(pk=battery.pk).values_list("custodian_id", flat=True).get() != custodian_now
 
 
-def _record(specs: list[EventSpec], actor, actor_user, *, field: str) -> list[LifecycleEvent]:
+def _record(specs: list[EventSpec], org, actor_user, *, field: str) -> list[LifecycleEvent]:
+    # The declarant's events, recorded with the person who declared or approved the correction.
     try:
-        return events_record_bulk(specs=specs, actor=actor, actor_user=actor_user).events
+        return _events_write(specs, org=org, user=actor_user).events
     except TraceabilityError as exc:
         what = "the correction" if field == "event_id" else "a corrective event"
         raise type(exc)(f"{what} is refused, nothing was recorded: {exc.message}", field=field,

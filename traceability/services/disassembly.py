@@ -19,7 +19,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from accounts.models import Organisation, User
+from accounts.actors import person
+from accounts.models import User
 from core.audit import audit_log
 
 from .. import codes
@@ -49,8 +50,7 @@ class Disassembly:
 @transaction.atomic
 def battery_disassemble(
     *,
-    actor: Organisation,
-    actor_user: User | None = None,
+    actor: User,
     code: str,
     children: list[str] | None = None,
     occurred_at: datetime,
@@ -65,6 +65,7 @@ def battery_disassemble(
     now as a child, not registered by its maker (``registered=False``), with the maker's prefix policy applying
     to its manufacturer code. Raises :class:`TraceabilityError` naming the rule; nothing is written then.
     """
+    actor_user = person(actor)
     raw = codes.normalise(code)
     parent = Battery.objects.select_for_update().filter(code=raw).first()
     if parent is None:
@@ -98,7 +99,7 @@ def battery_disassemble(
                 BatterySpec(
                     code=c,
                     parent=parent,
-                    custodian=actor,
+                    custodian=actor.organisation,
                     occurred_at=occurred_at,
                     registered=False,
                     maker=parent.maker if c[:3] == parent.manufacturer_code else None,
@@ -108,7 +109,6 @@ def battery_disassemble(
             ],
             maker=None,
             actor=actor,
-            actor_user=actor_user,
             check_manufacturer=True,
         )
     kids = list(Battery.objects.filter(parent=parent).order_by("code"))
@@ -128,7 +128,7 @@ def battery_disassemble(
             for k in kids
         ),
     ]  # fmt: skip
-    outcome = events_record_bulk(specs=specs, actor=actor, actor_user=actor_user)
+    outcome = events_record_bulk(specs=specs, actor=actor)
     parent.refresh_from_db()
     audit_log(
         actor=actor_user,

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
+from accounts.actors import organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
@@ -86,6 +87,13 @@ class TraceabilityConflict(Conflict, TraceabilityError):
 
 
 _BY_STATUS = {c.http_status: c for c in (TraceabilityForbidden, TraceabilityNotFound, TraceabilityConflict)}
+
+
+def _require_writer(user: User | None) -> None:
+    """A read-only account records nothing; the platform, acting with no account, is not one."""
+    if user is not None and not user.can_write:
+        raise TraceabilityForbidden("a read-only account cannot record custody", field="actor",
+                                    code="actor.read_only")  # fmt: skip
 
 
 def refusal_class(status: int) -> type[TraceabilityError]:
@@ -456,9 +464,8 @@ def event_record(
     *,
     battery: Battery,
     kind: str,
-    actor: Organisation | None,
+    actor: User | None,
     occurred_at: datetime,
-    actor_user: User | None = None,
     custodian_after: Organisation | None = UNCHANGED,
     place: str = "",
     place_ref: str = "",
@@ -469,18 +476,20 @@ def event_record(
     manifest: str = "",
     vehicle: Vehicle | None = None,
     claim: CustodyClaim | None = None,
+    on_behalf_of: Organisation | None = None,
 ) -> LifecycleEvent:
     """Record one lifecycle event: check the state machine, ask the authority and the guards, append the event,
-    move the battery (R-LIFE).
+    move the battery (R-LIFE). ``actor`` is None for the platform on its own. The event is the actor's
+    organisation's, or ``on_behalf_of``'s where a platform administrator records it for another enterprise (the
+    authority then asks about that enterprise; the trace names both).
 
     ``release_to`` names the receiver of a dispatch or hand-over: custody stays with the holder until the
     receiver records its receipt (``received``, ``cascade_received``, ``regeneration_received``), which then
     makes it the custodian. The battery row is locked for the duration, so concurrent events on one battery are
     serialised. Raises :class:`TraceabilityError` whose ``code`` names the refusing rule.
     """
-    locked = Battery.objects.select_for_update().get(pk=battery.pk)
     spec = EventSpec(
-        battery=locked,
+        battery=battery,
         kind=kind,
         occurred_at=occurred_at,
         custodian_after=custodian_after,
@@ -494,9 +503,19 @@ def event_record(
         vehicle=vehicle,
         claim=claim,
     )
+    return _event_write(spec, org=on_behalf_of or organisation_of(actor), user=person(actor))
+
+
+def _event_write(spec: EventSpec, *, org: Organisation | None, user: User | None) -> LifecycleEvent:
+    """:func:`event_record` for the services of this package, which may record an organisation's event with
+    another organisation's person (a regulator's approval carries out the claimant's receipt); the caller's
+    ``spec.battery`` reflects the move."""
+    _require_writer(user)
+    battery, kind, occurred_at = spec.battery, spec.kind, spec.occurred_at
+    locked = spec.battery = Battery.objects.select_for_update().get(pk=battery.pk)
     now = timezone.now()
-    facts = _facts([spec], actor)
-    event = _plan(locked, spec, actor=actor, actor_user=actor_user, now=now, facts=facts)
+    facts = _facts([spec], org)
+    event = _plan(locked, spec, actor=org, actor_user=user, now=now, facts=facts)
     event.save()
     locked.save(update_fields=["state", "custodian", "region", "state_changed_at", "vehicle_use_ended"])
     _write_releases(facts, now)
@@ -507,7 +526,7 @@ def event_record(
     battery.state, battery.custodian_id, battery.region = locked.state, locked.custodian_id, locked.region
     battery.state_changed_at = locked.state_changed_at
     battery.vehicle_use_ended = locked.vehicle_use_ended
-    audit_log(actor=actor_user, action=f"battery.event.{kind}", obj=locked, changes={"event": event.pk})
+    audit_log(actor=user, action=f"battery.event.{kind}", obj=locked, changes={"event": event.pk})
     return event
 
 
@@ -515,16 +534,23 @@ def event_record(
 def events_record_bulk(
     *,
     specs: list[EventSpec],
-    actor: Organisation | None,
-    actor_user: User | None = None,
+    actor: User | None,
     skip_errors: bool = False,
 ) -> BulkOutcome:
     """Record many events in a handful of statements (internal and bulk writes), with the checks of
     :func:`event_record`. Several specs may concern one battery; they apply in order.
 
     With ``skip_errors`` a refused spec is reported in ``errors`` and the others are written; without it the first
-    refusal raises and nothing is written.
+    refusal raises and nothing is written. ``actor`` is None for the platform on its own.
     """
+    return _events_write(specs, org=organisation_of(actor), user=person(actor), skip_errors=skip_errors)
+
+
+def _events_write(
+    specs: list[EventSpec], *, org: Organisation | None, user: User | None, skip_errors: bool = False
+) -> BulkOutcome:
+    """:func:`events_record_bulk` for the services of this package, as :func:`_event_write` is for one event."""
+    _require_writer(user)
     outcome = BulkOutcome()
     if not specs:
         return outcome
@@ -535,11 +561,11 @@ def events_record_bulk(
     unbind: dict[int, tuple[datetime, str]] = {}
     for spec in specs:
         spec.battery = locked[spec.battery.pk]
-    facts = _facts(specs, actor)
+    facts = _facts(specs, org)
     for i, spec in enumerate(specs):
         battery = spec.battery
         try:
-            event = _plan(battery, spec, actor=actor, actor_user=actor_user, now=now, facts=facts, index=i)
+            event = _plan(battery, spec, actor=org, actor_user=user, now=now, facts=facts, index=i)
         except TraceabilityError as exc:
             if not skip_errors:
                 raise type(exc)(f"item {i}: {exc.message}", field=exc.field, code=exc.code) from exc
@@ -553,7 +579,7 @@ def events_record_bulk(
     _close_bindings_at(unbind)
     if outcome.events:
         audit_log(
-            actor=actor_user,
+            actor=user,
             action="battery.events_bulk",
             object_type="traceability.lifecycleevent",
             object_id=f"{outcome.events[0].pk}..{outcome.events[-1].pk}",

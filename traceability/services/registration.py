@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
@@ -29,6 +30,7 @@ from .events import (
     _deadline_for,
     _insert_events,
     _refused,
+    _require_writer,
     events_record_bulk,
 )
 
@@ -99,8 +101,7 @@ def battery_register(
     *,
     code: str,
     maker: Organisation | None,
-    actor: Organisation | None,
-    actor_user=None,
+    actor: User | None,
     parent: Battery | None = None,
     rated_capacity_ah=None,
     rated_energy_kwh=None,
@@ -127,11 +128,11 @@ def battery_register(
         is_cascade_product=is_cascade_product,
         maker=maker,
     )
-    return batteries_register_bulk(specs=[spec], maker=maker, actor=actor, actor_user=actor_user)[0]
+    return batteries_register_bulk(specs=[spec], maker=maker, actor=actor)[0]
 
 
 @transaction.atomic
-def battery_register_unknown(*, code: str, actor: Organisation, occurred_at) -> Battery:
+def battery_register_unknown(*, code: str, actor: User, occurred_at) -> Battery:
     """A code first seen at a service point's intake (R-LIFE): kept as read, even when it does not parse, with
     ``registered=False`` and the parse errors in the ``produced`` event's payload; the caller then records
     ``received``. A code already known is returned as it is."""
@@ -148,7 +149,7 @@ def battery_register_unknown(*, code: str, actor: Organisation, occurred_at) -> 
         errors = exc.as_dict()
     spec = BatterySpec(
         code=raw,
-        custodian=actor,
+        custodian=actor.organisation,
         occurred_at=occurred_at,
         registered=False,
         maker=None,
@@ -163,8 +164,7 @@ def batteries_register_bulk(
     *,
     specs: list[BatterySpec],
     maker: Organisation | None,
-    actor: Organisation | None,
-    actor_user: User | None = None,
+    actor: User | None,
     reported_at: datetime | None = None,
     check_manufacturer: bool = False,
 ) -> list[Battery]:
@@ -173,14 +173,17 @@ def batteries_register_bulk(
     Parents come before their children in ``specs`` or already exist. Raises :class:`TraceabilityError` at the
     first bad spec; nothing is written then. A code of an unregistered maker is refused or flagged as the
     policy says (:func:`unregistered_maker_policy`) when the maker registers it, or with ``check_manufacturer``
-    (codes registered at a disassembly); a code first seen at intake is always accepted, flagged.
+    (codes registered at a disassembly); a code first seen at intake is always accepted, flagged. ``actor`` is
+    None for the platform on its own.
     """
+    org, actor_user = organisation_of(actor), person(actor)
+    _require_writer(actor_user)
     now = timezone.now()
     reported_at = reported_at or now
     seen: dict[str, Battery] = {}
     batteries: list[Battery] = []
     for spec in specs:
-        battery = _battery_from_spec(spec, maker=maker, actor=actor, seen=seen, now=now,
+        battery = _battery_from_spec(spec, maker=maker, actor=org, seen=seen, now=now,
                                      check_manufacturer=check_manufacturer)  # fmt: skip
         seen[battery.code] = battery
         batteries.append(battery)
@@ -209,7 +212,7 @@ def batteries_register_bulk(
             payload["cascade_product"] = True
         if battery.unregistered_maker:
             payload["unregistered_maker"] = battery.manufacturer_code
-        deadline, on_time = _deadline_for(kind=EventKind.PRODUCED, actor=actor, occurred_at=occurred,
+        deadline, on_time = _deadline_for(kind=EventKind.PRODUCED, actor=org, occurred_at=occurred,
                                           reported_at=reported)  # fmt: skip
         events.append(
             LifecycleEvent(
@@ -217,7 +220,7 @@ def batteries_register_bulk(
                 kind=EventKind.PRODUCED,
                 state_before="",
                 state_after=State.REGISTERED,
-                actor=actor,
+                actor=org,
                 actor_user=actor_user,
                 custodian_before_id=None,
                 custodian_after_id=battery.custodian_id,
@@ -315,9 +318,7 @@ def _battery_from_spec(
 
 
 @transaction.atomic
-def product_link(
-    *, product: Battery, sources: list[Battery], actor: Organisation, actor_user=None, occurred_at
-) -> None:
+def product_link(*, product: Battery, sources: list[Battery], actor: User, occurred_at) -> None:
     """Link a cascade-use product's new code to every original it was built from (GB/T 34014 §1, R-CODE):
     a :class:`BatteryLink` per source and a ``cascade_repurposed`` event on each source, which is then consumed."""
     if not sources:
@@ -337,10 +338,10 @@ def product_link(
         )
         for s in sources
     ]
-    events_record_bulk(specs=specs, actor=actor, actor_user=actor_user)
+    events_record_bulk(specs=specs, actor=actor)
     hooks.records_written("battery_link", links)
     audit_log(
-        actor=actor_user,
+        actor=person(actor),
         action="battery.product_link",
         obj=product,
         changes={"sources": [s.code for s in sources]},

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.actors import acting_organisation, person
 from accounts.choices import Region
 from accounts.models import Organisation, User
 from core import hooks
@@ -40,6 +41,7 @@ from .events import (
     TraceabilityForbidden,
     _deadline_for_kinds,
     _refused,
+    _require_writer,
     events_record_bulk,
 )
 from .registration import BatterySpec, _manufacturer_check, batteries_register_bulk, parse_code
@@ -67,8 +69,7 @@ REGIONS = frozenset(Region.values)
 def bindings_upload(
     *,
     items: list,
-    actor: Organisation,
-    actor_user: User | None = None,
+    actor: User,
     reported_at: datetime | None = None,
     reported_at_by_index: dict[int, datetime] | None = None,
 ) -> list[dict]:
@@ -81,6 +82,8 @@ def bindings_upload(
     grows once, last, so that its lock is held as briefly as possible. An exact replay is ``unchanged``; every
     good item is kept when others fail.
     """
+    org, actor_user = acting_organisation(actor), person(actor)
+    _require_writer(actor_user)
     now = timezone.now()
     reported_at = reported_at or now
     by_index = reported_at_by_index or {}
@@ -88,11 +91,11 @@ def bindings_upload(
     # its state and the actor's relation to it, memoised, since a batch holds only a few distinct pairs (the
     # refusal names the state, not a pack: the item's index and its pack_code say which).
     refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
-                                                 actor_kinds=frozenset(actor.kinds), relations=frozenset({"holder"})))  # fmt: skip
+                                                 actor_kinds=frozenset(org.kinds), relations=frozenset({"holder"})))  # fmt: skip
     if refusal is not None:
         raise _refused(refusal)
     results: list[dict | None] = [None] * len(items)
-    clean = _binding_items(items, actor=actor, results=results)
+    clean = _binding_items(items, actor=org, results=results)
     if not clean:
         return results  # type: ignore[return-value]
 
@@ -121,7 +124,7 @@ def bindings_upload(
     for i, vin, code, sold_at, extra in clean:
         pack = packs.get(code)
         bound_vin = pack[9] if pack is not None else None
-        if pack is None or not (_bindable(pack, actor.pk) or bound_vin == vin):
+        if pack is None or not (_bindable(pack, org.pk) or bound_vin == vin):
             message = "no pack with this code is available to you"
             error = codes.check(code) if pack is None else None
             if error is not None:
@@ -129,7 +132,7 @@ def bindings_upload(
             results[i] = _error(i, {"pack_code": [message]})
             continue
         vehicle = vehicles.get(vin)
-        if vehicle is not None and vehicle[2] != actor.pk:
+        if vehicle is not None and vehicle[2] != org.pk:
             results[i] = _error(i, {"vin": ["this VIN is registered by another automaker"]})
             continue
         if bound_vin == vin:
@@ -151,11 +154,11 @@ def bindings_upload(
         if isinstance(step, IllegalTransition):
             results[i] = _error(i, {"pack_code": [f"{code}: {step}"]}, rule=step.rule)
             continue
-        relation = "holder" if pack[4] == actor.pk else "maker_custody"
+        relation = "holder" if pack[4] == org.pk else "maker_custody"
         decision_key = (state[0], relation)
         if decision_key not in decisions:
             decisions[decision_key] = authority.decide(authority.Request(
-                kind=EventKind.BOUND, state=state[0] or "", actor_kinds=frozenset(actor.kinds),
+                kind=EventKind.BOUND, state=state[0] or "", actor_kinds=frozenset(org.kinds),
                 relations=frozenset({relation})))  # fmt: skip
         refusal = decisions[decision_key]
         if refusal is not None:
@@ -179,11 +182,11 @@ def bindings_upload(
                 ]
             region = new_vehicles[vin][2]
         used.add(code)
-        planned.append((i, pack, vin, region or actor.region or pack[8] or "", sold_at, reported, step))
+        planned.append((i, pack, vin, region or org.region or pack[8] or "", sold_at, reported, step))
     if planned and hooks.guarded(EventKind.BOUND):
-        planned = _bindings_guarded(planned, actor=actor, results=results)
+        planned = _bindings_guarded(planned, actor=org, results=results)
     if planned:
-        _bindings_write(planned, new_vehicles, vehicles, actor=actor, actor_user=actor_user, now=now,
+        _bindings_write(planned, new_vehicles, vehicles, actor=org, actor_user=actor_user, now=now,
                         results=results, items=len(items))  # fmt: skip
     return results  # type: ignore[return-value]
 
@@ -464,12 +467,13 @@ def _battery_specs(item: dict, *, parent_code: str = "", custodian=None, path: s
 
 
 @transaction.atomic
-def batteries_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+def batteries_upload(*, items: list, actor: User) -> list[dict]:
     """Produced codes from a battery maker (R-CODE): ``{"code", "rated_capacity_ah", "rated_energy_kwh",
     "mass_kg", "produced_at", "customer_uscc", "children": [...]}``; an item (a pack with its modules and cells)
     is registered whole or not at all. ``customer_uscc`` names the automaker the pack is sold to: it becomes the
     custodian, and only that automaker may then bind it."""
-    if not actor.has_kind("battery_maker"):
+    org = acting_organisation(actor)
+    if not org.has_kind("battery_maker"):
         raise TraceabilityForbidden("only a battery maker registers produced codes", field="actor")
     results: list[dict | None] = [None] * len(items)
     per_item: list[tuple[int, list[BatterySpec]]] = []
@@ -500,7 +504,7 @@ def batteries_upload(*, items: list, actor: Organisation, actor_user: User | Non
     seen: set[str] = set()
     for i, specs in per_item:
         item_codes = [s.code for s in specs]
-        if all(c in existing and existing[c] == actor.pk for c in item_codes):
+        if all(c in existing and existing[c] == org.pk for c in item_codes):
             results[i] = _result(i, UNCHANGED_STATUS, code=item_codes[0])
             continue
         clash = [c for c in item_codes if c in existing or c in seen or item_codes.count(c) > 1]
@@ -511,26 +515,26 @@ def batteries_upload(*, items: list, actor: Organisation, actor_user: User | Non
         good.extend(specs)
         accepted.append((i, item_codes[0]))
     if good:
-        batteries_register_bulk(specs=good, maker=actor, actor=actor, actor_user=actor_user)
+        batteries_register_bulk(specs=good, maker=org, actor=actor)
     for i, code in accepted:
         results[i] = _result(i, CREATED, code=code)
     return results  # type: ignore[return-value]
 
 
-def replacements_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+def replacements_upload(*, items: list, actor: User) -> list[dict]:
     """Pack swaps from after-sales outlets (R-BIND, 第十条): ``{"vin", "old_pack_code", "new_pack_code",
     "replaced_at", "place"}``. Low volume: one savepoint per item, so a bad item does not undo the others."""
     results = []
     for i, item in enumerate(items):
         try:
             with transaction.atomic():
-                results.append(_replacement_item(i, item, actor=actor, actor_user=actor_user))
+                results.append(_replacement_item(i, item, actor=actor))
         except TraceabilityError as exc:
             results.append(_error(i, exc.as_dict()))
     return results
 
 
-def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | None) -> dict:
+def _replacement_item(i: int, item, *, actor: User) -> dict:
     if not isinstance(item, dict):
         raise TraceabilityError("each item must be an object")
     vin = vin_mod.normalise(str(item.get("vin") or ""))
@@ -555,7 +559,6 @@ def _replacement_item(i: int, item, *, actor: Organisation, actor_user: User | N
         pack_out=old,
         pack_in=new,
         actor=actor,
-        actor_user=actor_user,
         occurred_at=when,
         place=str(item.get("place") or "")[:200],
     )
@@ -570,7 +573,7 @@ DEDICATED_KINDS = frozenset(
 
 
 @transaction.atomic
-def events_upload(*, items: list, actor: Organisation, actor_user: User | None = None) -> list[dict]:
+def events_upload(*, items: list, actor: User) -> list[dict]:
     """Generic lifecycle events from the other actors (R-LIFE): ``{"battery_code", "kind", "occurred_at",
     "to_uscc", "manifest", "place", "place_ref", "payload"}``.
 
@@ -627,7 +630,7 @@ def events_upload(*, items: list, actor: Organisation, actor_user: User | None =
             index_of.append(i)
         except TraceabilityError as exc:
             results[i] = _error(i, exc.as_dict(), rule=exc.code)
-    outcome = events_record_bulk(specs=specs, actor=actor, actor_user=actor_user, skip_errors=True)
+    outcome = events_record_bulk(specs=specs, actor=actor, skip_errors=True)
     written = iter(outcome.events)
     for n, i in enumerate(index_of):
         if n in outcome.errors:

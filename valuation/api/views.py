@@ -80,7 +80,7 @@ class AssessView(AuditedViewMixin, BulkAPIView):
 
     @extend_schema(request=AssessInputSerializer, responses=AssessOutputSerializer)
     def post(self, request, *args, **kwargs):
-        require_assessor(request.user)
+        require_assessor(actor=request.user)
         return super().post(request, *args, **kwargs)
 
     def process(self, items, request):
@@ -179,7 +179,7 @@ class JobViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         data = JobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        require_assessor(request.user)
+        require_assessor(actor=request.user)
         if v.get("service_point"):
             codes = selectors.service_point_stock(place_ref=v["service_point"], user=request.user)
         elif v.get("custody"):

@@ -27,5 +27,5 @@ class Command(BaseCommand):
             user = user_create(organisation=org, username=username, password=None, role=Role.OPERATOR)
         elif user.organisation_id != org.pk:
             raise CommandError(f"user {username!r} does not belong to {org.uscc}")
-        issued = api_token_issue(user=user, name=opts["name"])
+        issued = api_token_issue(owner=user, name=opts["name"])
         self.stdout.write(issued.raw)

@@ -33,7 +33,7 @@ class GuidanceViewSet(TenantReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         guidance = services.guidance_create(
-            user=request.user,
+            actor=request.user,
             title=v["title"],
             effective_from=v["effective_from"],
             notes=v["notes"],
@@ -47,7 +47,7 @@ class GuidancePublishView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.GuidanceSerializer)
     def post(self, request, pk: int):
         guidance = tenancy.get_visible_or_404(PriceGuidance.objects.all(), request.user, pk=pk)
-        guidance = services.guidance_publish(user=request.user, guidance=guidance)
+        guidance = services.guidance_publish(actor=request.user, guidance=guidance)
         return Response(s.GuidanceSerializer(guidance).data)
 
 

@@ -35,7 +35,7 @@ class LotViewSet(TenantReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         items = [services.ItemInput(**i) for i in v.pop("items")]
-        lot = services.lot_create(user=request.user, items=items, **v)
+        lot = services.lot_create(actor=request.user, items=items, **v)
         return Response(
             s.LotSerializer(lot, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -59,7 +59,7 @@ class LotBidsView(AuditedViewMixin, APIView):
         lot = _lot(request, pk)
         data = s.BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = services.bid_place(user=request.user, lot=lot, **data.validated_data)
+        bid = services.bid_place(actor=request.user, lot=lot, **data.validated_data)
         return Response(s.BidSerializer(bid).data, status=status.HTTP_201_CREATED)
 
 
@@ -67,7 +67,7 @@ class BidWithdrawView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.BidSerializer)
     def post(self, request, pk: int):
         bid = tenancy.get_visible_or_404(Bid.objects.all(), request.user, pk=pk)
-        bid = services.bid_withdraw(user=request.user, bid=bid)
+        bid = services.bid_withdraw(actor=request.user, bid=bid)
         return Response(s.BidSerializer(bid).data)
 
 
@@ -90,7 +90,7 @@ class LotAcceptView(AuditedViewMixin, APIView):
         data = s.AcceptInput(data=request.data)
         data.is_valid(raise_exception=True)
         bid = get_object_or_404(Bid, pk=data.validated_data["bid"], lot=lot)
-        deal = services.lot_accept(user=request.user, lot=lot, bid=bid)
+        deal = services.lot_accept(actor=request.user, lot=lot, bid=bid)
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
@@ -98,7 +98,7 @@ class LotCancelView(AuditedViewMixin, APIView):
     @extend_schema(request=None, responses=s.LotSerializer)
     def post(self, request, pk: int):
         lot = _lot(request, pk)
-        lot = services.lot_cancel(user=request.user, lot=lot, reason=request.data.get("reason", ""))
+        lot = services.lot_cancel(actor=request.user, lot=lot, reason=request.data.get("reason", ""))
         return Response(s.LotSerializer(lot, context={"request": request}).data)
 
 
@@ -128,5 +128,5 @@ class OfflineDealView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         items = [services.ItemInput(**i) for i in v.pop("items")]
-        deal = services.deal_record_offline(user=request.user, items=items, **v)
+        deal = services.deal_record_offline(actor=request.user, items=items, **v)
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)

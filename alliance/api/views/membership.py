@@ -56,7 +56,7 @@ class ApplyView(AuditedViewMixin, APIView):
     def post(self, request):
         data = s.ApplyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_apply(user=request.user, **data.validated_data)
+        membership = services.membership_apply(actor=request.user, **data.validated_data)
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -67,6 +67,6 @@ class DecideView(AuditedViewMixin, APIView):
         data = s.DecideInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.membership_decide(
-            user=request.user, membership=membership, **data.validated_data
+            actor=request.user, membership=membership, **data.validated_data
         )
         return Response(s.MembershipSerializer(membership).data)

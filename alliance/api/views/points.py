@@ -42,7 +42,7 @@ class SharedPointViewSet(TenantReadOnlyViewSet):
         point = get_object_or_404(network_selectors.service_points(), pk=v["service_point"])
         shares = [services.ShareInput(**share) for share in v["shares"]]
         shared = services.shared_point_register(
-            user=request.user,
+            actor=request.user,
             service_point=point,
             monthly_cost_cny=v["monthly_cost_cny"],
             opened_on=v["opened_on"],
