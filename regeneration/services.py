@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -16,7 +17,6 @@ from core.dates import local_day
 from core.errors import Invalid
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery
 
 from . import balance
 from .models import (
@@ -33,6 +33,9 @@ from .models import (
     WasteCategory,
 )
 from .selectors import batch_evaluate, licence_refusal
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 class RegenerationError(Invalid):
