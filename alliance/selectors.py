@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -69,40 +69,10 @@ def applications(user) -> QuerySet[Membership]:
 # --- co-built points ----------------------------------------------------------------------------------------
 
 
-def co_built_points_serving(*, automaker: Organisation, on: date | None = None) -> list[SharedServicePoint]:
-    """Co-built points serving ``automaker`` on ``on``: it holds a share or the point lists it among the
-    automakers it serves. Each such automaker counts the point towards its network of at least three points
-    (R-NET, seed 四(一)1 共建共享)."""
-    on = on or timezone.localdate()
-    points = (
-        SharedServicePoint.objects.filter(
-            Q(shares__member=automaker) | Q(service_point__automakers=automaker)
-        )
-        .filter(opened_on__lte=on)
-        .select_related("service_point")
-        .distinct()
-    )
-    return [p for p in points if p.active_on(on)]
-
-
 def automakers_served(point: SharedServicePoint) -> set[int]:
     served = {a.pk for a in point.service_point.automakers.all()}
     served |= {s.member_id for s in point.shares.all() if "automaker" in s.member.kinds}
     return served
-
-
-def co_built_point_counts(*, on: date | None = None) -> dict[int, int]:
-    """Automaker id -> number of co-built points serving it on ``on``."""
-    on = on or timezone.localdate()
-    counts: dict[int, int] = defaultdict(int)
-    points = SharedServicePoint.objects.filter(opened_on__lte=on).prefetch_related(
-        "service_point__automakers", Prefetch("shares", queryset=PointShare.objects.select_related("member"))
-    )
-    for point in points:
-        if point.active_on(on):
-            for org_id in automakers_served(point):
-                counts[org_id] += 1
-    return dict(counts)
 
 
 def points_visible(user) -> QuerySet[SharedServicePoint]:

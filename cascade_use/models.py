@@ -132,10 +132,6 @@ class Authorisation(models.Model):
     def __str__(self) -> str:
         return self.document_ref
 
-    def is_valid_on(self, day) -> bool:
-        revoked = self.revoked_at is not None and self.revoked_at.date() <= day
-        return not revoked and self.valid_from <= day <= self.valid_to
-
 
 class Verdict(models.TextChoices):
     PASS = "pass", _("Pass")

@@ -138,11 +138,6 @@ def product_trace(product: RepurposedProduct) -> dict:
     }
 
 
-def products_of(battery: Battery) -> QuerySet[Battery]:
-    """Forward from an original: the cascade-use codes it was built into."""
-    return trace.products_built_from(source=battery)
-
-
 def visible_authorisations(user) -> QuerySet[Authorisation]:
     return tenancy.visible(Authorisation.objects.select_related("battery_maker", "enterprise"), user)
 

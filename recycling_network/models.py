@@ -162,10 +162,6 @@ class ServicePoint(models.Model):
     def place_ref(self) -> str:
         return f"sp:{self.pk}"
 
-    @property
-    def is_co_built(self) -> bool:
-        return self.automakers.count() > 1
-
 
 class PointReview(models.Model):
     """One step of the review workflow (draft → submitted → published ↔ suspended → closed), kept for audit."""

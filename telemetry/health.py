@@ -132,7 +132,8 @@ def _ah(run: list[Point]) -> float:
     total = 0.0
     for a, b in zip(run, run[1:], strict=False):
         dt_h = (b.t - a.t).total_seconds() / 3600.0
-        total += (abs(a.current_a) + abs(b.current_a)) / 2.0 * dt_h
+        # charging_runs keeps only samples with a current
+        total += (abs(a.current_a or 0.0) + abs(b.current_a or 0.0)) / 2.0 * dt_h
     return total
 
 
@@ -219,9 +220,10 @@ def assess(
     recent = segments[-params.recent_segments :]
     estimate = capacity_estimate(recent)
     rated = float(rated_capacity_ah) if rated_capacity_ah else None
-    cap, sigma = estimate if estimate else (None, None)
-    soh = low = high = None
-    if cap is not None and rated:
+    cap = sigma = soh = low = high = None
+    if estimate is not None:
+        cap, sigma = estimate
+    if cap is not None and sigma is not None and rated:
         soh = cap / rated
         low, high = (cap - 1.96 * sigma) / rated, (cap + 1.96 * sigma) / rated
     return Health(

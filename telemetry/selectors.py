@@ -45,15 +45,6 @@ def samples_for_vehicle(*, vin: str, since: datetime | None = None, until: datet
     return qs.order_by("sampled_at")
 
 
-def samples_for_battery(*, battery_id: int, since: datetime | None = None, until: datetime | None = None):
-    qs = Sample.objects.filter(battery_id=battery_id)
-    if since is not None:
-        qs = qs.filter(sampled_at__gte=since)
-    if until is not None:
-        qs = qs.filter(sampled_at__lt=until)
-    return qs.order_by("sampled_at")
-
-
 def _points(sql: str, params: list):
     from django.db import connection  # noqa: PLC0415
 

@@ -236,32 +236,6 @@ class Terminal:
         self.stats.refused += 1
         return False
 
-    async def send_reports(self, reports: list[Report], *, command: int = Command.REISSUE) -> int:
-        """Send a window of reports before reading their answers (a terminal catching up after a loss of link)."""
-        started = time.perf_counter()
-        for report in reports:
-            self.writer.write(
-                encode_frame(command=command, response=Response.COMMAND, vin=self.vin, data=report.encode())
-            )
-        await self.writer.drain()
-        self.stats.sent += len(reports)
-        while len(self.pending) < len(reports):
-            chunk = await asyncio.wait_for(self.reader.read(1 << 16), 30)
-            if not chunk:
-                raise ConnectionError("gateway closed the connection")
-            self.pending += self.splitter.feed(chunk)
-        answers, self.pending = self.pending[: len(reports)], self.pending[len(reports) :]
-        elapsed = time.perf_counter() - started
-        ok = 0
-        for report, answer in zip(reports, answers, strict=True):
-            self.stats.latencies.append(elapsed)
-            if answer.response == Response.OK:
-                ok += 1
-                self.stats.acked_keys.append((self.vin, report.time))
-        self.stats.acked += ok
-        self.stats.refused += len(reports) - ok
-        return ok
-
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.call(Command.VEHICLE_LOGOUT, Logout(datetime.now(GMT8), 1).encode())

@@ -25,7 +25,6 @@ from .lifecycle import TRANSITIONS, EventKind, State
 from .models import (
     DECLARATION_IN_FORCE,
     Battery,
-    BatteryLink,
     Binding,
     CustodyClaim,
     CustodyRelease,
@@ -473,12 +472,6 @@ def battery_in_state_exists(*, state: str) -> bool:
 def batteries_built_into(*, product: Battery) -> QuerySet[Battery]:
     """The originals a cascade-use product was built from, unordered."""
     return Battery.objects.filter(product_links__product=product)
-
-
-def products_built_from(*, source: Battery) -> QuerySet[Battery]:
-    """Forward from an original: the cascade-use products it was built into, by code."""
-    product_ids = BatteryLink.objects.filter(source=source).values("product_id")
-    return Battery.objects.filter(pk__in=product_ids).order_by("code")
 
 
 def batteries_released_to_or_held(*, org: Organisation, states: Iterable[str]) -> QuerySet[Battery]:

@@ -276,8 +276,9 @@ class FuelCell:
             raise ProtocolError("body", "block 0x03 probe list is truncated")
         probes = cls.PROBE_TEMP.decode_many(buf[at : at + n])
         tail, at = _FuelCellTail.read(buf, at + n)
-        head = [f.decode(r) for f, r in zip(cls.HEAD, (v, i, c), strict=True)]
-        return cls(*head, probes, **{name: getattr(tail, name) for name, _ in _FuelCellTail.SPEC}), at
+        voltage, current, consumption = (f.decode(r) for f, r in zip(cls.HEAD, (v, i, c), strict=True))
+        tail_fields = {name: getattr(tail, name) for name, _ in _FuelCellTail.SPEC}
+        return cls(voltage, current, consumption, probes, **tail_fields), at
 
     def write(self) -> bytes:
         head = [

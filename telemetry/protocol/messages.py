@@ -4,6 +4,7 @@ reports, platform login and logout. Heartbeat and time sync carry an empty data 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,7 +114,7 @@ def _text(raw: bytes) -> str:
     return raw.rstrip(b"\0 ").decode("ascii", errors="replace")
 
 
-DECODERS = {
+DECODERS: dict[int, Callable[[bytes], object]] = {
     Command.VEHICLE_LOGIN: VehicleLogin.decode,
     Command.REALTIME: Report.decode,
     Command.REISSUE: Report.decode,

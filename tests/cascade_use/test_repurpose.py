@@ -106,7 +106,7 @@ def test_new_code_links_back_to_every_original_and_forward_from_each(world):
     # forwards: each original leads to the product, and its own path ends in it
     for original in (world["pack"], second):
         original.refresh_from_db()
-        assert list(selectors.products_of(original).values_list("code", flat=True)) == [new.code]
+        assert list(original.product_links.values_list("product__code", flat=True)) == [new.code]
         assert original.state == "consumed"
         last = original.events.order_by("-id").first()
         assert last.kind == "cascade_repurposed" and last.payload["consumed_into"] == new.code

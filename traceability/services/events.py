@@ -578,27 +578,6 @@ EVENT_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_rows(objs: list, table: str, columns: tuple[str, ...], values) -> None:
-    """Multi-row INSERT ... RETURNING id for model instances, which get their ids."""
-    if not objs:
-        return
-    with connection.cursor() as cur:
-        ids = execute_values(
-            cur,
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s RETURNING id",
-            [values(o) for o in objs],
-            page_size=len(objs),
-            fetch=True,
-        )
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        for name in ("vehicle", "pack"):
-            if hasattr(obj, f"{name}_id") and getattr(obj, f"{name}_id", None) is None:
-                related = getattr(obj, name, None)
-                setattr(obj, f"{name}_id", related.pk if related else None)
-
-
 def _insert_events(events: list[LifecycleEvent]) -> None:
     """Multi-row INSERT ... RETURNING id: the ORM's bulk_create spends most of its time preparing values."""
     rows = [

@@ -170,7 +170,7 @@ def _measurement(inp: AssessmentInput, reasons: list[str]):
     covers = first is not None and start is not None and (first - start).days <= TELEMETRY_COVERS_DAYS
     if inp.reported_efc is None and efc is not None and covers:
         inp = replace(inp, reported_efc=float(efc))
-        reasons.append(f"cycles from telemetry charge throughput since {first.isoformat()}")
+        reasons.append(f"cycles from telemetry charge throughput since {first}")
     return inp, float(tele["soh"]), tele_day, "vehicle telemetry"
 
 
@@ -193,7 +193,7 @@ class _Usage:
         self.start = _d(inp.in_vehicle_from)
         self.until = _d(inp.in_vehicle_until)
         self.second_from = _d(inp.second_life_from)
-        self.today = _d(inp.valuation_date)
+        self.today = date.fromisoformat(inp.valuation_date)  # assess() refused an empty one
         pack_kwh = inp.rated_energy_kwh or params["default_pack_kwh"]
         use = inp.vehicle_use if inp.vehicle_use in params["usage"] else "other"
         profile = params["usage"][use]

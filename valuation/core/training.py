@@ -454,7 +454,9 @@ def evaluate(data: Dataset, candidates=CANDIDATES, *, repeats: int = REPEATS) ->
     import numpy as np  # noqa: PLC0415
 
     bound = fade_bound_log10(data)
-    table, residual_sets, cache = [], {}, {}
+    table: list[dict] = []
+    residual_sets: dict = {}
+    cache: dict = {}
     for candidate in candidates:
         raw = out_of_fold(candidate, data, repeats=repeats, cache=cache)
         pred = np.minimum(raw, bound[None, :])

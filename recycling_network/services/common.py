@@ -1,0 +1,55 @@
+"""What every write of the recycling network shares: its refusals and who may act for which organisation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+
+from accounts.models import Organisation, User
+from core import tenancy
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+
+from ..models import (
+    ServicePoint,
+)
+
+
+class NetworkError(Invalid):
+    """A refused write (400); ``field`` names the input at fault."""
+
+    http_status = 400
+
+
+class CustodyConflict(NetworkError, Conflict):
+    """The pack is held elsewhere (409): another point's stock, in transit, or already further down the chain."""
+
+    http_status = 409
+
+    def __init__(self, message: str, *, code: str = "custody_conflict"):
+        super().__init__(message, field="code", code=code)
+
+
+def acting_org(actor: User) -> Organisation:
+    if actor.organisation_id is None:
+        raise Forbidden("act for an organisation to do this")
+    if not actor.can_write:
+        raise Forbidden("your role is read-only")
+    return actor.organisation
+
+
+def is_admin(actor: User) -> bool:
+    return bool(actor.is_superuser)
+
+
+def normalise_code(code: str) -> str:
+    return "".join((code or "").split()).upper()
+
+
+def require_operator(actor: User, point: ServicePoint) -> Organisation:
+    """The acting organisation, which must operate ``point`` (a dismantler cannot receive into a point it does
+    not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""
+    if not tenancy.can_read(actor, point):
+        raise NotFound(gettext("Not found."), field="id")
+    org = acting_org(actor)
+    if point.operator_id != org.pk and not is_admin(actor):
+        raise Forbidden(f"only the operator of {point.code} ({point.operator}) may record its stock")
+    return point.operator
