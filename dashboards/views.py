@@ -485,7 +485,7 @@ class SearchView(RegulatorPage):
         trace_url = _trace_url(battery) if battery else None
         if trace_url and request.GET.get("go"):
             return HttpResponseRedirect(trace_url)
-        events = battery.events.select_related("actor").order_by("occurred_at", "id") if battery else []
+        events = trace.battery_events_with_parties(battery=battery) if battery else []
         context = {
             "query": query,
             "battery": battery,

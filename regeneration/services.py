@@ -15,6 +15,7 @@ from accounts.models import Organisation, User
 from core.audit import audit_log
 from core.dates import local_day
 from core.errors import Invalid
+from traceability import selectors as trace_selectors
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
 
@@ -113,7 +114,7 @@ def pack_receive(
     (R-REGEN). Only a battery handed to this enterprise can be booked in; the receipt is a
     ``regeneration_received`` lifecycle event carrying the weighed mass, which counts towards the scale."""
     _require_regeneration(enterprise)
-    released_here = battery.releases.filter(status="open", receiver=enterprise).exists()
+    released_here = trace_selectors.release_open_to(battery=battery, org=enterprise)
     if battery.custodian_id != enterprise.pk and not released_here:
         raise RegenerationError(
             f"{battery.code} has not been handed to {enterprise.display_name}",
@@ -194,7 +195,7 @@ def batch_create(
 
 
 def _received_mass(battery: Battery) -> Decimal | None:
-    event = battery.events.filter(kind=EventKind.REGENERATION_RECEIVED).order_by("-id").first()
+    event = trace_selectors.latest_event_of_kind(battery=battery, kind=EventKind.REGENERATION_RECEIVED)
     value = (event.payload or {}).get("mass_kg") if event else None
     return Decimal(value) if value else None
 

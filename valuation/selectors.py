@@ -85,7 +85,7 @@ def _safety_from(payload: dict) -> bool | None:
 def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
     """What the battery's history says, up to and including ``on`` (R-LIFE events, bindings, assessments)."""
     rated_ah = float(battery.rated_capacity_ah) if battery.rated_capacity_ah is not None else None
-    bindings = list(battery.bindings.select_related("vehicle").order_by("bound_at"))
+    bindings = trace.battery_bindings(battery=battery)
     bindings = [b for b in bindings if local_day(b.bound_at) <= on]
     use = sold = until = None
     if bindings:
