@@ -7,16 +7,16 @@ import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Expression, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractYear
-from django.utils.translation import get_language
 
 from core import tenancy
+from core.i18n import localised
 
 from . import authority, codes
 from . import vin as vin_
@@ -153,7 +153,44 @@ TRACE_PREPARE = "PREPARE battery_trace (bigint, varchar, bigint) AS " + TRACE_SQ
 _trace_prepared: weakref.WeakSet = weakref.WeakSet()  # the driver connections holding it
 
 
-def _trace_rows(cur, battery: Battery) -> list[tuple]:
+class _TraceRow(NamedTuple):
+    """One row of :data:`TRACE_SQL`: a related battery and one of its events (event columns None for none)."""
+
+    role: str
+    battery_id: int
+    code: str
+    level: str
+    state: str
+    parent_id: int | None
+    event_id: int | None
+    kind: str
+    state_before: str
+    state_after: str
+    place: str
+    region: str
+    occurred_at: object
+    reported_at: object
+    deadline: object
+    on_time: bool | None
+    payload: Any
+    ledger_index: int | None
+    actor_zh: str | None
+    actor_en: str | None
+    custodian_before_zh: str | None
+    custodian_before_en: str | None
+    custodian_after_zh: str | None
+    custodian_after_en: str | None
+    declaration_id: int | None
+    declaration_reason: str
+    declaration_note: str
+    declaration_status: str
+    declared_at: object
+    correction_event_id: int | None
+    declarant_zh: str | None
+    declarant_en: str | None
+
+
+def _trace_rows(cur, battery: Battery) -> list[_TraceRow]:
     from django.db import connection  # noqa: PLC0415
 
     raw = connection.connection
@@ -161,7 +198,7 @@ def _trace_rows(cur, battery: Battery) -> list[tuple]:
         cur.execute(TRACE_PREPARE)  # a prepared statement outlives the transaction, rolled back or not
         _trace_prepared.add(raw)
     cur.execute("EXECUTE battery_trace (%s, %s, %s)", [battery.pk, battery.code, battery.parent_id])
-    return cur.fetchall()
+    return [_TraceRow._make(row) for row in cur.fetchall()]
 
 
 VEHICLES_SQL = """
@@ -183,86 +220,84 @@ def battery_trace(*, battery: Battery) -> dict:
     (``declared_erroneous``, ``error_declaration``); the ``corrected`` event names it (``corrects``), the corrective
     events too (``corrective_of``).
     """
-    english = (get_language() or "").startswith("en")
 
-    def name(zh, en):
-        return (en if english and en else zh) if zh is not None else None
+    def name(zh: str | None, en: str | None) -> str | None:
+        return localised(zh, en or "") if zh is not None else None
 
     with connection.cursor() as cur:
         rows = _trace_rows(cur, battery)
         cur.execute(VEHICLES_SQL, [battery.pk])
         vehicles = cur.fetchall()
-    related: dict[int, tuple] = {}
+    related: dict[int, _TraceRow] = {}
     by_battery: dict[int, list[dict]] = {}
     seen: set[tuple[int, int]] = set()
     for row in rows:
-        pk, code = row[1], row[2]
-        related.setdefault(pk, row[:6])
-        if row[6] is None or (pk, row[6]) in seen:  # a battery linked both ways comes twice
+        pk = row.battery_id
+        related.setdefault(pk, row)
+        if row.event_id is None or (pk, row.event_id) in seen:  # a battery linked both ways comes twice
             continue
-        seen.add((pk, row[6]))
-        payload = row[16]
-        payload = json.loads(payload) if isinstance(payload, str) else payload
+        seen.add((pk, row.event_id))
+        payload = json.loads(row.payload) if isinstance(row.payload, str) else row.payload
         declaration = (
             {
-                "id": row[24],
-                "reason": row[25],
-                "note": row[26],
-                "status": row[27],
-                "declared_at": row[28],
-                "correction_event": row[29],
-                "declared_by": name(row[30], row[31]),
+                "id": row.declaration_id,
+                "reason": row.declaration_reason,
+                "note": row.declaration_note,
+                "status": row.declaration_status,
+                "declared_at": row.declared_at,
+                "correction_event": row.correction_event_id,
+                "declared_by": name(row.declarant_zh, row.declarant_en),
             }
-            if row[24] is not None
+            if row.declaration_id is not None
             else None
         )
         by_battery.setdefault(pk, []).append(
             {
-                "id": row[6],
-                "battery": code,
-                "kind": row[7],
-                "state_before": row[8],
-                "state_after": row[9],
-                "actor": name(row[18], row[19]),
-                "custodian_before": name(row[20], row[21]),
-                "custodian_after": name(row[22], row[23]),
-                "place": row[10],
-                "region": row[11],
-                "occurred_at": row[12],
-                "reported_at": row[13],
-                "deadline": row[14],
-                "on_time": row[15],
+                "id": row.event_id,
+                "battery": row.code,
+                "kind": row.kind,
+                "state_before": row.state_before,
+                "state_after": row.state_after,
+                "actor": name(row.actor_zh, row.actor_en),
+                "custodian_before": name(row.custodian_before_zh, row.custodian_before_en),
+                "custodian_after": name(row.custodian_after_zh, row.custodian_after_en),
+                "place": row.place,
+                "region": row.region,
+                "occurred_at": row.occurred_at,
+                "reported_at": row.reported_at,
+                "deadline": row.deadline,
+                "on_time": row.on_time,
                 "payload": payload,
-                "ledger_index": row[17],
+                "ledger_index": row.ledger_index,
                 # EPCIS 2.0 errorDeclaration: the wrong event stays, flagged; corrections point to it.
                 "declared_erroneous": bool(declaration and declaration["status"] in DECLARATION_IN_FORCE),
                 "error_declaration": declaration,
                 "corrective_of": (payload or {}).get("corrective_of"),
-                "corrects": (payload or {}).get("corrects") if row[7] == "corrected" else None,
+                "corrects": (payload or {}).get("corrects") if row.kind == "corrected" else None,
             }
         )
-    children = sorted((r for r in related.values() if r[0] == "child"), key=lambda r: r[2])
-    children_of: dict[int | None, list[tuple]] = {}
+    children = sorted((r for r in related.values() if r.role == "child"), key=lambda r: r.code)
+    children_of: dict[int | None, list[_TraceRow]] = {}
     for row in children:
-        children_of.setdefault(row[5], []).append(row)
+        children_of.setdefault(row.parent_id, []).append(row)
 
-    def node(row: tuple) -> dict:
-        _, pk, code, level, state, _ = row
+    def node(row: _TraceRow) -> dict:
         return {
-            "code": code,
-            "level": level,
-            "state": state,
-            "events": by_battery.get(pk, []),
-            "children": [node(c) for c in children_of.get(pk, [])],
+            "code": row.code,
+            "level": row.level,
+            "state": row.state,
+            "events": by_battery.get(row.battery_id, []),
+            "children": [node(c) for c in children_of.get(row.battery_id, [])],
         }
 
     def linked(role: str) -> list[dict]:
-        ids = sorted({row[1] for row in rows if row[0] == role})
+        first: dict[int, _TraceRow] = {}
+        for r in rows:
+            if r.role == role:
+                first.setdefault(r.battery_id, r)
         return [
-            {"code": code, "level": level, "state": state, "events": by_battery.get(pk, [])}
-            for _, pk, code, level, state, _ in (
-                next(r[:6] for r in rows if r[0] == role and r[1] == i) for i in ids
-            )
+            {"code": r.code, "level": r.level, "state": r.state, "events": by_battery.get(r.battery_id, [])}
+            for _, r in sorted(first.items())
         ]
 
     return {
@@ -279,14 +314,23 @@ def battery_trace(*, battery: Battery) -> dict:
     }
 
 
-def _ancestors(battery: Battery, related: dict[int, tuple], by_battery: dict[int, list[dict]]) -> list[dict]:
+def _ancestors(
+    battery: Battery, related: dict[int, _TraceRow], by_battery: dict[int, list[dict]]
+) -> list[dict]:
     """The module and pack a cell (or the pack a module) was part of, nearest first, each with its events up to
     the moment the part below it was separated (all of them while it is still inside): the parent's history is
     the child's by reference, never copied (R-CODE, R-LIFE)."""
     out: list[dict] = []
     below, parent_id = battery.pk, battery.parent_id
     while parent_id is not None and parent_id in related:
-        _, pk, code, level, state, grandparent = related[parent_id]
+        parent = related[parent_id]
+        pk, code, level, state, grandparent = (
+            parent.battery_id,
+            parent.code,
+            parent.level,
+            parent.state,
+            parent.parent_id,
+        )
         separation = next((e for e in by_battery.get(below, []) if e["kind"] == "separated"), None)
         events = by_battery.get(pk, [])
         if separation is not None:
