@@ -13,7 +13,7 @@ from accounts.models import Organisation, User
 from core.demo import DemoWorld
 from recycling_network import selectors as network_selectors
 from recycling_network.services import NetworkError, service_point_register, service_point_review
-from traceability.models import Battery
+from traceability import selectors as trace
 
 from . import services
 from .models import Bid, BidStatus, Lot, MembershipTier
@@ -219,12 +219,8 @@ def _tradeable(world: DemoWorld) -> dict[int, list]:
     held: dict[int, list] = {}
     for org in sellers:
         packs = list(
-            Battery.objects.filter(
-                custodian=org,
-                level="P",
-                state__in=("removed", "at_service_point"),
-                rated_energy_kwh__isnull=False,
-            )
+            trace.packs(states=("removed", "at_service_point"))
+            .filter(custodian=org, rated_energy_kwh__isnull=False)
             .exclude(mass_kg__isnull=True)
             .order_by("pk")[: 12 * world.scale]
         )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Region
 from accounts.models import Organisation
 from core.tenancy import TenancyRule
-from traceability.models import Chemistry
+from traceability.choices import Chemistry
 
 
 def _is_secretariat(org_id: int) -> Q:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
 from core import tenancy
-from traceability.models import LifecycleEvent
+from traceability import selectors as trace
 
 from . import rules
 from .models import (
@@ -96,10 +96,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 def collected_kg(*, point: SharedServicePoint, year: int, month: int) -> Decimal:
     """Mass received at the point in the month, from the lifecycle events carrying its place reference."""
     start, end = month_bounds(year, month)
-    kg = LifecycleEvent.objects.filter(
-        kind="received", place_ref=point.place_ref, occurred_at__range=(start, end)
-    ).aggregate(kg=Sum("battery__mass_kg"))["kg"]
-    return Decimal(kg or 0)
+    return trace.mass_received_at(place_ref=point.place_ref, start=start, end=end)
 
 
 @dataclass(frozen=True)

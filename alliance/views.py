@@ -19,7 +19,7 @@ from core.dates import parse_date
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from traceability.models import Chemistry
+from traceability.choices import Chemistry
 
 from . import selectors, services
 from .config import market_rules

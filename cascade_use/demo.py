@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from accounts.actors import platform_actor
 from core.demo import DemoWorld
+from traceability import selectors as trace
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
-from traceability.models import Battery
 from traceability.services import battery_register, receipt_confirm, release_record
 
 from . import services
 from .models import Authorisation, Scenario
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 MAKERS = ["catl", "calb", "tjlishen", "svolt", "byd"]
 MAKER_CODES = {"catl": "0A1", "calb": "03H", "tjlishen": "04A", "svolt": "05C", "byd": "02X"}
@@ -39,9 +43,7 @@ SOH = {"telecom_backup": 76, "grid_storage": 74, "mobile_charging": 66, "home_st
 
 def _retired_packs(world: DemoWorld, maker, need: int, start_serial: int) -> list[Battery]:
     packs = list(
-        Battery.objects.filter(maker=maker, level="P", state__in=["removed", "at_service_point"]).order_by(
-            "id"
-        )[:need]
+        trace.packs(states=["removed", "at_service_point"]).filter(maker=maker).order_by("id")[:need]
     )
     now = timezone.now()
     for i in range(need - len(packs)):
@@ -49,7 +51,7 @@ def _retired_packs(world: DemoWorld, maker, need: int, start_serial: int) -> lis
         code = compose(manufacturer=MAKER_CODES[_key(world, maker)], product_type="P",
                        battery_type=chemistry, spec="12", trace="CU26DEM", produced=date(2018, 3 + i % 9, 1 + i % 27),
                        serial=start_serial + i)  # fmt: skip
-        if Battery.objects.filter(code=code).exists():
+        if trace.battery_code_taken(code=code):
             continue
         battery = battery_register(
             code=code,
@@ -153,7 +155,7 @@ def seed(world: DemoWorld) -> None:
                     now - timedelta(days=40),
                     SOH[scenario.key] + rng.uniform(-1.5, 1.5),
                 )
-            pack_times = [p.state_changed_at for p in Battery.objects.filter(pk__in=[p.pk for p in sources])]
+            pack_times = [p.state_changed_at for p in trace.batteries_with_ids(ids=[p.pk for p in sources])]
             commissioned = _at(
                 max(now - timedelta(days=30 - rng.randint(0, 20)), max(pack_times) + timedelta(hours=1))
             )

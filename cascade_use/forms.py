@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from traceability.models import Chemistry
+from traceability.choices import Chemistry
 
 from .models import AuthorisationKind, ProductType, Scenario, Verdict
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation
 from core import tenancy
+from traceability import selectors as trace
 from traceability.lifecycle import State
-from traceability.models import Battery, LifecycleEvent
 
 from .models import (
     Authorisation,
@@ -21,6 +22,9 @@ from .models import (
     WasteDeadlineRule,
     WasteReason,
 )
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 def _latest_verdict():
@@ -32,7 +36,7 @@ def _latest_verdict():
 
 
 def _held(enterprise: Organisation) -> QuerySet[Battery]:
-    return Battery.objects.filter(custodian=enterprise).annotate(latest_verdict=_latest_verdict())
+    return trace.batteries_held(custodian=enterprise).annotate(latest_verdict=_latest_verdict())
 
 
 def queue_to_assess(enterprise: Organisation) -> QuerySet[Battery]:
@@ -110,7 +114,7 @@ def outstanding_waste(enterprise: Organisation, *, today: date | None = None) ->
     for battery in failed:
         if battery.failed_at is not None:
             items.append(_item(battery, WasteReason.ASSESSMENT_FAILED, battery.failed_at, days, today))
-    ended = Battery.objects.filter(custodian=enterprise, is_cascade_product=True, state=State.REMOVED)
+    ended = trace.batteries_held(custodian=enterprise).filter(is_cascade_product=True, state=State.REMOVED)
     for battery in ended:
         items.append(_item(battery, WasteReason.END_OF_SECOND_LIFE, battery.state_changed_at, days, today))
     return sorted(items, key=lambda i: (i.deadline, i.battery.code))
@@ -124,14 +128,9 @@ def _item(battery: Battery, reason: str, since: datetime, days: dict, today: dat
 def product_trace(product: RepurposedProduct) -> dict:
     """Back to every original and its history, forward to the product's own events (domain.md §1)."""
     sources = list(
-        Battery.objects.filter(product_links__product=product.battery)
-        .select_related("maker")
-        .order_by("code")
+        trace.batteries_built_into(product=product.battery).select_related("maker").order_by("code")
     )
-    events = LifecycleEvent.objects.filter(battery__in=[product.battery, *sources]).select_related("battery")
-    by_battery: dict[int, list[LifecycleEvent]] = {}
-    for event in events.order_by("occurred_at", "id"):
-        by_battery.setdefault(event.battery_id, []).append(event)
+    by_battery = trace.events_of_batteries(battery_ids=[product.battery_id, *(b.pk for b in sources)])
     return {
         "product": product,
         "sources": [(b, by_battery.get(b.pk, [])) for b in sources],

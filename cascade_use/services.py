@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,10 +20,10 @@ from core.audit import audit_log
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
 from regeneration.selectors import licence_refusal
+from traceability import selectors as trace_selectors
 from traceability import services as trace
 from traceability.codes import compose
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery
 
 from .models import (
     Authorisation,
@@ -34,6 +35,9 @@ from .models import (
     Verdict,
 )
 from .selectors import waste_reason
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 class CascadeError(Invalid):
@@ -299,7 +303,7 @@ def _product_code(*, enterprise: Organisation, sources: list[Battery], level: st
             serial=serial,
             cascade=True,
         )
-        if not Battery.objects.filter(code=code).exists():
+        if not trace_selectors.battery_code_taken(code=code):
             return code
         serial += 1
 

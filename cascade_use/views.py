@@ -4,6 +4,7 @@ battery makers' authorisations. Views validate, call one service, and answer; re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from core import tenancy
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from traceability.models import Battery
+from traceability import selectors as trace
 
 from . import selectors, services
 from .filtersets import AuthorisationFilterSet, RepurposedProductFilterSet
@@ -115,7 +116,9 @@ def assess(request, code: str):
     enterprise = _org_of_kind(request, "cascade_use")
     if enterprise is None:
         raise PermissionDenied(_("only a cascade-use enterprise records safety assessments"))
-    battery = tenancy.get_visible_or_404(Battery.objects.select_related("maker"), request.user, code=code)
+    battery = trace.battery_get_by_code(code=code, user=request.user)
+    if battery is None:
+        raise Http404
     form = AssessmentForm(request.POST or None, initial={"assessed_at": _now_local(), "polarity_ok": True,
                                                           "assessor_name": request.user.get_full_name() or request.user.username})  # fmt: skip
     if request.method == "POST" and form.is_valid():
@@ -209,9 +212,9 @@ def handover(request):
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
         return redirect("cascade_use:home")
-    battery = tenancy.get_visible_or_404(
-        Battery.objects.all(), request.user, code=form.cleaned_data["battery"]
-    )
+    battery = trace.battery_get_by_code(code=form.cleaned_data["battery"], user=request.user)
+    if battery is None:
+        raise Http404
     with refusals(request):
         services.waste_handover(battery=battery, enterprise=enterprise, to=form.cleaned_data["to"],
                                 occurred_at=form.cleaned_data["occurred_at"], actor=request.user)  # fmt: skip

@@ -16,14 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
 from core.filtersets import BoundedFilterSet
-from traceability.models import (
-    Battery,
-    BatteryState,
-    Chemistry,
-    EventKindChoices,
-    LifecycleEvent,
-    not_declared_erroneous,
-)
+from traceability import filtersets as trace_filtersets
+from traceability import selectors as trace
+from traceability.choices import EventKindChoices
 
 from . import selectors
 from .models import CohortRow, Finding
@@ -49,12 +44,14 @@ def _region_filter(field: str):
     return apply
 
 
-class BatteryFilterSet(BoundedFilterSet):
-    """Packs behind the overview, flow and lost-and-stuck figures."""
+class BatteryFilterSet(trace_filtersets.BatteryFilterSet):
+    """Packs behind the overview, flow and lost-and-stuck figures: the trace's state and chemistry filters, a
+    region of Jingjinji (or all of it) and the figures' own selections."""
 
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method="filter_region")
-    state = df.ChoiceFilter(label=_("State"), choices=BatteryState.choices)
-    chemistry = df.ChoiceFilter(label=_("Chemistry"), choices=Chemistry.choices)
+    level = produced_after = produced_before = (
+        None  # every row is a pack; production dates are not a figure's
+    )
     maker = df.NumberFilter(label=_("Battery maker"), field_name="maker_id", method="filter_maker")
     code = df.CharFilter(label=_("Code contains"), field_name="code", lookup_expr="icontains")
     retired_month = df.DateFilter(label=_("Retired in month"), method="filter_retired_month")
@@ -64,8 +61,7 @@ class BatteryFilterSet(BoundedFilterSet):
     date_from = df.DateFilter(label=_("Retired from"), method="filter_flow")
     date_to = df.DateFilter(label=_("Retired to"), method="filter_flow")
 
-    class Meta:
-        model = Battery
+    class Meta(trace_filtersets.BatteryFilterSet.Meta):
         fields = ["region", "state", "chemistry", "maker", "code"]
 
     def filter_region(self, queryset, name, value):
@@ -81,8 +77,7 @@ class BatteryFilterSet(BoundedFilterSet):
     def filter_retired_month(self, queryset, name, value):
         start, end = selectors.month_bounds(value)
         regions = selectors.regions_of(self.data.get("region"))
-        retired = LifecycleEvent.objects.filter(
-            not_declared_erroneous(),
+        retired = trace.events_in_force().filter(
             battery=OuterRef("pk"),
             kind__in=selectors.RETIREMENT_KINDS,
             occurred_at__gte=start,
@@ -111,8 +106,8 @@ class BatteryFilterSet(BoundedFilterSet):
         return queryset.filter(pk__in=RawSQL(sql, params))  # noqa: S611
 
 
-class LifecycleEventFilterSet(BoundedFilterSet):
-    """Uploads behind the timeliness and unregistered-code figures."""
+class LifecycleEventFilterSet(trace_filtersets.LifecycleEventFilterSet):
+    """Uploads behind the timeliness and unregistered-code figures (by month or year, not by day)."""
 
     region = df.ChoiceFilter(label=_("Region"), choices=REGION_CHOICES, method=_region_filter("region"))
     kind = df.ChoiceFilter(label=_("Event"), choices=EventKindChoices.choices)
@@ -127,9 +122,9 @@ class LifecycleEventFilterSet(BoundedFilterSet):
         method="filter_on_time",
     )
     unregistered = df.BooleanFilter(label=_("Unregistered code"), method="filter_unregistered")
+    occurred_after = occurred_before = None
 
-    class Meta:
-        model = LifecycleEvent
+    class Meta(trace_filtersets.LifecycleEventFilterSet.Meta):
         fields = ["region", "kind", "actor"]
 
     def filter_month(self, queryset, name, value):

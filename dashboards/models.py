@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Region
 from core.tenancy import TenancyRule
-from traceability.models import VehicleUse
+from traceability.choices import VehicleUse
 
 
 class WeibullParameter(models.Model):

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -24,7 +25,6 @@ from accounts.models import Organisation
 from core.tenancy import scope_of
 from traceability import codes
 from traceability import selectors as trace
-from traceability.models import Battery, LifecycleEvent, Vehicle, not_declared_erroneous
 
 from . import forecasting, sources
 from .models import (
@@ -45,6 +45,10 @@ from .views_sql import (
     STAGE_RETIRED,
     STAGE_SERVICE_POINT,
 )
+
+if TYPE_CHECKING:
+    from traceability.models import Battery, Vehicle
+
 
 DATA = Path(__file__).resolve().parent / "data"
 ALL = "JJJ"
@@ -274,7 +278,7 @@ def alert_queryset(category: str, regions: Sequence[str], now: datetime | None =
     """Packs in one lost-or-stuck category, as a queryset (the rows behind the figure, and their export)."""
     sql, params = alert_ids_sql(category, regions, now)
     # Column names in ``sql`` are constants; every value travels as a parameter.
-    return Battery.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+    return trace.batteries_with_ids(ids=RawSQL(sql, params))  # noqa: S611
 
 
 def alert_counts(regions: Sequence[str], now: datetime | None = None) -> dict[str, int]:
@@ -335,7 +339,7 @@ class AlertRows:
                 [*self.params, max(0, stop - start), start],
             )
         ]
-        packs = Battery.objects.select_related("custodian").in_bulk(ids)
+        packs = trace.batteries_in_bulk(ids=ids)
         return [packs[i] for i in ids if i in packs]
 
 
@@ -387,7 +391,7 @@ UNREGISTERED_CODE_EVENTS = Q(kind="received", battery__registered=False) | Q(
 def unregistered_events(regions: Sequence[str], year: int | None = None) -> QuerySet:
     """Receipts of packs whose code no maker registered (GB/T 34014 codes are registered before use), and
     receipts and bindings of codes whose manufacturer is not in the code registry (flagged)."""
-    qs = LifecycleEvent.objects.filter(not_declared_erroneous(), UNREGISTERED_CODE_EVENTS, region__in=regions)
+    qs = trace.events_in_force().filter(UNREGISTERED_CODE_EVENTS, region__in=regions)
     if year:
         qs = qs.filter(
             occurred_at__gte=_day_start(date(year, 1, 1)), occurred_at__lt=_day_start(date(year + 1, 1, 1))
@@ -717,12 +721,10 @@ def battery_lookup(query: str) -> tuple[Battery | None, Vehicle | None]:
     q = codes.normalise(query or "")  # a battery code and a VIN are written alike
     if not q:
         return None, None
-    battery = Battery.objects.filter(code=q).first()
+    battery = trace.battery_by_code(code=q)
     if battery is not None:
         return battery, None
-    vehicle = Vehicle.objects.filter(vin=q).first()
+    vehicle = trace.vehicle_by_vin(vin=q)
     if vehicle is None:
         return None, None
-    order = (F("unbound_at").desc(nulls_first=True), "-bound_at")
-    binding = vehicle.bindings.select_related("pack").order_by(*order).first()
-    return (binding.pack if binding else None), vehicle
+    return trace.vehicle_pack_now_or_last(vehicle=vehicle), vehicle

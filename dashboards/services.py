@@ -15,7 +15,7 @@ from core.audit import audit_log
 from core.errors import Invalid
 from core.tabular import TabularError
 from core.tenancy import require_regulator
-from traceability.models import VehicleUse
+from traceability.choices import VehicleUse
 
 from . import selectors
 from .models import (

@@ -3,6 +3,8 @@ through services; figures link to the row lists, and every table exports CSV/XLS
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -25,19 +27,16 @@ from core.errors import Forbidden
 from core.i18n import is_english, localised
 from core.list_views import ObjectListView
 from traceability import deadlines
-from traceability.models import (
-    Battery,
-    BatteryState,
-    Chemistry,
-    EventKindChoices,
-    LifecycleEvent,
-    not_declared_erroneous,
-)
+from traceability import selectors as trace
+from traceability.choices import BatteryState, Chemistry, EventKindChoices
 
 from . import charts, selectors, services, sources
 from .filtersets import BatteryFilterSet, CohortRowFilterSet, FindingFilterSet, LifecycleEventFilterSet
 from .models import CohortRow, ComplianceRule, Finding
 from .paging import CappedPaginator, streamed
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 class RegulatorPage(LoginRequiredMixin, View):
@@ -486,7 +485,7 @@ class SearchView(RegulatorPage):
         trace_url = _trace_url(battery) if battery else None
         if trace_url and request.GET.get("go"):
             return HttpResponseRedirect(trace_url)
-        events = battery.events.select_related("actor").order_by("occurred_at", "id") if battery else []
+        events = trace.battery_events_with_parties(battery=battery) if battery else []
         context = {
             "query": query,
             "battery": battery,
@@ -526,7 +525,7 @@ class BatteryRowsView(RegulatorListPage):
     export_filename = "batteries"
 
     def get_queryset(self):
-        return Battery.objects.filter(level="P")
+        return trace.packs()
 
     def get_rows(self, queryset):
         return queryset.select_related("custodian").order_by("id")
@@ -550,7 +549,7 @@ class EventRowsView(RegulatorListPage):
     export_filename = "events"
 
     def get_queryset(self):
-        return LifecycleEvent.objects.filter(not_declared_erroneous())
+        return trace.events_in_force()
 
     def get_rows(self, queryset):
         # Newest upload first, in primary-key order: the export streams along the index from its first row,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -17,12 +18,15 @@ from accounts.models import User
 from cascade_use.demo import authorisations_ensure
 from core.demo import DemoWorld
 from regeneration.demo import licences_ensure
-from traceability.models import Battery, Binding
+from traceability import selectors as trace
 from traceability.services import battery_register, claim_record, release_record
 
 from . import scrapping, services
 from .geo import wgs84_to_gcj02
 from .models import Division, ServicePoint, StockEntry
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 # key, operator, kind, district, automakers ("*" = every demo automaker), name_zh, name_en, extra
 POINTS: list[tuple] = [
@@ -125,7 +129,7 @@ def _top_up_packs(world: DemoWorld, need: int) -> list[Battery]:
     made = []
     for n in range(need):
         code = f"0A1PB01DEMORNW{'D'}{(n % 9) + 1}{(n % 9) + 1}{800000 + n:07d}"
-        existing = Battery.objects.filter(code=code).first()
+        existing = trace.battery_by_code(code=code)
         made.append(
             existing
             or battery_register(
@@ -156,7 +160,7 @@ def seed(world: DemoWorld) -> None:
 
     # Intake: the packs the traceability demo retired, at points in their region.
     need = 24 * world.scale
-    packs = list(Battery.objects.filter(state="removed", level="P").order_by("id")[:need])
+    packs = list(trace.packs(states=["removed"]).order_by("id")[:need])
     if len(packs) < need // 2:
         packs += _top_up_packs(world, need - len(packs))
     receiving = [p for k, p in points.items() if k != "hub"]
@@ -293,7 +297,7 @@ def _scrapped_vehicle(world: DemoWorld, points: dict[str, ServicePoint], now) ->
     whose pack is still recorded in it (the dashboards' scrapped-not-removed alert)."""
     dismantler = world.orgs["bj-dismantle"]
     user = _user_of(world, dismantler)
-    in_bj = Binding.objects.filter(unbound_at__isnull=True, pack__state="in_vehicle", vehicle__region="BJ")
+    in_bj = trace.bindings_current(vehicle_region="BJ")
     first = in_bj.select_related("vehicle", "pack").order_by("id").first()
     if first is not None:
         services.scrap_certificate_record(

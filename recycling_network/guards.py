@@ -3,8 +3,8 @@ pack out of a vehicle only while it holds a scrap certificate (《报废汽车�
 
 from __future__ import annotations
 
+from traceability import selectors as trace
 from traceability.lifecycle import EventKind
-from traceability.models import Binding
 
 from .models import ScrapCertificate
 
@@ -14,11 +14,7 @@ def scrap_relation(actor, specs) -> set[int]:
     wanted = {i: s.battery.pk for i, s in enumerate(specs) if s.kind == EventKind.REMOVED}
     if not wanted or not actor.has_kind("dismantler"):
         return set()
-    vehicle_of = dict(
-        Binding.objects.filter(pack_id__in=set(wanted.values()), unbound_at__isnull=True).values_list(
-            "pack_id", "vehicle_id"
-        )
-    )
+    vehicle_of = trace.vehicles_carrying(pack_ids=wanted.values())
     certified = set(
         ScrapCertificate.objects.filter(
             dismantler=actor, vehicle_id__in=set(vehicle_of.values())

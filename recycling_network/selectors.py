@@ -24,8 +24,7 @@ from django.utils import timezone
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
 from core import tenancy
-from traceability.models import Battery, LifecycleEvent
-from traceability.selectors import battery_list
+from traceability import selectors as trace
 
 from .geo import distance_m
 from .models import Intake, NetworkParameter, ServicePoint, StockEntry
@@ -97,7 +96,7 @@ def _following_the_battery(qs: QuerySet, user) -> QuerySet:
     served = ServicePoint.automakers.through.objects.filter(
         servicepoint=OuterRef("point"), organisation=scope.org_id
     )
-    own_batteries = battery_list(user=user).order_by().values("pk")
+    own_batteries = trace.battery_list(user=user).order_by().values("pk")
     return qs.filter(
         Q(point__operator_id=scope.org_id)
         | ((Q(point__registered_by_id=scope.org_id) | Q(Exists(served))) & Q(battery__in=own_batteries))
@@ -171,7 +170,7 @@ def compliance_late_uploads(
     ``late`` and ``late_share`` (0–1, or None when nothing had a deadline).
     """
 
-    events = LifecycleEvent.objects.filter(on_time__isnull=False)
+    events = trace.events_with_deadline()
     if since:
         events = events.filter(occurred_at__gte=since)
     if until:
@@ -212,18 +211,12 @@ def compliance_stale_custody(
 
     days = int(days if days is not None else network_parameter("stale_custody_days", 90))
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    last_change = (
-        LifecycleEvent.objects.filter(battery=OuterRef("pk"))
-        .exclude(custodian_before=OuterRef("custodian"), custodian_after=OuterRef("custodian"))
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    qs = Battery.objects.filter(state__in=HELD_STATES)
+    qs = trace.batteries_in_states(states=HELD_STATES)
     if region:
         qs = qs.filter(region=region)
     return (
         qs.annotate(
-            last_custody_change=Subquery(last_change),
+            last_custody_change=trace.last_custody_change(),
             point_id=Subquery(StockEntry.objects.filter(battery=OuterRef("pk")).values("point_id")[:1]),
         )
         .filter(
@@ -268,7 +261,7 @@ def compliance_unregistered_intakes(
 def compliance_unregistered_bindings(*, automakers=None, since: datetime | None = None) -> dict[int, int]:
     """Automaker id -> packs it bound whose code's manufacturer is not in the code registry (accepted and
     flagged under the registration policy, ``Battery.unregistered_maker``; R-CODE, R-COMPLY)."""
-    qs = LifecycleEvent.objects.filter(kind="bound", battery__unregistered_maker=True)
+    qs = trace.bindings_of_unregistered_makers()
     qs = qs.filter(actor__in=_automakers(automakers))
     if since:
         qs = qs.filter(occurred_at__gte=since)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -15,13 +16,16 @@ from accounts.actors import platform_actor
 from cascade_use.selectors import outstanding_waste
 from cascade_use.services import waste_handover
 from core.demo import DemoWorld
+from traceability import selectors as trace
 from traceability.codes import compose
 from traceability.lifecycle import EventKind
-from traceability.models import Battery
 from traceability.services import battery_disassemble, battery_register, release_record
 
 from . import services
 from .models import Licence, ThresholdEdition
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 ENTERPRISES = {"regen-tj": ("TJ-HW-120000-0421", "天津市生态环境局", 5000), "regen-hb": ("HB-HW-130000-1187", "河北省生态环境厅", 3000)}  # fmt: skip
 MAKER_CODES = {"catl": "0A1", "calb": "03H", "tjlishen": "04A", "svolt": "05C", "byd": "02X"}
@@ -35,7 +39,8 @@ def _at(moment):
 
 def _packs(world: DemoWorld, need: int) -> list[Battery]:
     packs = list(
-        Battery.objects.filter(level="P", state__in=["removed", "at_service_point"], custodian__isnull=False)
+        trace.packs(states=["removed", "at_service_point"])
+        .filter(custodian__isnull=False)
         .exclude(custodian__kinds__contains=["cascade_use"])
         .order_by("-id")[:need]
     )
@@ -45,7 +50,7 @@ def _packs(world: DemoWorld, need: int) -> list[Battery]:
         key = makers[i % len(makers)]
         code = compose(manufacturer=MAKER_CODES[key], product_type="P", battery_type="E" if i % 3 else "B",
                        spec="08", trace="RG26DEM", produced=date(2017, 1 + i % 12, 1 + i % 28), serial=8_000_001 + i)  # fmt: skip
-        if Battery.objects.filter(code=code).exists():
+        if trace.battery_code_taken(code=code):
             continue
         packs.append(
             battery_register(
@@ -117,11 +122,11 @@ def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
     """A retired pack with modules is handed to ``regen-tj``, booked in and taken apart: its modules go on under
     their own codes, with the pack's history in their trace by reference (R-LIFE)."""
     regen = orgs.get("regen-tj")
-    if regen is None or Battery.objects.filter(state="disassembled").exists():
+    if regen is None or trace.battery_in_state_exists(state="disassembled"):
         return
     pack = (
-        Battery.objects.filter(level="P", state__in=["removed", "at_service_point"], custodian__isnull=False,
-                               children__isnull=False)
+        trace.packs(states=["removed", "at_service_point"])
+        .filter(custodian__isnull=False, children__isnull=False)
         .exclude(custodian__kinds__contains=["cascade_use"])
         .distinct()
         .order_by("id")

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
 from core import tenancy
+from traceability import selectors as trace
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery, LifecycleEvent
 
 from . import balance
 from .models import Batch, Licence, ThresholdEdition, WasteCategory
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 THOUSAND = Decimal(1000)
 
@@ -33,9 +37,7 @@ def category_for(battery: Battery) -> WasteCategory | None:
 
 def licence_usage_t(licence: Licence, year: int) -> Decimal:
     """Tonnes received by the licence holder in calendar ``year`` (every ``regeneration_received`` event)."""
-    rows = LifecycleEvent.objects.filter(
-        kind=EventKind.REGENERATION_RECEIVED, custodian_after=licence.enterprise, occurred_at__year=year
-    ).values_list("payload__mass_kg", "battery__mass_kg")
+    rows = trace.masses_received_by(org=licence.enterprise, kind=EventKind.REGENERATION_RECEIVED, year=year)
     total = sum((Decimal(str(p)) if p is not None else (m or Decimal(0)) for p, m in rows), Decimal(0))
     return total / THOUSAND
 
@@ -118,16 +120,19 @@ def licence_usages(enterprise: Organisation, year: int | None = None) -> list[Us
 
 def queue_to_receive(enterprise: Organisation) -> QuerySet[Battery]:
     """Batteries released to the enterprise (or held by it) and not yet booked in."""
-    released = Q(releases__status="open", releases__receiver=enterprise)
-    held = Q(custodian=enterprise, state__in=[State.REMOVED, State.AT_SERVICE_POINT, State.CASCADE_USE])
-    return Battery.objects.filter(released | held).distinct().order_by("state_changed_at", "id")
+    states = [State.REMOVED, State.AT_SERVICE_POINT, State.CASCADE_USE]
+    return trace.batteries_released_to_or_held(org=enterprise, states=states).order_by(
+        "state_changed_at", "id"
+    )
 
 
 def queue_to_process(enterprise: Organisation) -> QuerySet[Battery]:
     """Received packs not yet put in a batch."""
-    return Battery.objects.filter(
-        custodian=enterprise, state=State.AT_REGENERATION, regeneration_input__isnull=True
-    ).order_by("state_changed_at", "id")
+    return (
+        trace.batteries_held(custodian=enterprise)
+        .filter(state=State.AT_REGENERATION, regeneration_input__isnull=True)
+        .order_by("state_changed_at", "id")
+    )
 
 
 def edition_thresholds(edition: ThresholdEdition) -> list[balance.Threshold]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -16,9 +17,9 @@ from core import tenancy
 from core.audit import audit_log
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
+from traceability import selectors as trace_selectors
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery
 
 from . import balance
 from .models import (
@@ -35,6 +36,9 @@ from .models import (
     WasteCategory,
 )
 from .selectors import batch_evaluate, licence_refusal
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 class RegenerationError(Invalid):
@@ -112,7 +116,7 @@ def pack_receive(
     (R-REGEN). Only a battery handed to this enterprise can be booked in; the receipt is a
     ``regeneration_received`` lifecycle event carrying the weighed mass, which counts towards the scale."""
     _require_regeneration(enterprise)
-    released_here = battery.releases.filter(status="open", receiver=enterprise).exists()
+    released_here = trace_selectors.release_open_to(battery=battery, org=enterprise)
     if battery.custodian_id != enterprise.pk and not released_here:
         raise RegenerationError(
             f"{battery.code} has not been handed to {enterprise.display_name}",
@@ -195,7 +199,7 @@ def batch_create(
 
 
 def _received_mass(battery: Battery) -> Decimal | None:
-    event = battery.events.filter(kind=EventKind.REGENERATION_RECEIVED).order_by("-id").first()
+    event = trace_selectors.latest_event_of_kind(battery=battery, kind=EventKind.REGENERATION_RECEIVED)
     value = (event.payload or {}).get("mass_kg") if event else None
     return Decimal(value) if value else None
 

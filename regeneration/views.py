@@ -4,6 +4,7 @@ stages, evaluation under the 2019 and 2024 editions, and the yearly balance."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from core.bounds import year_or_default
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
 from core.pages import refusals
-from traceability.models import Battery
+from traceability import selectors as trace
 
 from . import selectors, services
 from .filtersets import BatchFilterSet, LicenceFilterSet
@@ -58,9 +59,9 @@ def receive(request):
     enterprise = _enterprise(request, required=True)
     form = ReceiveForm(request.POST)
     if form.is_valid():
-        battery = tenancy.get_visible_or_404(
-            Battery.objects.all(), request.user, code=form.cleaned_data["battery"]
-        )
+        battery = trace.battery_get_by_code(code=form.cleaned_data["battery"], user=request.user)
+        if battery is None:
+            raise Http404
         with refusals(request):
             services.pack_receive(enterprise=enterprise, battery=battery, occurred_at=form.cleaned_data["occurred_at"],
                                   mass_kg=form.cleaned_data["mass_kg"], actor=request.user)  # fmt: skip

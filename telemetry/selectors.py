@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 
+from traceability import selectors as trace
+
 from . import conf
 from .models import Sample
 
@@ -64,15 +66,11 @@ def health_for_battery(
     """The pack's health from its telemetry (``telemetry.health.Health``): cycles, capacity, SOH with its 95 %
     interval, negative events. Reads only charging samples and samples past an event threshold (before
     ``until`` when given)."""
-    from traceability.models import Battery  # noqa: PLC0415
-
     from .health import HealthParams, assess  # noqa: PLC0415
 
     params = params or HealthParams()
     if rated_capacity_ah is None:
-        rated_capacity_ah = (
-            Battery.objects.filter(pk=battery_id).values_list("rated_capacity_ah", flat=True).first()
-        )
+        rated_capacity_ah = trace.battery_rated_capacity_ah(battery_id=battery_id)
     before, bound = ("AND sampled_at < %s ", [until]) if until is not None else ("", [])
     charge = _points(
         f"SELECT {POINT_COLUMNS} FROM telemetry_sample WHERE battery_id = %s AND charging_state IN (1, 2) "

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import weakref
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Expression, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractYear
 
 from core import tenancy
@@ -30,6 +33,9 @@ from .models import (
     Vehicle,
     not_declared_erroneous,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation
 
 
 def battery_list(*, user, filters: dict | None = None) -> QuerySet[Battery]:
@@ -459,3 +465,207 @@ def corrections_for(*, org, status: str | None = None):
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-declared_at", "-id")
+
+
+# --- the other apps' reads: batteries ---------------------------------------------------------------------
+
+
+def battery_by_code(*, code: str) -> Battery | None:
+    """The battery registered under ``code``, whoever holds it (None if there is none); no related rows."""
+    return Battery.objects.filter(code=codes.normalise(code)).first()
+
+
+def battery_code_taken(*, code: str) -> bool:
+    """Whether a battery is registered under ``code`` already, whoever holds it (codes are unique platform-wide)."""
+    return Battery.objects.filter(code=code).exists()
+
+
+def batteries_visible(*, user) -> QuerySet[Battery]:
+    """Every battery this user may read, unordered, for the caller to narrow."""
+    return tenancy.visible(Battery.objects.all(), user)
+
+
+def batteries_held(*, custodian: Organisation | int | None) -> QuerySet[Battery]:
+    """The batteries in an organisation's custody (the organisation or its id), unordered, for the caller to
+    narrow."""
+    return Battery.objects.filter(custodian=custodian)
+
+
+def batteries_in_states(*, states: Iterable[str]) -> QuerySet[Battery]:
+    """Batteries of any level in one of ``states`` now, unordered, for the caller to narrow."""
+    return Battery.objects.filter(state__in=list(states))
+
+
+def packs(*, states: Iterable[str] | None = None) -> QuerySet[Battery]:
+    """Packs (not modules or cells), in one of ``states`` when given; unordered, for the caller to narrow."""
+    qs = Battery.objects.filter(level="P")
+    return qs if states is None else qs.filter(state__in=list(states))
+
+
+def battery_in_state_exists(*, state: str) -> bool:
+    """Whether any battery is in ``state`` now."""
+    return Battery.objects.filter(state=state).exists()
+
+
+def batteries_with_ids(*, ids: Iterable[int] | Expression) -> QuerySet[Battery]:
+    """The batteries with these ids (a list, or a subquery or SQL expression selecting them), unordered."""
+    return Battery.objects.filter(pk__in=ids)
+
+
+def batteries_in_bulk(*, ids: list[int]) -> dict[int, Battery]:
+    """The batteries with these ids and their custodians, keyed by id (a missing id is left out); one query."""
+    return Battery.objects.select_related("custodian").in_bulk(ids)
+
+
+def batteries_locked_by_code(*, codes: list[str]) -> dict[str, Battery]:
+    """The batteries with these codes, locked for the rest of the transaction, keyed by code (a code no battery
+    has is left out)."""
+    return {b.code: b for b in Battery.objects.select_for_update().filter(code__in=codes)}
+
+
+def batteries_built_into(*, product: Battery) -> QuerySet[Battery]:
+    """The originals a cascade-use product was built from, unordered."""
+    return Battery.objects.filter(product_links__product=product)
+
+
+def batteries_released_to_or_held(*, org: Organisation, states: Iterable[str]) -> QuerySet[Battery]:
+    """Batteries an open release hands to ``org``, and those it holds in one of ``states``, each once,
+    unordered."""
+    released = Q(releases__status="open", releases__receiver=org)
+    held = Q(custodian=org, state__in=list(states))
+    return Battery.objects.filter(released | held).distinct()
+
+
+def release_open_to(*, battery: Battery, org: Organisation) -> bool:
+    """Whether an open release hands ``battery`` to ``org`` (the receiver is yet to confirm it)."""
+    return CustodyRelease.objects.filter(battery=battery, status="open", receiver=org).exists()
+
+
+def battery_ever_held_by(*, battery: Battery, org: Organisation) -> bool:
+    """Whether an event of ``battery`` ever put it in ``org``'s custody."""
+    return LifecycleEvent.objects.filter(battery=battery, custodian_after=org).exists()
+
+
+def battery_rated_capacity_ah(*, battery_id: int) -> Decimal | None:
+    """The battery's rated capacity (None when it has none, or there is no such battery)."""
+    return Battery.objects.filter(pk=battery_id).values_list("rated_capacity_ah", flat=True).first()
+
+
+# --- the other apps' reads: vehicles and bindings ---------------------------------------------------------
+
+
+def vehicle_by_vin(*, vin: str) -> Vehicle | None:
+    """The vehicle registered under ``vin``, whoever owns it (None if there is none)."""
+    return Vehicle.objects.filter(vin=vin_.normalise(vin)).first()
+
+
+def vehicle_locked_by_vin(*, vin: str) -> Vehicle | None:
+    """The vehicle registered under ``vin``, locked for the rest of the transaction (None if there is none)."""
+    return Vehicle.objects.select_for_update().filter(vin=vin_.normalise(vin)).first()
+
+
+def vehicle_bindings(*, vehicle: Vehicle) -> list[Binding]:
+    """Every binding of the vehicle, current and past, with its pack, in binding order (R-BIND)."""
+    return list(Binding.objects.filter(vehicle=vehicle).select_related("pack").order_by("bound_at", "id"))
+
+
+def battery_bindings(*, battery: Battery) -> list[Binding]:
+    """Every binding of the pack, current and past, with its vehicle, in binding order (R-BIND)."""
+    return list(Binding.objects.filter(pack=battery).select_related("vehicle").order_by("bound_at"))
+
+
+def vehicle_pack_now_or_last(*, vehicle: Vehicle) -> Battery | None:
+    """The pack bound to ``vehicle`` now or, if none is, the one bound last (None if it never carried one)."""
+    order = (F("unbound_at").desc(nulls_first=True), "-bound_at")
+    binding = Binding.objects.filter(vehicle=vehicle).select_related("pack").order_by(*order).first()
+    return binding.pack if binding else None
+
+
+def bindings_current(*, vehicle_region: str) -> QuerySet[Binding]:
+    """The bindings in force of packs still in vehicles registered in ``vehicle_region``, unordered."""
+    return Binding.objects.filter(
+        unbound_at__isnull=True, pack__state=State.IN_VEHICLE, vehicle__region=vehicle_region
+    )
+
+
+def vehicles_carrying(*, pack_ids: Iterable[int]) -> dict[int, int]:
+    """Pack id -> id of the vehicle it is bound to now, for those of ``pack_ids`` that are in a vehicle."""
+    rows = Binding.objects.filter(pack_id__in=set(pack_ids), unbound_at__isnull=True)
+    return dict(rows.values_list("pack_id", "vehicle_id"))
+
+
+def pack_bound_to(*, vehicle: Vehicle, pack: Battery, now: bool = False) -> bool:
+    """Whether ``pack`` was ever bound to ``vehicle`` (with ``now``: whether it is bound to it now)."""
+    rows = Binding.objects.filter(vehicle=vehicle, pack=pack)
+    return (rows.filter(unbound_at__isnull=True) if now else rows).exists()
+
+
+# --- the other apps' reads: lifecycle events --------------------------------------------------------------
+
+
+def events_in_force() -> QuerySet[LifecycleEvent]:
+    """Every event that no declaration in force has struck out (what counts and figures count), unordered."""
+    return LifecycleEvent.objects.filter(not_declared_erroneous())
+
+
+def events_with_deadline() -> QuerySet[LifecycleEvent]:
+    """Events that had an upload deadline (their ``on_time`` is known), unordered, for the caller to narrow."""
+    return LifecycleEvent.objects.filter(on_time__isnull=False)
+
+
+def battery_event_history(*, battery: Battery) -> QuerySet[LifecycleEvent]:
+    """The battery's own events, oldest first, unevaluated (the caller may narrow the columns it reads)."""
+    return LifecycleEvent.objects.filter(battery=battery).order_by("occurred_at", "id")
+
+
+def latest_event_of_kind(*, battery: Battery, kind: str) -> LifecycleEvent | None:
+    """The battery's most recently recorded event of ``kind`` (None if it has none)."""
+    return LifecycleEvent.objects.filter(battery=battery, kind=kind).order_by("-id").first()
+
+
+def events_of_kind(*, batteries: Iterable[Battery], kind: str) -> QuerySet[LifecycleEvent]:
+    """The events of one kind recorded on any of ``batteries``, unordered."""
+    return LifecycleEvent.objects.filter(battery__in=list(batteries), kind=kind)
+
+
+def bindings_of_unregistered_makers() -> QuerySet[LifecycleEvent]:
+    """The ``bound`` events of packs whose code's manufacturer is not in the code registry (R-CODE)."""
+    return LifecycleEvent.objects.filter(kind=EventKind.BOUND, battery__unregistered_maker=True)
+
+
+def arrivals_in_states(*, battery_ids: Iterable[int], states: Iterable[str]) -> list[tuple[int, datetime]]:
+    """``(battery id, when)`` of every event that left one of these batteries in one of ``states``."""
+    rows = LifecycleEvent.objects.filter(battery_id__in=set(battery_ids), state_after__in=list(states))
+    return list(rows.values_list("battery_id", "occurred_at"))
+
+
+def mass_received_at(*, place_ref: str, start: datetime, end: datetime) -> Decimal:
+    """The rated mass (kg) of the batteries received at a place (``place_ref`` as on the events) in a period,
+    both ends included."""
+    kg = LifecycleEvent.objects.filter(
+        kind=EventKind.RECEIVED, place_ref=place_ref, occurred_at__range=(start, end)
+    ).aggregate(kg=Sum("battery__mass_kg"))["kg"]
+    return Decimal(kg or 0)
+
+
+def masses_received_by(*, org: Organisation, kind: str, year: int) -> list[tuple[object, Decimal | None]]:
+    """Per event of ``kind`` that brought a battery into ``org``'s custody in calendar ``year``: the mass its
+    payload states (None if it states none) and the battery's rated mass."""
+    rows = LifecycleEvent.objects.filter(kind=kind, custodian_after=org, occurred_at__year=year)
+    return list(rows.values_list("payload__mass_kg", "battery__mass_kg"))
+
+
+def latest_place_of(*, kinds: Iterable[str]) -> Subquery:
+    """For annotating a battery queryset: the place reference of the battery's latest event of one of
+    ``kinds``."""
+    latest = LifecycleEvent.objects.filter(battery=OuterRef("pk"), kind__in=list(kinds))
+    return Subquery(latest.order_by("-occurred_at", "-id").values("place_ref")[:1])
+
+
+def last_custody_change() -> Subquery:
+    """For annotating a battery queryset: when the battery last changed custodian (its latest event but those
+    that kept it with its present custodian)."""
+    latest = LifecycleEvent.objects.filter(battery=OuterRef("pk")).exclude(
+        custodian_before=OuterRef("custodian"), custodian_after=OuterRef("custodian")
+    )
+    return Subquery(latest.order_by("-occurred_at").values("occurred_at")[:1])

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.demo import DemoWorld
+from traceability import selectors as trace
 from traceability.lifecycle import EventKind
-from traceability.models import Battery, LifecycleEvent
 from traceability.services import TraceabilityError, event_record
 
 from .services import ValuationError, valuation_assess
@@ -30,12 +30,10 @@ def seed(world: DemoWorld) -> None:
     assessor_user = (
         world.users.get("assessor") or User.objects.filter(organisation__kinds__contains=["assessor"]).first()
     )
-    packs = list(
-        Battery.objects.filter(state__in=RETIRED, level="P").select_related("custodian").order_by("id")
-    )
+    packs = list(trace.packs(states=RETIRED).select_related("custodian").order_by("id"))
     packs = packs[: PER_SCALE * max(world.scale, 1)]
     tested = set(
-        LifecycleEvent.objects.filter(battery__in=packs, kind=EventKind.ASSESSED)
+        trace.events_of_kind(batteries=packs, kind=EventKind.ASSESSED)
         .exclude(payload__assessment="residual_value")
         .values_list("battery_id", flat=True)
     )

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from cascade_use import selectors as cascade_selectors
 from core import tenancy
 from core.dates import local_day
+from traceability import selectors as trace
 from traceability.lifecycle import EventKind
-from traceability.models import Battery, LifecycleEvent
 
 from . import datafiles
 from .core.assess import AssessmentInput, AssessmentResult, assess
 from .core.cycle_life import validate_features
 from .core.grading import GradeTable
 from .models import PriceSet, Valuation, ValuationJob
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 OWN_PAYLOAD_MARK = "residual_value"  # our own 'assessed' events, never read back as capacity tests
 REMOVAL_KINDS = {EventKind.REMOVED, EventKind.REPLACED_OUT}
@@ -41,10 +44,6 @@ def price_set_in_force(*, on: date) -> PriceSet:
 
 def price_set_list(*, user) -> QuerySet[PriceSet]:
     return tenancy.visible(PriceSet.objects.all(), user)
-
-
-def batteries_visible(*, user) -> QuerySet[Battery]:
-    return tenancy.visible(Battery.objects.all(), user)
 
 
 def _number(value: Any) -> float | None:
@@ -86,7 +85,7 @@ def _safety_from(payload: dict) -> bool | None:
 def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
     """What the battery's history says, up to and including ``on`` (R-LIFE events, bindings, assessments)."""
     rated_ah = float(battery.rated_capacity_ah) if battery.rated_capacity_ah is not None else None
-    bindings = list(battery.bindings.select_related("vehicle").order_by("bound_at"))
+    bindings = trace.battery_bindings(battery=battery)
     bindings = [b for b in bindings if local_day(b.bound_at) <= on]
     use = sold = until = None
     if bindings:
@@ -98,7 +97,7 @@ def battery_inputs(*, battery: Battery, on: date) -> AssessmentInput:
         until = local_day(last.unbound_at) if last.unbound_at and local_day(last.unbound_at) <= on else None
     second_from = removed = None
     test_day = test_soh = safety = mileage = cycles = early_cycle = None
-    events = LifecycleEvent.objects.filter(battery=battery).order_by("occurred_at", "id")
+    events = trace.battery_event_history(battery=battery)
     for event in events.only("kind", "occurred_at", "payload"):
         day = local_day(event.occurred_at)
         if day > on:
@@ -197,13 +196,8 @@ def service_point_stock(*, place_ref: str, user) -> list[str]:
     point's stock when it is at a service point and its latest receipt or storage event names that point.
     """
     kinds = [EventKind.RECEIVED, EventKind.STORED]
-    last_place = (
-        LifecycleEvent.objects.filter(battery=OuterRef("pk"), kind__in=kinds)
-        .order_by("-occurred_at", "-id")
-        .values("place_ref")[:1]
-    )
-    held = batteries_visible(user=user).filter(state="at_service_point")
-    held = held.annotate(last_place=Subquery(last_place)).filter(last_place=place_ref)
+    held = trace.batteries_visible(user=user).filter(state="at_service_point")
+    held = held.annotate(last_place=trace.latest_place_of(kinds=kinds)).filter(last_place=place_ref)
     return list(held.order_by("code").values_list("code", flat=True))
 
 
@@ -212,7 +206,8 @@ def custody_stock(*, user) -> list[str]:
     org_id = user.organisation_id
     states = ["removed", "at_service_point", "cascade_use"]
     return list(
-        Battery.objects.filter(custodian_id=org_id, state__in=states)
+        trace.batteries_held(custodian=org_id)
+        .filter(state__in=states)
         .order_by("code")
         .values_list("code", flat=True)
     )

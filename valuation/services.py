@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,13 +18,16 @@ from core.tenancy import scope_of
 from telemetry import selectors as telemetry_selectors
 from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind, IllegalTransition, next_state
-from traceability.models import Battery
+from traceability.selectors import batteries_visible
 from traceability.services import event_record
 
 from .core.assess import AssessmentError, assess
 from .core.grading import GradeTable
 from .models import JobStatus, PriceSet, Valuation, ValuationJob
 from .selectors import OWN_PAYLOAD_MARK, battery_inputs, parameters_and_grades, price_set_in_force
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 PRICE_SECTIONS = ("per_kwh", "metals_cny_per_kg", "processing_cost_cny_per_kg")
 
@@ -224,7 +228,6 @@ PROGRESS_EVERY = 10
 
 def valuation_job_run(*, job_id: int) -> ValuationJob:
     """Assess every code of a job, committing each battery on its own and saving progress as it goes."""
-    from .selectors import batteries_visible  # noqa: PLC0415
 
     job = ValuationJob.objects.select_related("created_by").get(pk=job_id)
     if job.status == JobStatus.DONE:  # a redelivered message must not assess the batch twice

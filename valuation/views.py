@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core import tenancy
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
-from traceability.models import Battery
+from traceability import selectors as trace
 
 from . import selectors
 from .filtersets import ValuationFilterSet
@@ -43,7 +43,9 @@ valuation_list = login_required(ValuationList.as_view())
 
 @login_required
 def battery_detail(request, code: str):
-    battery = tenancy.get_visible_or_404(Battery.objects.all(), request.user, code=code.upper())
+    battery = trace.battery_get_by_code(code=code, user=request.user)
+    if battery is None:
+        raise Http404
     valuation = selectors.valuation_latest(battery=battery, user=request.user)
     history = selectors.valuation_list(user=request.user).filter(battery=battery)[:20]
     can_assess = True
@@ -73,7 +75,9 @@ def battery_detail(request, code: str):
 @login_required
 @require_POST
 def battery_assess(request, code: str):
-    battery = tenancy.get_visible_or_404(Battery.objects.all(), request.user, code=code.upper())
+    battery = trace.battery_get_by_code(code=code, user=request.user)
+    if battery is None:
+        raise Http404
     try:
         require_assessor(actor=request.user)
     except Forbidden as exc:

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.choices import JJJ_REGIONS
 from accounts.models import Organisation
-from traceability.models import Chemistry
+from traceability.choices import Chemistry
 
 from ..models import (
     Bid,

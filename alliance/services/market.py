@@ -17,8 +17,8 @@ from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
 from core.errors import NotFound
+from traceability import selectors as trace
 from traceability.codes import normalise as normalise_code
-from traceability.models import Battery
 from traceability.services import TraceabilityError, event_record
 
 from .. import rules, selectors
@@ -69,7 +69,7 @@ def _build_items(*, seller: Organisation, form: str, items: list[ItemInput], on:
     codes = [normalise_code(i.code) for i in items]
     if len(set(codes)) != len(codes):
         raise AllianceError("a battery code appears twice", field="items")
-    batteries = {b.code: b for b in Battery.objects.select_for_update().filter(code__in=codes)}
+    batteries = trace.batteries_locked_by_code(codes=codes)
     offered = set(
         LotItem.objects.filter(battery__code__in=codes, lot__status=LotStatus.OPEN).values_list(
             "battery__code", flat=True

@@ -172,7 +172,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RegionEnum": "accounts.choices.Region",
         "JjjRegionEnum": "accounts.choices.JJJ_REGIONS",
-        "LevelEnum": "traceability.models.Level",
+        "LevelEnum": "traceability.choices.Level",
         "PriceFormEnum": "alliance.models.PriceForm",
         "TradedFormEnum": ["pack", "module"],
         "PointKindEnum": "recycling_network.choices.PointKind",

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,9 +18,9 @@ from accounts.actors import platform_actor
 from accounts.models import Organisation, User
 from core.audit import audit_log
 from traceability import codes as trace_codes
+from traceability import selectors as trace_selectors
 from traceability import services as trace
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery
 
 from ..choices import (
     AlertKind,
@@ -42,6 +42,9 @@ from .common import (
     normalise_code,
     require_operator,
 )
+
+if TYPE_CHECKING:
+    from traceability.models import Battery
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def intake_record(
     received_at = received_at or timezone.now()
     if received_at > timezone.now():
         raise NetworkError("the receipt time lies in the future", field="received_at")
-    battery = Battery.objects.filter(code=code).first()
+    battery = trace_selectors.battery_by_code(code=code)
     if battery is None:
         battery = trace.battery_register_unknown(
             code=code, actor=platform_actor(operator), occurred_at=received_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,10 +13,9 @@ from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
 from core.errors import Forbidden
+from traceability import selectors as trace_selectors
 from traceability import services as trace
-from traceability import vin as trace_vin
 from traceability.lifecycle import EventKind, State
-from traceability.models import Battery, Binding, LifecycleEvent, Vehicle
 
 from .. import scrapping
 from ..choices import (
@@ -35,6 +35,9 @@ from .common import (
     is_admin,
     normalise_code,
 )
+
+if TYPE_CHECKING:
+    from traceability.models import Battery, Vehicle
 
 
 @dataclass(frozen=True)
@@ -63,21 +66,21 @@ def _pack_facts(
     vehicle: Vehicle, named: Battery | None, recycled: RecycledCertificateInput | None, rules
 ) -> tuple[scrapping.PackFacts, Battery | None]:
     """What the trace says of the vehicle's packs (a few queries), and the pack the certificate speaks for."""
-    bindings = list(Binding.objects.filter(vehicle=vehicle).select_related("pack").order_by("bound_at", "id"))
+    bindings = trace_selectors.vehicle_bindings(vehicle=vehicle)
     current = next((b for b in bindings if b.unbound_at is None), None)
     past = [b for b in bindings if b.unbound_at is not None]
     last_out = past[-1] if past and current is None else None
     # Where each pack that left got to afterwards: one query for all of them.
-    reached = LifecycleEvent.objects.filter(
-        battery_id__in={b.pack_id for b in past}, state_after__in=rules.accounted_states
-    ).values_list("battery_id", "occurred_at")
+    reached = trace_selectors.arrivals_in_states(
+        battery_ids={b.pack_id for b in past}, states=rules.accounted_states
+    )
     accounted = set()
     for battery_id, occurred_at in reached:
         accounted |= {b.pack.code for b in past if b.pack_id == battery_id and occurred_at >= b.unbound_at}
     subject = named or (current.pack if current else (last_out.pack if last_out else None))
     consistent = False
     if recycled is not None:
-        battery = Battery.objects.filter(code=normalise_code(recycled.battery_code)).first()
+        battery = trace_selectors.battery_by_code(code=normalise_code(recycled.battery_code))
         consistent = (
             battery is not None
             and battery == subject
@@ -122,7 +125,7 @@ def scrap_certificate_record(
             exc.message, field="actor", code="scrap.dismantler_only", http_status=403
         ) from exc
     rules = scrapping.rules()
-    vehicle = Vehicle.objects.select_for_update().filter(vin=trace_vin.normalise(vin)).first()
+    vehicle = trace_selectors.vehicle_locked_by_vin(vin=vin)
     if vehicle is None:
         raise NetworkError(f"no vehicle with VIN {vin!r} is registered", field="vin")
     vehicle_region = vehicle.region or vehicle.automaker.region
@@ -146,7 +149,7 @@ def scrap_certificate_record(
                              code="scrap.already_scrapped", http_status=409)  # fmt: skip
     named = None
     if (pack_code or "").strip():
-        named = Battery.objects.filter(code=normalise_code(pack_code)).first()
+        named = trace_selectors.battery_by_code(code=normalise_code(pack_code))
         if named is None:
             raise NetworkError(f"unknown pack code {pack_code!r}", field="pack_code")
     facts, subject = _pack_facts(vehicle, named, recycled_certificate, rules)
@@ -214,12 +217,10 @@ def pack_remove(
     org = acting_org(actor=actor)
     if certificate.dismantler_id != org.pk and not is_admin(actor=actor):
         raise Forbidden("only the dismantler that issued the certificate records the removal")
-    battery = Battery.objects.filter(code=normalise_code(code)).first()
+    battery = trace_selectors.battery_by_code(code=normalise_code(code))
     if battery is None:
         raise NetworkError(f"unknown pack code {code!r}", field="code")
-    bound = Binding.objects.filter(
-        vehicle=certificate.vehicle, pack=battery, unbound_at__isnull=True
-    ).exists()
+    bound = trace_selectors.pack_bound_to(vehicle=certificate.vehicle, pack=battery, now=True)
     if not bound:
         raise NetworkError(f"{battery.code} is not the pack in vehicle {certificate.vin}", field="code")
     removed_at = removed_at or timezone.now()
@@ -273,9 +274,9 @@ def _recycled_notes(
     notes = []
     if battery is None:
         return ["the pack code is not in the trace"]
-    if not Binding.objects.filter(vehicle=vehicle, pack=battery).exists():
+    if not trace_selectors.pack_bound_to(vehicle=vehicle, pack=battery):
         notes.append(f"{battery.code} was never bound to vehicle {vin}")
-    reached = LifecycleEvent.objects.filter(battery=battery, custodian_after=recycled_by).exists()
+    reached = trace_selectors.battery_ever_held_by(battery=battery, org=recycled_by)
     if not reached:
         notes.append(f"the trace never shows {battery.code} in the custody of {recycled_by}")
     if battery.state in (State.IN_VEHICLE, State.REGISTERED):
@@ -303,7 +304,7 @@ def recycled_certificate_record(
             "the vehicle arrived with its pack; record its removal instead", field="certificate"
         )
     code = normalise_code(battery_code)
-    battery = Battery.objects.filter(code=code).first()
+    battery = trace_selectors.battery_by_code(code=code)
     notes = recycled_certificate_check(certificate=certificate, battery=battery, recycled_by=recycled_by)
     record = BatteryRecycledCertificate.objects.create(
         scrap_certificate=certificate,

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.api.base import AuditedViewMixin, TenantReadOnlyViewSet
 from core.api.bulk import CREATED, ERROR, BulkAPIView, item_result
+from traceability import selectors as trace
 from valuation import datafiles, selectors
 from valuation.core.cycle_life import validate_features
 from valuation.core.sorting import Unit, batch_sort
@@ -87,7 +88,7 @@ class AssessView(AuditedViewMixin, BulkAPIView):
         wanted = [self._code_of(item) for item in items]
         visible = {
             b.code: b
-            for b in selectors.batteries_visible(user=request.user).filter(code__in=[c for c in wanted if c])
+            for b in trace.batteries_visible(user=request.user).filter(code__in=[c for c in wanted if c])
         }
         results = []
         for index, item in enumerate(items):
