@@ -35,16 +35,15 @@ def gateway_status() -> list[dict]:
 
 
 def samples_for_vehicle(*, vin: str, since: datetime | None = None, until: datetime | None = None):
-    qs = Sample.objects.filter(vin=vin)
-    if since is not None:
-        qs = qs.filter(sampled_at__gte=since)
-    if until is not None:
-        qs = qs.filter(sampled_at__lt=until)
-    return qs.order_by("sampled_at")
+    return _in_window(Sample.objects.filter(vin=vin), since, until)
 
 
 def samples_for_battery(*, battery_id: int, since: datetime | None = None, until: datetime | None = None):
-    qs = Sample.objects.filter(battery_id=battery_id)
+    return _in_window(Sample.objects.filter(battery_id=battery_id), since, until)
+
+
+def _in_window(qs, since: datetime | None, until: datetime | None):
+    """The samples from ``since`` (inclusive) to ``until`` (exclusive), oldest first."""
     if since is not None:
         qs = qs.filter(sampled_at__gte=since)
     if until is not None:
