@@ -43,17 +43,22 @@ def shares(w):
     ]
 
 
+def register_shares(w, shares, monthly_cost_cny=Decimal("10000")):
+    """The operator registers the co-built point with these shares, open from 1 January 2026."""
+    return services.shared_point_register(
+        user=w["op_user"],
+        service_point=w["point"],
+        monthly_cost_cny=monthly_cost_cny,
+        opened_on=date(2026, 1, 1),
+        shares=shares,
+    )
+
+
 def test_co_built_point_counts_for_each_automaker_it_serves(point_world):
     from recycling_network.selectors import compliance_point_coverage
 
     w = point_world
-    services.shared_point_register(
-        user=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("10000"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w))
     counts = selectors.co_built_point_counts()
     assert counts[w["a1"].pk] == 1 and counts[w["a2"].pk] == 1
     assert w["op"].pk not in counts
@@ -67,13 +72,7 @@ def test_shares_must_add_up(point_world):
     w = point_world
     bad = shares(w)[:2]
     with pytest.raises(services.AllianceError, match="cost shares must add up to 1"):
-        services.shared_point_register(
-            user=w["op_user"],
-            service_point=w["point"],
-            monthly_cost_cny=Decimal(1),
-            opened_on=date(2026, 1, 1),
-            shares=bad,
-        )
+        register_shares(w, bad, monthly_cost_cny=Decimal(1))
 
 
 def test_non_members_cannot_hold_shares(point_world, make_org):
@@ -82,24 +81,12 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
     s = shares(w)
     s[1] = services.ShareInput(member=outsider, cost_share=Decimal("0.4"), mass_share=Decimal("0.5"))
     with pytest.raises(services.AllianceError, match="not approved alliance members"):
-        services.shared_point_register(
-            user=w["op_user"],
-            service_point=w["point"],
-            monthly_cost_cny=Decimal(1),
-            opened_on=date(2026, 1, 1),
-            shares=s,
-        )
+        register_shares(w, s, monthly_cost_cny=Decimal(1))
 
 
 def test_monthly_statement_per_member(point_world, client_for):
     w = point_world
-    services.shared_point_register(
-        user=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("10000"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w))
     tz = timezone.get_current_timezone()
     for mass, day in (("300", 3), ("200", 20), ("999", 1)):
         b = f.battery(custodian=w["op"], maker=None, mass=mass, state="removed")
@@ -124,13 +111,7 @@ def test_monthly_statement_per_member(point_world, client_for):
 
 def test_shared_points_visible_to_share_holders_only(point_world, client_for, make_user):
     w = point_world
-    services.shared_point_register(
-        user=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("1"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w), monthly_cost_cny=Decimal("1"))
     assert client_for(w["op_user"]).get("/api/v1/alliance/shared-points/").json()["count"] == 1
     assert (
         client_for(make_user(kinds=("automaker",))).get("/api/v1/alliance/shared-points/").json()["count"]
