@@ -491,27 +491,17 @@ def _export_member(member: Member, pipeline, X) -> dict:
 
     estimator = pipeline.steps[-1][1]
     if member.estimator in ("elastic_net", "ridge", "huber"):
-        scaler = pipeline.steps[1][1]
         return {
-            "kind": "linear",
-            "estimator": member.estimator,
-            "target": member.target,
-            "features": list(member.features),
-            "mean": [float(v) for v in scaler.mean_],
-            "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+            **_member_head("linear", member),
+            **_scaling(pipeline),
             "coefficients": [float(v) for v in np.ravel(estimator.coef_)],
             "intercept": float(np.ravel([estimator.intercept_])[0]),
             "hyper_parameters": _hyper(estimator),
         }
     if member.estimator in ("gp", "gp_linear"):
-        scaler = pipeline.steps[1][1]
         return {
-            "kind": "kernel",
-            "estimator": member.estimator,
-            "target": member.target,
-            "features": list(member.features),
-            "mean": [float(v) for v in scaler.mean_],
-            "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+            **_member_head("kernel", member),
+            **_scaling(pipeline),
             "support": [[float(v) for v in row] for row in estimator.X_train_],
             # normalize_y: the GP was fitted on (y − mean)/sd, so its weights carry the sd back
             "dual": [float(v) * float(estimator._y_train_std) for v in np.ravel(estimator.alpha_)],
@@ -527,13 +517,29 @@ def _export_member(member: Member, pipeline, X) -> dict:
     filled = pipeline.steps[0][1].transform(X[:1])
     offset = float(estimator.predict(filled)[0] - weight * sum(t.predict(filled)[0] for t in trees))
     return {
-        "kind": "trees",
-        "estimator": member.estimator,
-        "target": member.target,
-        "features": list(member.features),
+        **_member_head("trees", member),
         "offset": offset,
         "weight": weight,
         "trees": [_export_tree(t.tree_) for t in trees],
+    }
+
+
+def _member_head(kind: str, member: Member) -> dict:
+    """What every exported member starts with: its kind, estimator, target and features."""
+    return {
+        "kind": kind,
+        "estimator": member.estimator,
+        "target": member.target,
+        "features": list(member.features),
+    }
+
+
+def _scaling(pipeline) -> dict:
+    """The standard scaler's means and scales, a zero scale read as 1."""
+    scaler = pipeline.steps[1][1]
+    return {
+        "mean": [float(v) for v in scaler.mean_],
+        "scale": [float(v) if v else 1.0 for v in scaler.scale_],
     }
 
 
