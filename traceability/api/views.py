@@ -3,8 +3,8 @@ selector, and answer."""
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -235,33 +235,49 @@ def _release_for(request, pk: int):
     return release
 
 
-class ReleaseConfirmView(_CustodyView):
+class _ReleaseClosingView(_CustodyView):
+    """POST on a release the caller is party to: the body checked by ``input_class``, the release closed by
+    :meth:`close`; 201 with the release and the closing event."""
+
+    input_class: type[serializers.Serializer]
+
+    def post(self, request, pk: int):
+        self.valid(self.input_class, request)
+        org = self.org(request)
+        release = _release_for(request, pk)
+        event = self.close(request, org, release)
+        release.refresh_from_db()
+        return Response({**_release_body(release), "event_id": event.pk}, status=201)
+
+    def close(self, request, org, release):
+        raise NotImplementedError
+
+
+@extend_schema_view(
+    post=extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
+)
+class ReleaseConfirmView(_ReleaseClosingView):
     """POST (the receiver): ``{"occurred_at", "kind"}`` confirms the release; the receipt makes you custodian."""
 
-    @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
-    def post(self, request, pk: int):
-        self.valid(s.ReceiptInputSerializer, request)
-        org = self.org(request)
-        release = _release_for(request, pk)
-        event = services.receipt_confirm(battery=release.battery, actor=org, occurred_at=self.when(request),
+    input_class = s.ReceiptInputSerializer
+
+    def close(self, request, org, release):
+        return services.receipt_confirm(battery=release.battery, actor=org, occurred_at=self.when(request),
                          kind=request.data.get("kind") or None, actor_user=request.user,
                          place=str(request.data.get("place") or "")[:200])  # fmt: skip
-        release.refresh_from_db()
-        return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
 
-class ReleaseCancelView(_CustodyView):
+@extend_schema_view(
+    post=extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
+)
+class ReleaseCancelView(_ReleaseClosingView):
     """POST (the holder): ``{"occurred_at", "reason"}`` withdraws a release the receiver has not confirmed."""
 
-    @extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
-    def post(self, request, pk: int):
-        self.valid(s.CancelInputSerializer, request)
-        org = self.org(request)
-        release = _release_for(request, pk)
-        event = services.release_cancel(battery=release.battery, actor=org, occurred_at=self.when(request),
+    input_class = s.CancelInputSerializer
+
+    def close(self, request, org, release):
+        return services.release_cancel(battery=release.battery, actor=org, occurred_at=self.when(request),
                          actor_user=request.user, reason=str(request.data.get("reason") or ""))  # fmt: skip
-        release.refresh_from_db()
-        return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
 
 class BatteryDisassemblyView(_CustodyView):
