@@ -8,13 +8,14 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin
 from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
 from core.dates import parse_when
 from traceability import codes, ledger_store, selectors, services
-from traceability.models import ErrorDeclaration
+from traceability.models import CustodyClaim, CustodyRelease, ErrorDeclaration
 
 from . import serializers as s
 from .serializers import BatterySerializer, BulkResultSerializer, DecodedCodeSerializer
@@ -212,7 +213,6 @@ class ReleaseListCreateView(_CustodyView):
     @extend_schema(request=s.ReleaseInputSerializer, responses={201: s.ReleaseSerializer})
     def post(self, request):
         self.valid(s.ReleaseInputSerializer, request)
-        from accounts.models import Organisation  # noqa: PLC0415
 
         org = self.org(request)
         battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
@@ -226,8 +226,6 @@ class ReleaseListCreateView(_CustodyView):
 
 
 def _release_for(request, pk: int):
-    from traceability.models import CustodyRelease  # noqa: PLC0415
-
     org = getattr(request.user, "organisation", None)
     release = CustodyRelease.objects.select_related("battery", "releaser", "receiver").filter(pk=pk).first()
     if release is None or org is None or org.pk not in (release.releaser_id, release.receiver_id):
@@ -333,7 +331,6 @@ class ClaimReviewView(_CustodyView):
     @extend_schema(request=s.ClaimReviewInputSerializer, responses=s.ClaimSerializer)
     def post(self, request, pk: int):
         self.valid(s.ClaimReviewInputSerializer, request)
-        from traceability.models import CustodyClaim  # noqa: PLC0415
 
         org = self.org(request)
         claim = CustodyClaim.objects.filter(pk=pk).first()
