@@ -14,6 +14,7 @@ from core.demo import DemoWorld
 from recycling_network import selectors as network_selectors
 from recycling_network.services import NetworkError, service_point_register, service_point_review
 from traceability import selectors as trace
+from traceability.services import TraceabilityError, battery_register, event_record
 
 from . import services
 from .models import Bid, BidStatus, Lot, MembershipTier
@@ -232,12 +233,6 @@ def _tradeable(world: DemoWorld) -> dict[int, list]:
 
 def _register_packs(world: DemoWorld, holder: Organisation, count: int) -> list:
     """A few retired packs of member battery makers, received at the holder (demo only)."""
-    try:
-        from traceability.services import battery_register  # noqa: PLC0415
-    except ImportError:
-        return []
-    from traceability.services import TraceabilityError, event_record  # noqa: PLC0415
-
     makers = [o for o in (world.orgs.get("catl"), world.orgs.get("tjlishen"), world.orgs.get("svolt")) if o]
     packs = []
     now = timezone.now()

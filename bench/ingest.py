@@ -161,6 +161,14 @@ def analyze() -> None:
             cur.execute(f"ANALYZE {table}")
 
 
+def _timed_copy(raw, sql: str, rows) -> float:
+    """``rows`` (tab-separated text) copied in by ``sql``; the seconds the copy took."""
+    rows.seek(0)
+    t0 = time.perf_counter()
+    raw.copy_expert(sql, rows)
+    return time.perf_counter() - t0
+
+
 def copy_rate(automaker_id: int, packs: list[str], vins: list[str], sold: list[str]) -> float:
     """COPY the same vehicles and bindings into the same tables, timed, then roll back."""
     from django.db import connection, transaction
@@ -172,15 +180,13 @@ def copy_rate(automaker_id: int, packs: list[str], vins: list[str], sold: list[s
             vehicles = io.StringIO()
             for v, s in zip(vins, sold, strict=True):
                 vehicles.write(f"{v}\t{automaker_id}\t\tprivate\tBJ\t{s}\t2026-01-01 00:00:00+00\n")
-            vehicles.seek(0)
             raw = cur.connection.cursor()
-            t0 = time.perf_counter()
-            raw.copy_expert(
+            t_vehicles = _timed_copy(
+                raw,
                 "COPY traceability_vehicle (vin, automaker_id, model_name, use, region, sold_at, created_at) "
                 "FROM STDIN",
                 vehicles,
             )
-            t_vehicles = time.perf_counter() - t0
             cur.execute("SELECT vin, id FROM traceability_vehicle WHERE vin = ANY(%s)", [vins])
             vehicle_ids = dict(cur.fetchall())
             bindings = io.StringIO()
@@ -188,14 +194,12 @@ def copy_rate(automaker_id: int, packs: list[str], vins: list[str], sold: list[s
                 bindings.write(
                     f"{vehicle_ids[v]}\t{pack_ids[p]}\t{s} 00:00:00+08\t\\N\t\t2026-01-01 00:00:00+00\n"
                 )
-            bindings.seek(0)
-            t0 = time.perf_counter()
-            raw.copy_expert(
+            t_bindings = _timed_copy(
+                raw,
                 "COPY traceability_binding (vehicle_id, pack_id, bound_at, unbound_at, unbound_reason, created_at) "
                 "FROM STDIN",
                 bindings,
             )
-            t_bindings = time.perf_counter() - t0
         transaction.set_rollback(True)
     return len(packs) / (t_vehicles + t_bindings)
 

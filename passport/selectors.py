@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from cascade_use import selectors as cascade
 from core import tenancy
@@ -175,8 +176,6 @@ TELEMETRY_EVENTS_SHOWN = 20  # the latest negative events of the vehicle telemet
 
 def _telemetry_points(battery) -> list[dict]:
     """The pack's telemetry SOH (dated by its last charging segment) and its latest negative events."""
-    from django.utils import timezone  # noqa: PLC0415
-
     health = telemetry.health_for_battery(
         battery_id=battery.pk, rated_capacity_ah=battery.rated_capacity_ah or 0
     )

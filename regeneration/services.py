@@ -5,6 +5,8 @@ Every change to a battery goes through :mod:`traceability.services`; every write
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -265,10 +267,8 @@ def batch_stage1_record(
         )
     if not parsed:
         raise RegenerationError("record at least one output", field="outputs", code="required")
-    try:
+    with _mass_balance():
         balance.check_stage1(input_kg=batch.input_kg, outputs=parsed)
-    except balance.BalanceError as exc:
-        raise RegenerationError(exc.message, field=exc.field, code="outputs_exceed_inputs") from exc
     DismantlingOutput.objects.bulk_create(
         DismantlingOutput(
             batch=batch,
@@ -337,10 +337,8 @@ def batch_stage2_record(
     if len({(r.element, r.route) for r, _ in parsed}) != len(parsed):
         raise RegenerationError("an element and route appear twice", field="recoveries", code="duplicate")
     stage1 = sum((o.mass_kg for o in batch.outputs.all()), Decimal(0))
-    try:
+    with _mass_balance():
         balance.check_stage2(stage1_output_kg=stage1, recoveries=[r for r, _ in parsed])
-    except balance.BalanceError as exc:
-        raise RegenerationError(exc.message, field=exc.field, code="outputs_exceed_inputs") from exc
     MaterialRecovery.objects.bulk_create(
         MaterialRecovery(
             batch=batch,
@@ -367,6 +365,15 @@ def batch_stage2_record(
         actor=person(actor), action="regeneration.batch_stage2", obj=batch, changes={"lines": len(parsed)}
     )
     return batch
+
+
+@contextmanager
+def _mass_balance() -> Iterator[None]:
+    """A stage's mass balance that does not hold, refused as outputs exceeding their inputs."""
+    try:
+        yield
+    except balance.BalanceError as exc:
+        raise RegenerationError(exc.message, field=exc.field, code="outputs_exceed_inputs") from exc
 
 
 def _opt(value) -> Decimal | None:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import hmac
 import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -152,7 +154,6 @@ class Stats:
 
     def watch_gc(self) -> None:
         """Time the collector's pauses (a pause holds every connection of the process)."""
-        import gc  # noqa: PLC0415
 
         def timing(phase: str, _info: dict) -> None:
             if phase == "start":
@@ -199,8 +200,6 @@ class Batcher:
         self._task: asyncio.Task | None = None
         self._executor = None
         if not inspect.iscoroutinefunction(flush):
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-writer")
         self.batches: collections.deque[tuple[int, float]] = collections.deque(maxlen=500)  # rows, seconds
 

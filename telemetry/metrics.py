@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from .selectors import gateway_status
+
 
 class GatewayCollector:
     def collect(self):
-        from .selectors import gateway_status  # noqa: PLC0415
-
         gateways = gateway_status()
         connections = GaugeMetricFamily(
             "jjj_telemetry_connections", "Open GB/T 32960 connections", labels=["gateway"]

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
+from django.db import connection
+from django.db.models import Max, Min
+from django.utils import timezone
 
 from traceability import selectors as trace
 
 from . import conf
+from .health import HealthParams, Point, assess, soh_timeline
 from .models import Sample
 
 log = logging.getLogger(__name__)
@@ -20,8 +25,6 @@ log = logging.getLogger(__name__)
 def gateway_status() -> list[dict]:
     """The status each running gateway published (connections, frames/s, faults by kind); empty if none runs."""
     try:
-        import redis  # noqa: PLC0415
-
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         out = []
         for key in sorted(client.scan_iter(match=conf.STATUS_KEY_PREFIX + "*", count=100)):
@@ -37,7 +40,11 @@ def gateway_status() -> list[dict]:
 
 
 def samples_for_vehicle(*, vin: str, since: datetime | None = None, until: datetime | None = None):
-    qs = Sample.objects.filter(vin=vin)
+    return _in_window(Sample.objects.filter(vin=vin), since, until)
+
+
+def _in_window(qs, since: datetime | None, until: datetime | None):
+    """The samples from ``since`` (inclusive) to ``until`` (exclusive), oldest first."""
     if since is not None:
         qs = qs.filter(sampled_at__gte=since)
     if until is not None:
@@ -46,10 +53,6 @@ def samples_for_vehicle(*, vin: str, since: datetime | None = None, until: datet
 
 
 def _points(sql: str, params: list):
-    from django.db import connection  # noqa: PLC0415
-
-    from .health import Point  # noqa: PLC0415
-
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return [Point(*row) for row in cur.fetchall()]
@@ -66,7 +69,6 @@ def health_for_battery(
     """The pack's health from its telemetry (``telemetry.health.Health``): cycles, capacity, SOH with its 95 %
     interval, negative events. Reads only charging samples and samples past an event threshold (before
     ``until`` when given)."""
-    from .health import HealthParams, assess  # noqa: PLC0415
 
     params = params or HealthParams()
     if rated_capacity_ah is None:
@@ -87,8 +89,6 @@ def health_for_battery(
 
 def batteries_with_samples(*, battery_ids: list[int]) -> set[int]:
     """Which of ``battery_ids`` have any telemetry: one query, an index probe per id."""
-    from django.db import connection  # noqa: PLC0415
-
     with connection.cursor() as cur:
         cur.execute(
             "SELECT b FROM unnest(%s::bigint[]) AS b "
@@ -103,8 +103,6 @@ def health_for_assessment(*, battery_id: int, rated_capacity_ah=None, until: dat
     the valuation so it can be recomputed): SOH with its 95 % interval and the day of the last charging segment
     behind it, equivalent full cycles from charge throughput since the first sample, negative events by kind.
     ``None`` when the telemetry gives no SOH (no charging segment long enough, or no rated capacity)."""
-    from django.utils import timezone  # noqa: PLC0415
-
     health = health_for_battery(battery_id=battery_id, rated_capacity_ah=rated_capacity_ah, until=until)
     if health.soh is None or not health.segments:
         return None
@@ -133,10 +131,6 @@ GROUP BY 1 ORDER BY 1
 
 
 def _series(where: str, key, since: datetime, until: datetime, max_points: int) -> list[dict]:
-    from datetime import timedelta  # noqa: PLC0415
-
-    from django.db import connection  # noqa: PLC0415
-
     span = max((until - since).total_seconds(), 1.0)
     bucket = timedelta(seconds=max(10, int(span / max_points) + 1))
     with connection.cursor() as cur:
@@ -166,11 +160,6 @@ def _series(where: str, key, since: datetime, until: datetime, max_points: int) 
 
 def _window(since, until, qs):
     """The requested window; by default the 30 days up to the latest sample, narrowed to where samples are."""
-    from datetime import timedelta  # noqa: PLC0415
-
-    from django.db.models import Max, Min  # noqa: PLC0415
-    from django.utils import timezone  # noqa: PLC0415
-
     if since is not None and until is not None:
         return since, until
     span = qs.aggregate(first=Min("sampled_at"), latest=Max("sampled_at"))
@@ -191,8 +180,6 @@ def timeline_for_vehicle(*, vin: str, since=None, until=None, max_points: int = 
 def timeline_for_battery(*, battery_id: int, since=None, until=None, max_points: int = 1500) -> dict:
     """Chart data of a pack: SOC, voltage, current and temperature/cell extremes in time buckets, and one SOH
     point per charging segment."""
-    from .health import soh_timeline  # noqa: PLC0415
-
     since, until = _window(since, until, Sample.objects.filter(battery_id=battery_id))
     health = health_for_battery(battery_id=battery_id)
     return {

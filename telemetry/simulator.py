@@ -281,10 +281,10 @@ async def run_vehicle(
 
 
 def demo_vins(limit: int) -> list[str]:
-    import django  # noqa: PLC0415
+    import django  # noqa: PLC0415 - the simulator runs without Django but for this look-up
 
     django.setup()
-    from traceability.selectors import vehicle_vins  # noqa: PLC0415
+    from traceability.selectors import vehicle_vins  # noqa: PLC0415 - once django.setup() has run
 
     return vehicle_vins(limit=limit)
 

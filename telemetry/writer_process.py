@@ -26,10 +26,10 @@ _writer = None
 
 
 def init(keep_raw: bool, synchronous_commit: bool) -> None:
-    import django  # noqa: PLC0415
+    import django  # noqa: PLC0415 - the writer process sets Django up itself, the gateway does not
 
     django.setup()
-    from .storage import SampleWriter  # noqa: PLC0415
+    from .storage import SampleWriter  # noqa: PLC0415 - imports models, so once django.setup() has run
 
     global _writer
     _writer = SampleWriter(keep_raw=keep_raw, synchronous_commit=synchronous_commit)

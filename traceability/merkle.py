@@ -80,12 +80,14 @@ def _path_ranges(m: int, size: int) -> list[tuple[int, int]]:
     return list(reversed(ranges))
 
 
+def _stored_nodes(ranges: list[tuple[int, int]]) -> list[Node]:
+    """The stored nodes that hold the hashes of these leaf ranges, in order."""
+    return [node for start, end in ranges for node in perfect_subtrees(start, end)]
+
+
 def proof_nodes(m: int, size: int) -> list[Node]:
     """Every stored node that an inclusion proof of leaf ``m`` in a tree of ``size`` reads."""
-    needed: list[Node] = []
-    for start, end in _path_ranges(m, size):
-        needed.extend(perfect_subtrees(start, end))
-    return needed
+    return _stored_nodes(_path_ranges(m, size))
 
 
 def inclusion_proof(m: int, size: int, get: Getter) -> list[bytes]:
@@ -133,10 +135,7 @@ def _consistency_ranges(first: int, second: int) -> list[tuple[int, int]]:
 
 def consistency_nodes(first: int, second: int) -> list[Node]:
     """Every stored node that a consistency proof from ``first`` to ``second`` leaves reads."""
-    needed: list[Node] = []
-    for start, end in _consistency_ranges(first, second):
-        needed.extend(perfect_subtrees(start, end))
-    return needed
+    return _stored_nodes(_consistency_ranges(first, second))
 
 
 def consistency_proof(first: int, second: int, get: Getter) -> list[bytes]:

@@ -386,13 +386,29 @@ class CustodyRelease(models.Model):
         indexes = [models.Index(fields=["receiver", "status"])]
 
 
+class RegulatorReview(models.Model):
+    """Who reviewed a request for the region's regulator, when, and what they noted."""
+
+    reviewer = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.CharField(max_length=500, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class ClaimStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting review")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
 
 
-class CustodyClaim(models.Model):
+class CustodyClaim(RegulatorReview):
     """A battery that turned up without a release (an orphan at a service point, a pack left with a repairer,
     a lost pack found): the claimant asks for custody, the regulator of the region approves or rejects it.
     Custody moves only on approval."""
@@ -414,14 +430,6 @@ class CustodyClaim(models.Model):
     state_at_claim = models.CharField(max_length=20)
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
-    reviewer = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_note = models.CharField(max_length=500, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
     event = models.ForeignKey(
         LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -477,7 +485,7 @@ class DeclarationStatus(models.TextChoices):
 DECLARATION_IN_FORCE = (DeclarationStatus.EFFECTIVE, DeclarationStatus.APPROVED)
 
 
-class ErrorDeclaration(models.Model):
+class ErrorDeclaration(RegulatorReview):
     """A lifecycle event declared erroneous, in the manner of EPCIS 2.0 ``errorDeclaration`` (R-LIFE): the history
     stays append-only. The wrong event stays in the trace and the ledger; the ``corrected`` event (a ledger leaf,
     its payload naming this declaration) returns the battery to its state, custodian and binding before the wrong
@@ -516,14 +524,6 @@ class ErrorDeclaration(models.Model):
         LifecycleEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     corrective_events = models.ManyToManyField(LifecycleEvent, blank=True, related_name="corrective_of")
-    reviewer = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_note = models.CharField(max_length=500, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     tenancy = TenancyRule(owners=("declarant",), region="region")
 

@@ -19,6 +19,7 @@ from core import tenancy
 from core.i18n import localised
 
 from . import authority, codes
+from . import codes as code_rules
 from . import vin as vin_
 from .filtersets import BatteryFilterSet
 from .lifecycle import TRANSITIONS, EventKind, State
@@ -191,8 +192,6 @@ class _TraceRow(NamedTuple):
 
 
 def _trace_rows(cur, battery: Battery) -> list[_TraceRow]:
-    from django.db import connection  # noqa: PLC0415
-
     raw = connection.connection
     if raw not in _trace_prepared:
         cur.execute(TRACE_PREPARE)  # a prepared statement outlives the transaction, rolled back or not
@@ -401,8 +400,6 @@ def battery_events_with_parties(*, battery: Battery) -> list[LifecycleEvent]:
 
 def batteries_by_code(*, codes: list[str]) -> QuerySet[Battery]:
     """The batteries behind many labels (as ``battery_get_public``, for exports of many passports)."""
-    from . import codes as code_rules  # noqa: PLC0415
-
     return Battery.objects.select_related("maker", "custodian", "parent").filter(
         code__in=[code_rules.normalise(c)[:64] for c in codes]
     )

@@ -213,6 +213,16 @@ def custody_stock(*, user) -> list[str]:
     )
 
 
+def job_codes(*, source: str, user, service_point: str = "", codes=()) -> list[str]:
+    """The codes a valuation job covers: the stock of a service point, the packs in the user's custody, or the
+    codes given (``source`` ``service_point``, ``custody`` or anything else)."""
+    if source == "service_point":
+        return service_point_stock(place_ref=service_point, user=user)
+    if source == "custody":
+        return custody_stock(user=user)
+    return list(codes)
+
+
 def parameters_and_grades() -> tuple[dict, dict]:
     return datafiles.parameters(), datafiles.grading_data()
 

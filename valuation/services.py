@@ -24,7 +24,12 @@ from traceability.services import event_record
 from .core.assess import AssessmentError, assess
 from .core.grading import GradeTable
 from .models import JobStatus, PriceSet, Valuation, ValuationJob
-from .selectors import OWN_PAYLOAD_MARK, battery_inputs, parameters_and_grades, price_set_in_force
+from .selectors import (
+    OWN_PAYLOAD_MARK,
+    battery_inputs,
+    parameters_and_grades,
+    price_set_in_force,
+)
 
 if TYPE_CHECKING:
     from traceability.models import Battery
@@ -228,7 +233,6 @@ PROGRESS_EVERY = 10
 
 def valuation_job_run(*, job_id: int) -> ValuationJob:
     """Assess every code of a job, committing each battery on its own and saving progress as it goes."""
-
     job = ValuationJob.objects.select_related("created_by").get(pk=job_id)
     if job.status == JobStatus.DONE:  # a redelivered message must not assess the batch twice
         return job

@@ -114,12 +114,8 @@ class JobList(ObjectListView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if data["source"] == "service_point":
-                    codes = selectors.service_point_stock(place_ref=data["service_point"], user=request.user)
-                elif data["source"] == "custody":
-                    codes = selectors.custody_stock(user=request.user)
-                else:
-                    codes = data["code_list"]
+                codes = selectors.job_codes(source=data["source"], user=request.user,
+                                            service_point=data.get("service_point", ""), codes=data.get("code_list", ()))  # fmt: skip
                 job = valuation_job_create(
                     actor=request.user, codes=codes, valuation_date=data.get("valuation_date"),
                     description=data.get("description", ""),

@@ -134,6 +134,28 @@ class Block:
         return self._struct.pack(*(f.encode(getattr(self, name)) for name, f in self.SPEC))
 
 
+class _Records:
+    """A block that is a count byte, then that many records of ``RECORD`` (each with its own ``read`` and
+    ``write``), held in the block's one field."""
+
+    __slots__ = ()
+    TYPE: ClassVar[int]
+    RECORD: ClassVar
+
+    @classmethod
+    def read(cls, buf: bytes, at: int):
+        count, at = _byte(buf, at, cls.TYPE)
+        records = []
+        for _ in range(count):
+            record, at = cls.RECORD.read(buf, at)
+            records.append(record)
+        return cls(tuple(records)), at  # type: ignore[call-arg]
+
+    def write(self) -> bytes:
+        (records,) = (getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+        return bytes((len(records),)) + b"".join(r.write() for r in records)
+
+
 @dataclass(frozen=True, slots=True)
 class VehicleData(Block):
     """0x01 vehicle data (clause 7.2.3.1, table 12), 20 bytes."""
@@ -199,23 +221,12 @@ class DriveMotor(Block):
 
 
 @dataclass(frozen=True, slots=True)
-class DriveMotors:
+class DriveMotors(_Records):
     """0x02 drive motors: count (1..253) then one 12-byte record each."""
 
     motors: tuple[DriveMotor, ...]
     TYPE: ClassVar[int] = 0x02
-
-    @classmethod
-    def read(cls, buf: bytes, at: int):
-        count, at = _byte(buf, at, cls.TYPE)
-        motors = []
-        for _ in range(count):
-            motor, at = DriveMotor.read(buf, at)
-            motors.append(motor)
-        return cls(tuple(motors)), at
-
-    def write(self) -> bytes:
-        return bytes((len(self.motors),)) + b"".join(m.write() for m in self.motors)
+    RECORD: ClassVar = DriveMotor
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +279,7 @@ class FuelCell:
 
     @classmethod
     def read(cls, buf: bytes, at: int):
-        if at + 8 > len(buf):
-            raise ProtocolError("body", "block 0x03 is truncated")
-        v, i, c, n = struct.unpack_from(">HHHH", buf, at)
-        at += 8
+        (v, i, c, n), at = _unpack(">HHHH", buf, at, cls.TYPE)
         if n > 65531 or at + n > len(buf):
             raise ProtocolError("body", "block 0x03 probe list is truncated")
         probes = cls.PROBE_TEMP.decode_many(buf[at : at + n])
@@ -324,15 +332,13 @@ class Position:
 
     @classmethod
     def read(cls, buf: bytes, at: int):
-        if at + 9 > len(buf):
-            raise ProtocolError("body", "block 0x05 is truncated")
-        status, lon, lat = struct.unpack_from(">BII", buf, at)
+        (status, lon, lat), at = _unpack(">BII", buf, at, cls.TYPE)
         lon_v, lat_v = cls.LON.decode(lon), cls.LAT.decode(lat)
         if lon_v is not None and status & 0x04:
             lon_v = -lon_v
         if lat_v is not None and status & 0x02:
             lat_v = -lat_v
-        return cls(not status & 0x01, lon_v, lat_v), at + 9
+        return cls(not status & 0x01, lon_v, lat_v), at
 
     def write(self) -> bytes:
         status = (0 if self.valid else 1) | (2 if (self.latitude or 0) < 0 else 0)
@@ -423,10 +429,7 @@ class Alarms:
 
     @classmethod
     def read(cls, buf: bytes, at: int):
-        if at + 5 > len(buf):
-            raise ProtocolError("body", "block 0x07 is truncated")
-        level, flags = struct.unpack_from(">BI", buf, at)
-        at += 5
+        (level, flags), at = _unpack(">BI", buf, at, cls.TYPE)
         lists = []
         for _ in range(4):
             n, at = _byte(buf, at, cls.TYPE)
@@ -457,57 +460,46 @@ class SubsystemVoltages:
 
     COUNT: ClassVar = Field(2, lo=1, hi=65531)
 
+    @classmethod
+    def read(cls, buf: bytes, at: int):
+        (sub, v, i, total, first, m), at = _unpack(">BHHHHB", buf, at, StorageVoltages.TYPE)
+        if m > 200 or at + 2 * m > len(buf):
+            raise ProtocolError("body", "block 0x08 cell list is truncated or longer than 200")
+        cells = CELL_V.decode_many(struct.unpack_from(f">{m}H", buf, at))
+        record = cls(
+            SUBSYSTEM.decode(sub),
+            VOLTAGE.decode(v),
+            CURRENT.decode(i),
+            cls.COUNT.decode(total),
+            cls.COUNT.decode(first),
+            cells,
+        )
+        return record, at + 2 * m
+
+    def write(self) -> bytes:
+        if len(self.cell_voltages_v) > 200:
+            raise ProtocolError("range", "at most 200 cell voltages per subsystem and frame")
+        head = struct.pack(
+            ">BHHHHB",
+            SUBSYSTEM.encode(self.subsystem),
+            VOLTAGE.encode(self.voltage_v),
+            CURRENT.encode(self.current_a),
+            self.COUNT.encode(self.total_cells),
+            self.COUNT.encode(self.first_cell),
+            len(self.cell_voltages_v),
+        )
+        return head + struct.pack(
+            f">{len(self.cell_voltages_v)}H", *(CELL_V.encode(x) for x in self.cell_voltages_v)
+        )
+
 
 @dataclass(frozen=True, slots=True)
-class StorageVoltages:
+class StorageVoltages(_Records):
     """0x08 rechargeable energy storage voltages (clause 7.2.3.8, tables 25-26)."""
 
     subsystems: tuple[SubsystemVoltages, ...]
     TYPE: ClassVar[int] = 0x08
-
-    @classmethod
-    def read(cls, buf: bytes, at: int):
-        n, at = _byte(buf, at, cls.TYPE)
-        out = []
-        for _ in range(n):
-            if at + 10 > len(buf):
-                raise ProtocolError("body", "block 0x08 is truncated")
-            sub, v, i, total, first, m = struct.unpack_from(">BHHHHB", buf, at)
-            at += 10
-            if m > 200 or at + 2 * m > len(buf):
-                raise ProtocolError("body", "block 0x08 cell list is truncated or longer than 200")
-            cells = CELL_V.decode_many(struct.unpack_from(f">{m}H", buf, at))
-            at += 2 * m
-            c = SubsystemVoltages.COUNT
-            out.append(
-                SubsystemVoltages(
-                    SUBSYSTEM.decode(sub),
-                    VOLTAGE.decode(v),
-                    CURRENT.decode(i),
-                    c.decode(total),
-                    c.decode(first),
-                    cells,
-                )
-            )
-        return cls(tuple(out)), at
-
-    def write(self) -> bytes:
-        out = bytes((len(self.subsystems),))
-        c = SubsystemVoltages.COUNT
-        for s in self.subsystems:
-            if len(s.cell_voltages_v) > 200:
-                raise ProtocolError("range", "at most 200 cell voltages per subsystem and frame")
-            out += struct.pack(
-                ">BHHHHB",
-                SUBSYSTEM.encode(s.subsystem),
-                VOLTAGE.encode(s.voltage_v),
-                CURRENT.encode(s.current_a),
-                c.encode(s.total_cells),
-                c.encode(s.first_cell),
-                len(s.cell_voltages_v),
-            )
-            out += struct.pack(f">{len(s.cell_voltages_v)}H", *(CELL_V.encode(x) for x in s.cell_voltages_v))
-        return out
+    RECORD: ClassVar = SubsystemVoltages
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,37 +507,26 @@ class SubsystemTemperatures:
     subsystem: int | None
     probe_temps_c: tuple[int | None, ...]
 
+    @classmethod
+    def read(cls, buf: bytes, at: int):
+        (sub, probes), at = _unpack(">BH", buf, at, StorageTemperatures.TYPE)
+        if probes > 65531 or at + probes > len(buf):
+            raise ProtocolError("body", "block 0x09 probe list is truncated")
+        return cls(SUBSYSTEM.decode(sub), TEMP_C.decode_many(buf[at : at + probes])), at + probes
+
+    def write(self) -> bytes:
+        head = struct.pack(">BH", SUBSYSTEM.encode(self.subsystem), len(self.probe_temps_c))
+        return head + bytes(TEMP_C.encode(t) for t in self.probe_temps_c)
+
 
 @dataclass(frozen=True, slots=True)
-class StorageTemperatures:
+class StorageTemperatures(_Records):
     """0x09 rechargeable energy storage temperatures (clause 7.2.3.9, tables 27-28): per subsystem a probe count
     and one byte per probe (°C = raw − 40)."""
 
     subsystems: tuple[SubsystemTemperatures, ...]
     TYPE: ClassVar[int] = 0x09
-
-    @classmethod
-    def read(cls, buf: bytes, at: int):
-        n, at = _byte(buf, at, cls.TYPE)
-        out = []
-        for _ in range(n):
-            if at + 3 > len(buf):
-                raise ProtocolError("body", "block 0x09 is truncated")
-            sub, probes = struct.unpack_from(">BH", buf, at)
-            at += 3
-            if probes > 65531 or at + probes > len(buf):
-                raise ProtocolError("body", "block 0x09 probe list is truncated")
-            temps = TEMP_C.decode_many(buf[at : at + probes])
-            at += probes
-            out.append(SubsystemTemperatures(SUBSYSTEM.decode(sub), temps))
-        return cls(tuple(out)), at
-
-    def write(self) -> bytes:
-        out = bytes((len(self.subsystems),))
-        for s in self.subsystems:
-            out += struct.pack(">BH", SUBSYSTEM.encode(s.subsystem), len(s.probe_temps_c))
-            out += bytes(TEMP_C.encode(t) for t in s.probe_temps_c)
-        return out
+    RECORD: ClassVar = SubsystemTemperatures
 
 
 BLOCK_TYPES = {
@@ -598,6 +579,14 @@ def _byte(buf: bytes, at: int, kind: int) -> tuple[int, int]:
     if at >= len(buf):
         raise ProtocolError("body", f"block 0x{kind:02x} is truncated")
     return buf[at], at + 1
+
+
+def _unpack(fmt: str, buf: bytes, at: int, kind: int) -> tuple[tuple, int]:
+    """The fixed-size head ``fmt`` of block ``kind`` at ``at``, and where it ends."""
+    end = at + struct.calcsize(fmt)
+    if end > len(buf):
+        raise ProtocolError("body", f"block 0x{kind:02x} is truncated")
+    return struct.unpack_from(fmt, buf, at), end
 
 
 def as_dict(block) -> dict:

@@ -123,27 +123,21 @@ def test_trades_far_from_guidance_are_flagged(assessor_user, make_org):
     buyer, buyer_user = f.member(kinds=("cascade_use",))
     f.authorise(maker=maker, enterprise=buyer)
     packs = [f.battery(custodian=seller, maker=maker, energy="50") for _ in range(2)]
+
     # SOH 0.75 -> grade B, 37.5 kWh each: 75 kWh at 400 CNY/kWh = 30000 at guidance.
-    fair = services.deal_record_offline(
-        actor=seller_user,
-        buyer=buyer,
-        price_cny=Decimal("15500"),
-        concluded_at=timezone.now(),
-        items=[services.ItemInput(code=packs[0].code, soh=Decimal("0.75"))],
-        form="pack",
-        location="x",
-        region="BJ",
-    )
-    cheap = services.deal_record_offline(
-        actor=seller_user,
-        buyer=buyer,
-        price_cny=Decimal("3000"),
-        concluded_at=timezone.now(),
-        items=[services.ItemInput(code=packs[1].code, soh=Decimal("0.75"))],
-        form="pack",
-        location="x",
-        region="BJ",
-    )
+    def sell(pack, price_cny):
+        return services.deal_record_offline(
+            actor=seller_user,
+            buyer=buyer,
+            price_cny=Decimal(price_cny),
+            concluded_at=timezone.now(),
+            items=[services.ItemInput(code=pack.code, soh=Decimal("0.75"))],
+            form="pack",
+            location="x",
+            region="BJ",
+        )
+
+    fair, cheap = sell(packs[0], "15500"), sell(packs[1], "3000")
     fair.refresh_from_db()
     assert fair.reference_per_kwh == Decimal("400.00")
     assert not fair.is_outlier

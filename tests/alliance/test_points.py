@@ -44,17 +44,22 @@ def shares(w):
     ]
 
 
+def register_shares(w, shares, monthly_cost_cny=Decimal("10000")):
+    """The operator registers the co-built point with these shares, open from 1 January 2026."""
+    return services.shared_point_register(
+        actor=w["op_user"],
+        service_point=w["point"],
+        monthly_cost_cny=monthly_cost_cny,
+        opened_on=date(2026, 1, 1),
+        shares=shares,
+    )
+
+
 def test_a_co_built_point_counts_in_the_network_for_each_automaker_it_serves(point_world):
     from recycling_network.selectors import compliance_point_coverage
 
     w = point_world
-    services.shared_point_register(
-        actor=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("10000"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w))
     coverage = {r["automaker_id"]: r for r in compliance_point_coverage(automakers=[w["a1"], w["a2"]])}
     assert coverage[w["a1"].pk]["points"] == 1 and coverage[w["a1"].pk]["co_built"] == 1
     assert coverage[w["a2"].pk]["points"] == 1 and coverage[w["a2"].pk]["co_built"] == 1
@@ -64,13 +69,7 @@ def test_shares_must_add_up(point_world):
     w = point_world
     bad = shares(w)[:2]
     with pytest.raises(services.AllianceError, match="cost shares must add up to 1"):
-        services.shared_point_register(
-            actor=w["op_user"],
-            service_point=w["point"],
-            monthly_cost_cny=Decimal(1),
-            opened_on=date(2026, 1, 1),
-            shares=bad,
-        )
+        register_shares(w, bad, monthly_cost_cny=Decimal(1))
 
 
 def test_non_members_cannot_hold_shares(point_world, make_org):
@@ -79,24 +78,12 @@ def test_non_members_cannot_hold_shares(point_world, make_org):
     s = shares(w)
     s[1] = services.ShareInput(member=outsider, cost_share=Decimal("0.4"), mass_share=Decimal("0.5"))
     with pytest.raises(services.AllianceError, match="not approved alliance members"):
-        services.shared_point_register(
-            actor=w["op_user"],
-            service_point=w["point"],
-            monthly_cost_cny=Decimal(1),
-            opened_on=date(2026, 1, 1),
-            shares=s,
-        )
+        register_shares(w, s, monthly_cost_cny=Decimal(1))
 
 
 def test_monthly_statement_per_member(point_world, client_for):
     w = point_world
-    services.shared_point_register(
-        actor=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("10000"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w))
     tz = timezone.get_current_timezone()
     for mass, day in (("300", 3), ("200", 20), ("999", 1)):
         b = f.battery(custodian=w["op"], maker=None, mass=mass, state="removed")
@@ -121,13 +108,7 @@ def test_monthly_statement_per_member(point_world, client_for):
 
 def test_shared_points_visible_to_share_holders_only(point_world, client_for, make_user):
     w = point_world
-    services.shared_point_register(
-        actor=w["op_user"],
-        service_point=w["point"],
-        monthly_cost_cny=Decimal("1"),
-        opened_on=date(2026, 1, 1),
-        shares=shares(w),
-    )
+    register_shares(w, shares(w), monthly_cost_cny=Decimal("1"))
     assert client_for(w["op_user"]).get("/api/v1/alliance/shared-points/").json()["count"] == 1
     assert (
         client_for(make_user(kinds=("automaker",))).get("/api/v1/alliance/shared-points/").json()["count"]

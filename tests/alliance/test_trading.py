@@ -39,6 +39,19 @@ def bid_url(lot):
     return f"/api/v1/alliance/lots/{lot.pk}/bids/"
 
 
+def regeneration_bidder(**licence):
+    """A Tianjin regeneration member holding a licence on these terms, and its user."""
+    regen, regen_user = f.member(kinds=("regeneration",), region="TJ")
+    f.licence(enterprise=regen, **licence)
+    return regen, regen_user
+
+
+def bid_on_one_pack(market, client, amount="5000"):
+    """A bid by ``client`` on a new lot of the market's first pack."""
+    lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
+    return client.post(bid_url(lot), {"amount_cny": amount}, format="json")
+
+
 def close(lot):
     Lot.objects.filter(pk=lot.pk).update(deadline=timezone.now() - timedelta(minutes=1))
     lot.refresh_from_db()
@@ -83,8 +96,7 @@ def test_expired_authorisation_is_refused(market, client_for, make_org):
 
 
 def test_regeneration_buyer_with_exhausted_scale_is_refused(market, client_for):
-    regen, regen_user = f.member(kinds=("regeneration",), region="TJ")
-    f.licence(enterprise=regen, scale_t="0.5")
+    regen, regen_user = regeneration_bidder(scale_t="0.5")
     # 500 kg already received this year: the 0.5 t annual scale is used up.
     used = f.battery(custodian=market["seller"], maker=market["maker"], mass="500")
     release_record(
@@ -93,35 +105,30 @@ def test_regeneration_buyer_with_exhausted_scale_is_refused(market, client_for):
     receipt_confirm(
         battery=used, actor=platform_actor(regen), occurred_at=timezone.now(), payload={"mass_kg": "500"}
     )
-    lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
+    r = bid_on_one_pack(market, client_for(regen_user))
     assert r.status_code == 400
     assert "annual scale exhausted" in r.json()["error"]["fields"]["bidder"][0]
 
 
 def test_regeneration_buyer_with_expired_licence_is_refused(market, client_for):
-    regen, regen_user = f.member(kinds=("regeneration",), region="TJ")
     today = timezone.localdate()
-    f.licence(enterprise=regen, valid_from=today - timedelta(days=800), valid_to=today - timedelta(days=1))
-    lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
+    _, regen_user = regeneration_bidder(
+        valid_from=today - timedelta(days=800), valid_to=today - timedelta(days=1)
+    )
+    r = bid_on_one_pack(market, client_for(regen_user))
     assert r.status_code == 400
     assert "expired" in r.json()["error"]["fields"]["bidder"][0]
 
 
 def test_regeneration_buyer_with_licence_and_scale_left_bids(market, client_for):
-    regen, regen_user = f.member(kinds=("regeneration",), region="TJ")
-    f.licence(enterprise=regen, scale_t="10")
-    lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
+    _, regen_user = regeneration_bidder(scale_t="10")
+    r = bid_on_one_pack(market, client_for(regen_user))
     assert r.status_code == 201
 
 
 def test_licence_missing_category_is_refused(market, client_for):
-    regen, regen_user = f.member(kinds=("regeneration",), region="TJ")
-    f.licence(enterprise=regen, categories=("LIB-TERNARY",))
-    lot = f.lot(seller_user=market["seller_user"], batteries=market["packs"][:1])
-    r = client_for(regen_user).post(bid_url(lot), {"amount_cny": "5000"}, format="json")
+    _, regen_user = regeneration_bidder(categories=("LIB-TERNARY",))
+    r = bid_on_one_pack(market, client_for(regen_user))
     assert r.status_code == 400
     assert "LIB-LFP" in r.json()["error"]["fields"]["bidder"][0]
 

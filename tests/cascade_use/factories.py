@@ -140,6 +140,28 @@ def assess(battery, enterprise, verdict: str = "pass", **kw):
     )
 
 
+def repurpose(enterprise, sources, *, scenario: str = "telecom_backup", **kw):
+    """A product ``enterprise`` builds from ``sources``: by default a base-station backup pack in Beijing,
+    commissioned yesterday."""
+    from cascade_use.models import Scenario
+    from cascade_use.services import product_create
+
+    defaults = {
+        "name": "48 V base-station backup pack",
+        "site": "Haidian base station 17",
+        "site_region": "BJ",
+        "operator": "China Tower Beijing",
+        "commissioned_at": now() - timedelta(days=1),
+    }
+    return product_create(
+        enterprise=enterprise,
+        sources=sources,
+        scenario=Scenario.objects.get(key=scenario),
+        **{**defaults, **kw},
+        actor=platform_actor(enterprise),
+    )
+
+
 def licence(
     enterprise, *, categories=("LIB-TERNARY", "LIB-LFP"), scale_t=Decimal("1000"), valid_to=None, **kw
 ):

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from accounts.actors import platform_actor
 from cascade_use import selectors
-from cascade_use.models import Scenario
-from cascade_use.services import CascadeError, product_create, waste_handover
+from cascade_use.services import CascadeError, waste_handover
 from regeneration.services import pack_receive
 from tests.cascade_use.factories import (
     assess,
@@ -20,6 +19,7 @@ from tests.cascade_use.factories import (
     licence,
     now,
     regeneration_enterprise,
+    repurpose,
 )
 
 pytestmark = pytest.mark.django_db
@@ -58,17 +58,8 @@ def test_pass_with_limits_needs_the_limits(world):
 def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
     assess(world["pack"], world["enterprise"], verdict="fail", insulation_ok=False)
     with pytest.raises(CascadeError) as exc:
-        product_create(
-            enterprise=world["enterprise"],
-            sources=[world["pack"]],
-            scenario=Scenario.objects.get(key="street_light"),
-            name="x",
-            site="x",
-            site_region="BJ",
-            operator="x",
-            commissioned_at=now(),
-            actor=platform_actor(world["enterprise"]),
-        )
+        repurpose(world["enterprise"], [world["pack"]], scenario="street_light", name="x", site="x",
+                  operator="x", commissioned_at=now())  # fmt: skip
     assert exc.value.code == "assessment_failed"
     assert "can only be handed to a regeneration enterprise" in exc.value.message
     # it is outstanding waste with a deadline, and not in the repurpose queue

@@ -7,10 +7,18 @@ from django.utils import timezone
 
 from accounts.actors import platform_actor
 from cascade_use import selectors
-from cascade_use.models import ProductStatus, Scenario
-from cascade_use.services import CascadeError, authorisation_revoke, product_create, product_retire
+from cascade_use.models import ProductStatus
+from cascade_use.services import CascadeError, authorisation_revoke, product_retire
 from core.errors import Forbidden
-from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
+from tests.cascade_use.factories import (
+    assess,
+    authorise,
+    battery_maker,
+    cascade_enterprise,
+    held_pack,
+    now,
+    repurpose,
+)
 from tests.factories import UserFactory
 from traceability.codes import parse
 from traceability.models import Battery
@@ -28,18 +36,7 @@ def world():
 
 
 def build(world, **kw):
-    return product_create(
-        enterprise=world["enterprise"],
-        sources=kw.pop("sources", [world["pack"]]),
-        scenario=Scenario.objects.get(key=kw.pop("scenario", "telecom_backup")),
-        name="48 V base-station backup pack",
-        site="Haidian base station 17",
-        site_region="BJ",
-        operator="China Tower Beijing",
-        commissioned_at=now() - timedelta(days=1),
-        **kw,
-        actor=platform_actor(world["enterprise"]),
-    )
+    return repurpose(world["enterprise"], kw.pop("sources", [world["pack"]]), **kw)
 
 
 def test_without_authorisation_is_refused_naming_the_maker(world):
@@ -132,17 +129,8 @@ def test_another_enterprises_pack_is_refused(world):
     authorise(world["maker"], world["enterprise"])
     stranger = cascade_enterprise()
     with pytest.raises(CascadeError, match="not in the custody"):
-        product_create(
-            enterprise=stranger,
-            sources=[world["pack"]],
-            scenario=Scenario.objects.get(key="grid_storage"),
-            name="x",
-            site="x",
-            site_region="BJ",
-            operator="x",
-            commissioned_at=now(),
-            actor=platform_actor(stranger),
-        )
+        repurpose(stranger, [world["pack"]], scenario="grid_storage", name="x", site="x", operator="x",
+                  commissioned_at=now())  # fmt: skip
 
 
 def test_only_a_writer_of_the_products_enterprise_retires_it(world):

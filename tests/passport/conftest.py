@@ -1,13 +1,15 @@
 """A battery with a full life for the passport tests: made, sold in a vehicle, retired, assessed, repurposed."""
 
-from datetime import timedelta
-
 import pytest
 
-from accounts.actors import platform_actor
-from cascade_use.models import Scenario
-from cascade_use.services import product_create
-from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
+from tests.cascade_use.factories import (
+    assess,
+    authorise,
+    battery_maker,
+    cascade_enterprise,
+    held_pack,
+    repurpose,
+)
 from tests.factories import OrganisationFactory, UserFactory
 from tests.recycling_network.factories import make_point
 from valuation.services import valuation_assess
@@ -24,11 +26,7 @@ def build_life(make_regulator):
     pack = held_pack(maker=maker, holder=enterprise)
     assess(pack, enterprise)
     authorise(maker, enterprise)
-    product = product_create(
-        enterprise=enterprise, sources=[pack], scenario=Scenario.objects.get(key="telecom_backup"),
-        name="48 V base-station backup pack", site="Haidian base station 17", site_region="BJ",
-        operator="China Tower Beijing", commissioned_at=now() - timedelta(days=1), actor=platform_actor(enterprise),
-    )  # fmt: skip
+    product = repurpose(enterprise, [pack])
     pack.refresh_from_db()
     near = make_point(region="BJ", lat=39.91, lon=116.41)
     far = make_point(region="HB")

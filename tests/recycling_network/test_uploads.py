@@ -28,6 +28,15 @@ def post(client, point, code, **extra):
     return client.post(URL, body, format="multipart" if "photo" in extra else "json")
 
 
+def upload(client, point, name, content: bytes):
+    """A bulk intake file for ``point``."""
+    return client.post(
+        "/api/v1/intakes/upload/",
+        {"point": point.pk, "file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -52,11 +61,7 @@ def test_a_well_formed_unknown_code_is_still_taken_in(client_for, point, operato
 def test_the_bulk_upload_reports_a_formula_row_as_an_error_on_code(client_for, point, operator_user):
     good = make_pack().code
     csv = f'code,source_kind\n{good},owner\n"=HYPERLINK(""http://x"")",owner\n'.encode()
-    response = client_for(operator_user).post(
-        "/api/v1/intakes/upload/",
-        {"point": point.pk, "file": SimpleUploadedFile("in.csv", csv)},
-        format="multipart",
-    )
+    response = upload(client_for(operator_user), point, "in.csv", csv)
     assert response.status_code == 200, response.content
     rows = response.json()["rows"]
     assert [r["status"] for r in rows] == ["created", "error"]
@@ -71,33 +76,21 @@ def test_an_xlsx_over_the_row_limit_is_refused_on_file(client_for, point, operat
         ws.append([f"ROW{n}", "owner"])
     buf = io.BytesIO()
     wb.save(buf)
-    response = client_for(operator_user).post(
-        "/api/v1/intakes/upload/",
-        {"point": point.pk, "file": SimpleUploadedFile("big.xlsx", buf.getvalue())},
-        format="multipart",
-    )
+    response = upload(client_for(operator_user), point, "big.xlsx", buf.getvalue())
     assert response.status_code == 400 and "file" in response.json()["error"]["fields"]
     assert not Intake.objects.exists()
 
 
 def test_a_file_over_the_byte_limit_is_refused_on_file(client_for, point, operator_user, settings):
     settings.TABULAR_UPLOAD_MAX_BYTES = 2000
-    response = client_for(operator_user).post(
-        "/api/v1/intakes/upload/",
-        {"point": point.pk, "file": SimpleUploadedFile("big.csv", b"code\n" + b"A" * 5000)},
-        format="multipart",
-    )
+    response = upload(client_for(operator_user), point, "big.csv", b"code\n" + b"A" * 5000)
     assert response.status_code == 400
     assert "2000" in str(response.json()["error"]["fields"]["file"])
 
 
 def test_an_upload_past_the_ceiling_is_not_stored(client_for, point, operator_user, settings):
     settings.UPLOAD_CEILING_BYTES = 1000
-    response = client_for(operator_user).post(
-        "/api/v1/intakes/upload/",
-        {"point": point.pk, "file": SimpleUploadedFile("big.csv", b"code\n" + b"A" * 5000)},
-        format="multipart",
-    )
+    response = upload(client_for(operator_user), point, "big.csv", b"code\n" + b"A" * 5000)
     assert response.status_code == 400 and "file" in response.json()["error"]["fields"]
 
 

@@ -3,6 +3,7 @@
 import itertools
 from datetime import date, datetime
 
+import pytest
 from django.utils import timezone
 
 from accounts.actors import platform_actor
@@ -20,6 +21,35 @@ def make_code(
         manufacturer=maker, product_type=level, battery_type="B", spec="12", trace="ABCDEFG",
         produced=produced, serial=next(_serial), cascade=cascade,
     )  # fmt: skip
+
+
+# The chain's parties most trace tests start from: a pack's maker, the automaker, a service point, a cascade-use
+# enterprise and a Tianjin regeneration enterprise.
+CHAIN = {
+    "maker": "battery_maker",
+    "automaker": "automaker",
+    "point": "service_operator",
+    "cascade": "cascade_use",
+    "regen": ("regeneration", "TJ"),
+}
+
+
+def parties(make_org, make_user, **spec) -> dict:
+    """Organisations by name, each made from its kind or (kind, region), and a user of each under ``"users"``."""
+    orgs = {}
+    for name, kind in spec.items():
+        kind, region = (kind, None) if isinstance(kind, str) else kind
+        orgs[name] = make_org(kinds=[kind], **({"region": region} if region else {}))
+    orgs["users"] = {k: make_user(v) for k, v in orgs.items()}
+    return orgs
+
+
+def refused(rule: str, call, *args, **kw):
+    """``call`` is refused with ``rule``; the refusal, for further checks."""
+    with pytest.raises(services.TraceabilityError) as err:
+        call(*args, **kw)
+    assert err.value.code == rule, (err.value.code, err.value.message)
+    return err.value
 
 
 def make_vin() -> str:

@@ -10,21 +10,17 @@ from accounts.actors import platform_actor
 from traceability import ledger_store, selectors, services
 from traceability.models import Battery, Binding, CustodyRelease, ErrorDeclaration, LifecycleEvent
 
-from .factories import at, move, pack_in_vehicle
+from .factories import at, move, pack_in_vehicle, parties, refused
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(make_org, make_user, make_regulator):
-    orgs = {
-        "maker": make_org(kinds=["battery_maker"]),
-        "automaker": make_org(kinds=["automaker"]),
-        "point": make_org(kinds=["service_operator"]),
-        "other_point": make_org(kinds=["service_operator"]),
-        "cascade": make_org(kinds=["cascade_use"]),
-    }
-    orgs["users"] = {k: make_user(v) for k, v in orgs.items()}
+    orgs = parties(
+        make_org, make_user, maker="battery_maker", automaker="automaker", point="service_operator",
+        other_point="service_operator", cascade="cascade_use",
+    )  # fmt: skip
     orgs["regulator"] = make_regulator(region="BJ")
     orgs["tj_regulator"] = make_regulator(region="TJ")
     return orgs
@@ -33,13 +29,6 @@ def world(make_org, make_user, make_regulator):
 def _state(pack):
     b = Battery.objects.get(pk=pack.pk)
     return b.custodian_id, b.state, LifecycleEvent.objects.filter(battery=pack).count()
-
-
-def _refused(rule, call, *args, **kw):
-    with pytest.raises(services.TraceabilityError) as err:
-        call(*args, **kw)
-    assert err.value.code == rule, (err.value.code, err.value.message)
-    return err.value
 
 
 def _in_vehicle(world):
@@ -121,7 +110,7 @@ def test_another_enterprise_cannot_declare_someone_elses_event(world):
     pack, receipt = _received_at_point(world)
     before = _state(pack)
     for who in ("other_point", "automaker", "tj_regulator"):
-        _refused("correction.not_original_actor", _declare, world, who, receipt, reason="did_not_occur")
+        refused("correction.not_original_actor", _declare, world, who, receipt, reason="did_not_occur")
     assert _state(pack) == before and not ErrorDeclaration.objects.exists()
 
 
@@ -138,7 +127,7 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     assert CustodyRelease.objects.get(battery=pack).status == "confirmed"
     # Not the declarant, nor the regulator of another region.
     for org in (world["point"], world["tj_regulator"].organisation):
-        _refused("correction.reviewer", services.error_review, actor=platform_actor(org), declaration_id=declaration.pk, decision="approve")  # fmt: skip
+        refused("correction.reviewer", services.error_review, actor=platform_actor(org), declaration_id=declaration.pk, decision="approve")  # fmt: skip
     assert _state(pack) == before
     regulator = world["regulator"]
     done = services.error_review(actor=regulator, declaration_id=declaration.pk,
@@ -148,7 +137,7 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     assert _state(pack)[:2] == (world["automaker"].pk, "removed")
     assert CustodyRelease.objects.get(battery=pack).status == "open"
     assert done.correction_event.payload["approved_by"] == regulator.organisation_id
-    _refused("correction.closed", services.error_review, actor=regulator, declaration_id=declaration.pk, decision="reject")  # fmt: skip
+    refused("correction.closed", services.error_review, actor=regulator, declaration_id=declaration.pk, decision="reject")  # fmt: skip
     assert ledger_store.verify().ok
 
 
@@ -164,29 +153,29 @@ def test_a_rejected_correction_changes_nothing_and_may_be_declared_again(world):
 def test_an_event_is_declared_only_once(world):
     pack, receipt = _received_at_point(world)
     _declare(world, "point", receipt, reason="did_not_occur")  # pending
-    _refused("correction.already_declared", _declare, world, "point", receipt, reason="incorrect_data")
+    refused("correction.already_declared", _declare, world, "point", receipt, reason="incorrect_data")
     assert ErrorDeclaration.objects.count() == 1
     stored = services.event_record(
         battery=pack, kind="stored", actor=platform_actor(world["point"]), occurred_at=at(2025, 1, 4)
     )
     first = _declare(world, "point", stored, corrective=[])
     assert first.status == "effective"
-    _refused("correction.already_declared", _declare, world, "point", stored)
-    _refused("correction.of_correction", _declare, world, "point", first.correction_event)
+    refused("correction.already_declared", _declare, world, "point", stored)
+    refused("correction.of_correction", _declare, world, "point", first.correction_event)
 
 
 def test_corrective_events_the_authority_refuses_refuse_the_whole_correction(world):
     pack, receipt = _received_at_point(world)
     before = _state(pack)
     # A service point may not record a cascade-use receipt: the authority refuses, nothing is kept.
-    _refused("cascade_received.actor_kind", _declare, world, "point", receipt, corrective=[
+    refused("cascade_received.actor_kind", _declare, world, "point", receipt, corrective=[
         {"kind": "received", "occurred_at": "2025-01-03"},
         {"kind": "cascade_received", "occurred_at": "2025-01-03"}])  # fmt: skip
     # Nor may a corrective event hand the pack to anyone without a release.
-    _refused("custody.moves_by_release", _declare, world, "point", receipt, corrective=[
+    refused("custody.moves_by_release", _declare, world, "point", receipt, corrective=[
         {"kind": "received", "occurred_at": "2025-01-03"},
         {"kind": "stored", "occurred_at": "2025-01-03", "to_uscc": world["cascade"].uscc}])  # fmt: skip
-    _refused("correction.corrective_kind", _declare, world, "point", receipt,
+    refused("correction.corrective_kind", _declare, world, "point", receipt,
              corrective=[{"kind": "corrected", "occurred_at": "2025-01-03"}])  # fmt: skip
     assert _state(pack) == before and not ErrorDeclaration.objects.exists()
     assert CustodyRelease.objects.get(battery=pack).status == "confirmed"
@@ -200,14 +189,14 @@ def test_only_the_latest_moving_event_is_corrected(world):
     )
     move(pack, world["point"], at_=at(2025, 1, 3))
     before = _state(pack)
-    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
     assert _state(pack) == before
 
 
 def test_the_corrected_kind_cannot_be_recorded_directly(world, client_for):
     pack, _ = _received_at_point(world)
     before = _state(pack)
-    _refused("corrected.relation", services.event_record, battery=pack, kind="corrected", actor=platform_actor(world["point"]),
+    refused("corrected.relation", services.event_record, battery=pack, kind="corrected", actor=platform_actor(world["point"]),
              occurred_at=at(2025, 1, 4))  # fmt: skip
     r = client_for(world["users"]["point"]).post("/api/v1/events/", {"items": [
         {"battery_code": pack.code, "kind": "corrected", "occurred_at": "2025-01-04"}]}, format="json").json()  # fmt: skip
@@ -218,7 +207,7 @@ def test_the_corrected_kind_cannot_be_recorded_directly(world, client_for):
 def test_a_script_in_the_reason_is_refused_and_in_the_note_stored_as_text_and_escaped(world, client):
     pack, receipt = _received_at_point(world)
     script = "<script>alert('x')</script>"
-    _refused("correction.reason", _declare, world, "point", receipt, reason=script)
+    refused("correction.reason", _declare, world, "point", receipt, reason=script)
     stored = services.event_record(
         battery=pack, kind="stored", actor=platform_actor(world["point"]), occurred_at=at(2025, 1, 4)
     )
@@ -233,7 +222,7 @@ def test_a_regulator_corrects_an_event_the_platform_recorded(world):
     pack, _ = _received_at_point(world)
     lost = services.event_record(battery=pack, kind="lost", actor=None, occurred_at=at(2025, 1, 9))
     assert _state(pack)[1] == "lost"
-    _refused("correction.not_original_actor", _declare, world, "point", lost, reason="did_not_occur")
+    refused("correction.not_original_actor", _declare, world, "point", lost, reason="did_not_occur")
     declaration = _declare(world, "regulator", lost, reason="did_not_occur")
     assert declaration.status == "effective" and declaration.reviewer_id == world["regulator"].organisation_id
     assert _state(pack)[:2] == (world["point"].pk, "at_service_point")
@@ -314,16 +303,16 @@ def test_a_history_is_corrected_backwards_one_event_at_a_time(world):
         battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
     )
     receipt = move(pack, world["point"], at_=at(2025, 1, 3))
-    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
     pending = _declare(world, "point", receipt, reason="did_not_occur")
     # While the receipt's correction is pending, the receipt still stands in the way.
-    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
     regulator = world["regulator"]
     services.error_review(actor=regulator, declaration_id=pending.pk,
                           decision="approve")  # fmt: skip
     # The hand-over that opened the release to the point is now the latest move: it goes first.
     handover = LifecycleEvent.objects.get(battery=pack, kind="handed_over")
-    _refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
+    refused("correction.not_latest", _declare, world, "automaker", removal, reason="did_not_occur")
     assert _declare(world, "automaker", handover, reason="did_not_occur").status == "effective"
     assert CustodyRelease.objects.get(battery=pack).status == "cancelled"
     assert _declare(world, "automaker", removal, reason="did_not_occur").status == "effective"

@@ -13,7 +13,7 @@ from tests.cascade_use.factories import licence
 from traceability import services
 from traceability.models import Battery, Binding, CustodyClaim
 
-from .factories import at, make_vin, move, pack_in_vehicle
+from .factories import CHAIN, at, make_vin, move, pack_in_vehicle, parties, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +23,9 @@ def _unchanged(pack, custodian, state):
     assert (fresh.custodian_id, fresh.state) == (custodian.pk if custodian else None, state)
 
 
-def _refused(rule, call, **kw):
-    with pytest.raises(services.TraceabilityError) as err:
-        call(**kw)
-    assert err.value.code == rule, (err.value.code, err.value.message)
-    return err.value
-
-
 @pytest.fixture
 def world(make_org, make_user):
-    orgs = {
-        "maker": make_org(kinds=["battery_maker"]),
-        "automaker": make_org(kinds=["automaker"]),
-        "point": make_org(kinds=["service_operator"]),
-        "cascade": make_org(kinds=["cascade_use"]),
-        "regen": make_org(kinds=["regeneration"], region="TJ"),
-        "logistics": make_org(kinds=["logistics"]),
-    }
-    orgs["users"] = {k: make_user(v) for k, v in orgs.items()}
-    return orgs
+    return parties(make_org, make_user, **CHAIN, logistics="logistics")
 
 
 def _in_vehicle(world):
@@ -62,7 +46,7 @@ def _retired_at_point(world):
 
 def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client_for):
     pack = _in_vehicle(world)
-    _refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
+    refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
              actor=platform_actor(world["maker"]), occurred_at=at(2025, 1, 2))  # fmt: skip
     r = client_for(world["users"]["maker"]).post("/api/v1/events/", {"items": [
         {"battery_code": pack.code, "kind": "removed", "occurred_at": "2025-01-02"}]}, format="json").json()  # fmt: skip
@@ -75,7 +59,7 @@ def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client
 def test_a_read_only_account_records_nothing_whoever_calls(world, make_user, client_for):
     pack = _retired_at_point(world)
     viewer = make_user(world["point"], role="viewer")
-    _refused("actor.read_only", services.release_record, battery=pack, actor=viewer, receiver=world["cascade"],
+    refused("actor.read_only", services.release_record, battery=pack, actor=viewer, receiver=world["cascade"],
              occurred_at=at(2025, 1, 4))  # fmt: skip
     r = client_for(viewer).post("/api/v1/custody/releases/", {"battery_code": pack.code,
                                 "to_uscc": world["cascade"].uscc, "occurred_at": "2025-01-04"}, format="json")  # fmt: skip
@@ -89,7 +73,7 @@ def test_a_read_only_account_records_nothing_whoever_calls(world, make_user, cli
 def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world, client_for):
     pack = _retired_at_point(world)
     # No release: the receipt is refused before any other rule.
-    _refused("custody.receipt_without_release", services.event_record, battery=pack, kind="cascade_received",
+    refused("custody.receipt_without_release", services.event_record, battery=pack, kind="cascade_received",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 4))  # fmt: skip
     # Released to it, but no authorisation from the pack's maker.
     services.release_record(
@@ -98,9 +82,9 @@ def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world
         receiver=world["cascade"],
         occurred_at=at(2025, 1, 4),
     )
-    _refused("cascade_use.authorisation_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["cascade"]),
+    refused("cascade_use.authorisation_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["cascade"]),
              occurred_at=at(2025, 1, 5))  # fmt: skip
-    _refused("lifecycle.cascade_repurposed", services.event_record, battery=pack, kind="cascade_repurposed",
+    refused("lifecycle.cascade_repurposed", services.event_record, battery=pack, kind="cascade_repurposed",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
@@ -110,7 +94,7 @@ def test_a_repurposing_needs_a_passed_assessment(world):
     authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
                         valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
     move(pack, world["cascade"], at_=at(2025, 1, 4))
-    _refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
+    refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["cascade"], "cascade_use")
 
@@ -133,7 +117,7 @@ def test_a_regenerator_without_licence_cannot_receive(world):
         receiver=world["regen"],
         occurred_at=at(2025, 1, 4),
     )
-    _refused("regeneration.licence_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["regen"]),
+    refused("regeneration.licence_missing", services.receipt_confirm, battery=pack, actor=platform_actor(world["regen"]),
              occurred_at=at(2025, 1, 5), payload={"mass_kg": "300"})  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
@@ -176,7 +160,7 @@ def test_to_uscc_does_not_hand_a_battery_to_anyone(world, client_for):
 
 def test_dismantling_happens_only_at_a_regeneration_enterprise(world):
     pack = _retired_at_point(world)
-    _refused("lifecycle.dismantled", services.event_record, battery=pack, kind="dismantled", actor=platform_actor(world["point"]),
+    refused("lifecycle.dismantled", services.event_record, battery=pack, kind="dismantled", actor=platform_actor(world["point"]),
              occurred_at=at(2025, 1, 5))  # fmt: skip
     _unchanged(pack, world["point"], "at_service_point")
 
@@ -187,7 +171,7 @@ def test_a_dismantler_removes_only_with_a_scrap_certificate_for_the_vin(world, m
     dismantler = make_org(kinds=["dismantler"])
     clerk = make_user(dismantler)
     pack = _in_vehicle(world)
-    _refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
+    refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
              actor=platform_actor(dismantler), occurred_at=at(2025, 1, 2))  # fmt: skip
     vehicle = Binding.objects.get(pack=pack).vehicle
     ScrapCertificate.objects.create(number="BF-9", dismantler=dismantler, vehicle=vehicle, vin=vehicle.vin,
@@ -268,7 +252,7 @@ def test_a_rejected_claim_moves_nothing_and_a_lost_pack_is_found_through_a_claim
     reviewer = make_regulator(region="BJ").organisation
     services.claim_review(claim=claim, actor=platform_actor(reviewer), approve=False, note="no evidence")
     _unchanged(pack, world["point"], "lost")
-    _refused(
+    refused(
         "custody.claim_closed",
         services.claim_review,
         claim=claim,
@@ -283,7 +267,7 @@ def test_a_rejected_claim_moves_nothing_and_a_lost_pack_is_found_through_a_claim
 
 def test_a_logistics_firm_cannot_claim(world):
     pack = _retired_at_point(world)
-    _refused("received.actor_kind", services.claim_record, battery=pack, actor=platform_actor(world["logistics"]),
+    refused("received.actor_kind", services.claim_record, battery=pack, actor=platform_actor(world["logistics"]),
              reason="found", found_at=timezone.now() - timedelta(hours=1))  # fmt: skip
     assert not CustodyClaim.objects.exists()
 

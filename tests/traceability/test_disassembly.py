@@ -15,35 +15,19 @@ from tests.factories import OrganisationFactory
 from traceability import ledger_store, services
 from traceability.models import Battery, LifecycleEvent
 
-from .factories import at, make_code, move, pack_in_vehicle, register_pack
+from .factories import CHAIN, at, make_code, move, pack_in_vehicle, parties, refused, register_pack
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(make_org, make_user):
-    orgs = {
-        "maker": make_org(kinds=["battery_maker"]),
-        "automaker": make_org(kinds=["automaker"]),
-        "point": make_org(kinds=["service_operator"]),
-        "cascade": make_org(kinds=["cascade_use"]),
-        "regen": make_org(kinds=["regeneration"], region="TJ"),
-        "other_regen": make_org(kinds=["regeneration"], region="TJ"),
-    }
-    orgs["users"] = {k: make_user(v) for k, v in orgs.items()}
-    return orgs
+    return parties(make_org, make_user, **CHAIN, other_regen=("regeneration", "TJ"))
 
 
 def _snapshot(*batteries):
     rows = Battery.objects.filter(pk__in=[b.pk for b in batteries]).order_by("pk")
     return [(b.pk, b.state, b.custodian_id, b.parent_id) for b in rows], LifecycleEvent.objects.count()
-
-
-def _refused(rule, call, **kw):
-    with pytest.raises(services.TraceabilityError) as err:
-        call(**kw)
-    assert err.value.code == rule, (err.value.code, err.value.message)
-    return err.value
 
 
 def _in_vehicle(world, **kw):
@@ -72,7 +56,7 @@ def test_an_enterprise_that_does_not_hold_the_pack_cannot_take_it_apart(world, c
     licence(world["other_regen"])
     pack = _at_regeneration(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
-    _refused("custody.holder_only", services.battery_disassemble, actor=platform_actor(world["other_regen"]), code=pack.code,
+    refused("custody.holder_only", services.battery_disassemble, actor=platform_actor(world["other_regen"]), code=pack.code,
              occurred_at=at(2025, 1, 5))  # fmt: skip
     # The maker still sees its pack; it is not entitled to take it apart at someone else's works.
     r = client_for(world["users"]["maker"]).post(
@@ -90,7 +74,7 @@ def test_a_holder_without_a_valid_licence_cannot_take_a_pack_apart(world):
 
     Licence.objects.filter(enterprise=world["regen"]).update(valid_to=date(2025, 1, 4))
     before = _snapshot(pack, *_modules(pack))
-    err = _refused("regeneration.licence_expired", services.battery_disassemble, actor=platform_actor(world["regen"]),
+    err = refused("regeneration.licence_expired", services.battery_disassemble, actor=platform_actor(world["regen"]),
                    code=pack.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     assert err.field == "battery_code"
     assert _snapshot(pack, *_modules(pack)) == before
@@ -99,7 +83,7 @@ def test_a_holder_without_a_valid_licence_cannot_take_a_pack_apart(world):
 def test_a_pack_in_a_vehicle_cannot_be_taken_apart(world, client_for):
     pack = _in_vehicle(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
-    _refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["automaker"]), code=pack.code,
+    refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["automaker"]), code=pack.code,
              occurred_at=at(2025, 1, 5))  # fmt: skip
     r = client_for(world["users"]["automaker"]).post(
         f"/api/v1/batteries/{pack.code}/disassembly/", {}, format="json"
@@ -114,12 +98,12 @@ def test_a_pack_is_taken_apart_once(world):
         actor=platform_actor(world["regen"]), code=pack.code, occurred_at=at(2025, 1, 5)
     )
     before = _snapshot(pack, *_modules(pack))
-    _refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
+    refused("lifecycle.disassembled", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              occurred_at=at(2025, 1, 6))  # fmt: skip
     assert _snapshot(pack, *_modules(pack)) == before
 
 
-def test_a_child_code_of_another_pack_is_refused(world):
+def test_a_child_code_of_another_pack_isrefused(world):
     pack = _at_regeneration(world, modules=1)
     other = register_pack(world["maker"], modules=1)
     foreign = _modules(other)[0]
@@ -127,7 +111,7 @@ def test_a_child_code_of_another_pack_is_refused(world):
                                       occurred_at=at(2024, 3, 6))  # fmt: skip
     before = _snapshot(pack, other, foreign, loose, *_modules(pack))
     for stolen in (foreign, loose):
-        _refused("disassembly.child_of_another", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
+        refused("disassembly.child_of_another", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
                  children=[stolen.code], occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack, other, foreign, loose, *_modules(pack)) == before
 
@@ -135,14 +119,14 @@ def test_a_child_code_of_another_pack_is_refused(world):
 def test_an_unknown_child_code_must_decode_one_level_below(world):
     pack = _at_regeneration(world)
     before = _snapshot(pack)
-    _refused("disassembly.child_level", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
+    refused("disassembly.child_level", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("P")], occurred_at=at(2025, 1, 5))  # fmt: skip
-    _refused("serial", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
+    refused("serial", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("M")[:17] + "00000AB"], occurred_at=at(2025, 1, 5))  # fmt: skip
-    _refused("manufacturer_unregistered", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
+    refused("manufacturer_unregistered", services.battery_disassemble, actor=platform_actor(world["regen"]), code=pack.code,
              children=[make_code("M", maker="ZZ9")], occurred_at=at(2025, 1, 5))  # fmt: skip
     # No children at all: a disassembly gives parts.
-    _refused("disassembly.children_separated", services.battery_disassemble, actor=platform_actor(world["regen"]),
+    refused("disassembly.children_separated", services.battery_disassemble, actor=platform_actor(world["regen"]),
              code=pack.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack) == before
     assert not Battery.objects.filter(parent=pack).exists()
@@ -159,17 +143,17 @@ def test_formula_and_oversized_children_are_bad_input(world, client_for):
     assert Battery.objects.get(pk=pack.pk).state == "at_regeneration"
 
 
-def test_an_event_on_a_module_inside_an_intact_pack_is_refused(world, client_for):
+def test_an_event_on_a_module_inside_an_intact_pack_isrefused(world, client_for):
     pack = _at_regeneration(world, modules=1, cells=1)
     module = _modules(pack)[0]
     cell = Battery.objects.get(parent=module)
     before = _snapshot(pack, module, cell)
     for child, kind in ((module, "dispatched"), (module, "lost"), (cell, "regeneration_received"),
                         (module, "separated")):  # fmt: skip
-        _refused("lifecycle.part_of_intact_pack", services.event_record, battery=child, kind=kind,
+        refused("lifecycle.part_of_intact_pack", services.event_record, battery=child, kind=kind,
                  actor=platform_actor(world["maker"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     # A module cannot be taken apart on its own while its pack is intact.
-    _refused("lifecycle.part_of_intact_pack", services.battery_disassemble, actor=platform_actor(world["automaker"]),
+    refused("lifecycle.part_of_intact_pack", services.battery_disassemble, actor=platform_actor(world["automaker"]),
              code=module.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     # The generic endpoint has no disassembly and no separation: those come with their own endpoint.
     r = client_for(world["users"]["regen"]).post("/api/v1/events/", {"items": [
@@ -203,7 +187,7 @@ def test_a_separated_module_cannot_be_separated_again_through_the_engine(world):
 def test_the_engine_refuses_a_disassembly_that_leaves_children_inside(world):
     pack = _at_regeneration(world, modules=2)
     before = _snapshot(pack, *_modules(pack))
-    _refused("disassembly.children_separated", services.event_record, battery=pack, kind="disassembled",
+    refused("disassembly.children_separated", services.event_record, battery=pack, kind="disassembled",
              actor=platform_actor(world["regen"]), occurred_at=at(2025, 1, 5))  # fmt: skip
     assert _snapshot(pack, *_modules(pack)) == before
 
@@ -234,7 +218,7 @@ def test_disassembly_at_regeneration_gives_each_child_its_own_path(world, client
     assert ledger_ok()
     # The cells are still inside their (now separate) modules.
     cell = Battery.objects.filter(parent=modules[0]).first()
-    _refused("lifecycle.part_of_intact_pack", services.event_record, battery=cell, kind="dismantled",
+    refused("lifecycle.part_of_intact_pack", services.event_record, battery=cell, kind="dismantled",
              actor=platform_actor(world["regen"]), occurred_at=at(2025, 1, 6))  # fmt: skip
 
 

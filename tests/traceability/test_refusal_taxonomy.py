@@ -11,6 +11,10 @@ from .test_custody import _retired_at_point, world  # noqa: F401 - the fixture
 pytestmark = pytest.mark.django_db
 
 
+def claim(client, pack, **body):
+    return client.post("/api/v1/custody/claims/", {"battery_code": pack.code, **body}, format="json")
+
+
 @pytest.mark.parametrize(
     ("cls", "family", "status"),
     [
@@ -34,8 +38,7 @@ def test_invalid_input_names_the_field_and_a_refused_rule_does_not():
 def test_a_claim_of_ones_own_battery_answers_409_with_the_rule(world, client_for):  # noqa: F811
     pack = _retired_at_point(world)
     holder = client_for(world["users"]["point"])
-    r = holder.post("/api/v1/custody/claims/", {"battery_code": pack.code, "reason": "mine",
-                                                "found_at": "2025-02-01"}, format="json")  # fmt: skip
+    r = claim(holder, pack, reason="mine", found_at="2025-02-01")
     assert r.status_code == 409
     assert (
         r.json()["error"]["code"] == "custody.claim_own"
@@ -46,8 +49,7 @@ def test_a_claim_of_ones_own_battery_answers_409_with_the_rule(world, client_for
 def test_a_bad_time_answers_400_naming_the_field(world, client_for):  # noqa: F811
     pack = _retired_at_point(world)
     finder = client_for(world["users"]["automaker"])
-    r = finder.post("/api/v1/custody/claims/", {"battery_code": pack.code, "reason": "left by a repairer",
-                                                "found_at": "not a date"}, format="json")  # fmt: skip
+    r = claim(finder, pack, reason="left by a repairer", found_at="not a date")
     assert r.status_code == 400
     assert list(r.json()["error"]["fields"]) == ["found_at"]
 

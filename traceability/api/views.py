@@ -3,18 +3,19 @@ selector, and answer."""
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin
 from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
 from core.dates import parse_when
 from traceability import codes, ledger_store, selectors, services
-from traceability.models import ErrorDeclaration
+from traceability.models import CustodyClaim, CustodyRelease, ErrorDeclaration
 
 from . import serializers as s
 from .serializers import BatterySerializer, BulkResultSerializer, DecodedCodeSerializer
@@ -210,7 +211,6 @@ class ReleaseListCreateView(_CustodyView):
     @extend_schema(request=s.ReleaseInputSerializer, responses={201: s.ReleaseSerializer})
     def post(self, request):
         self.valid(s.ReleaseInputSerializer, request)
-        from accounts.models import Organisation  # noqa: PLC0415
 
         self.org(request)
         battery = services._battery_for(code=str(request.data.get("battery_code") or ""))
@@ -224,8 +224,6 @@ class ReleaseListCreateView(_CustodyView):
 
 
 def _release_for(request, pk: int):
-    from traceability.models import CustodyRelease  # noqa: PLC0415
-
     org = getattr(request.user, "organisation", None)
     release = CustodyRelease.objects.select_related("battery", "releaser", "receiver").filter(pk=pk).first()
     if release is None or org is None or org.pk not in (release.releaser_id, release.receiver_id):
@@ -233,33 +231,49 @@ def _release_for(request, pk: int):
     return release
 
 
-class ReleaseConfirmView(_CustodyView):
+class _ReleaseClosingView(_CustodyView):
+    """POST on a release the caller is party to: the body checked by ``input_class``, the release closed by
+    :meth:`close`; 201 with the release and the closing event."""
+
+    input_class: type[serializers.Serializer]
+
+    def post(self, request, pk: int):
+        self.valid(self.input_class, request)
+        org = self.org(request)
+        release = _release_for(request, pk)
+        event = self.close(request, org, release)
+        release.refresh_from_db()
+        return Response({**_release_body(release), "event_id": event.pk}, status=201)
+
+    def close(self, request, org, release):
+        raise NotImplementedError
+
+
+@extend_schema_view(
+    post=extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
+)
+class ReleaseConfirmView(_ReleaseClosingView):
     """POST (the receiver): ``{"occurred_at", "kind"}`` confirms the release; the receipt makes you custodian."""
 
-    @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.ReleaseClosedSerializer})
-    def post(self, request, pk: int):
-        self.valid(s.ReceiptInputSerializer, request)
-        self.org(request)
-        release = _release_for(request, pk)
-        event = services.receipt_confirm(battery=release.battery, actor=request.user, occurred_at=self.when(request),
+    input_class = s.ReceiptInputSerializer
+
+    def close(self, request, org, release):
+        return services.receipt_confirm(battery=release.battery, actor=request.user, occurred_at=self.when(request),
                          kind=request.data.get("kind") or None,
                          place=str(request.data.get("place") or "")[:200])  # fmt: skip
-        release.refresh_from_db()
-        return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
 
-class ReleaseCancelView(_CustodyView):
+@extend_schema_view(
+    post=extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
+)
+class ReleaseCancelView(_ReleaseClosingView):
     """POST (the holder): ``{"occurred_at", "reason"}`` withdraws a release the receiver has not confirmed."""
 
-    @extend_schema(request=s.CancelInputSerializer, responses={201: s.ReleaseClosedSerializer})
-    def post(self, request, pk: int):
-        self.valid(s.CancelInputSerializer, request)
-        self.org(request)
-        release = _release_for(request, pk)
-        event = services.release_cancel(battery=release.battery, actor=request.user, occurred_at=self.when(request),
+    input_class = s.CancelInputSerializer
+
+    def close(self, request, org, release):
+        return services.release_cancel(battery=release.battery, actor=request.user, occurred_at=self.when(request),
                          reason=str(request.data.get("reason") or ""))  # fmt: skip
-        release.refresh_from_db()
-        return Response({**_release_body(release), "event_id": event.pk}, status=201)
 
 
 class BatteryDisassemblyView(_CustodyView):
@@ -315,7 +329,6 @@ class ClaimReviewView(_CustodyView):
     @extend_schema(request=s.ClaimReviewInputSerializer, responses=s.ClaimSerializer)
     def post(self, request, pk: int):
         self.valid(s.ClaimReviewInputSerializer, request)
-        from traceability.models import CustodyClaim  # noqa: PLC0415
 
         org = self.org(request)
         claim = CustodyClaim.objects.filter(pk=pk).first()

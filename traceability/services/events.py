@@ -21,6 +21,7 @@ from core.audit import audit_log
 from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
 from .. import authority
+from ..ledger_store import ledger_append
 from ..lifecycle import (
     CONSUMING,
     ENDS_VEHICLE_USE,
@@ -688,7 +689,5 @@ def _deadline_for_kinds(kind: str, actor_kinds: tuple, occurred_at: datetime, re
 
 def _after_events(events: list[LifecycleEvent]) -> None:
     """Ledger and outbox for newly written events, inside the caller's transaction."""
-    from ..ledger_store import ledger_append  # noqa: PLC0415
-
     ledger_append(events)
     hooks.records_written("lifecycle_event", events)

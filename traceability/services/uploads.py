@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from hashlib import sha256
+from types import SimpleNamespace as Record
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,6 +24,8 @@ from core.errors import ServiceError
 
 from .. import authority, codes
 from .. import vin as vin_mod
+from ..bulk_sql import copy_lines, copy_value, reserve_ids
+from ..ledger_store import canonical_bytes, canonical_record, ledger_append_leaves
 from ..lifecycle import EventKind, IllegalTransition, State, next_state
 from ..models import (
     Battery,
@@ -265,11 +268,6 @@ BINDING_EVENT_COLUMNS = ("id", *EVENT_INSERT_COLUMNS)
 
 def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, results, items) -> None:
     """Write the planned pairs of :func:`bindings_upload` (see there)."""
-    from types import SimpleNamespace as Record  # noqa: PLC0415
-
-    from ..bulk_sql import copy_lines, copy_value, reserve_ids  # noqa: PLC0415
-    from ..ledger_store import ledger_append_leaves  # noqa: PLC0415
-
     kinds = tuple(actor.kinds)
     actor_user_id = getattr(actor_user, "pk", None)
     custodian_ids = {p[1][4] for p in planned} - {None, actor.pk}
@@ -414,8 +412,6 @@ def _leaf_template(row: dict) -> tuple[str, str, str, str]:
     """The canonical bytes of a bound event's ledger leaf (:func:`ledger_store.canonical_bytes`, keys sorted)
     around its three per-row values, the battery code, the event id and the VIN, in that (key) order: the rest
     of a batch's rows share a few shapes, each encoded once, so a leaf costs a join and a hash."""
-    from ..ledger_store import canonical_bytes, canonical_record  # noqa: PLC0415
-
     text = canonical_bytes(canonical_record(row)).decode()
     head, rest = text.split(_dumps_any(_CODE), 1)
     between, rest = rest.split(_dumps_any(_ID), 1)

@@ -7,39 +7,21 @@ from traceability.models import BatteryState, ErrorReason, EventKindChoices, Lev
 
 register = template.Library()
 
-_KINDS = dict(EventKindChoices.choices)
-_STATES = dict(BatteryState.choices)
-_REGIONS = dict(Region.choices)
-_LEVELS = dict(Level.choices)
-_USES = dict(VehicleUse.choices)
-_REASONS = dict(ErrorReason.choices)
+
+def _label_filter(name: str, choices):
+    """Register filter ``name``: a code's label in ``choices``; an unknown or empty code as it came."""
+    labels = dict(choices)
+
+    def label(value):
+        return labels.get(value, value) if value else value
+
+    label.__name__ = name
+    return register.filter(name, label)
 
 
-@register.filter
-def event_kind_label(value):
-    return _KINDS.get(value, value)
-
-
-@register.filter
-def state_label(value):
-    return _STATES.get(value, value) if value else value
-
-
-@register.filter
-def region_label(value):
-    return _REGIONS.get(value, value) if value else value
-
-
-@register.filter
-def level_label(value):
-    return _LEVELS.get(value, value) if value else value
-
-
-@register.filter
-def vehicle_use_label(value):
-    return _USES.get(value, value) if value else value
-
-
-@register.filter
-def correction_reason_label(value):
-    return _REASONS.get(value, value) if value else value
+event_kind_label = _label_filter("event_kind_label", EventKindChoices.choices)
+state_label = _label_filter("state_label", BatteryState.choices)
+region_label = _label_filter("region_label", Region.choices)
+level_label = _label_filter("level_label", Level.choices)
+vehicle_use_label = _label_filter("vehicle_use_label", VehicleUse.choices)
+correction_reason_label = _label_filter("correction_reason_label", ErrorReason.choices)

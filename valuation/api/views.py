@@ -181,12 +181,10 @@ class JobViewSet(AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         data.is_valid(raise_exception=True)
         v = data.validated_data
         require_assessor(actor=request.user)
-        if v.get("service_point"):
-            codes = selectors.service_point_stock(place_ref=v["service_point"], user=request.user)
-        elif v.get("custody"):
-            codes = selectors.custody_stock(user=request.user)
-        else:
-            codes = v["codes"]
+        source = "service_point" if v.get("service_point") else "custody" if v.get("custody") else "codes"
+        codes = selectors.job_codes(
+            source=source, user=request.user, service_point=v.get("service_point"), codes=v.get("codes")
+        )
         job = valuation_job_create(
             actor=request.user, codes=codes, valuation_date=v.get("valuation_date"),
             description=v.get("description", ""),

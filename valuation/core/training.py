@@ -35,12 +35,28 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cycle_life import KNOWN_FEATURES
+import numpy as np
+import sklearn
+from scipy.stats import chi2
+from sklearn.covariance import LedoitWolf
+from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor, RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, DotProduct, Product, Sum, WhiteKernel
+from sklearn.gaussian_process.kernels import ConstantKernel as Scale
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import ElasticNetCV, HuberRegressor, RidgeCV
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .cycle_life import KNOWN_FEATURES, CycleLifeModel
 
 RECIPE = "cycle-life-grouped-cv"
 RECIPE_VERSION = "4"
@@ -182,8 +198,6 @@ class Dataset:
     duplicates_dropped: int
 
     def matrix(self, features):
-        import numpy as np  # noqa: PLC0415
-
         return np.array([[row[f] for f in features] for row in self.rows], dtype=float)
 
 
@@ -224,25 +238,12 @@ def dataset_from_rows(table: list[dict], *, sha256: str = "") -> Dataset:
 
 
 def _inner_cv(groups, n_splits=INNER_FOLDS):
-    from sklearn.model_selection import GroupKFold  # noqa: PLC0415
-
     n_groups = len(set(groups))
     return GroupKFold(n_splits=max(2, min(n_splits, n_groups)))
 
 
 def _fit_member(member: Member, X, logy, groups):
     """A fitted pipeline (median imputer → [scaler →] estimator) for one member."""
-    from sklearn.ensemble import (  # noqa: PLC0415
-        ExtraTreesRegressor,
-        GradientBoostingRegressor,
-        RandomForestRegressor,
-    )
-    from sklearn.exceptions import ConvergenceWarning  # noqa: PLC0415
-    from sklearn.impute import SimpleImputer  # noqa: PLC0415
-    from sklearn.linear_model import ElasticNetCV, HuberRegressor, RidgeCV  # noqa: PLC0415
-    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
-    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
-
     imputer = SimpleImputer(strategy="median", keep_empty_features=True)
     if member.estimator in ("elastic_net", "ridge", "huber"):
         inner = list(_inner_cv(groups).split(X, logy, groups))
@@ -289,10 +290,6 @@ def _fit_member(member: Member, X, logy, groups):
 def _gaussian_process(d: int, kind: str):
     """GP regression on standardised features: scaled RBF with one length per feature, white noise, and for
     ``gp_linear`` a scaled linear kernel; every setting by maximum marginal likelihood on the training fold."""
-    from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: PLC0415
-    from sklearn.gaussian_process.kernels import RBF, DotProduct, WhiteKernel  # noqa: PLC0415
-    from sklearn.gaussian_process.kernels import ConstantKernel as Scale  # noqa: PLC0415
-
     kernel = Scale(0.05) * RBF(length_scale=[2.0] * d, length_scale_bounds=(0.1, 100.0)) + WhiteKernel(
         0.005, (1e-5, 0.1)
     )
@@ -302,16 +299,12 @@ def _gaussian_process(d: int, kind: str):
 
 
 def _member_log10(member: Member, prediction):
-    import numpy as np  # noqa: PLC0415
-
     if member.target == "cycles":  # a prediction below one cycle is taken as one cycle (log10 = 0)
         return np.log10(np.maximum(prediction, 1.0))
     return prediction
 
 
 def _fit_candidate(candidate: Candidate, data: Dataset, index):
-    import numpy as np  # noqa: PLC0415
-
     logy = np.log10(np.array(data.y))[index]
     groups = np.array(data.cells)[index]
     return [
@@ -321,8 +314,6 @@ def _fit_candidate(candidate: Candidate, data: Dataset, index):
 
 
 def _predict_log10(fitted, data: Dataset, index):
-    import numpy as np  # noqa: PLC0415
-
     return np.mean(
         [_member_log10(m, pipe.predict(data.matrix(m.features)[index])) for m, pipe in fitted], axis=0
     )
@@ -339,8 +330,6 @@ def fade_bound(slope: float, intercept: float, *, eol_ah: float = NOMINAL_CAPACI
 
 def fade_bound_log10(data: Dataset):
     """log10 of :func:`fade_bound` per row (+inf where there is none; at least 0, i.e. one cycle)."""
-    import numpy as np  # noqa: PLC0415
-
     out = np.full(len(data.y), np.inf)
     for i, row in enumerate(data.rows):
         bound = fade_bound(row[FADE_SLOPE], row[FADE_INTERCEPT])
@@ -367,16 +356,11 @@ def out_of_fold(candidate: Candidate, data: Dataset, *, repeats: int, folds: int
 
     Members are fitted independently of each other, so a member shared by several candidates is fitted once per
     fold when the same ``cache`` (a dict) is passed."""
-    import numpy as np  # noqa: PLC0415
-
     cache = {} if cache is None else cache
     return np.mean([_member_out_of_fold(m, data, repeats, folds, cache) for m in candidate.members], axis=0)
 
 
 def _member_out_of_fold(member: Member, data: Dataset, repeats: int, folds: int, cache: dict):
-    import numpy as np  # noqa: PLC0415
-    from sklearn.model_selection import GroupKFold  # noqa: PLC0415
-
     key = (member, repeats, folds)
     if key in cache:
         return cache[key]
@@ -396,8 +380,6 @@ def _member_out_of_fold(member: Member, data: Dataset, repeats: int, folds: int,
 
 def score(pred_log10, data: Dataset, *, level: float = LEVEL) -> dict:
     """CV figures from out-of-fold log10 predictions (repeats × cells)."""
-    import numpy as np  # noqa: PLC0415
-
     life = np.array(data.y)
     predicted = 10**pred_log10
     ape = np.abs(predicted - life) / life * 100
@@ -431,9 +413,6 @@ def _mean_sd(values) -> dict:
 
 def baseline(data: Dataset, *, repeats: int) -> dict:
     """Predict the training folds' mean log10 life (with the fade bound): the floor every candidate must clear."""
-    import numpy as np  # noqa: PLC0415
-    from sklearn.model_selection import GroupKFold  # noqa: PLC0415
-
     logy = np.log10(np.array(data.y))
     pred = np.zeros((repeats, len(logy)))
     for repeat in range(repeats):
@@ -451,8 +430,6 @@ def choose(table: list[dict]) -> dict:
 def evaluate(data: Dataset, candidates=CANDIDATES, *, repeats: int = REPEATS) -> tuple[list[dict], dict]:
     """Every candidate's grouped-CV figures with the fade bound (and, for comparison, without it), in the given
     order; the chosen row is marked."""
-    import numpy as np  # noqa: PLC0415
-
     bound = fade_bound_log10(data)
     table: list[dict] = []
     residual_sets: dict = {}
@@ -487,31 +464,19 @@ def evaluate(data: Dataset, candidates=CANDIDATES, *, repeats: int = REPEATS) ->
 
 
 def _export_member(member: Member, pipeline, X) -> dict:
-    import numpy as np  # noqa: PLC0415
-
     estimator = pipeline.steps[-1][1]
     if member.estimator in ("elastic_net", "ridge", "huber"):
-        scaler = pipeline.steps[1][1]
         return {
-            "kind": "linear",
-            "estimator": member.estimator,
-            "target": member.target,
-            "features": list(member.features),
-            "mean": [float(v) for v in scaler.mean_],
-            "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+            **_member_head("linear", member),
+            **_scaling(pipeline),
             "coefficients": [float(v) for v in np.ravel(estimator.coef_)],
             "intercept": float(np.ravel([estimator.intercept_])[0]),
             "hyper_parameters": _hyper(estimator),
         }
     if member.estimator in ("gp", "gp_linear"):
-        scaler = pipeline.steps[1][1]
         return {
-            "kind": "kernel",
-            "estimator": member.estimator,
-            "target": member.target,
-            "features": list(member.features),
-            "mean": [float(v) for v in scaler.mean_],
-            "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+            **_member_head("kernel", member),
+            **_scaling(pipeline),
             "support": [[float(v) for v in row] for row in estimator.X_train_],
             # normalize_y: the GP was fitted on (y − mean)/sd, so its weights carry the sd back
             "dual": [float(v) * float(estimator._y_train_std) for v in np.ravel(estimator.alpha_)],
@@ -527,22 +492,35 @@ def _export_member(member: Member, pipeline, X) -> dict:
     filled = pipeline.steps[0][1].transform(X[:1])
     offset = float(estimator.predict(filled)[0] - weight * sum(t.predict(filled)[0] for t in trees))
     return {
-        "kind": "trees",
-        "estimator": member.estimator,
-        "target": member.target,
-        "features": list(member.features),
+        **_member_head("trees", member),
         "offset": offset,
         "weight": weight,
         "trees": [_export_tree(t.tree_) for t in trees],
     }
 
 
+def _member_head(kind: str, member: Member) -> dict:
+    """What every exported member starts with: its kind, estimator, target and features."""
+    return {
+        "kind": kind,
+        "estimator": member.estimator,
+        "target": member.target,
+        "features": list(member.features),
+    }
+
+
+def _scaling(pipeline) -> dict:
+    """The standard scaler's means and scales, a zero scale read as 1."""
+    scaler = pipeline.steps[1][1]
+    return {
+        "mean": [float(v) for v in scaler.mean_],
+        "scale": [float(v) if v else 1.0 for v in scaler.scale_],
+    }
+
+
 def _kernel_settings(kernel) -> dict:
     """RBF and linear parts of a fitted sum of scaled kernels (the white noise does not act between distinct
     points, so it has no part in a prediction)."""
-    import numpy as np  # noqa: PLC0415
-    from sklearn.gaussian_process.kernels import RBF, DotProduct, Product, Sum  # noqa: PLC0415
-
     out = {"rbf_variance": 0.0, "length_scales": [], "linear_variance": 0.0, "sigma0": 0.0}
 
     def walk(k):
@@ -594,8 +572,6 @@ def _used_features(members: list[dict]) -> list[str]:
 
 def envelope(data: Dataset, features: list[str]) -> dict:
     """Per feature: min, max, median and the 10 %/90 % quantiles of the training cells (NaN ignored)."""
-    import numpy as np  # noqa: PLC0415
-
     out = {}
     for f in features:
         column = data.matrix([f])[:, 0]
@@ -613,10 +589,6 @@ def envelope(data: Dataset, features: list[str]) -> dict:
 
 def joint_envelope(data: Dataset, features: list[str], env: dict) -> dict:
     """Mahalanobis score on the used features (standardised, median-imputed; Ledoit–Wolf covariance)."""
-    import numpy as np  # noqa: PLC0415
-    from scipy.stats import chi2  # noqa: PLC0415
-    from sklearn.covariance import LedoitWolf  # noqa: PLC0415
-
     if not features:  # a constant model: nothing to be outside of
         return {"features": [], "mean": [], "scale": [], "precision": [], "threshold": 0.0, "method": "none"}
     X = data.matrix(features)
@@ -682,11 +654,6 @@ def served_cross_validation(
 ) -> dict:
     """The answers the API would give to held-out cells: per fold, model, envelope and joint score are fitted on
     the training cells only, and the held-out cells go through the serving code (clipping, flags, bounds)."""
-    import numpy as np  # noqa: PLC0415
-    from sklearn.model_selection import GroupKFold  # noqa: PLC0415
-
-    from .cycle_life import CycleLifeModel  # noqa: PLC0415
-
     groups = np.array(data.cells)
     n = len(data.y)
     pred, covered, flagged, bounded = (
@@ -737,11 +704,6 @@ def _interval_block(half_width: float, *, coverage: float) -> dict:
 
 def train(path: Path, *, repeats: int = REPEATS, candidates=CANDIDATES) -> dict:
     """Evaluate every candidate, fit the chosen one on every cell; returns the artefact (JSON-ready dict)."""
-    import json  # noqa: PLC0415
-
-    import numpy as np  # noqa: PLC0415
-    import sklearn  # noqa: PLC0415
-
     data = load_dataset(path)
     table, _ = evaluate(data, candidates, repeats=repeats)
     chosen_row = next(row for row in table if row["chosen"])

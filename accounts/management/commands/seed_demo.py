@@ -1,23 +1,20 @@
 import importlib
+import importlib.util
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Organisation
 from core.demo import DemoWorld
 
-# Order matters: each app's demo builds on the ones before it.
+# Each app's demo builds on the ones before it: the project's apps that have one, in the order the settings list
+# them (core's demo module is the world they share, not a demo of its own).
 DEMO_APPS = [
-    "accounts",
-    "traceability",
-    "recycling_network",
-    "cascade_use",
-    "regeneration",
-    "valuation",
-    "alliance",
-    "dashboards",
-    "national_sync",
+    app
+    for app in settings.LOCAL_APPS
+    if app != "core" and importlib.util.find_spec(f"{app}.demo") is not None
 ]
 
 
@@ -35,12 +32,7 @@ class Command(BaseCommand):
             return
         world = DemoWorld(scale=opts["scale"], seed=opts["seed"])
         for app in DEMO_APPS:
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
+            module = importlib.import_module(f"{app}.demo")
             started = time.monotonic()
             with transaction.atomic():
                 module.seed(world)

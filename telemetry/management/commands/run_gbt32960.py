@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 
+import redis.asyncio as redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -74,8 +75,6 @@ class VinDirectory:
 
 
 async def publish_status(gateway: Gateway, name: str, every: float = 2.0) -> None:
-    import redis.asyncio as redis  # noqa: PLC0415
-
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
     while True:
         try:
@@ -115,7 +114,7 @@ async def hold_long_lived(stats, *, every: float = 1.0, sweep_every: float = 360
 def event_loop_factory():
     """uvloop's event loop (libuv) when installed: a fraction of the standard loop's cost per socket event."""
     try:
-        import uvloop  # noqa: PLC0415
+        import uvloop  # noqa: PLC0415 - optional: the standard loop serves without it
     except ImportError:
         return None
     return uvloop.new_event_loop
