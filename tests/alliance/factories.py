@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from alliance import services
 from alliance.models import Membership, MembershipStatus, MembershipTier
+from cascade_use.models import Authorisation
+from regeneration.models import Licence
 from tests.factories import OrganisationFactory, UserFactory
 from traceability.models import Battery
 
@@ -46,8 +48,6 @@ def battery(*, custodian, maker, chemistry="B", level="P", energy="50", mass="30
 
 
 def authorise(*, maker, enterprise, valid_from=None, valid_to=None):
-    from cascade_use.models import Authorisation
-
     today = timezone.localdate()
     return Authorisation.objects.create(
         battery_maker=maker,
@@ -61,8 +61,6 @@ def authorise(*, maker, enterprise, valid_from=None, valid_to=None):
 def licence(
     *, enterprise, scale_t="100", categories=("LIB-LFP", "LIB-TERNARY"), valid_from=None, valid_to=None
 ):
-    from regeneration.models import Licence
-
     today = timezone.localdate()
     return Licence.objects.create(
         enterprise=enterprise,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from alliance import selectors, services
 from alliance.models import Deal
 from core.errors import Forbidden
+from valuation.selectors import price_set_in_force
 
 from . import factories as f
 
@@ -54,8 +55,6 @@ def test_guidance_in_force_is_the_latest_published_not_after_the_date(assessor_u
 
 
 def test_valuations_use_the_guidance_in_force_on_their_date(assessor_user):
-    from valuation.selectors import price_set_in_force
-
     publish(assessor_user, date(2026, 1, 1), "400", metals=[{"metal": "li2co3", "price_cny_per_t": "75000"}])
     publish(assessor_user, date(2026, 7, 1), "300")
     # The alliance's own valuation of a lot item ...

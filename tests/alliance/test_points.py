@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from accounts.actors import platform_actor
 from alliance import selectors, services
+from recycling_network.selectors import compliance_point_coverage
+from recycling_network.services import service_point_register, service_point_review
 from traceability.services import event_record
 
 from . import factories as f
@@ -17,8 +19,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def point_world(make_regulator):
-    from recycling_network.services import service_point_register, service_point_review
-
     op, op_user = f.member(kinds=("service_operator",))
     a1, a1_user = f.member(kinds=("automaker",))
     a2, _ = f.member(kinds=("automaker",))
@@ -56,8 +56,6 @@ def register_shares(w, shares, monthly_cost_cny=Decimal("10000")):
 
 
 def test_a_co_built_point_counts_in_the_network_for_each_automaker_it_serves(point_world):
-    from recycling_network.selectors import compliance_point_coverage
-
     w = point_world
     register_shares(w, shares(w))
     coverage = {r["automaker_id"]: r for r in compliance_point_coverage(automakers=[w["a1"], w["a2"]])}

@@ -8,6 +8,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.actors import platform_actor
+from cascade_use.models import Authorisation, Scenario
+from cascade_use.services import assessment_record, authorisation_grant, product_create
+from regeneration.services import licence_register
 from tests.factories import OrganisationFactory
 from traceability.codes import compose
 from traceability.services import battery_register, receipt_confirm, release_record
@@ -78,14 +81,12 @@ def held_pack(
         battery.refresh_from_db()
         return battery
     temporary = None
-    if kind == "cascade_received":
-        from cascade_use.models import Authorisation
-
-        if not Authorisation.objects.filter(battery_maker=maker, enterprise=holder).exists():
-            day = timezone.localdate(at)
-            temporary = authorise(
-                maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}"
-            )
+    authorised = Authorisation.objects.filter(battery_maker=maker, enterprise=holder).exists()
+    if kind == "cascade_received" and not authorised:
+        day = timezone.localdate(at)
+        temporary = authorise(
+            maker, holder, valid_from=day, valid_to=day, document_ref=f"RCPT-{next(_serial)}"
+        )
     receipt_confirm(battery=battery, actor=platform_actor(holder), occurred_at=at, kind=kind)
     if temporary is not None:
         temporary.delete()
@@ -94,8 +95,6 @@ def held_pack(
 
 
 def authorise(maker, enterprise, *, valid_from=None, valid_to=None, **kw):
-    from cascade_use.services import authorisation_grant
-
     today = timezone.localdate()
     return authorisation_grant(
         battery_maker=maker,
@@ -123,8 +122,6 @@ ASSESSMENT = {
 
 
 def assess(battery, enterprise, verdict: str = "pass", **kw):
-    from cascade_use.services import assessment_record
-
     data = {**ASSESSMENT, **kw}
     if verdict == "fail":
         data.setdefault("limits", "")
@@ -143,8 +140,6 @@ def assess(battery, enterprise, verdict: str = "pass", **kw):
 def repurpose(enterprise, sources, *, scenario: str = "telecom_backup", **kw):
     """A product ``enterprise`` builds from ``sources``: by default a base-station backup pack in Beijing,
     commissioned yesterday."""
-    from cascade_use.models import Scenario
-    from cascade_use.services import product_create
 
     defaults = {
         "name": "48 V base-station backup pack",
@@ -165,8 +160,6 @@ def repurpose(enterprise, sources, *, scenario: str = "telecom_backup", **kw):
 def licence(
     enterprise, *, categories=("LIB-TERNARY", "LIB-LFP"), scale_t=Decimal("1000"), valid_to=None, **kw
 ):
-    from regeneration.services import licence_register
-
     today = timezone.localdate()
     return licence_register(
         enterprise=enterprise,

@@ -8,6 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from cascade_use.models import Authorisation
+from cascade_use.services import authorisation_revoke
+from core.errors import Forbidden
 from tests.cascade_use.factories import assess, authorise, battery_maker, cascade_enterprise, held_pack, now
 from tests.factories import UserFactory
 
@@ -110,9 +112,6 @@ def test_pages_render_queues_and_maker_grants_on_the_web():
 
 
 def test_only_the_granting_maker_revokes_whoever_calls_the_service(client_for):
-    from cascade_use.services import authorisation_revoke
-    from core.errors import Forbidden
-
     maker, enterprise = battery_maker(), cascade_enterprise()
     authorisation = authorise(maker, enterprise)
     with pytest.raises(Forbidden, match="granting battery maker"):

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from accounts.actors import platform_actor
 from cascade_use import selectors
-from cascade_use.services import CascadeError, waste_handover
+from cascade_use.services import CascadeError, assessment_record, waste_handover
 from regeneration.services import pack_receive
 from tests.cascade_use.factories import (
+    ASSESSMENT,
     assess,
     authorise,
     battery_maker,
@@ -124,9 +125,6 @@ def test_handover_to_an_unlicensed_regenerator_is_refused(world):
 
 
 def test_overdue_waste_is_shown_as_overdue(world):
-    from cascade_use.services import assessment_record
-    from tests.cascade_use.factories import ASSESSMENT
-
     assessment_record(
         battery=world["pack"],
         enterprise=world["enterprise"],

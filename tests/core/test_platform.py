@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import call_command
+from django.utils import translation
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from accounts.choices import Role
 from core.api.bulk import CREATED, ERROR, BulkAPIView, item_result
 from core.models import IdempotencyRecord
+from core.navigation import menu_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,8 +164,6 @@ def test_production_settings_refuse_to_start_without_secret():
 
 
 def test_navigation_fits_the_role(client, make_user, make_regulator):
-    from core.navigation import menu_for
-
     regulator, enterprise = make_regulator(), make_user()
     labels = {str(e["label"]) for e in menu_for(regulator)}
     assert "Supervision" in labels  # the regulators' dashboards
@@ -178,15 +180,10 @@ def test_error_pages_are_the_platforms_own(client, db):
 
 
 def test_role_labels_keep_their_own_meaning(db):
-    from django.utils import translation
-
-    from accounts.choices import Role
 
     with translation.override("zh-hans"):
         assert str(Role.OPERATOR.label) == "操作员"
 
 
 def test_models_and_migrations_agree(db):
-    from django.core.management import call_command
-
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

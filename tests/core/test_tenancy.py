@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.http import Http404
 
+from accounts.models import Organisation
 from core import tenancy
 from core.errors import Forbidden
 from core.tenancy import TenancyRule
@@ -108,7 +109,5 @@ def test_superuser_sees_and_writes_everything(world, django_user_model):
 
 
 def test_model_without_rule_is_refused():
-    from accounts.models import Organisation
-
     with pytest.raises(TypeError):
         tenancy.visible(Organisation.objects.all(), AnonymousUser())

@@ -5,14 +5,17 @@ certificate, the cascade-use enterprise holds the makers' authorisations and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.actors import platform_actor
 from accounts.models import Organisation
+from cascade_use.services import authorisation_grant
 from dashboards.services import materialised_views_refresh
+from recycling_network.models import ScrapCertificate
+from regeneration.services import licence_register
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
 from traceability import deadlines
 from traceability.models import Battery, Binding, Vehicle
@@ -44,10 +47,6 @@ RECEIPTS = {"received", "cascade_received", "regeneration_received"}
 
 
 def _entitle(o) -> None:
-    from datetime import date
-
-    from cascade_use.services import authorisation_grant
-    from regeneration.services import licence_register
 
     for maker in ("maker_a", "maker_b"):
         authorisation_grant(battery_maker=o[maker], enterprise=o["cascade"], valid_from=date(2015, 1, 1),
@@ -58,8 +57,6 @@ def _entitle(o) -> None:
 
 
 def _certify(dismantler, vehicle, at) -> None:
-    from recycling_network.models import ScrapCertificate
-
     ScrapCertificate.objects.get_or_create(
         vehicle=vehicle,
         defaults={"number": f"BF-{vehicle.vin}", "dismantler": dismantler, "vin": vehicle.vin, "issued_at": at,

@@ -1,5 +1,8 @@
 """The forecast reproduces a synthetic cohort with known Weibull parameters, and reports its fit to the plan."""
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from dashboards import forecasting
@@ -42,9 +45,6 @@ def test_calibration_keeps_other_uses_fixed():
 
 
 def test_forecasting_module_imports_no_django():
-    import ast
-    from pathlib import Path
-
     tree = ast.parse(Path(forecasting.__file__).read_text())
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

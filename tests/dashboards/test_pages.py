@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -147,8 +148,6 @@ def test_publication_makes_confirmed_findings_public(world):
 
 
 def test_cohort_import_checks_rows_and_region(world):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     url = reverse("dashboards:forecast")
     good = b"region,year,vehicles,avg_pack_kg,use\nBJ,2019,1200,330,private\n"
     bad = b"region,year,vehicles,avg_pack_kg,use\nBJ,20x9,1200,330,private\n"

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Sum
 from django.test import Client
 from django.urls import reverse
@@ -51,7 +52,6 @@ def test_events_list_is_newest_upload_first(world):
 def test_exports_stream_inside_a_transaction(world):
     """Rows come from a server-side cursor opened in a transaction, so the first rows flow before the rest
     are computed; closing the download early ends the transaction cleanly."""
-    from django.db import connection
 
     outer = len(connection.savepoint_ids)  # the test's own transaction, if any
     rows = paging.streamed(LifecycleEvent.objects.order_by("id").values_list("id", flat=True), chunk_size=3)

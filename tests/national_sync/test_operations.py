@@ -1,9 +1,12 @@
 import pytest
 from django.urls import reverse
 
+from config.celery import app
+from core.demo import DemoWorld
 from core.models import AuditLog
-from national_sync import services
+from national_sync import demo, services
 from national_sync.models import OutboxRecord
+from national_sync.schedule import BEAT_SCHEDULE
 
 from .support import enqueue
 
@@ -86,21 +89,14 @@ def test_status_api_for_administrators_only(client_for, admin_user, make_user, q
 
 
 def test_beat_schedules_sender_and_reconciliation():
-    from config.celery import app
-    from national_sync.schedule import BEAT_SCHEDULE
-
     tasks = {entry["task"] for entry in BEAT_SCHEDULE.values()}
     assert {"national_sync.tasks.outbox_dispatch", "national_sync.tasks.reconcile_daily"} <= tasks
-    import national_sync.tasks  # noqa: F401 - registers the tasks
 
     for name in tasks - {"dashboards.tasks.refresh_materialised_views"}:
         assert name in app.tasks
 
 
 def test_demo_marks_the_outbox_partly_sent_with_dead_letters():
-    from core.demo import DemoWorld
-    from national_sync import demo
-
     enqueue(batteries=20, per_battery=5)
     demo.seed(DemoWorld())
     counts = {s: OutboxRecord.objects.filter(status=s).count() for s in ("sent", "pending", "dead")}

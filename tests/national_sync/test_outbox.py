@@ -1,3 +1,5 @@
+from types import SimpleNamespace as Record
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -6,7 +8,8 @@ from accounts.actors import platform_actor
 from core import hooks
 from national_sync.models import OutboxRecord
 from national_sync.services import outbox_records_write
-from traceability.models import Binding, LifecycleEvent, Vehicle
+from traceability.models import Binding, LifecycleEvent, Replacement, Vehicle
+from traceability.services import event_record
 
 from .support import make_battery, produce
 
@@ -48,8 +51,6 @@ def test_a_failing_outbox_write_rolls_the_event_back(make_org, monkeypatch):
 
     monkeypatch.setattr("national_sync.services.outbox_rows_insert", broken)
     with pytest.raises(RuntimeError):
-        from traceability.services import event_record
-
         event_record(
             battery=battery, kind="produced", actor=platform_actor(org), occurred_at=battery.created_at
         )
@@ -105,8 +106,6 @@ def test_unmapped_fields_resolve_to_null_not_an_error(make_org):
 
 
 def test_a_replacement_is_mapped_with_both_pack_codes(make_org):
-    from traceability.models import Replacement
-
     automaker = make_org(kinds=("automaker", "after_sales"), region="TJ")
     old, new = make_battery(automaker), make_battery(automaker)
     vehicle = Vehicle.objects.create(vin="LSVREPL0000000001", automaker=automaker, region="TJ")
@@ -122,7 +121,6 @@ def test_a_replacement_is_mapped_with_both_pack_codes(make_org):
 
 def test_plain_records_from_bulk_uploads_are_mapped_without_queries(make_org, django_assert_num_queries):
     """Bulk uploads hand over attribute records (not model instances); only the INSERT touches the database."""
-    from types import SimpleNamespace as Record
 
     automaker = make_org(kinds=("automaker",), region="HB")
     records = []

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
+from config.celery import app
 from national_sync.models import OutboxRecord
 from national_sync.simulator.harness import (
     clear_queue,
@@ -58,8 +59,6 @@ def wait_until(predicate, *, deadline: float, what: str, workers=(), sim=None, d
 
 
 def test_no_record_lost_or_duplicated_when_workers_are_killed(tmp_path):
-    from config.celery import app
-
     broker = redis.Redis.from_url(settings.REDIS_URL)
     clear_queue(broker)  # no task left from an earlier run
     dsn = dsn_of(connection)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.models import AuditLog
-from national_sync import services
+from national_sync import ratelimit, services
 from national_sync.canonical import backoff_delay
 from national_sync.models import OutboxRecord, SendAttempt, SyncShard
 
@@ -126,8 +126,6 @@ def test_resending_an_unacknowledged_batch_does_not_duplicate_upstream(platform)
 
 
 def test_rate_limit_waits_for_the_next_window(settings):
-    from national_sync import ratelimit
-
     class FakeRedis:
         def __init__(self):
             self.counts = {}

@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 
 from passport import battery_pass
+from tests.traceability.factories import register_pack
+from traceability.models import Battery
 
 pytestmark = pytest.mark.django_db
 SCHEMAS = Path(battery_pass.__file__).resolve().parent / "schemas"
@@ -41,15 +43,11 @@ def _check(module: str, document: dict, passport: dict) -> list[str]:
 
 
 def _demo_packs(life):
-    from traceability.models import Battery
-
     return list(Battery.objects.filter(level="P").order_by("code"))
 
 
 @pytest.mark.parametrize("who", ["anonymous", "holder", "regulator"])
 def test_every_pack_exports_valid_battery_pass_modules(api_client, client_for, life, who):
-    from tests.traceability.factories import register_pack
-
     register_pack(life["maker"], rated_energy_kwh=60, rated_capacity_ah=150, mass_kg=400)
     client = api_client if who == "anonymous" else client_for(life[who])
     packs = _demo_packs(life)

@@ -6,9 +6,13 @@ import io
 
 import pytest
 import zxingcpp
+from django.core.management import call_command
 from PIL import Image
 
+from accounts.models import User
+from core.demo import DEMO_PASSWORD
 from tests.passport.conftest import build_life
+from traceability.models import Battery
 
 
 def _field_shown(page, name: str) -> bool:
@@ -61,11 +65,6 @@ def test_scan_the_label_and_see_each_class(page, live_server, login, make_regula
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_scan_a_demo_pack_and_see_each_class(page, live_server, login):
     """The same scan on a pack of the ``seed_demo`` world, logged in with the demo world's own accounts."""
-    from django.core.management import call_command
-
-    from accounts.models import User
-    from core.demo import DEMO_PASSWORD
-    from traceability.models import Battery
 
     call_command("seed_demo", stdout=io.StringIO())
     pack = (

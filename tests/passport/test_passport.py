@@ -8,7 +8,12 @@ import zxingcpp
 from PIL import Image
 
 from accounts.actors import platform_actor
+from tests.cascade_use.factories import assess, battery_maker, cascade_enterprise, held_pack
 from tests.passport.offline import consistency_ok, head_signature_ok, inclusion_ok, leaf_hash
+from tests.traceability.factories import register_pack
+from tests.traceability.test_ledger_consistency import _rewrite_history
+from traceability import services
+from traceability.lifecycle import EventKind
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +53,6 @@ def test_dynamic_data_comes_from_the_assessments(client_for, api_client, life):
 
 
 def test_a_failed_safety_assessment_is_a_negative_event(client_for, api_client, life):
-    from tests.cascade_use.factories import assess, battery_maker, cascade_enterprise, held_pack
-
     enterprise = cascade_enterprise()
     pack = held_pack(maker=battery_maker(code="03H"), holder=enterprise)
     assess(pack, enterprise, verdict="fail")
@@ -107,8 +110,6 @@ def test_proofs_match_the_ledger_proof_endpoint(client_for, api_client, life):
 
 
 def test_a_rewritten_history_fails_the_passport_proofs(client_for, api_client, life):
-    from tests.traceability.test_ledger_consistency import _rewrite_history
-
     held = _as(client_for, api_client, life["regulator"], life["pack"].code).json()
     victim = str(held["custody_history"][0]["event_id"])
     _rewrite_history(int(victim))
@@ -122,8 +123,6 @@ def test_a_passports_head_is_proved_extended_and_a_rewritten_history_fails(clien
     """A holder of an old passport keeps its signed head; later the log has grown and the consistency proof
     (RFC 9162 §2.1.4) from that head to the new one verifies with the independent verifier, until the history
     is rewritten."""
-    from tests.traceability.factories import register_pack
-    from tests.traceability.test_ledger_consistency import _rewrite_history
 
     held = _as(client_for, api_client, life["regulator"], life["pack"].code).json()
     old = held["ledger_head"]
@@ -173,8 +172,6 @@ def test_the_label_and_the_battery_page_offer_the_qr_code(client, life):
 
 
 def test_a_module_and_a_cell_have_passports_too(api_client, make_org):
-    from tests.traceability.factories import register_pack
-
     pack = register_pack(make_org(kinds=["battery_maker"]), modules=1, cells=1)
     body = api_client.get(f"/api/v1/passports/{pack.code}/").json()
     module, cell = body["components"]
@@ -213,8 +210,6 @@ def test_the_page_shows_only_the_callers_class(client, life):
 
 def test_a_passport_reads_a_bounded_number_of_queries(client_for, life, django_assert_max_num_queries):
     """However long the history, a passport is a fixed set of reads (no query per event or per proof)."""
-    from traceability import services
-    from traceability.lifecycle import EventKind
 
     client = client_for(life["regulator"])
     code = life["product"].code

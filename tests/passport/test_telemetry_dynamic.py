@@ -4,6 +4,7 @@ legitimate-interest class only; a pack without telemetry shows none."""
 import pytest
 from django.db import connection
 
+from passport import battery_pass, selectors
 from tests.telemetry.test_valuation_health import drive, in_service_pack
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +38,6 @@ def test_telemetry_soh_and_negative_events_in_the_timeline(holder, client_for, a
 
 
 def test_the_many_pack_export_reads_the_telemetry_of_the_packs_that_have_it(holder, client_for):
-    from passport import battery_pass, selectors
-
     pack, quiet = in_service_pack(holder), in_service_pack(holder)
     drive(pack, fade=0.1)
     with connection.cursor() as cur:

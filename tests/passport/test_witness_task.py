@@ -5,8 +5,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import platform_actor
+from config.celery import app
 from national_sync import tasks, witness
 from national_sync.models import SeenTreeHead
+from national_sync.schedule import BEAT_SCHEDULE
 from tests.traceability.factories import register_pack
 from tests.traceability.test_ledger_consistency import _rewrite_history
 from traceability import services
@@ -15,9 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_beat_runs_the_witnesses_every_minute():
-    from config.celery import app
-    from national_sync.schedule import BEAT_SCHEDULE
-
     entries = [e for e in BEAT_SCHEDULE.values() if e["task"] == "national_sync.tasks.witness_sync"]
     assert len(entries) == 1 and float(entries[0]["schedule"]) <= 60
     assert "national_sync.tasks.witness_sync" in app.tasks

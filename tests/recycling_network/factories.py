@@ -9,6 +9,9 @@ from django.utils import timezone
 from accounts.actors import platform_actor
 from recycling_network.models import Division, ServicePoint
 from tests.factories import OrganisationFactory
+from traceability.models import Vehicle
+from traceability.services import battery_register, bindings_upload
+from traceability.vin import with_check_digit
 
 _serial = itertools.count(1)
 _point = itertools.count(1)
@@ -21,8 +24,6 @@ def pack_code(n: int | None = None, maker: str = "0A1") -> str:
 
 
 def make_pack(*, custodian=None, maker=None, mass_kg=None, code=None):
-    from traceability.services import battery_register
-
     return battery_register(
         code=code or pack_code(),
         maker=maker,
@@ -65,9 +66,6 @@ _vin = itertools.count(1)
 
 def make_vehicle_with_pack(*, automaker, fleet_owner=None, use="private"):
     """A sold vehicle with a bound pack, through the traceability services; returns (vehicle, pack)."""
-    from traceability.models import Vehicle
-    from traceability.services import bindings_upload
-    from traceability.vin import with_check_digit
 
     pack = make_pack()
     vin = with_check_digit(f"LRW3E7FA0RC{next(_vin):06d}")

@@ -6,6 +6,7 @@ import pytest
 
 from core.models import AuditLog
 from recycling_network.models import PointChangeRequest, ServicePoint
+from recycling_network.services import point_change_request
 from tests.factories import OrganisationFactory, UserFactory
 
 from .factories import make_point
@@ -231,8 +232,6 @@ def test_the_admin_does_not_rename_a_published_point_unreviewed(client, hub):
 
 
 def test_the_admin_decides_through_the_service(client, hub, other_automaker_user, make_regulator):
-    from recycling_network.services import point_change_request
-
     change = point_change_request(point=hub, actor=other_automaker_user, opening_hours="09:00-17:00")
     admin_user = UserFactory(organisation=make_regulator("BJ").organisation, is_superuser=True, is_staff=True)
     client.force_login(admin_user)

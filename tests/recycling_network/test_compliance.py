@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from recycling_network import selectors
+from recycling_network.models import NetworkParameter
 from recycling_network.services import intake_record
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -28,8 +29,6 @@ def test_co_built_points_count_for_every_automaker_they_serve():
 
 @pytest.mark.django_db
 def test_minimum_is_data():
-    from recycling_network.models import NetworkParameter
-
     a = OrganisationFactory(kinds=["automaker"])
     make_point(automakers=[a])
     NetworkParameter.objects.filter(key="min_points_per_automaker").update(value=1)

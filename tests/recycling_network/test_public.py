@@ -2,6 +2,7 @@
 
 import pytest
 
+from recycling_network.models import GuideSection
 from tests.factories import OrganisationFactory
 
 from .factories import make_point
@@ -121,8 +122,6 @@ def test_recycling_guide_in_both_languages(client, lang, phrase):
 
 @pytest.mark.django_db
 def test_guide_text_is_data(client):
-    from recycling_network.models import GuideSection
-
     GuideSection.objects.filter(key="trade_in_subsidy").update(body_en="Scheme 2026: bring your certificate.")
     response = client.get("/recycling-guide/", headers={"accept-language": "en"})
     assert "Scheme 2026: bring your certificate." in response.content.decode()

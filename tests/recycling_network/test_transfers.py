@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import platform_actor
-from recycling_network.models import NetworkAlert, StockEntry, Transfer, TransferItem
-from recycling_network.services import intake_record, transit_missing_flag
+from recycling_network.models import NetworkAlert, NetworkParameter, StockEntry, Transfer, TransferItem
+from recycling_network.services import intake_record, transfer_dispatch, transit_missing_flag
 from recycling_network.tasks import flag_missing_in_transit
+from regeneration.models import WasteCategory
+from regeneration.services import licence_register
 from tests.factories import OrganisationFactory, UserFactory
 from traceability.models import LifecycleEvent
 
@@ -156,8 +158,6 @@ def test_closing_a_manifest_reports_unconfirmed_packs_missing(
 
 @pytest.mark.django_db
 def test_beat_task_flags_overdue_packs(client_for, point, operator_user, hub, stocked):
-    from recycling_network.models import NetworkParameter
-
     NetworkParameter.objects.filter(key="transit_missing_hours").update(value=12)
     dispatch(client_for(operator_user), point, [stocked[0].code], to_point=hub.pk)
     assert flag_missing_in_transit.delay().get() == 1
@@ -216,9 +216,6 @@ def test_hand_over_to_a_cascade_use_or_regeneration_enterprise(
 
 
 def _licence(enterprise, *, scale_t="100", expired=False):
-    from regeneration.models import WasteCategory
-    from regeneration.services import licence_register
-
     today = timezone.localdate()
     end = today - timedelta(days=10) if expired else today + timedelta(days=365)
     return licence_register(
@@ -277,8 +274,6 @@ def test_intake_of_a_pack_in_transit_is_a_conflict(client_for, point, operator_u
 
 @pytest.mark.django_db
 def test_receiver_confirms_on_the_manifest_page(client, point, operator_user, hub, hub_user, stocked):
-    from recycling_network.services import transfer_dispatch
-
     transfer = transfer_dispatch(
         actor=operator_user,
         from_point=point,

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from openpyxl import Workbook
 from PIL import Image
 
@@ -140,7 +141,6 @@ def test_a_photo_is_stored_under_its_real_format_and_served_as_a_download(
     # Nobody else reads it: another enterprise and the anonymous public get nothing.
     stranger = UserFactory(organisation=OrganisationFactory(kinds=["service_operator"], region="BJ"))
     assert client_for(stranger).get(url).status_code == 404
-    from django.test import Client
 
     assert Client().get(url).status_code in (401, 403)
 

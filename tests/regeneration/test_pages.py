@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from regeneration.models import Batch
+from regeneration.models import Batch, ThresholdEdition
 from tests.cascade_use.factories import battery_maker, held_pack, licence, regeneration_enterprise
 from tests.factories import UserFactory
 
@@ -27,7 +27,6 @@ def test_daily_pages_and_the_two_stage_forms():
     r = web.post("/regeneration/batches/new/", {"reference": "B-1", "started_at": "2026-02-01T08:00",
                  "edition": "", "inputs": [p.code for p in packs]})  # fmt: skip
     assert r.status_code == 200  # edition is required
-    from regeneration.models import ThresholdEdition
 
     r = web.post("/regeneration/batches/new/", {"reference": "B-1", "started_at": "2026-02-01T08:00",
                  "edition": ThresholdEdition.objects.get(code="2024").pk, "inputs": [p.code for p in packs]})  # fmt: skip

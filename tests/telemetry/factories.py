@@ -6,6 +6,8 @@ from telemetry.gateway import Received
 from telemetry.protocol import blocks as b
 from telemetry.protocol.frame import GMT8, Command, Response, encode_frame
 from telemetry.protocol.messages import Report
+from tests.factories import OrganisationFactory
+from tests.valuation.factories import VehicleFactory
 
 
 def vehicle_block(*, soc=60, current=20.0, voltage=350.0, charging=3):
@@ -23,7 +25,4 @@ def report_item(vin: str, at: datetime, *, command=Command.REALTIME, **kw) -> Re
 
 
 def make_vehicle(automaker=None, **kw):
-    from tests.factories import OrganisationFactory
-    from tests.valuation.factories import VehicleFactory
-
     return VehicleFactory(automaker=automaker or OrganisationFactory(kinds=["automaker"]), **kw)

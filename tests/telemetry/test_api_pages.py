@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import redis
 
 from telemetry import conf, storage
 from tests.telemetry.factories import make_vehicle, report_item
@@ -105,8 +106,6 @@ def test_vehicle_and_battery_pages_link_their_telemetry_for_the_entitled_only(fl
 
 
 def test_gateway_status_in_metrics_and_page(client, django_user_model, settings):
-    import redis
-
     r = redis.Redis.from_url(settings.REDIS_URL)
     key = conf.STATUS_KEY_PREFIX + "127.0.0.1:39999"
     r.set(

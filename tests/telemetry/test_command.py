@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -81,7 +82,6 @@ def test_gateway_process_stores_and_answers():
         # acknowledged means committed: the sample is there at once, keyed by the bound pack
         assert Sample.objects.get(vin=vehicle.vin).battery_id == pack.pk
         sock.close()
-        import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
         status = None

@@ -9,7 +9,7 @@ import pytest
 
 from telemetry.gateway import Batcher, Gateway, decode_deferred
 from telemetry.protocol import blocks as b
-from telemetry.protocol.frame import GMT8, Command, FrameSplitter, Response, decode_time, encode_frame
+from telemetry.protocol.frame import GMT8, Command, FrameSplitter, Response, bcc, decode_time, encode_frame
 from telemetry.protocol.messages import Logout, PlatformLogin, Report, VehicleLogin
 
 VIN = "LFV2A21K6G4000001"
@@ -356,7 +356,6 @@ def test_responses_and_unreadable_vins_are_dropped():
             await c.send(encode_frame(command=7, response=Response.OK, vin=VIN))
             raw = bytearray(cmd(Command.HEARTBEAT))
             raw[4:21] = b"\x00" * 17
-            from telemetry.protocol.frame import bcc
 
             raw[-1] = bcc(raw[2:-1])
             await c.send(bytes(raw))

@@ -1,12 +1,13 @@
 """Encode → decode round trips over the whole value space of every 2016 block (GB/T 32960.3-2016 7.2.3)."""
 
 from datetime import datetime, timedelta
+from functools import reduce
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telemetry.protocol import blocks as b
-from telemetry.protocol.frame import GMT8, Frame, FrameSplitter, encode_frame
+from telemetry.protocol.frame import GMT8, Frame, FrameSplitter, bcc, encode_frame
 from telemetry.protocol.messages import Logout, PlatformLogin, Report, VehicleLogin
 
 
@@ -152,8 +153,5 @@ def test_times_cover_the_offset():
 
 @given(st.binary(max_size=2000))
 def test_bcc_is_the_xor_of_every_byte(data):
-    from functools import reduce
-
-    from telemetry.protocol.frame import bcc
 
     assert bcc(data) == reduce(lambda a, b: a ^ b, data, 0)

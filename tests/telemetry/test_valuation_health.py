@@ -5,6 +5,7 @@ a valuation dated before the telemetry does not see it, and the stored valuation
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import platform_actor
@@ -100,7 +101,6 @@ def test_a_valuation_dated_before_the_telemetry_does_not_see_it(holder):
 def test_negative_events_in_telemetry_are_named_in_the_reasons(holder):
     pack = in_service_pack(holder)
     drive(pack, fade=0.1)
-    from django.db import connection
 
     with connection.cursor() as cur:  # two hot samples: one over-temperature event
         cur.execute(

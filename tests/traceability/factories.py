@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import platform_actor
+from accounts.models import Organisation
 from traceability import codes, services
 from traceability.vin import with_check_digit
 
@@ -74,7 +75,6 @@ def register_pack(maker, *, customer=None, modules: int = 0, cells: int = 0, **k
 
 def move(battery, to, *, at_: datetime | None = None, kind: str | None = None, release: str = "handed_over"):
     """Custody the two-party way: the holder releases ``battery`` to ``to``, which confirms with its receipt."""
-    from accounts.models import Organisation
 
     when = at_ or at(2025, 1, 3)
     battery.refresh_from_db()

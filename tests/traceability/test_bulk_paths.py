@@ -1,6 +1,8 @@
 """The set-based bindings path and the trace read: same rows, same outbox payloads, same ledger as the
 instance-based code paths would give."""
 
+import json
+
 import pytest
 
 from accounts.actors import platform_actor
@@ -50,8 +52,6 @@ def _ids(kind):
 
 
 def _roundtrip(data):
-    import json
-
     return json.loads(json.dumps(data))
 
 

@@ -6,7 +6,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+import accounts.demo
+import traceability.demo
 from accounts.actors import platform_actor
+from core.demo import DemoWorld
+from dashboards.services import materialised_views_refresh
 from traceability import ledger_store, selectors, services
 from traceability.models import Battery, Binding, CustodyRelease, ErrorDeclaration, LifecycleEvent
 
@@ -232,8 +236,6 @@ def test_a_regulator_corrects_an_event_the_platform_recorded(world):
 
 
 def test_counts_leave_the_wrong_event_out(world):
-    from dashboards.services import materialised_views_refresh
-
     pack = _in_vehicle(world)
     removal = services.event_record(
         battery=pack, kind="removed", actor=platform_actor(world["automaker"]), occurred_at=at(2025, 1, 2)
@@ -322,10 +324,6 @@ def test_a_history_is_corrected_backwards_one_event_at_a_time(world):
 
 
 def test_the_demo_world_has_a_correction_made_through_the_services():
-    import accounts.demo
-    import traceability.demo
-    from core.demo import DemoWorld
-
     world = DemoWorld()
     accounts.demo.seed(world)
     traceability.demo.seed(world)

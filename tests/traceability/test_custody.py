@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.actors import platform_actor
 from cascade_use.services import authorisation_grant
+from recycling_network.models import ScrapCertificate
 from tests.cascade_use.factories import licence
 from traceability import services
 from traceability.models import Battery, Binding, CustodyClaim
@@ -166,8 +167,6 @@ def test_dismantling_happens_only_at_a_regeneration_enterprise(world):
 
 
 def test_a_dismantler_removes_only_with_a_scrap_certificate_for_the_vin(world, make_org, make_user):
-    from recycling_network.models import ScrapCertificate
-
     dismantler = make_org(kinds=["dismantler"])
     clerk = make_user(dismantler)
     pack = _in_vehicle(world)

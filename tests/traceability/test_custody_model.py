@@ -16,9 +16,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from rest_framework.test import APIClient
 
 from accounts.actors import platform_actor
+from accounts.models import Organisation
 from cascade_use.models import Authorisation, SafetyAssessment
 from cascade_use.services import authorisation_grant
-from tests.cascade_use.factories import licence
+from tests.cascade_use.factories import assess, licence
 from tests.factories import OrganisationFactory, RegulatorFactory, UserFactory
 from traceability import ledger_store, services
 from traceability.lifecycle import TERMINAL, EventKind
@@ -171,8 +172,6 @@ class Custody(RuleBasedStateMachine):
 
     @rule(n=st.integers(0, 3), verdict=st.sampled_from(["pass", "fail"]))
     def assess(self, n, verdict):
-        from tests.cascade_use.factories import assess
-
         b = Battery.objects.get(pk=self.packs[n])
         if b.custodian_id == self.orgs["cascade_ok"].pk and b.state == "cascade_use":
             assess(b, self.orgs["cascade_ok"], verdict=verdict)
@@ -229,8 +228,6 @@ class Custody(RuleBasedStateMachine):
 
 
 def _regulator():
-    from accounts.models import Organisation
-
     return Organisation.objects.filter(is_regulator=True, region="BJ", department="industry_it").first()
 
 

@@ -2,6 +2,7 @@
 child inside an intact pack has no path of its own, and a disassembly by the entitled holder gives each child
 its own path. Each attack is refused with the rule's name and nothing changes."""
 
+import importlib
 from datetime import date
 
 import pytest
@@ -9,10 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.actors import platform_actor
+from accounts.management.commands.seed_demo import DEMO_APPS
 from cascade_use.services import authorisation_grant
+from core.demo import DemoWorld
+from regeneration.models import Licence
 from tests.cascade_use.factories import licence
 from tests.factories import OrganisationFactory
-from traceability import ledger_store, services
+from traceability import ledger_store, selectors, services
 from traceability.models import Battery, LifecycleEvent
 
 from .factories import CHAIN, at, make_code, move, pack_in_vehicle, parties, refused, register_pack
@@ -70,7 +74,6 @@ def test_an_enterprise_that_does_not_hold_the_pack_cannot_take_it_apart(world, c
 
 def test_a_holder_without_a_valid_licence_cannot_take_a_pack_apart(world):
     pack = _at_regeneration(world, modules=1)
-    from regeneration.models import Licence
 
     Licence.objects.filter(enterprise=world["regen"]).update(valid_to=date(2025, 1, 4))
     before = _snapshot(pack, *_modules(pack))
@@ -307,16 +310,10 @@ def ledger_ok() -> bool:
 
 
 def services_trace(battery):
-    from traceability import selectors
-
     return selectors.battery_trace(battery=Battery.objects.get(pk=battery.pk))
 
 
 def test_the_demo_world_has_a_disassembled_pack_whose_modules_go_on_alone():
-    import importlib
-
-    from accounts.management.commands.seed_demo import DEMO_APPS
-    from core.demo import DemoWorld
 
     world = DemoWorld()
     for app in DEMO_APPS[: DEMO_APPS.index("regeneration") + 1]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from accounts.actors import platform_actor
 from tests.passport.offline import consistency_ok, head_signature_ok, inclusion_ok, leaf_hash
 from traceability import ledger_store, merkle, services
+from traceability.models import LifecycleEvent
 
 from .factories import at, register_pack
 
@@ -121,7 +122,6 @@ def _rewrite_history(victim_id: int) -> None:
                     "DELETE FROM traceability_signedtreehead")  # fmt: skip
         for t in tables:
             cur.execute(f"ALTER TABLE traceability_{t} ENABLE TRIGGER USER")
-    from traceability.models import LifecycleEvent
 
     events = list(LifecycleEvent.objects.select_related("battery").order_by("id"))
     for event in events:  # one head per append, as the writers produced them

@@ -1,7 +1,12 @@
+import datetime as dt
 import io
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+
+from tests.factories import OrganisationFactory, UserFactory
+from traceability.models import Battery, Binding, Vehicle
 
 from .factories import make_vin, register_pack
 
@@ -57,12 +62,6 @@ def test_code_decoder_page_is_public():
 
 def test_battery_page_links_only_vehicles_the_user_may_open(client):
     """The pack's custodian sees the vehicle's VIN but gets no link to the automaker's vehicle page."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from tests.factories import OrganisationFactory, UserFactory
-    from traceability.models import Battery, Binding, Vehicle
 
     automaker = OrganisationFactory(kinds=["automaker"])
     outlet = OrganisationFactory(kinds=["after_sales"])

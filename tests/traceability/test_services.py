@@ -1,7 +1,11 @@
+from datetime import date
+
 import pytest
 
 from accounts.actors import platform_actor
+from cascade_use.services import authorisation_grant
 from core import hooks
+from tests.cascade_use.factories import assess
 from traceability import services
 from traceability.models import Battery, BatteryLink, Binding, LifecycleEvent
 from traceability.selectors import battery_trace
@@ -79,10 +83,6 @@ def test_illegal_event_is_refused_and_not_stored(make_org):
 def test_product_link_consumes_sources_and_trace_follows_both_ways(make_org):
     maker = make_org(kinds=["battery_maker"])
     cascade = make_org(kinds=["cascade_use"])
-    from datetime import date
-
-    from cascade_use.services import authorisation_grant
-    from tests.cascade_use.factories import assess
 
     authorisation_grant(battery_maker=maker, enterprise=cascade, valid_from=date(2024, 1, 1),
                         valid_to=date(2030, 1, 1), document_ref="AUTH-LINK", actor=platform_actor(maker))  # fmt: skip

@@ -7,6 +7,7 @@ import factory
 
 from accounts.actors import platform_actor
 from traceability.models import Battery, Binding, Vehicle
+from traceability.services import event_record
 
 _serial = itertools.count(1)
 
@@ -55,7 +56,6 @@ def days_ago(n: int) -> datetime:
 
 def lab_tested_pack(holder, make_org, early_cycle: dict, chemistry: str = "B") -> Battery:
     """A taxi pack in the holder's custody whose trace carries early-cycle lab features on an 'assessed' event."""
-    from traceability.services import event_record
 
     org = holder.organisation
     pack = BatteryFactory(custodian=org, chemistry=chemistry)

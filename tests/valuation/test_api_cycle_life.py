@@ -4,6 +4,8 @@ import csv
 import json
 
 import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
 
 from valuation import datafiles
 
@@ -109,9 +111,6 @@ def test_openapi_documents_the_valuation_bodies(client):
 
 
 def test_the_schema_of_the_valuation_endpoints_has_no_warnings():
-    from drf_spectacular.drainage import GENERATOR_STATS
-    from drf_spectacular.generators import SchemaGenerator
-
     GENERATOR_STATS.reset()
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert "/api/v1/valuation/cycle-life/" in schema["paths"]

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import platform_actor
-from tests.valuation.factories import BatteryFactory
+from tests.valuation.factories import BatteryFactory, days_ago
 from traceability.models import LifecycleEvent
+from traceability.services import event_record
 from valuation.models import Valuation
 from valuation.selectors import battery_inputs, valuation_reproduce
 from valuation.services import ValuationError, price_set_publish, valuation_assess
@@ -101,9 +102,6 @@ def test_a_battery_without_dates_is_refused_with_the_field(holder):
 
 
 def test_cascade_use_safety_assessment_payloads_are_read(holder):
-    from tests.valuation.factories import days_ago
-    from traceability.services import event_record
-
     pack = BatteryFactory(custodian=holder.organisation)
     event_record(battery=pack, kind="assessed", actor=platform_actor(holder.organisation), occurred_at=days_ago(3),
                  payload={"assessment": "safety", "verdict": "fail", "soh_pct": "82.50"})  # fmt: skip

@@ -1,7 +1,11 @@
 """The battery page in a real browser: the degradation curve is drawn and the assessment shown."""
 
+import csv
+
 import pytest
 
+from tests.valuation.factories import lab_tested_pack
+from valuation import datafiles
 from valuation.services import valuation_assess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,10 +21,6 @@ def test_battery_page_draws_the_curve(page, login, live_server, screenshot, hold
 
 
 def test_cycle_life_flags_are_shown_and_fit_a_phone_and_a_laptop(page, login, live_server, holder, make_org):
-    import csv
-
-    from tests.valuation.factories import lab_tested_pack
-    from valuation import datafiles
 
     model = datafiles.cycle_life_model()
     row = next(csv.DictReader(datafiles.CELLS_CSV.read_text().splitlines()))

@@ -4,6 +4,7 @@ import csv
 import math
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from valuation import datafiles
 from valuation.core import training
@@ -194,8 +195,6 @@ def test_the_report_lists_every_candidate_with_and_without_the_fade_bound(model)
 
 
 def test_the_training_command_refuses_bad_arguments(tmp_path):
-    from django.core.management import CommandError, call_command
-
     with pytest.raises(CommandError, match="does not exist"):
         call_command("train_cycle_life", data=str(tmp_path / "missing.csv"), dry_run=True)
     with pytest.raises(CommandError, match="at least 1"):

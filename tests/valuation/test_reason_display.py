@@ -1,8 +1,12 @@
 """The assessment's stored reasons are shown in the reader's language."""
 
+import json
+
 from django.utils import translation
 
 from traceability.models import VehicleUse
+from valuation import datafiles
+from valuation.core.assess import AssessmentInput, assess
 from valuation.templatetags.valuation_tags import (
     reason_display,
     route_label,
@@ -32,10 +36,6 @@ def test_unknown_reasons_and_english_pass_through():
 
 
 def test_the_cycle_life_reasons_of_a_flagged_assessment_are_shown_in_chinese():
-    import json
-
-    from valuation import datafiles
-    from valuation.core.assess import AssessmentInput, assess
 
     model = datafiles.cycle_life_model()
     values = {f: model.envelope[f]["median"] for f in model.features[1:]}

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from playwright.sync_api import sync_playwright
+
 OUT = Path(__file__).resolve().parent.parent / "artifacts" / "walkthrough"
 ROLES = [
     "anonymous", "bj-industry-it", "tj-industry-it", "baic", "catl", "bj-4s", "bj-recycle", "hub", "bj-dismantle",
@@ -95,8 +97,6 @@ def untranslated(texts: list[str]) -> list[str]:
 
 
 def main() -> int:
-    from playwright.sync_api import sync_playwright
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="http://127.0.0.1:8071")
     ap.add_argument("--roles", default=",".join(ROLES))
