@@ -67,8 +67,13 @@ def authorisation_grant(
     kind: str = "authorisation",
     actor: User,
 ) -> Authorisation:
-    """A battery maker authorises a cascade-use enterprise to repurpose its batteries (seed 四(一)2)."""
+    """A battery maker authorises a cascade-use enterprise to repurpose its batteries (seed 四(一)2); only the
+    maker itself (or a platform administrator) grants in its name."""
     _require_kind(battery_maker, "battery_maker", "battery maker")
+    if not (actor.is_superuser or actor.organisation_id == battery_maker.pk):
+        raise Forbidden(
+            "an authorisation is granted by the battery maker itself", field="battery_maker", code="not_the_maker"
+        )
     if "cascade_use" not in enterprise.kinds:
         raise CascadeError(
             f"{enterprise} is not a cascade-use enterprise", field="enterprise", code="wrong_kind"

@@ -504,7 +504,17 @@ def event_record(
         vehicle=vehicle,
         claim=claim,
     )
-    return _event_write(spec, org=on_behalf_of or organisation_of(actor), user=person(actor))
+    org = organisation_of(actor) if on_behalf_of is None else _acting_for(actor, on_behalf_of)
+    return _event_write(spec, org=org, user=person(actor))
+
+
+def _acting_for(actor: User | None, organisation: Organisation) -> Organisation:
+    """``organisation``, when ``actor`` may record its events: the platform, a platform administrator, or a user
+    of that very organisation. A user of one enterprise never writes in another's name (R-LIFE)."""
+    if actor is None or actor.is_superuser or actor.organisation_id == organisation.pk:
+        return organisation
+    raise TraceabilityForbidden("you cannot record an event in another organisation's name", field="actor",
+                                code="actor.other_organisation")  # fmt: skip
 
 
 def _event_write(spec: EventSpec, *, org: Organisation | None, user: User | None) -> LifecycleEvent:
