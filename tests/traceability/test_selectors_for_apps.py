@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.actors import platform_actor
 from traceability import selectors, services
 from traceability.lifecycle import EventKind, State
 from traceability.models import Vehicle
@@ -24,7 +25,7 @@ def test_code_taken_only_once_registered(orgs):
     maker, _, _ = orgs
     code = make_code("P")
     assert not selectors.battery_code_taken(code=code)
-    services.battery_register(code=code, maker=maker, actor=maker, occurred_at=at(2024, 3, 6))
+    services.battery_register(code=code, maker=maker, actor=platform_actor(maker), occurred_at=at(2024, 3, 6))
     assert selectors.battery_code_taken(code=code)
 
 
@@ -55,7 +56,7 @@ def test_custody_ever_held_and_open_releases(orgs):
     assert selectors.battery_ever_held_by(battery=pack, org=automaker)
     assert not selectors.battery_ever_held_by(battery=pack, org=operator)
     assert not selectors.release_open_to(battery=pack, org=operator)
-    services.release_record(battery=pack, actor=automaker, receiver=operator, occurred_at=at(2025, 1, 3),
+    services.release_record(battery=pack, actor=platform_actor(automaker), receiver=operator, occurred_at=at(2025, 1, 3),
                             kind="handed_over")  # fmt: skip
     assert selectors.release_open_to(battery=pack, org=operator)
     assert not selectors.release_open_to(battery=pack, org=maker)
