@@ -72,7 +72,9 @@ def authorisation_grant(
     _require_kind(battery_maker, "battery_maker", "battery maker")
     if not (actor.is_superuser or actor.organisation_id == battery_maker.pk):
         raise Forbidden(
-            "an authorisation is granted by the battery maker itself", field="battery_maker", code="not_the_maker"
+            "an authorisation is granted by the battery maker itself",
+            field="battery_maker",
+            code="not_the_maker",
         )
     if "cascade_use" not in enterprise.kinds:
         raise CascadeError(
