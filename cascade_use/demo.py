@@ -163,7 +163,7 @@ def seed(world: DemoWorld) -> None:
                 scenario.key, (scenario.name_zh, "", enterprise.region, "")
             )
             product = services.product_create(
-                enterprise=enterprise, sources=sources, scenario=scenario, name=name, site=site,
+                sources=sources, scenario=scenario, name=name, site=site,
                 site_region=region, operator=operator, commissioned_at=commissioned,
                 level="P", rated_energy_kwh=Decimal("10") * len(sources), actor=user,
             )  # fmt: skip
@@ -182,7 +182,6 @@ def _assess(pack, enterprise, user, when, soh, fail: bool = False):
     rated = pack.rated_capacity_ah or Decimal(150)
     services.assessment_record(
         battery=pack,
-        enterprise=enterprise,
         assessed_at=_at(max(when, pack.state_changed_at + timedelta(minutes=30))),
         assessor_name="张工" if enterprise.region == "BJ" else "李工",
         visual_ok=not fail,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actors import person
+from accounts.actors import acting_organisation, person
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -193,7 +193,6 @@ def _holding(battery: Battery, enterprise: Organisation) -> None:
 def assessment_record(
     *,
     battery: Battery,
-    enterprise: Organisation,
     assessed_at: datetime,
     assessor_name: str,
     visual_ok: bool,
@@ -217,7 +216,7 @@ def assessment_record(
 
     SOH is remaining / rated capacity when the rated capacity is known (domain.md §6). A verdict of pass is
     refused when a step failed: the verdict must follow the recorded measurements."""
-    _require_kind(enterprise, "cascade_use", "cascade-use enterprise")
+    enterprise = acting_organisation(actor, "cascade_use")
     _holding(battery, enterprise)
     if verdict not in Verdict.values:
         raise CascadeError(f"unknown verdict {verdict!r}", field="verdict", code="invalid")
@@ -271,7 +270,6 @@ def assessment_record(
         battery=battery,
         kind=EventKind.ASSESSED,
         actor=actor,
-        on_behalf_of=enterprise,
         occurred_at=assessed_at,
         payload={
             "assessment": "safety",
@@ -318,7 +316,6 @@ def _product_code(*, enterprise: Organisation, sources: list[Battery], level: st
 @transaction.atomic
 def product_create(
     *,
-    enterprise: Organisation,
     sources: list[Battery],
     scenario: Scenario,
     name: str,
@@ -337,7 +334,7 @@ def product_create(
     Each source must be held by the enterprise in cascade use, covered by a valid authorisation of its maker
     on the commissioning day, and have a latest safety assessment that passed with an SOH within the
     scenario's band; a failed item can only go to regeneration."""
-    _require_kind(enterprise, "cascade_use", "cascade-use enterprise")
+    enterprise = acting_organisation(actor, "cascade_use")
     if not sources:
         raise CascadeError("a product needs at least one original battery", field="sources", code="required")
     if len({b.pk for b in sources}) != len(sources):
@@ -393,7 +390,6 @@ def product_create(
             battery=new,
             kind=EventKind.CASCADE_REPURPOSED,
             actor=actor,
-            on_behalf_of=enterprise,
             occurred_at=commissioned_at,
             region=site_region,
             place=site,
@@ -459,7 +455,6 @@ def product_retire(
 def waste_handover(
     *,
     battery: Battery,
-    enterprise: Organisation,
     to: Organisation,
     occurred_at: datetime,
     actor: User,
@@ -467,6 +462,7 @@ def waste_handover(
     """Hand the enterprise's own waste (a failed item or a product at the end of its second life) to a
     licensed regeneration enterprise (R-CASCADE). The receiver's licence is checked now, on the pack's
     category and the period; the annual scale is checked again when the receiver books the receipt."""
+    enterprise = acting_organisation(actor, "cascade_use")
     _holding(battery, enterprise)
     if "regeneration" not in to.kinds:
         raise CascadeError(
@@ -487,7 +483,6 @@ def waste_handover(
         battery=battery,
         kind=EventKind.HANDED_OVER,
         actor=actor,
-        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         release_to=to,
         payload={"to": to.uscc, "purpose": "regeneration", "reason": reason},

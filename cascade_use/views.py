@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.actors import kind_of
 from core import tenancy
-from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
 from core.pages import refusals
 from traceability import selectors as trace
@@ -23,13 +23,6 @@ from .forms import AssessmentForm, AuthorisationForm, HandoverForm, ProductForm,
 from .models import Authorisation, RepurposedProduct
 
 
-def _org_of_kind(request, kind: str):
-    try:
-        return tenancy.require_kind(request.user, kind)
-    except Forbidden:
-        return None
-
-
 def _now_local() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
@@ -37,7 +30,7 @@ def _now_local() -> str:
 @login_required
 def home(request):
     """The enterprise's queues: originals to assess, to repurpose, and its own waste to hand over."""
-    enterprise = _org_of_kind(request, "cascade_use")
+    enterprise = kind_of(request.user, "cascade_use")
     if enterprise is None:
         return redirect("cascade_use:products")
     context = {
@@ -73,7 +66,7 @@ class Authorisations(ObjectListView):
     ]
 
     def dispatch(self, request, *args, **kwargs):
-        self.maker = _org_of_kind(request, "battery_maker")
+        self.maker = kind_of(request.user, "battery_maker")
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -113,7 +106,7 @@ def authorisation_revoke(request, pk: int):
 
 @login_required
 def assess(request, code: str):
-    enterprise = _org_of_kind(request, "cascade_use")
+    enterprise = kind_of(request.user, "cascade_use")
     if enterprise is None:
         raise PermissionDenied(_("only a cascade-use enterprise records safety assessments"))
     battery = trace.battery_get_by_code(code=code, user=request.user)
@@ -123,7 +116,7 @@ def assess(request, code: str):
                                                           "assessor_name": request.user.get_full_name() or request.user.username})  # fmt: skip
     if request.method == "POST" and form.is_valid():
         with refusals(request, form):
-            services.assessment_record(battery=battery, enterprise=enterprise, actor=request.user,
+            services.assessment_record(battery=battery, actor=request.user,
                                        **{k: v for k, v in form.cleaned_data.items() if v is not None or k != "soh_pct"})  # fmt: skip
             messages.success(request, _("Assessment recorded for %(code)s.") % {"code": battery.code})
             return redirect("cascade_use:home")
@@ -155,7 +148,7 @@ class Products(ObjectListView):
         return queryset.distinct()
 
     def get_context_data(self, **context):
-        return {**context, "can_create": _org_of_kind(self.request, "cascade_use") is not None}
+        return {**context, "can_create": kind_of(self.request.user, "cascade_use") is not None}
 
 
 products = login_required(Products.as_view())
@@ -163,7 +156,7 @@ products = login_required(Products.as_view())
 
 @login_required
 def product_new(request):
-    enterprise = _org_of_kind(request, "cascade_use")
+    enterprise = kind_of(request.user, "cascade_use")
     if enterprise is None:
         raise PermissionDenied(_("only a cascade-use enterprise builds products"))
     candidates = list(selectors.queue_to_repurpose(enterprise)[:300])
@@ -178,7 +171,7 @@ def product_new(request):
         by_code = {b.code: b for b in candidates}
         with refusals(request, form):
             product = services.product_create(
-                enterprise=enterprise, actor=request.user,
+                actor=request.user,
                 sources=[by_code[c] for c in data.pop("sources")], **data,
             )  # fmt: skip
             messages.success(request, _("Product %(code)s created.") % {"code": product.battery.code})
@@ -205,9 +198,6 @@ def product_detail(request, pk: int):
 @login_required
 @require_POST
 def handover(request):
-    enterprise = _org_of_kind(request, "cascade_use")
-    if enterprise is None:
-        raise PermissionDenied(_("only a cascade-use enterprise hands over its waste"))
     form = HandoverForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
@@ -216,7 +206,7 @@ def handover(request):
     if battery is None:
         raise Http404
     with refusals(request):
-        services.waste_handover(battery=battery, enterprise=enterprise, to=form.cleaned_data["to"],
+        services.waste_handover(battery=battery, to=form.cleaned_data["to"],
                                 occurred_at=form.cleaned_data["occurred_at"], actor=request.user)  # fmt: skip
         messages.success(
             request, _("%(code)s handed to %(to)s.") % {"code": battery.code, "to": form.cleaned_data["to"]}

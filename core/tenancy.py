@@ -153,19 +153,6 @@ def require_write(user, obj: Model) -> None:
     raise Forbidden("read-only: this record belongs to another organisation or region")
 
 
-def require_kind(user, *kinds: str):
-    """The acting organisation, which must be an enterprise of one of ``kinds`` and allowed to write."""
-    scope = scope_of(user)
-    if scope.superuser and user.organisation_id is None:
-        raise Forbidden("a platform administrator must act for an organisation")
-    if scope.read_only:
-        raise Forbidden("your role is read-only")
-    if scope.regulator or not set(kinds) & set(scope.kinds):
-        names = ", ".join(kinds)
-        raise Forbidden(f"only an enterprise of kind {names} may do this")
-    return user.organisation
-
-
 def require_regulator(user, *, region: str | None = None, write: bool = False):
     """The acting regulator body; with ``write`` its region must be ``region``."""
     scope = scope_of(user)

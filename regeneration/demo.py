@@ -103,12 +103,12 @@ def seed(world: DemoWorld) -> None:
                                occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
                 p.refresh_from_db()
                 # Packs that arrived without a registered mass (unregistered codes) are weighed at the gate.
-                services.pack_receive(enterprise=org, battery=p, occurred_at=start, actor=user,
+                services.pack_receive(battery=p, occurred_at=start, actor=user,
                                       mass_kg=p.mass_kg or Decimal(300))  # fmt: skip
             edition = editions["2024"] if m % 4 else editions["2019"]
             input_kg = sum((p.mass_kg or Decimal(300) for p in batch_packs), Decimal(0))
             batch = services.batch_create(
-                enterprise=org, reference=f"{key.upper()}-{start:%Y%m}-{m + 1:02d}", batteries=batch_packs,
+                reference=f"{key.upper()}-{start:%Y%m}-{m + 1:02d}", batteries=batch_packs,
                 started_at=start, edition=edition, powder_content_kg=(input_kg * Decimal("0.35")).quantize(Q),
                 actor=user,
             )  # fmt: skip
@@ -156,7 +156,7 @@ def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
         occurred_at=when,
     )
     pack.refresh_from_db()
-    services.pack_receive(enterprise=regen, battery=pack, occurred_at=_at(when + timedelta(hours=1)),
+    services.pack_receive(battery=pack, occurred_at=_at(when + timedelta(hours=1)),
                           mass_kg=pack.mass_kg or Decimal(300), actor=world.users.get("regen-tj") or platform_actor(regen))  # fmt: skip
     battery_disassemble(actor=world.users.get("regen-tj") or platform_actor(regen), code=pack.code,
                         occurred_at=_at(when + timedelta(days=2)), place="天津 拆解车间")  # fmt: skip
@@ -216,14 +216,12 @@ def _hand_over_cascade_waste(world: DemoWorld, orgs: dict) -> None:
         when = _at(battery.state_changed_at + timedelta(days=2))
         waste_handover(
             battery=battery,
-            enterprise=enterprise,
             to=regen,
             occurred_at=when,
             actor=world.users.get(key) or platform_actor(enterprise),
         )
         battery.refresh_from_db()
         services.pack_receive(
-            enterprise=regen,
             battery=battery,
             occurred_at=_at(when + timedelta(hours=3)),
             actor=platform_actor(regen),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from accounts.actors import person
+from accounts.actors import acting_organisation, person
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -108,7 +108,6 @@ def licence_register(
 @transaction.atomic
 def pack_receive(
     *,
-    enterprise: Organisation,
     battery: Battery,
     occurred_at: datetime,
     mass_kg: Decimal | None = None,
@@ -117,7 +116,7 @@ def pack_receive(
     """Book a battery in for regeneration after checking the licence: category, validity and annual scale
     (R-REGEN). Only a battery handed to this enterprise can be booked in; the receipt is a
     ``regeneration_received`` lifecycle event carrying the weighed mass, which counts towards the scale."""
-    _require_regeneration(enterprise)
+    enterprise = acting_organisation(actor, "regeneration")
     released_here = trace_selectors.release_open_to(battery=battery, org=enterprise)
     if battery.custodian_id != enterprise.pk and not released_here:
         raise RegenerationError(
@@ -137,7 +136,6 @@ def pack_receive(
         battery=battery,
         kind=EventKind.REGENERATION_RECEIVED,
         actor=actor,
-        on_behalf_of=enterprise,
         occurred_at=occurred_at,
         payload={"mass_kg": str(mass)},
     )
@@ -147,7 +145,6 @@ def pack_receive(
 @transaction.atomic
 def batch_create(
     *,
-    enterprise: Organisation,
     reference: str,
     batteries: list[Battery],
     started_at: datetime,
@@ -159,7 +156,7 @@ def batch_create(
 ) -> Batch:
     """Open a batch with its input packs (received here, not in another batch); masses default to the weighed
     receipt mass or the registered mass."""
-    _require_regeneration(enterprise)
+    enterprise = acting_organisation(actor, "regeneration")
     if not batteries:
         raise RegenerationError("a batch needs at least one input pack", field="batteries", code="required")
     if Batch.objects.filter(enterprise=enterprise, reference=reference).exists():

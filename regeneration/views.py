@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.actors import acting_organisation, kind_of
 from core import tenancy
 from core.bounds import year_or_default
-from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
 from core.pages import refusals
 from traceability import selectors as trace
@@ -24,22 +24,13 @@ from .forms import BatchForm, LicenceForm, ReceiveForm, Stage1Form, Stage2Form
 from .models import Batch
 
 
-def _enterprise(request, required: bool = False):
-    try:
-        return tenancy.require_kind(request.user, "regeneration")
-    except Forbidden:
-        if required:
-            raise
-        return None
-
-
 def _now_local() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
 @login_required
 def home(request):
-    enterprise = _enterprise(request)
+    enterprise = kind_of(request.user, "regeneration")
     if enterprise is None:
         return redirect("regeneration:batches")
     context = {
@@ -56,14 +47,13 @@ def home(request):
 @login_required
 @require_POST
 def receive(request):
-    enterprise = _enterprise(request, required=True)
     form = ReceiveForm(request.POST)
     if form.is_valid():
         battery = trace.battery_get_by_code(code=form.cleaned_data["battery"], user=request.user)
         if battery is None:
             raise Http404
         with refusals(request):
-            services.pack_receive(enterprise=enterprise, battery=battery, occurred_at=form.cleaned_data["occurred_at"],
+            services.pack_receive(battery=battery, occurred_at=form.cleaned_data["occurred_at"],
                                   mass_kg=form.cleaned_data["mass_kg"], actor=request.user)  # fmt: skip
             messages.success(request, _("%(code)s booked in.") % {"code": battery.code})
     else:
@@ -81,7 +71,7 @@ class Licences(ObjectListView):
     export_formats = ()
 
     def dispatch(self, request, *args, **kwargs):
-        self.enterprise = _enterprise(request)
+        self.enterprise = kind_of(request.user, "regeneration")
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -132,7 +122,7 @@ class Batches(ObjectListView):
         return selectors.visible_batches(self.request.user)
 
     def get_context_data(self, **context):
-        return {**context, "can_create": _enterprise(self.request) is not None}
+        return {**context, "can_create": kind_of(self.request.user, "regeneration") is not None}
 
 
 batches = login_required(Batches.as_view())
@@ -140,7 +130,7 @@ batches = login_required(Batches.as_view())
 
 @login_required
 def batch_new(request):
-    enterprise = _enterprise(request, required=True)
+    enterprise = acting_organisation(request.user, "regeneration")
     candidates = list(selectors.queue_to_process(enterprise)[:500])
     initial = {"started_at": _now_local(), "edition": selectors.default_edition(),
                "reference": f"B-{timezone.localdate():%Y%m%d}-{Batch.objects.filter(enterprise=enterprise).count() + 1:03d}"}  # fmt: skip
@@ -150,7 +140,7 @@ def batch_new(request):
         by_code = {b.code: b for b in candidates}
         with refusals(request, form):
             batch = services.batch_create(
-                enterprise=enterprise, reference=d["reference"], batteries=[by_code[c] for c in d["inputs"]],
+                reference=d["reference"], batteries=[by_code[c] for c in d["inputs"]],
                 started_at=d["started_at"], edition=d["edition"], powder_content_kg=d["powder_content_kg"],
                 notes=d["notes"], actor=request.user,
             )  # fmt: skip
@@ -161,7 +151,7 @@ def batch_new(request):
 @login_required
 def batch_detail(request, pk: int):
     batch = tenancy.get_visible_or_404(selectors.visible_batches(request.user), request.user, pk=pk)
-    can_write = tenancy.can_write(request.user, batch) and _enterprise(request) is not None
+    can_write = tenancy.can_write(request.user, batch) and kind_of(request.user, "regeneration") is not None
     stage1 = Stage1Form(
         request.POST if "stage1" in request.POST else None, initial={"finished_at": _now_local()}
     )
@@ -192,7 +182,7 @@ def batch_detail(request, pk: int):
 @login_required
 def balance(request):
     """Per enterprise per year: input vs outputs and recovery rates under each edition."""
-    enterprise = _enterprise(request, required=True)
+    enterprise = acting_organisation(request.user, "regeneration")
     year = year_or_default(request.GET.get("year"), default=timezone.localdate().year)
     evaluations = [(e, selectors.year_evaluate(enterprise, year, e)) for e in selectors.editions()]
     return render(request, "regeneration/balance.html",

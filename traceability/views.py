@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.actors import acting_organisation
 from core import tenancy
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
@@ -201,7 +202,7 @@ def _battery_items(rows: list[dict]) -> tuple[list[dict], list[list[int]]]:
 
 
 def _run_upload(kind: str, rows: list[dict], request) -> list[dict]:
-    tenancy.require_kind(request.user, *UPLOADS[kind]["kinds"])
+    acting_organisation(request.user, *UPLOADS[kind]["kinds"])
     if kind == "batteries":
         items, rows_of = _battery_items(rows)
         results = services.batteries_upload(items=items, actor=request.user)

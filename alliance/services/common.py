@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.models import Organisation, User
-from core import tenancy
+from accounts.models import Organisation
 from core.errors import Conflict, Forbidden, Invalid
 
 from .. import selectors
@@ -29,15 +28,6 @@ class AllianceConflict(AllianceError, Conflict):
     """The write conflicts with the state of the application, guidance, lot or bid (409)."""
 
     http_status = 409
-
-
-def _acting_org(user: User) -> Organisation:
-    scope = tenancy.scope_of(user)
-    if scope.read_only:
-        raise Forbidden("your role is read-only")
-    if user.organisation_id is None or scope.regulator:
-        raise Forbidden("only an enterprise may do this")
-    return user.organisation
 
 
 def _require_member(org: Organisation) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import acting_organisation
 from accounts.models import User
 from core import tenancy
 from core.audit import audit_log
@@ -36,7 +37,7 @@ def guidance_create(
 ) -> PriceGuidance:
     """A third-party assessor drafts a guidance issue: reference prices per chemistry, grade and form, and metal
     prices (第三方价格指导, R-ALLIANCE). Grades are the alliance's grade list (market-rules.json)."""
-    assessor = tenancy.require_kind(actor, "assessor")
+    assessor = acting_organisation(actor, "assessor")
     if not prices:
         raise AllianceError("a guidance issue needs at least one reference price", field="prices")
     grades = set(market_rules().grades)
@@ -81,7 +82,7 @@ def guidance_create(
 @transaction.atomic
 def guidance_publish(*, actor: User, guidance: PriceGuidance) -> PriceGuidance:
     """Publish a draft: from its ``effective_from`` it is the guidance in force until a later issue."""
-    tenancy.require_kind(actor, "assessor")
+    acting_organisation(actor, "assessor")
     tenancy.require_write(actor, guidance)
     guidance = PriceGuidance.objects.select_for_update().get(pk=guidance.pk)
     if guidance.status != GuidanceStatus.DRAFT:
@@ -147,7 +148,7 @@ def _publish_to_valuation(*, guidance: PriceGuidance, actor: User):
 
 @transaction.atomic
 def guidance_withdraw(*, actor: User, guidance: PriceGuidance, reason: str) -> PriceGuidance:
-    tenancy.require_kind(actor, "assessor")
+    acting_organisation(actor, "assessor")
     tenancy.require_write(actor, guidance)
     guidance.status = GuidanceStatus.WITHDRAWN
     guidance.save(update_fields=["status"])

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.actors import person, platform_actor
+from accounts.actors import acting_organisation, person, platform_actor
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -36,7 +36,7 @@ from ..models import (
     PriceForm,
 )
 from ..qualification import buyer_qualification
-from .common import AllianceConflict, AllianceError, _acting_org, _require_member
+from .common import AllianceConflict, AllianceError, _require_member
 
 HOLDING_STATES = ("removed", "at_service_point")
 LEVEL_FOR_FORM = {PriceForm.PACK: "P", PriceForm.MODULE: "M", PriceForm.CELL: "C"}
@@ -165,7 +165,7 @@ def lot_create(
     description: str = "",
 ) -> Lot:
     """A member lists retired packs or modules for residual-value trading (线上残值交易)."""
-    seller = _acting_org(actor)
+    seller = acting_organisation(actor, enterprise=True)
     _require_member(seller)
     now = timezone.now()
     if deadline < now + timedelta(hours=market_rules().min_bidding_hours):
@@ -201,7 +201,7 @@ def bid_place(*, actor: User, lot: Lot, amount_cny: Decimal, note: str = "") -> 
 
     A new bid by the same bidder supersedes its earlier one. Sealed bids stay hidden until the deadline.
     """
-    bidder = _acting_org(actor)
+    bidder = acting_organisation(actor, enterprise=True)
     if not tenancy.can_read(actor, lot):
         raise NotFound(gettext("Not found."), field="lot")
     if not lot.bidding_open():
@@ -242,7 +242,7 @@ def bid_place(*, actor: User, lot: Lot, amount_cny: Decimal, note: str = "") -> 
 
 @transaction.atomic
 def bid_withdraw(*, actor: User, bid: Bid) -> Bid:
-    bidder = _acting_org(actor)
+    bidder = acting_organisation(actor, enterprise=True)
     bid = Bid.objects.select_for_update().select_related("lot").get(pk=bid.pk)
     if bid.bidder_id != bidder.pk:
         raise NotFound(gettext("Not found."), field="lot")
@@ -320,7 +320,7 @@ def lot_accept(*, actor: User, lot: Lot, bid: Bid) -> Deal:
     A sealed lot is decided after its deadline, when all bids are visible; a bid must reach the reserve price,
     and the buyer must still be qualified on the day of the deal.
     """
-    seller = _acting_org(actor)
+    seller = acting_organisation(actor, enterprise=True)
     tenancy.require_write(actor, lot)
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     bid = Bid.objects.select_for_update().select_related("bidder").get(pk=bid.pk, lot=lot)
@@ -379,7 +379,7 @@ def lot_accept(*, actor: User, lot: Lot, bid: Bid) -> Deal:
 
 @transaction.atomic
 def lot_cancel(*, actor: User, lot: Lot, reason: str = "") -> Lot:
-    _acting_org(actor)
+    acting_organisation(actor, enterprise=True)
     tenancy.require_write(actor, lot)
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     if lot.status != LotStatus.OPEN:
@@ -424,7 +424,7 @@ def deal_record_offline(
     contract_ref: str = "",
 ) -> Deal:
     """The seller records a deal made offline (线下交易): the same qualification and custody hand-over apply."""
-    seller = _acting_org(actor)
+    seller = acting_organisation(actor, enterprise=True)
     _require_member(seller)
     if concluded_at > timezone.now():
         raise AllianceError("an offline deal cannot be in the future", field="concluded_at")

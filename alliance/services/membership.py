@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import acting_organisation
 from accounts.models import User
-from core import tenancy
 from core.audit import audit_log
 
 from ..models import (
@@ -14,7 +14,7 @@ from ..models import (
     MembershipStatus,
     MembershipTier,
 )
-from .common import SECRETARIAT, AllianceConflict, AllianceError, _acting_org
+from .common import SECRETARIAT, AllianceConflict, AllianceError
 
 
 @transaction.atomic
@@ -31,7 +31,7 @@ def membership_apply(
     capabilities: str = "",
 ) -> Membership:
     """An enterprise applies to join the alliance; the secretariat decides (R-ALLIANCE)."""
-    org = _acting_org(actor)
+    org = acting_organisation(actor, enterprise=True)
     if not tier.is_active:
         raise AllianceError("this membership tier is closed for applications", field="tier")
     existing = Membership.objects.select_for_update().filter(organisation=org).first()
@@ -68,7 +68,7 @@ def membership_apply(
 @transaction.atomic
 def membership_decide(*, actor: User, membership: Membership, approve: bool, note: str = "") -> Membership:
     """The secretariat approves or rejects an application."""
-    tenancy.require_kind(actor, SECRETARIAT)
+    acting_organisation(actor, SECRETARIAT)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != MembershipStatus.APPLIED:
         raise AllianceConflict(

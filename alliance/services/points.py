@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -19,7 +20,7 @@ from ..models import (
     PointShare,
     SharedServicePoint,
 )
-from .common import SECRETARIAT, AllianceError, _acting_org
+from .common import SECRETARIAT, AllianceError
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def shared_point_register(
     members. Every automaker holding a share must be served by the point, so that the network's compliance
     count credits each of them: the point's operator adds missing automakers through the network's service.
     """
-    org = _acting_org(actor)
+    org = acting_organisation(actor, enterprise=True)
     if SECRETARIAT not in org.kinds and org.pk != service_point.operator_id:
         raise Forbidden("only the alliance secretariat or the point's operator may declare it co-built")
     errors = rules.shares_valid([(s.cost_share, s.mass_share) for s in shares])

@@ -10,6 +10,7 @@ from rest_framework import exceptions, generics, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
@@ -46,7 +47,7 @@ class AuthorisationListView(TenantQuerysetMixin, generics.ListAPIView):
 
     @extend_schema(request=s.AuthorisationInput, responses={201: s.AuthorisationOutput})
     def post(self, request):
-        maker = tenancy.require_kind(request.user, "battery_maker")
+        maker = acting_organisation(request.user, "battery_maker")
         data = s.AuthorisationInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -87,14 +88,11 @@ class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
 
     @extend_schema(request=s.AssessmentInput, responses={201: s.AssessmentOutput})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "cascade_use")
         data = s.AssessmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v.pop("battery"))
-        assessment = services.assessment_record(
-            battery=battery, enterprise=enterprise, actor=request.user, **v
-        )
+        assessment = services.assessment_record(battery=battery, actor=request.user, **v)
         return Response(s.AssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,7 +107,6 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
 
     @extend_schema(request=s.ProductInput, responses={201: s.ProductOutput})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "cascade_use")
         data = s.ProductInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -119,9 +116,7 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
             raise serializers.ValidationError(
                 {"scenario": ["unknown scenario; see /api/v1/cascade/scenarios/"]}
             )
-        product = services.product_create(
-            enterprise=enterprise, sources=sources, scenario=scenario, actor=request.user, **v
-        )
+        product = services.product_create(sources=sources, scenario=scenario, actor=request.user, **v)
         return Response(s.ProductOutput(product).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,26 +142,24 @@ class WasteView(AuditedViewMixin, APIView):
 
     @extend_schema(responses=s.WasteOutput(many=True))
     def get(self, request):
-        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        enterprise = acting_organisation(request.user, "cascade_use")
         return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
 
 
 class WasteHandoverView(AuditedViewMixin, APIView):
     @extend_schema(request=s.HandoverInput, responses={200: s.WasteOutput(many=True)})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "cascade_use")
         data = s.HandoverInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v["battery"])
         services.waste_handover(
             battery=battery,
-            enterprise=enterprise,
             to=organisation_by_uscc(v["to"], "to"),
             occurred_at=v["occurred_at"],
             actor=request.user,
         )
-        return Response(s.WasteOutput(selectors.outstanding_waste(enterprise), many=True).data)
+        return Response(s.WasteOutput(selectors.outstanding_waste(request.user.organisation), many=True).data)
 
 
 class QueueView(AuditedViewMixin, APIView):
@@ -176,7 +169,7 @@ class QueueView(AuditedViewMixin, APIView):
 
     @extend_schema(responses=s.BatteryBrief(many=True))
     def get(self, request, queue: str):
-        enterprise = tenancy.require_kind(request.user, "cascade_use")
+        enterprise = acting_organisation(request.user, "cascade_use")
         if queue not in self.QUEUES:
             raise exceptions.NotFound(f"unknown queue; choose one of {', '.join(self.QUEUES)}")
         return Response(s.BatteryBrief(self.QUEUES[queue](enterprise)[:500], many=True).data)

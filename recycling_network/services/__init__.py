@@ -5,7 +5,7 @@ Every custody change is a lifecycle event recorded through :func:`traceability.s
 network's own records around those events. Every write is audited with the acting user.
 """
 
-from .common import CustodyConflict, NetworkError, acting_org, is_admin, normalise_code, require_operator
+from .common import CustodyConflict, NetworkError, normalise_code, require_operator
 from .intake import (
     INTAKE_COLUMNS,
     PHOTO_FORMATS,
@@ -53,11 +53,9 @@ __all__ = [
     "RECEIVER_KINDS",
     "RecycledCertificateInput",
     "ScrapRefused",
-    "acting_org",
     "dangerous_goods_entry",
     "intake_bulk",
     "intake_record",
-    "is_admin",
     "normalise_code",
     "pack_remove",
     "point_change_decide",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation, User
 from core import tenancy
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -28,18 +29,6 @@ class CustodyConflict(NetworkError, Conflict):
         super().__init__(message, field="code", code=code)
 
 
-def acting_org(*, actor: User) -> Organisation:
-    if actor.organisation_id is None:
-        raise Forbidden("act for an organisation to do this")
-    if not actor.can_write:
-        raise Forbidden("your role is read-only")
-    return actor.organisation
-
-
-def is_admin(*, actor: User) -> bool:
-    return bool(actor.is_superuser)
-
-
 def normalise_code(code: str) -> str:
     return "".join((code or "").split()).upper()
 
@@ -49,7 +38,7 @@ def require_operator(*, actor: User, point: ServicePoint) -> Organisation:
     not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""
     if not tenancy.can_read(actor, point):
         raise NotFound(gettext("Not found."), field="id")
-    org = acting_org(actor=actor)
-    if point.operator_id != org.pk and not is_admin(actor=actor):
+    org = acting_organisation(actor)
+    if point.operator_id != org.pk and not actor.is_superuser:
         raise Forbidden(f"only the operator of {point.code} ({point.operator}) may record its stock")
     return point.operator

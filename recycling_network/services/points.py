@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -30,8 +31,6 @@ from ..models import (
 from ..workflow import OWNER, REGULATOR, IllegalReview, review_step
 from .common import (
     NetworkError,
-    acting_org,
-    is_admin,
 )
 
 POINT_FIELDS = (
@@ -121,7 +120,7 @@ def service_point_register(
     """An automaker registers a service point as a draft (R-NET). ``automakers`` lists every automaker a
     co-built point serves (seed 四(一)1 共建共享); the registering automaker is always one of them.
     ``operator`` runs the point (default: the automaker itself)."""
-    org = tenancy.require_kind(actor, "automaker") if not is_admin(actor=actor) else acting_org(actor=actor)
+    org = acting_organisation(actor, *(() if actor.is_superuser else ("automaker",)))
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
         raise NetworkError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -277,7 +276,7 @@ def point_change_request(
 
     The operator edits its point itself; a regulator reviews. A pending request changes nothing until
     :func:`point_change_decide` approves it."""
-    org = acting_org(actor=actor)
+    org = acting_organisation(actor)
     if not tenancy.can_read(actor, point):
         raise NotFound(gettext("Not found."), field="id")
     served = point.automakers.filter(pk=org.pk).exists() or point.registered_by_id == org.pk

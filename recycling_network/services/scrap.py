@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation, User
-from core import tenancy
 from core.audit import audit_log
 from core.errors import Forbidden
 from traceability import selectors as trace_selectors
@@ -31,8 +31,6 @@ from ..models import (
 from .common import (
     CustodyConflict,
     NetworkError,
-    acting_org,
-    is_admin,
     normalise_code,
 )
 
@@ -119,7 +117,7 @@ def scrap_certificate_record(
     removal is recorded here, in the same transaction, through the traceability services. A refusal names the
     rule and changes nothing."""
     try:
-        org = tenancy.require_kind(actor, "dismantler")
+        org = acting_organisation(actor, "dismantler")
     except Forbidden as exc:
         raise _scrap_refused(
             exc.message, field="actor", code="scrap.dismantler_only", http_status=403
@@ -214,8 +212,8 @@ def pack_remove(
     custodian afterwards is the dismantler, unless a fleet operator owns it separately from the vehicle (bus and
     taxi fleets: the vehicle's fleet owner, or a fleet holding the pack): then the fleet operator is custodian
     and hands it to a service point itself."""
-    org = acting_org(actor=actor)
-    if certificate.dismantler_id != org.pk and not is_admin(actor=actor):
+    org = acting_organisation(actor)
+    if certificate.dismantler_id != org.pk and not actor.is_superuser:
         raise Forbidden("only the dismantler that issued the certificate records the removal")
     battery = trace_selectors.battery_by_code(code=normalise_code(code))
     if battery is None:
@@ -296,8 +294,8 @@ def recycled_certificate_record(
 ) -> BatteryRecycledCertificate:
     """For a vehicle scrapped without its pack: record the certificate that the pack was recycled, naming where
     it went, and check it against the trace (R-SCRAP). A contradiction raises an alert."""
-    org = acting_org(actor=actor)
-    if certificate.dismantler_id != org.pk and not is_admin(actor=actor):
+    org = acting_organisation(actor)
+    if certificate.dismantler_id != org.pk and not actor.is_superuser:
         raise Forbidden("only the dismantler that issued the scrap certificate records this")
     if certificate.pack_present:
         raise NetworkError(

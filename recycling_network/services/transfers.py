@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
@@ -37,8 +38,6 @@ from ..selectors import network_parameter
 from .common import (
     CustodyConflict,
     NetworkError,
-    acting_org,
-    is_admin,
     normalise_code,
     require_operator,
 )
@@ -209,8 +208,8 @@ def transfer_receive(
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if not tenancy.can_read(actor, transfer):
         raise NotFound(gettext("Not found."), field="id")
-    org = acting_org(actor=actor)
-    if org.pk != transfer.receiver_id and not is_admin(actor=actor):
+    org = acting_organisation(actor)
+    if org.pk != transfer.receiver_id and not actor.is_superuser:
         raise Forbidden(f"only the receiver ({transfer.receiver}) confirms arrivals on {transfer.number}")
     if transfer.status in (TransferStatus.RECEIVED, TransferStatus.CLOSED_SHORT) and codes:
         raise NetworkError(f"manifest {transfer.number} is {transfer.status}", field="codes")

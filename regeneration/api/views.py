@@ -9,6 +9,7 @@ from rest_framework import exceptions, generics, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
@@ -64,7 +65,7 @@ class LicenceListView(TenantQuerysetMixin, generics.ListAPIView):
 
     @extend_schema(request=s.LicenceInput, responses={201: s.LicenceOutput})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "regeneration")
+        enterprise = acting_organisation(request.user, "regeneration")
         data = s.LicenceInput(data=request.data)
         data.is_valid(raise_exception=True)
         licence = services.licence_register(enterprise=enterprise, actor=request.user, **data.validated_data)
@@ -81,13 +82,11 @@ class ReceiveView(AuditedViewMixin, APIView):
 
     @extend_schema(request=s.ReceiveInput, responses={201: None})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "regeneration")
         data = s.ReceiveInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         battery = battery_from_input(request.user, v["battery"])
         services.pack_receive(
-            enterprise=enterprise,
             battery=battery,
             occurred_at=v["occurred_at"],
             mass_kg=v.get("mass_kg"),
@@ -105,7 +104,6 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
 
     @extend_schema(request=s.BatchCreateInput, responses={201: s.BatchOutput})
     def post(self, request):
-        enterprise = tenancy.require_kind(request.user, "regeneration")
         data = s.BatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -116,7 +114,6 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
             if item.get("mass_kg"):
                 masses[battery.pk] = item["mass_kg"]
         batch = services.batch_create(
-            enterprise=enterprise,
             reference=v["reference"],
             batteries=batteries,
             masses=masses,
@@ -142,7 +139,7 @@ class _BatchStageView(AuditedViewMixin, APIView):
 
     def post(self, request, pk: int):
         batch = tenancy.get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
-        tenancy.require_kind(request.user, "regeneration")
+        acting_organisation(request.user, "regeneration")
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
         self.record(batch=batch, actor=request.user, **data.validated_data)
@@ -195,7 +192,7 @@ class YearBalanceView(AuditedViewMixin, APIView):
             ):
                 raise exceptions.NotFound()
         else:
-            enterprise = tenancy.require_kind(request.user, "regeneration")
+            enterprise = acting_organisation(request.user, "regeneration")
         return Response(
             {
                 "enterprise": enterprise.uscc,

@@ -129,7 +129,6 @@ def assess(battery, enterprise, verdict: str = "pass", **kw):
         data.setdefault("limits", "max 0.5C")
     return assessment_record(
         battery=battery,
-        enterprise=enterprise,
         assessed_at=now() - timedelta(days=10),
         verdict=verdict,
         **data,
@@ -149,7 +148,6 @@ def repurpose(enterprise, sources, *, scenario: str = "telecom_backup", **kw):
         "commissioned_at": now() - timedelta(days=1),
     }
     return product_create(
-        enterprise=enterprise,
         sources=sources,
         scenario=Scenario.objects.get(key=scenario),
         **{**defaults, **kw},

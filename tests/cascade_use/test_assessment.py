@@ -72,14 +72,12 @@ def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
     with pytest.raises(CascadeError, match="is not a regeneration enterprise"):
         waste_handover(
             battery=world["pack"],
-            enterprise=world["enterprise"],
             to=cascade_enterprise(),
             occurred_at=now(),
             actor=platform_actor(world["enterprise"]),
         )
     waste_handover(
         battery=world["pack"],
-        enterprise=world["enterprise"],
         to=world["regen"],
         occurred_at=now(),
         actor=platform_actor(world["enterprise"]),
@@ -89,7 +87,6 @@ def test_failed_item_cannot_be_repurposed_only_handed_to_regeneration(world):
     assert world["pack"].releases.get(status="open").receiver == world["regen"]
     assert world["pack"].custodian == world["enterprise"]
     pack_receive(
-        enterprise=world["regen"],
         battery=world["pack"],
         occurred_at=now(),
         actor=platform_actor(world["regen"]),
@@ -104,7 +101,6 @@ def test_a_passed_item_is_not_waste(world):
     with pytest.raises(CascadeError) as exc:
         waste_handover(
             battery=world["pack"],
-            enterprise=world["enterprise"],
             to=world["regen"],
             occurred_at=now(),
             actor=platform_actor(world["enterprise"]),
@@ -117,7 +113,6 @@ def test_handover_to_an_unlicensed_regenerator_is_refused(world):
     with pytest.raises(CascadeError, match="holds no hazardous-waste business licence"):
         waste_handover(
             battery=world["pack"],
-            enterprise=world["enterprise"],
             to=regeneration_enterprise(),
             occurred_at=now(),
             actor=platform_actor(world["enterprise"]),
@@ -127,7 +122,6 @@ def test_handover_to_an_unlicensed_regenerator_is_refused(world):
 def test_overdue_waste_is_shown_as_overdue(world):
     assessment_record(
         battery=world["pack"],
-        enterprise=world["enterprise"],
         assessed_at=now() - timedelta(days=20),
         verdict="fail",
         **{**ASSESSMENT, "visual_ok": False},

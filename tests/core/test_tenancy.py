@@ -68,8 +68,6 @@ def test_viewer_role_is_read_only(world, make_user):
     viewer = make_user(world["bj_maker"].organisation, role="viewer")
     assert _vins(tenancy.visible(Vehicle.objects.all(), viewer)) == {world["bj_car"].vin}
     assert not tenancy.editable(Vehicle.objects.all(), viewer).exists()
-    with pytest.raises(Forbidden):
-        tenancy.require_kind(viewer, "automaker")
 
 
 def test_anonymous_sees_nothing_without_a_public_rule(world):
@@ -86,12 +84,6 @@ def test_public_rule_opens_only_matching_rows(world, monkeypatch):
         world["tj_car"].vin,
     }
     assert _vins(tenancy.editable(Vehicle.objects.all(), world["bj_maker"])) == {world["bj_car"].vin}
-
-
-def test_require_kind_names_the_kind(world):
-    with pytest.raises(Forbidden, match="dismantler"):
-        tenancy.require_kind(world["bj_maker"], "dismantler")
-    assert tenancy.require_kind(world["bj_maker"], "automaker") == world["bj_maker"].organisation
 
 
 def test_require_regulator(world):

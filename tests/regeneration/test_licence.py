@@ -28,7 +28,7 @@ def test_category_not_covered_is_refused(regen):
     licence(regen, categories=["LIB-LFP"])
     pack = handed(regen, chemistry="E")
     with pytest.raises(RegenerationError) as exc:
-        pack_receive(enterprise=regen, battery=pack, occurred_at=now(), actor=platform_actor(regen))
+        pack_receive(battery=pack, occurred_at=now(), actor=platform_actor(regen))
     assert exc.value.code == "licence_category"
     assert "is waste category LIB-TERNARY, which the licence does not cover" in exc.value.message
 
@@ -37,27 +37,25 @@ def test_expired_licence_is_refused(regen):
     today = timezone.localdate()
     lic = licence(regen, valid_from=today - timedelta(days=800), valid_to=today - timedelta(days=1))
     with pytest.raises(RegenerationError) as exc:
-        pack_receive(enterprise=regen, battery=handed(regen), occurred_at=now(), actor=platform_actor(regen))
+        pack_receive(battery=handed(regen), occurred_at=now(), actor=platform_actor(regen))
     assert exc.value.code == "licence_expired"
     assert f"licence {lic.number}" in exc.value.message and "expired on" in exc.value.message
 
 
 def test_no_licence_is_refused(regen):
     with pytest.raises(RegenerationError, match="holds no hazardous-waste business licence"):
-        pack_receive(enterprise=regen, battery=handed(regen), occurred_at=now(), actor=platform_actor(regen))
+        pack_receive(battery=handed(regen), occurred_at=now(), actor=platform_actor(regen))
 
 
 def test_beyond_the_annual_scale_is_refused_and_usage_is_shown(regen):
     lic = licence(regen, scale_t=Decimal("0.5"))
     pack_receive(
-        enterprise=regen,
         battery=handed(regen, mass_kg=Decimal(300)),
         occurred_at=now(),
         actor=platform_actor(regen),
     )
     with pytest.raises(RegenerationError) as exc:
         pack_receive(
-            enterprise=regen,
             battery=handed(regen, mass_kg=Decimal(300)),
             occurred_at=now(),
             actor=platform_actor(regen),
@@ -72,4 +70,4 @@ def test_a_pack_not_handed_over_cannot_be_booked_in(regen):
     licence(regen)
     other = regeneration_enterprise()
     with pytest.raises(RegenerationError, match="has not been handed to"):
-        pack_receive(enterprise=regen, battery=handed(other), occurred_at=now(), actor=platform_actor(regen))
+        pack_receive(battery=handed(other), occurred_at=now(), actor=platform_actor(regen))

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.actors import platform_actor
 from cascade_use.models import Authorisation, SafetyAssessment
-from cascade_use.services import assessment_record, authorisation_grant
+from cascade_use.services import CascadeError, assessment_record, authorisation_grant
 from core.errors import Forbidden
 from tests.cascade_use.factories import (
     ASSESSMENT,
@@ -66,12 +66,21 @@ def test_only_the_battery_maker_grants_an_authorisation_in_its_name():
                                valid_to=now().date(), document_ref="OWN-1", actor=platform_actor(maker))  # fmt: skip
 
 
-def test_a_cascade_user_cannot_assess_another_enterprises_pack_in_its_name():
+def test_a_cascade_user_assesses_only_in_its_own_name_and_only_what_it_holds():
+    """The acting enterprise is the actor's own: there is no parameter to name another, so a second cascade-use
+    enterprise's user cannot assess the holder's pack, and one of another kind cannot assess at all."""
     maker, holder, stranger = battery_maker(), cascade_enterprise(), cascade_enterprise()
     authorise(maker, holder)
     pack = held_pack(maker=maker, holder=holder)
-    with pytest.raises(services.TraceabilityError) as err:
-        assessment_record(battery=pack, enterprise=holder, assessed_at=now(), verdict="pass", **ASSESSMENT,
+    with pytest.raises(CascadeError) as err:
+        assessment_record(battery=pack, assessed_at=now(), verdict="pass", **ASSESSMENT,
                           actor=UserFactory(organisation=stranger))  # fmt: skip
-    assert err.value.code == "actor.other_organisation"
+    assert (err.value.code, err.value.field) == ("not_held", "battery")
+    with pytest.raises(Forbidden) as err:
+        assessment_record(battery=pack, assessed_at=now(), verdict="pass", **ASSESSMENT,
+                          actor=UserFactory(organisation=maker))  # fmt: skip
+    assert err.value.code == "actor.kind"
     assert not SafetyAssessment.objects.filter(battery=pack).exists()
+    assessment_record(battery=pack, assessed_at=now(), verdict="pass", **ASSESSMENT,
+                      actor=UserFactory(organisation=holder))  # fmt: skip
+    assert SafetyAssessment.objects.get(battery=pack).enterprise_id == holder.pk

@@ -8,8 +8,8 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import acting_organisation
 from accounts.models import Organisation
-from core import tenancy
 from core.api.base import AuditedViewMixin
 from core.api.bulk import BulkAPIView
 from core.api.pagination import StandardPagination
@@ -41,7 +41,7 @@ class _TraceBulkView(AuditedViewMixin, BulkAPIView):
     kinds: tuple[str, ...] = ()
 
     def process(self, items, request):
-        tenancy.require_kind(request.user, *self.kinds)
+        acting_organisation(request.user, *self.kinds)
         return self.upload(items=items, actor=request.user)
 
     def upload(self, **kwargs):

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from accounts.actors import organisation_of, person
+from accounts.actors import acting_for, organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
@@ -509,12 +509,10 @@ def event_record(
 
 
 def _acting_for(actor: User | None, organisation: Organisation) -> Organisation:
-    """``organisation``, when ``actor`` may record its events: the platform, a platform administrator, or a user
-    of that very organisation. A user of one enterprise never writes in another's name (R-LIFE)."""
-    if actor is None or actor.is_superuser or actor.organisation_id == organisation.pk:
-        return organisation
-    raise TraceabilityForbidden("you cannot record an event in another organisation's name", field="actor",
-                                code="actor.other_organisation")  # fmt: skip
+    try:
+        return acting_for(actor, organisation)
+    except Forbidden as exc:
+        raise TraceabilityForbidden(exc.message, field=exc.field, code=exc.code) from exc
 
 
 def _event_write(spec: EventSpec, *, org: Organisation | None, user: User | None) -> LifecycleEvent:
