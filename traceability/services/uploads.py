@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
 from hashlib import sha256
-from types import SimpleNamespace as Record
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ from .. import authority, codes
 from .. import vin as vin_mod
 from ..bulk_sql import copy_lines, copy_value, reserve_ids
 from ..ledger_store import canonical_bytes, canonical_record, ledger_append_leaves
-from ..lifecycle import EventKind, IllegalTransition, State, next_state
+from ..lifecycle import EventKind, IllegalTransition, State, Step, next_state
 from ..models import (
     Battery,
     Replacement,
@@ -48,6 +48,115 @@ from .events import (
     events_record_bulk,
 )
 from .registration import BatterySpec, _manufacturer_check, batteries_register_bulk, parse_code
+
+# --- the bindings fast path's rows: read by name, written by name -------------------------------------------
+
+
+class _PackRow(NamedTuple):
+    """A pack as the bindings query reads it, with the VIN of its open binding."""
+
+    id: int
+    code: str
+    level: str
+    registered: bool
+    custodian_id: int | None
+    maker_id: int | None
+    production_date: date | None
+    state: str
+    region: str
+    bound_vin: str | None
+    vehicle_use_ended: bool
+
+
+class _VehicleRow(NamedTuple):
+    vin: str
+    id: int
+    automaker_id: int
+    region: str
+
+
+@dataclass(slots=True)
+class _NewVehicle:
+    """A vehicle the upload registers; its id is reserved when the batch is written."""
+
+    vin: str
+    region: str
+    model_name: str
+    use: str
+    sold_on: date
+    id: int | None = None
+
+
+class _Planned(NamedTuple):
+    """A good item, checked and ready to write."""
+
+    item_index: int
+    pack: _PackRow
+    vin: str
+    region: str
+    sold_at: datetime
+    reported_at: datetime
+    step: Step
+
+
+# What the outbox hears of the rows the fast path wrote with COPY (``core.hooks.records_written``): the attributes
+# of the models, by their names, that its field map reads; a model instance per row would cost as much as the
+# write itself.
+
+
+class WrittenBattery(NamedTuple):
+    pk: int
+    id: int
+    code: str
+
+
+class WrittenEvent(NamedTuple):
+    pk: int
+    id: int
+    battery: WrittenBattery
+    battery_id: int
+    kind: str
+    state_before: str
+    state_after: str
+    actor: Organisation
+    actor_id: int
+    actor_user_id: int | None
+    custodian_before: Organisation | None
+    custodian_before_id: int | None
+    custodian_after: Organisation
+    custodian_after_id: int
+    region: str
+    occurred_at: datetime
+    reported_at: datetime
+    deadline: datetime
+    on_time: bool
+    payload: dict
+    place: str = ""
+    place_ref: str = ""
+
+
+class WrittenVehicle(NamedTuple):
+    pk: int
+    id: int
+    vin: str
+    automaker: Organisation
+    automaker_id: int
+    model_name: str
+    region: str
+
+
+class WrittenBinding(NamedTuple):
+    pk: int
+    id: int
+    vehicle: WrittenVehicle
+    vehicle_id: int
+    pack: WrittenBattery
+    pack_id: int
+    bound_at: datetime
+    created_at: datetime
+    unbound_at: datetime | None = None
+    unbound_reason: str = ""
+
 
 # --- bulk uploads: one result per item (REST and CSV/XLSX pages) -------------------------------------------
 
@@ -112,21 +221,21 @@ def bindings_upload(
             "WHERE b.code = ANY(%s) ORDER BY b.id FOR UPDATE",
             [list({c[2] for c in clean})],
         )
-        packs = {row[1]: row for row in cur.fetchall()}
+        packs = {row.code: row for row in map(_PackRow._make, cur.fetchall())}
         cur.execute(
             "SELECT vin, id, automaker_id, region FROM traceability_vehicle WHERE vin = ANY(%s)",
             [list({c[1] for c in clean})],
         )
-        vehicles = {row[0]: row for row in cur.fetchall()}
+        vehicles = {row.vin: row for row in map(_VehicleRow._make, cur.fetchall())}
 
-    new_vehicles: dict[str, list] = {}  # vin -> [id, vin, region, model_name, use, sold_on]
-    planned: list[tuple] = []  # (index, pack row, vin, vehicle region, sold_at, reported, step before)
+    new_vehicles: dict[str, _NewVehicle] = {}
+    planned: list[_Planned] = []
     used: set[str] = set()
     steps: dict[Any, Any] = {}
     decisions: dict[tuple, Any] = {}
     for i, vin, code, sold_at, extra in clean:
         pack = packs.get(code)
-        bound_vin = pack[9] if pack is not None else None
+        bound_vin = pack.bound_vin if pack is not None else None
         if pack is None or not (_bindable(pack, org.pk) or bound_vin == vin):
             message = "no pack with this code is available to you"
             error = codes.check(code) if pack is None else None
@@ -135,7 +244,7 @@ def bindings_upload(
             results[i] = _error(i, {"pack_code": [message]})
             continue
         vehicle = vehicles.get(vin)
-        if vehicle is not None and vehicle[2] != org.pk:
+        if vehicle is not None and vehicle.automaker_id != org.pk:
             results[i] = _error(i, {"vin": ["this VIN is registered by another automaker"]})
             continue
         if bound_vin == vin:
@@ -144,10 +253,10 @@ def bindings_upload(
         if bound_vin is not None or code in used:
             results[i] = _error(i, {"pack_code": ["this pack is already bound to a vehicle"]})
             continue
-        if pack[6] and sold_at.date() < pack[6]:
+        if pack.production_date and sold_at.date() < pack.production_date:
             results[i] = _error(i, {"sold_at": ["the vehicle cannot be sold before its pack was produced"]})
             continue
-        state = (pack[7] or None, pack[10])
+        state = (pack.state or None, pack.vehicle_use_ended)
         if state not in steps:
             try:
                 steps[state] = next_state(state[0], EventKind.BOUND, vehicle_use_ended=state[1])
@@ -157,7 +266,7 @@ def bindings_upload(
         if isinstance(step, IllegalTransition):
             results[i] = _error(i, {"pack_code": [f"{code}: {step}"]}, rule=step.rule)
             continue
-        relation = "holder" if pack[4] == org.pk else "maker_custody"
+        relation = "holder" if pack.custodian_id == org.pk else "maker_custody"
         decision_key = (state[0], relation)
         if decision_key not in decisions:
             decisions[decision_key] = authority.decide(authority.Request(
@@ -172,20 +281,16 @@ def bindings_upload(
             results[i] = _error(i, {"occurred_at": ["an event cannot happen after it is reported"]})
             continue
         if vehicle is not None:
-            region = vehicle[3]
+            region = vehicle.region
         else:
             if vin not in new_vehicles:
-                new_vehicles[vin] = [
-                    None,
-                    vin,
-                    extra["region"],
-                    extra["model_name"],
-                    extra["use"],
-                    sold_at.date(),
-                ]
-            region = new_vehicles[vin][2]
+                new_vehicles[vin] = _NewVehicle(vin=vin, region=extra["region"], model_name=extra["model_name"],
+                                                use=extra["use"], sold_on=sold_at.date())  # fmt: skip
+            region = new_vehicles[vin].region
         used.add(code)
-        planned.append((i, pack, vin, region or org.region or pack[8] or "", sold_at, reported, step))
+        planned.append(
+            _Planned(i, pack, vin, region or org.region or pack.region or "", sold_at, reported, step)
+        )
     if planned and hooks.guarded(EventKind.BOUND):
         planned = _bindings_guarded(planned, actor=org, results=results)
     if planned:
@@ -194,28 +299,29 @@ def bindings_upload(
     return results  # type: ignore[return-value]
 
 
-def _bindings_guarded(planned: list[tuple], *, actor: Organisation, results: list) -> list[tuple]:
+def _bindings_guarded(planned: list[_Planned], *, actor: Organisation, results: list) -> list[_Planned]:
     """The sibling apps' guards for ``bound`` (``core.hooks``), asked per pack as on every other path; a refusal
     is that item's error, the others go on."""
-    batteries = Battery.objects.in_bulk([item[1][0] for item in planned])
+    batteries = Battery.objects.in_bulk([item.pack.id for item in planned])
     kept = []
     for item in planned:
-        i, pack, vin, _region, sold_at, _reported, step = item
-        proposal = Proposal(battery=batteries[pack[0]], kind=EventKind.BOUND, actor=actor, occurred_at=sold_at,
-                            payload={"vin": vin}, state_before=pack[7] or "", custodian_after_id=actor.pk)  # fmt: skip
+        proposal = Proposal(battery=batteries[item.pack.id], kind=EventKind.BOUND, actor=actor,
+                            occurred_at=item.sold_at, payload={"vin": item.vin}, state_before=item.pack.state or "",
+                            custodian_after_id=actor.pk)  # fmt: skip
         try:
             hooks.guards_check(EventKind.BOUND, proposal)
         except ServiceError as exc:
-            results[i] = _error(i, {exc.field or "pack_code": [exc.message]}, rule=exc.code)
+            results[item.item_index] = _error(
+                item.item_index, {exc.field or "pack_code": [exc.message]}, rule=exc.code
+            )
             continue
         kept.append(item)
     return kept
 
 
-def _bindable(pack: tuple, automaker_id: int) -> bool:
+def _bindable(pack: _PackRow, automaker_id: int) -> bool:
     """:func:`pack_bindable_by` on a row of the bindings query."""
-    _, _, level, registered, custodian_id, maker_id = pack[:6]
-    return registered and level == "P" and custodian_id in (None, automaker_id, maker_id)
+    return pack.registered and pack.level == "P" and pack.custodian_id in (None, automaker_id, pack.maker_id)
 
 
 def _binding_items(items: list, *, actor: Organisation, results: list) -> list[tuple]:
@@ -270,7 +376,7 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
     """Write the planned pairs of :func:`bindings_upload` (see there)."""
     kinds = tuple(actor.kinds)
     actor_user_id = getattr(actor_user, "pk", None)
-    custodian_ids = {p[1][4] for p in planned} - {None, actor.pk}
+    custodian_ids = {p.pack.custodian_id for p in planned} - {None, actor.pk}
     orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=custodian_ids)} if custodian_ids else {}
     orgs[actor.pk] = actor
     with connection.cursor() as cur:
@@ -279,8 +385,8 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
             {"traceability_vehicle": len(new_vehicles), "traceability_binding": len(planned),
              "traceability_lifecycleevent": len(planned)},
         )  # fmt: skip
-        for vehicle, pk in zip(new_vehicles.values(), ids["traceability_vehicle"], strict=True):
-            vehicle[0] = pk
+        for new, pk in zip(new_vehicles.values(), ids["traceability_vehicle"], strict=True):
+            new.id = pk
         now_text = copy_value(now)
         actor_text, user_text = copy_value(actor.pk), copy_value(actor_user_id)
         # A VIN is [0-9A-Z], region and use come from closed sets: only the model name needs escaping.
@@ -288,11 +394,11 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
             cur,
             "traceability_vehicle",
             ("id", "vin", "automaker_id", "region", "model_name", "use", "sold_at", "created_at"),
-            [f"{pk}\t{vin}\t{actor_text}\t{region}\t{copy_value(model)}\t{use}\t{copy_value(sold)}\t{now_text}\n"
-             for pk, vin, region, model, use, sold in new_vehicles.values()],
+            [f"{v.id}\t{v.vin}\t{actor_text}\t{v.region}\t{copy_value(v.model_name)}\t{v.use}\t{copy_value(v.sold_on)}\t"
+             f"{now_text}\n" for v in new_vehicles.values()],
         )  # fmt: skip
-        vehicle_ids = {vin: v[0] for vin, v in new_vehicles.items()}
-        vehicle_ids.update({vin: v[1] for vin, v in vehicles.items()})
+        vehicle_ids = {vin: v.id for vin, v in new_vehicles.items()}
+        vehicle_ids.update({vin: v.id for vin, v in vehicles.items()})
         # Rows go out in COPY text: the columns every row of the batch shares, and the few times and regions a
         # batch holds, are formatted once (escaped as copy_rows would; a VIN is [0-9A-Z] only).
         deadlines: dict[tuple, tuple] = {}
@@ -303,7 +409,7 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
         binding_lines, event_lines, binding_ids, leaves, moves = [], [], [], [], []
         event_records, binding_records = [], []
         leaf_shapes: dict[tuple, tuple[str, str, str, str]] = {}
-        vehicle_records: dict[str, Any] = {}
+        vehicle_records: dict[str, WrittenVehicle] = {}
         for n, (i, pack, vin, region, sold_at, reported, step) in enumerate(planned):
             # In UTC, as the rows read back: the outbox payload (and its hash) must not depend on who wrote it.
             if sold_at not in utc:
@@ -312,7 +418,7 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
                 utc[reported] = (reported.astimezone(UTC), copy_value(reported.astimezone(UTC)))
             (sold_at, sold_text), (reported, reported_text) = utc[sold_at], utc[reported]
             binding_id, event_id = ids["traceability_binding"][n], ids["traceability_lifecycleevent"][n]
-            pack_id, code, custodian_before = pack[0], pack[1], pack[4]
+            pack_id, code, custodian_before = pack.id, pack.code, pack.custodian_id
             key = (sold_at, reported)
             if key not in deadlines:
                 deadline, on_time = _deadline_for_kinds(EventKind.BOUND, kinds, sold_at, reported)
@@ -354,25 +460,25 @@ def _bindings_write(planned, new_vehicles, vehicles, *, actor, actor_user, now, 
             data = f"{head}{dumps(code)}{between}{event_id}{after_id}{dumps(vin)}{tail}"
             leaves.append((event_id, sha256(b"\x00" + data.encode()).digest()))
             moves.append((pack_id, region, sold_at))
-            battery = Record(pk=pack_id, id=pack_id, code=code)
+            battery = WrittenBattery(pk=pack_id, id=pack_id, code=code)
             event_records.append(
-                Record(pk=event_id, battery=battery, battery_id=pack_id, actor=actor, actor_user_id=actor_user_id,
-                       custodian_before=orgs.get(custodian_before), custodian_before_id=custodian_before,
-                       custodian_after=actor, custodian_after_id=actor.pk, id=event_id, kind=kind,
-                       state_before=state_before, state_after=state_after, actor_id=actor.pk, place="", place_ref="",
-                       region=region, occurred_at=sold_at, reported_at=reported, deadline=deadline, on_time=on_time,
-                       payload=payload)
+                WrittenEvent(pk=event_id, id=event_id, battery=battery, battery_id=pack_id, kind=kind,
+                             state_before=state_before, state_after=state_after, actor=actor, actor_id=actor.pk,
+                             actor_user_id=actor_user_id, custodian_before=orgs.get(custodian_before),
+                             custodian_before_id=custodian_before, custodian_after=actor, custodian_after_id=actor.pk,
+                             region=region, occurred_at=sold_at, reported_at=reported, deadline=deadline,
+                             on_time=on_time, payload=payload)
             )  # fmt: skip
             vehicle = vehicle_records.get(vin)
             if vehicle is None:
                 new = new_vehicles.get(vin)
-                vehicle = vehicle_records[vin] = Record(
+                vehicle = vehicle_records[vin] = WrittenVehicle(
                     pk=vehicle_ids[vin], id=vehicle_ids[vin], vin=vin, automaker=actor, automaker_id=actor.pk,
-                    model_name=new[3] if new else "", region=new[2] if new else vehicles[vin][3],
+                    model_name=new.model_name if new else "", region=new.region if new else vehicles[vin].region,
                 )  # fmt: skip
             binding_records.append(
-                Record(pk=binding_id, id=binding_id, vehicle=vehicle, vehicle_id=vehicle.pk, pack=battery,
-                       pack_id=pack_id, bound_at=sold_at, unbound_at=None, unbound_reason="", created_at=now)
+                WrittenBinding(pk=binding_id, id=binding_id, vehicle=vehicle, vehicle_id=vehicle.pk, pack=battery,
+                               pack_id=pack_id, bound_at=sold_at, created_at=now)
             )  # fmt: skip
             results[i] = _result(i, CREATED, vin=vin, pack_code=code, event_id=event_id)
         copy_lines(cur, "traceability_binding",
