@@ -133,7 +133,9 @@ class BatteryCode:
 
 
 def normalise(code: str) -> str:
-    return (code or "").strip().upper()
+    """A code as stored: upper case, with no white space anywhere (a code holds none; labels print it in groups
+    and people type it so)."""
+    return "".join((code or "").split()).upper()
 
 
 def parse(code: str, *, today: date | None = None, rules: CodeRules | None = None) -> BatteryCode:

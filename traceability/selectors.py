@@ -16,7 +16,7 @@ from django.db.models import Count, Expression, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import ExtractYear
 
 from core import tenancy
-from core.i18n import localised
+from core.i18n import is_english, localised
 
 from . import authority, codes
 from . import codes as code_rules
@@ -220,8 +220,10 @@ def battery_trace(*, battery: Battery) -> dict:
     events too (``corrective_of``).
     """
 
+    english = is_english()  # once for the whole history
+
     def name(zh: str | None, en: str | None) -> str | None:
-        return localised(zh, en or "") if zh is not None else None
+        return localised(zh, en or "", english=english) if zh is not None else None
 
     with connection.cursor() as cur:
         rows = _trace_rows(cur, battery)

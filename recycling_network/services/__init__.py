@@ -5,7 +5,7 @@ Every custody change is a lifecycle event recorded through :func:`traceability.s
 network's own records around those events. Every write is audited with the acting user.
 """
 
-from .common import CustodyConflict, NetworkError, normalise_code, require_operator
+from .common import CustodyConflict, NetworkError, require_operator
 from .intake import (
     INTAKE_COLUMNS,
     PHOTO_FORMATS,
@@ -56,7 +56,6 @@ __all__ = [
     "dangerous_goods_entry",
     "intake_bulk",
     "intake_record",
-    "normalise_code",
     "pack_remove",
     "point_change_decide",
     "point_change_request",

@@ -29,10 +29,6 @@ class CustodyConflict(NetworkError, Conflict):
         super().__init__(message, field="code", code=code)
 
 
-def normalise_code(code: str) -> str:
-    return "".join((code or "").split()).upper()
-
-
 def require_operator(*, actor: User, point: ServicePoint) -> Organisation:
     """The acting organisation, which must operate ``point`` (a dismantler cannot receive into a point it does
     not run). 404 for a point the user cannot see, 403 for one it can see but does not operate."""

@@ -20,6 +20,7 @@ from core.audit import audit_log
 from traceability import codes as trace_codes
 from traceability import selectors as trace_selectors
 from traceability import services as trace
+from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind, State
 
 from ..choices import (
@@ -39,7 +40,6 @@ from ..models import (
 from .common import (
     CustodyConflict,
     NetworkError,
-    normalise_code,
     require_operator,
 )
 

@@ -15,6 +15,7 @@ from core.audit import audit_log
 from core.errors import Forbidden
 from traceability import selectors as trace_selectors
 from traceability import services as trace
+from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind, State
 
 from .. import scrapping
@@ -31,7 +32,6 @@ from ..models import (
 from .common import (
     CustodyConflict,
     NetworkError,
-    normalise_code,
 )
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from core.audit import audit_log
 from core.errors import Forbidden, NotFound
 from regeneration.selectors import licence_refusal
 from traceability import services as trace
+from traceability.codes import normalise as normalise_code
 from traceability.lifecycle import EventKind
 
 from ..choices import (
@@ -38,7 +39,6 @@ from ..selectors import network_parameter
 from .common import (
     CustodyConflict,
     NetworkError,
-    normalise_code,
     require_operator,
 )
 
