@@ -10,8 +10,11 @@ run: install
 	$(BIN)/python manage.py run_platform
 
 # With no DATABASE_URL / REDIS_URL the test session starts the embedded servers and stops them when it ends.
+# One process per core (at most four), each with its own test database and Redis database; a test module stays
+# in one process, so its browser and fixtures are set up once.
+TEST_PROCESSES ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 install: $(STAMP)
 

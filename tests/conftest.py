@@ -127,11 +127,14 @@ def login(page, live_server):
     return do
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
-    """Compile the .po catalogues so pages are tested in both languages with current translations."""
+    """Compile the .po catalogues so pages are tested in both languages with current translations: once, in the
+    process that starts the parallel ones (pytest-xdist), before they start."""
     from django.core.management import call_command
 
-    call_command("compile_translations", verbosity=0)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        call_command("compile_translations", verbosity=0)
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -162,6 +165,29 @@ def _serialized_state_for_every_context(django_db_setup):
         contents = getattr(conn, "_test_serialized_contents", None)
         if contents is not None:
             type(conn)._test_serialized_contents = contents
+
+
+def _serialized(item) -> bool:
+    marker = item.get_closest_marker("django_db") if item is not None else None
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush, and the next one restores the migrated state; a plain test after
+    it would find the reference data gone. pytest-django runs transactional tests last, but parallel processes
+    (pytest-xdist) take files in turn, so the state is restored here when a plain test follows."""
+    result = yield
+    if _serialized(item) and nextitem is not None and not _serialized(nextitem):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            conn = connections["default"]
+            contents = getattr(conn, "_test_serialized_contents", None)
+            if contents:
+                conn.creation.deserialize_db_from_string(contents)
+    return result
 
 
 def pytest_unconfigure(config):

@@ -1,8 +1,26 @@
 """Tests: real PostgreSQL (DATABASE_URL or embedded), eager Celery for unit tests."""
 
+import os
+
 from core.embedded import bootstrap
 
 bootstrap()
+
+
+def _own_redis_database(url: str, worker: str) -> str:
+    """Tests run in parallel processes (pytest-xdist): each gets its own Redis database, as pytest-django gives
+    each its own PostgreSQL database, so one process's Celery queue or rate counters never reach another's."""
+    base, _, number = url.rpartition("/")
+    if not worker.startswith("gw") or not number.isdigit():
+        return url
+    return f"{base}/{(int(number) + 1 + int(worker[2:])) % 16}"
+
+
+# From the address the run was given, kept for the processes a test starts (they read these settings too).
+os.environ.setdefault("TEST_REDIS_GIVEN_URL", os.environ["REDIS_URL"])
+os.environ["REDIS_URL"] = _own_redis_database(
+    os.environ["TEST_REDIS_GIVEN_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
+)
 
 from .base import *  # noqa: E402,F403
 
