@@ -13,15 +13,6 @@ from .factories import make_code, make_vin
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def orgs(make_org):
-    return (
-        make_org(kinds=["battery_maker"]),
-        make_org(kinds=["automaker"]),
-        make_org(kinds=["service_operator"]),
-    )
-
-
 def _queries(upload, **kwargs) -> tuple[int, list[dict]]:
     with CaptureQueriesContext(connection) as captured:
         results = upload(**kwargs)

@@ -12,15 +12,6 @@ from .factories import at, make_code, pack_in_vehicle, register_pack
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def orgs(make_org):
-    return (
-        make_org(kinds=["battery_maker"]),
-        make_org(kinds=["automaker"]),
-        make_org(kinds=["service_operator"]),
-    )
-
-
 def test_code_taken_only_once_registered(orgs):
     maker, _, _ = orgs
     code = make_code("P")
