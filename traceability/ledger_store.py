@@ -210,42 +210,48 @@ class TreeHead:
             )  # the published Ed25519 key that checks the signature
         return head
 
+    @classmethod
+    def from_row(cls, row: tuple) -> TreeHead:
+        """A head from a row of ``HEAD_COLUMNS``."""
+        tree_size, root_hash, timestamp, algorithm, key_id, signature = row
+        return cls(tree_size, bytes(root_hash), timestamp, algorithm, key_id, bytes(signature))
+
+
+HEAD_COLUMNS = "tree_size, root_hash, timestamp, algorithm, key_id, signature"
+
 
 def latest_head() -> TreeHead | None:
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
-            "FROM traceability_signedtreehead ORDER BY tree_size DESC LIMIT 1"
-        )
+        cur.execute(f"SELECT {HEAD_COLUMNS} FROM traceability_signedtreehead ORDER BY tree_size DESC LIMIT 1")
         row = cur.fetchone()
     if row is None:
         return None
-    return TreeHead(row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
+    return TreeHead.from_row(row)
 
 
 def head_at(tree_size: int) -> TreeHead | None:
     """The signed tree head of exactly ``tree_size`` leaves (a head is signed after every append)."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
-            "FROM traceability_signedtreehead WHERE tree_size = %s ORDER BY timestamp DESC LIMIT 1",
+            f"SELECT {HEAD_COLUMNS} FROM traceability_signedtreehead WHERE tree_size = %s "
+            "ORDER BY timestamp DESC LIMIT 1",
             [tree_size],
         )
         row = cur.fetchone()
     if row is None:
         return None
-    return TreeHead(row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
+    return TreeHead.from_row(row)
 
 
 def heads_since(tree_size: int, *, limit: int) -> list[TreeHead]:
     """Signed heads of more than ``tree_size`` leaves, smallest first."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature "
-            "FROM traceability_signedtreehead WHERE tree_size > %s ORDER BY tree_size LIMIT %s",
+            f"SELECT {HEAD_COLUMNS} FROM traceability_signedtreehead WHERE tree_size > %s "
+            "ORDER BY tree_size LIMIT %s",
             [tree_size, limit],
         )
-        return [TreeHead(r[0], bytes(r[1]), r[2], r[3], r[4], bytes(r[5])) for r in cur.fetchall()]
+        return [TreeHead.from_row(row) for row in cur.fetchall()]
 
 
 @dataclass
@@ -431,10 +437,7 @@ def verify() -> Report:
         report.tree_size = len(recomputed)
         levels = _levels(recomputed)
         _check_nodes(cur, levels, stored_leaves, report)
-        cur.execute(
-            "SELECT tree_size, root_hash, timestamp, algorithm, key_id, signature FROM traceability_signedtreehead "
-            "ORDER BY tree_size"
-        )
+        cur.execute(f"SELECT {HEAD_COLUMNS} FROM traceability_signedtreehead ORDER BY tree_size")
         for size, root_hash, ts, _algorithm, key_id, signature in cur:
             report.heads_checked += 1
             root_hash = bytes(root_hash)
