@@ -12,6 +12,10 @@ class Region(models.TextChoices):
     OUT = "OUT", _("Outside Jingjinji")
 
 
+# The three regions of the pilot, for a form or filter that offers no region outside them.
+JJJ_REGION_CHOICES = [(value, label) for value, label in Region.choices if value in JJJ_REGIONS]
+
+
 # Administrative division codes of the three provincial-level regions (GB/T 2260).
 REGION_DIVISION = {"BJ": "110000", "TJ": "120000", "HB": "130000"}
 

@@ -3,6 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import JJJ_REGION_CHOICES
+
 from .models import MembershipTier, PriceForm
 
 
@@ -31,9 +33,7 @@ class LotForm(forms.Form):
         label=_("Form"), choices=[(PriceForm.PACK, _("Pack")), (PriceForm.MODULE, _("Module"))]
     )
     location = forms.CharField(label=_("Location"), max_length=300)
-    region = forms.ChoiceField(
-        label=_("Region"), choices=[("BJ", _("Beijing")), ("TJ", _("Tianjin")), ("HB", _("Hebei"))]
-    )
+    region = forms.ChoiceField(label=_("Region"), choices=JJJ_REGION_CHOICES)
     reserve_price_cny = forms.DecimalField(label=_("Reserve price (CNY)"), min_value=0, decimal_places=2)
     deadline = forms.DateTimeField(
         label=_("Bidding deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})

@@ -168,8 +168,12 @@ def seed(world: DemoWorld) -> None:
                 level="P", rated_energy_kwh=Decimal("10") * len(sources), actor=user,
             )  # fmt: skip
             if scenario.key == "street_light" and world.scale >= 1:
-                services.product_retire(product=product, occurred_at=_at(max(now - timedelta(days=3), commissioned + timedelta(hours=2))),
-                                        actor=platform_actor(enterprise), reason="capacity below 50%")  # fmt: skip
+                services.product_retire(
+                    product=product,
+                    occurred_at=_at(max(now - timedelta(days=3), commissioned + timedelta(hours=2))),
+                    actor=platform_actor(enterprise),
+                    reason="capacity below 50%",
+                )
         # what is left: two failed items (waste with a deadline), one passed (to repurpose), the rest to assess
         for i, pack in enumerate(queue):
             if i < 2:

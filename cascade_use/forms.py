@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Region
 from accounts.models import Organisation
 from traceability.choices import Chemistry
 
@@ -68,8 +69,10 @@ class ProductForm(forms.Form):
     level = forms.ChoiceField(label=_("product type"), choices=ProductType.choices)
     code = forms.CharField(label=_("new code (blank = generate)"), max_length=25, required=False)
     site = forms.CharField(label=_("site"), max_length=200)
-    site_region = forms.ChoiceField(label=_("site region"), choices=[("BJ", _("Beijing")), ("TJ", _("Tianjin")),
-                                                                   ("HB", _("Hebei")), ("OUT", _("Outside Jingjinji"))])  # fmt: skip
+    site_region = forms.ChoiceField(
+        label=_("site region"),
+        choices=Region.choices,
+    )
     operator = forms.CharField(label=_("operator"), max_length=200)
     commissioned_at = forms.DateTimeField(label=_("commissioned at"), widget=DT)
     rated_energy_kwh = forms.DecimalField(

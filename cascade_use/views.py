@@ -112,17 +112,29 @@ def assess(request, code: str):
     battery = trace.battery_get_by_code(code=code, user=request.user)
     if battery is None:
         raise Http404
-    form = AssessmentForm(request.POST or None, initial={"assessed_at": _now_local(), "polarity_ok": True,
-                                                          "assessor_name": request.user.get_full_name() or request.user.username})  # fmt: skip
+    form = AssessmentForm(
+        request.POST or None,
+        initial={
+            "assessed_at": _now_local(),
+            "polarity_ok": True,
+            "assessor_name": request.user.get_full_name() or request.user.username,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         with refusals(request, form):
-            services.assessment_record(battery=battery, actor=request.user,
-                                       **{k: v for k, v in form.cleaned_data.items() if v is not None or k != "soh_pct"})  # fmt: skip
+            services.assessment_record(
+                battery=battery,
+                actor=request.user,
+                **{k: v for k, v in form.cleaned_data.items() if v is not None or k != "soh_pct"},
+            )
             messages.success(request, _("Assessment recorded for %(code)s.") % {"code": battery.code})
             return redirect("cascade_use:home")
     history = selectors.visible_assessments(request.user).filter(battery=battery)
-    return render(request, "cascade_use/assess.html",
-                  {"title": _("Safety assessment"), "battery": battery, "form": form, "history": history})  # fmt: skip
+    return render(
+        request,
+        "cascade_use/assess.html",
+        {"title": _("Safety assessment"), "battery": battery, "form": form, "history": history},
+    )
 
 
 class Products(ObjectListView):

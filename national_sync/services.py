@@ -59,8 +59,19 @@ def outbox_rows_insert(*, rows: Sequence[MappedRecord]) -> int:
     if not rows:
         return 0
     source, shards = conf.get("NATIONAL_SYNC_SOURCE"), conf.get("NATIONAL_SYNC_SHARDS")
-    cols: dict[str, list] = {name: [] for name in ("kind", "object_id", "partition_key", "shard", "region",
-                                                    "idempotency_key", "payload", "payload_hash")}  # fmt: skip
+    cols: dict[str, list] = {
+        name: []
+        for name in (
+            "kind",
+            "object_id",
+            "partition_key",
+            "shard",
+            "region",
+            "idempotency_key",
+            "payload",
+            "payload_hash",
+        )
+    }
     for row in rows:
         body = canonical_json(row.data)
         digest = hashlib.sha256(body.encode()).hexdigest()

@@ -153,8 +153,15 @@ def seed(world: DemoWorld) -> None:
     districts = list(Division.objects.exclude(level="province").values_list("code", flat=True))
     for i in range(max(0, world.scale - 1) * 3):
         automaker_key = rng.choice([k for k, o in world.orgs.items() if "automaker" in o.kinds])
-        spec = (f"extra-{i}", automaker_key, "fixed", rng.choice(districts), [automaker_key],
-                f"{world.orgs[automaker_key].name_zh[:6]}回收服务网点{i + 1}", f"Service point {i + 1}")  # fmt: skip
+        spec = (
+            f"extra-{i}",
+            automaker_key,
+            "fixed",
+            rng.choice(districts),
+            [automaker_key],
+            f"{world.orgs[automaker_key].name_zh[:6]}回收服务网点{i + 1}",
+            f"Service point {i + 1}",
+        )
         _register(world, spec, publish=True)
     world.shared["service_points"] = {k: p.pk for k, p in points.items()}
 
@@ -175,14 +182,24 @@ def seed(world: DemoWorld) -> None:
         received_at = now - timedelta(days=rng.randint(20, 55), hours=rng.randint(0, 8))
         if i == len(packs) - 1 and pack.custodian_id not in (None, point.operator_id):
             # Left at the point without its holder's release: a claim for the region's regulator to review.
-            claim_record(battery=pack, actor=platform_actor(point.operator), found_at=received_at, place=point.name_zh,
-                         place_ref=point.place_ref, region=point.region,
-                         reason="left at the point by a repairer without a hand-over from the holder")  # fmt: skip
+            claim_record(
+                battery=pack,
+                actor=platform_actor(point.operator),
+                found_at=received_at,
+                place=point.name_zh,
+                place_ref=point.place_ref,
+                region=point.region,
+                reason="left at the point by a repairer without a hand-over from the holder",
+            )
             continue
         if pack.custodian_id not in (None, point.operator_id):
             # The holder (an after-sales outlet, or the maker) releases the pack to the point first.
-            release_record(battery=pack, actor=platform_actor(pack.custodian), receiver=point.operator,
-                           occurred_at=max(received_at - timedelta(hours=2), pack.state_changed_at))  # fmt: skip
+            release_record(
+                battery=pack,
+                actor=platform_actor(pack.custodian),
+                receiver=point.operator,
+                occurred_at=max(received_at - timedelta(hours=2), pack.state_changed_at),
+            )
         services.intake_record(
             point=point,
             actor=_user_of(world, point.operator),

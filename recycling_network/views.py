@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
+from accounts.choices import JJJ_REGION_CHOICES
 from accounts.models import Organisation
 from core import tenancy
 from core.i18n import localised
@@ -99,7 +100,7 @@ class PublicList(ObjectListView):
             **context,
             "map_points": map_points,
             "kinds": PointKind.choices,
-            "regions": [("BJ", _("Beijing")), ("TJ", _("Tianjin")), ("HB", _("Hebei"))],
+            "regions": JJJ_REGION_CHOICES,
             "districts": Division.objects.exclude(level="province"),
             "automakers": Organisation.objects.filter(service_points__status=PointStatus.PUBLISHED)
             .distinct()

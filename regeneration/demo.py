@@ -27,7 +27,10 @@ from .models import Licence, ThresholdEdition
 if TYPE_CHECKING:
     from traceability.models import Battery
 
-ENTERPRISES = {"regen-tj": ("TJ-HW-120000-0421", "天津市生态环境局", 5000), "regen-hb": ("HB-HW-130000-1187", "河北省生态环境厅", 3000)}  # fmt: skip
+ENTERPRISES = {
+    "regen-tj": ("TJ-HW-120000-0421", "天津市生态环境局", 5000),
+    "regen-hb": ("HB-HW-130000-1187", "河北省生态环境厅", 3000),
+}
 MAKER_CODES = {"catl": "0A1", "calb": "03H", "tjlishen": "04A", "svolt": "05C", "byd": "02X"}
 PACKS_PER_BATCH = 2
 Q = Decimal("0.01")
@@ -48,8 +51,15 @@ def _packs(world: DemoWorld, need: int) -> list[Battery]:
     makers = [k for k in MAKER_CODES if k in world.orgs]
     for i in range(need - len(packs)):
         key = makers[i % len(makers)]
-        code = compose(manufacturer=MAKER_CODES[key], product_type="P", battery_type="E" if i % 3 else "B",
-                       spec="08", trace="RG26DEM", produced=date(2017, 1 + i % 12, 1 + i % 28), serial=8_000_001 + i)  # fmt: skip
+        code = compose(
+            manufacturer=MAKER_CODES[key],
+            product_type="P",
+            battery_type="E" if i % 3 else "B",
+            spec="08",
+            trace="RG26DEM",
+            produced=date(2017, 1 + i % 12, 1 + i % 28),
+            serial=8_000_001 + i,
+        )
         if trace.battery_code_taken(code=code):
             continue
         packs.append(
@@ -99,8 +109,15 @@ def seed(world: DemoWorld) -> None:
             start = _at(max([start] + [p.state_changed_at + timedelta(hours=2) for p in batch_packs]))
             for p in batch_packs:
                 # The holder releases the pack to the enterprise, whose booking-in confirms it (two-party custody).
-                release_record(battery=p, actor=platform_actor(p.custodian or org), receiver=org, kind=EventKind.HANDED_OVER,
-                               occurred_at=start - timedelta(hours=1) if start - timedelta(hours=1) > p.state_changed_at else start)  # fmt: skip
+                release_record(
+                    battery=p,
+                    actor=platform_actor(p.custodian or org),
+                    receiver=org,
+                    kind=EventKind.HANDED_OVER,
+                    occurred_at=start - timedelta(hours=1)
+                    if start - timedelta(hours=1) > p.state_changed_at
+                    else start,
+                )
                 p.refresh_from_db()
                 # Packs that arrived without a registered mass (unregistered codes) are weighed at the gate.
                 services.pack_receive(battery=p, occurred_at=start, actor=user,
@@ -156,8 +173,12 @@ def _disassemble_a_pack(world: DemoWorld, orgs: dict) -> None:
         occurred_at=when,
     )
     pack.refresh_from_db()
-    services.pack_receive(battery=pack, occurred_at=_at(when + timedelta(hours=1)),
-                          mass_kg=pack.mass_kg or Decimal(300), actor=world.users.get("regen-tj") or platform_actor(regen))  # fmt: skip
+    services.pack_receive(
+        battery=pack,
+        occurred_at=_at(when + timedelta(hours=1)),
+        mass_kg=pack.mass_kg or Decimal(300),
+        actor=world.users.get("regen-tj") or platform_actor(regen),
+    )
     battery_disassemble(actor=world.users.get("regen-tj") or platform_actor(regen), code=pack.code,
                         occurred_at=_at(when + timedelta(days=2)), place="天津 拆解车间")  # fmt: skip
 
@@ -195,8 +216,15 @@ def _stage2(batch, packs, rng, when, *, user) -> None:
     ]  # fmt: skip
     for element, kind in (("Cu", "copper_foil"), ("Al", "aluminium_foil")):
         feed = (outs.get(kind, Decimal(0)) * Decimal("0.97")).quantize(Q)
-        recoveries.append({"element": element, "route": "fire", "feed_kg": feed,
-                           "recovered_kg": (feed * Decimal(str(rng.uniform(0.972, 0.995)))).quantize(Q), "product_form": ""})  # fmt: skip
+        recoveries.append(
+            {
+                "element": element,
+                "route": "fire",
+                "feed_kg": feed,
+                "recovered_kg": (feed * Decimal(str(rng.uniform(0.972, 0.995)))).quantize(Q),
+                "product_form": "",
+            }
+        )
     services.batch_stage2_record(batch=batch, recoveries=recoveries, finished_at=when,
                                  energy_kgce_per_t=Decimal(rng.randint(1600, 2250)),
                                  water_recycled_pct=Decimal(rng.randint(89, 97)), actor=user)  # fmt: skip

@@ -132,8 +132,11 @@ batches = login_required(Batches.as_view())
 def batch_new(request):
     enterprise = acting_organisation(request.user, "regeneration")
     candidates = list(selectors.queue_to_process(enterprise)[:500])
-    initial = {"started_at": _now_local(), "edition": selectors.default_edition(),
-               "reference": f"B-{timezone.localdate():%Y%m%d}-{Batch.objects.filter(enterprise=enterprise).count() + 1:03d}"}  # fmt: skip
+    initial = {
+        "started_at": _now_local(),
+        "edition": selectors.default_edition(),
+        "reference": f"B-{timezone.localdate():%Y%m%d}-{Batch.objects.filter(enterprise=enterprise).count() + 1:03d}",
+    }
     form = BatchForm(request.POST or None, candidates=candidates, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -163,8 +166,12 @@ def batch_detail(request, pk: int):
             raise PermissionDenied(_("read-only"))
         with refusals(request, stage1 if "stage1" in request.POST else stage2):
             if "stage1" in request.POST and stage1.is_valid():
-                services.batch_stage1_record(batch=batch, outputs=stage1.outputs(),
-                                             finished_at=stage1.cleaned_data["finished_at"], actor=request.user)  # fmt: skip
+                services.batch_stage1_record(
+                    batch=batch,
+                    outputs=stage1.outputs(),
+                    finished_at=stage1.cleaned_data["finished_at"],
+                    actor=request.user,
+                )
                 return redirect("regeneration:batch", pk=pk)
             if "stage2" in request.POST and stage2.is_valid():
                 services.batch_stage2_record(

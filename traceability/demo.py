@@ -61,8 +61,15 @@ def seed(world: DemoWorld) -> None:
 
     def next_code(maker: str, level: str, produced: date, chem: str, spec: str) -> str:
         serial[maker] += 1
-        return codes.compose(manufacturer=MAKERS[maker], product_type=level, battery_type=chem, spec=spec,
-                             trace=f"JJ{spec}{level}{chem}D", produced=produced, serial=serial[maker])  # fmt: skip
+        return codes.compose(
+            manufacturer=MAKERS[maker],
+            product_type=level,
+            battery_type=chem,
+            spec=spec,
+            trace=f"JJ{spec}{level}{chem}D",
+            produced=produced,
+            serial=serial[maker],
+        )
 
     # Every demo automaker names the regional 4S outlets as its after-sales outlets (第十条).
     for key in OUTLETS.values():
@@ -145,8 +152,17 @@ def seed(world: DemoWorld) -> None:
         org = world.orgs[automaker]
         for start in range(0, len(group), CHUNK):
             chunk = group[start : start + CHUNK]
-            items = [{"vin": p["vin"], "pack_code": p["code"], "sold_at": p["sold"].isoformat(),
-                      "model_name": p["model"], "use": p["use"], "region": p["region"]} for p in chunk]  # fmt: skip
+            items = [
+                {
+                    "vin": p["vin"],
+                    "pack_code": p["code"],
+                    "sold_at": p["sold"].isoformat(),
+                    "model_name": p["model"],
+                    "use": p["use"],
+                    "region": p["region"],
+                }
+                for p in chunk
+            ]
             delays = {
                 i: _at(min(p["sold"] + timedelta(days=rng.randint(50, 120) if p["late"] else rng.randint(1, 12)),
                            today))

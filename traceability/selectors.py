@@ -336,8 +336,15 @@ def _ancestors(
         events = by_battery.get(pk, [])
         if separation is not None:
             events = [e for e in events if e["id"] < separation["id"]]
-        out.append({"code": code, "level": level, "state": state,
-                    "separated_at": separation["occurred_at"] if separation else None, "events": events})  # fmt: skip
+        out.append(
+            {
+                "code": code,
+                "level": level,
+                "state": state,
+                "separated_at": separation["occurred_at"] if separation else None,
+                "events": events,
+            }
+        )
         below, parent_id = pk, grandparent
     return out
 

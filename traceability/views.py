@@ -97,8 +97,13 @@ def battery_disassemble(request, code):
         raise Http404
     named = [c for c in request.POST.get("children", "").replace(",", " ").split() if c][:2000]
     try:
-        done = services.battery_disassemble(actor=request.user, code=battery.code, children=named,
-                                            occurred_at=timezone.now(), place=request.POST.get("place", "")[:200])  # fmt: skip
+        done = services.battery_disassemble(
+            actor=request.user,
+            code=battery.code,
+            children=named,
+            occurred_at=timezone.now(),
+            place=request.POST.get("place", "")[:200],
+        )
         messages.success(request, _("Taken apart into %(n)d parts.") % {"n": len(done.children)})
     except services.TraceabilityError as exc:
         messages.error(request, f"{exc.message} ({exc.code})")
@@ -315,8 +320,12 @@ class Custody(ObjectListView):
         org = self.org
         try:
             if "declaration" in request.POST:
-                services.error_review(actor=request.user, declaration_id=request.POST["declaration"],
-                                      decision=request.POST.get("decision", ""), note=request.POST.get("note", ""))  # fmt: skip
+                services.error_review(
+                    actor=request.user,
+                    declaration_id=request.POST["declaration"],
+                    decision=request.POST.get("decision", ""),
+                    note=request.POST.get("note", ""),
+                )
             elif "claim" in request.POST:
                 claim = CustodyClaim.objects.filter(pk=request.POST["claim"]).first()
                 if claim is None:

@@ -48,7 +48,13 @@ def seed(world: DemoWorld) -> None:
                 payload["remaining_capacity_ah"] = round(float(pack.rated_capacity_ah) * soh, 1)
             occurred = max(now - timedelta(days=rng.randint(1, 30)), pack.state_changed_at)
             with contextlib.suppress(TraceabilityError):  # a pack moving meanwhile simply keeps no test
-                event_record(battery=pack, kind=EventKind.ASSESSED, actor=assessor_user, occurred_at=min(occurred, now), payload=payload)  # fmt: skip
+                event_record(
+                    battery=pack,
+                    kind=EventKind.ASSESSED,
+                    actor=assessor_user,
+                    occurred_at=min(occurred, now),
+                    payload=payload,
+                )
         if pack.custodian_id not in users:
             users[pack.custodian_id] = (
                 User.objects.filter(organisation_id=pack.custodian_id, role="manager").order_by("id").first()

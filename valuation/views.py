@@ -114,8 +114,12 @@ class JobList(ObjectListView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                codes = selectors.job_codes(source=data["source"], user=request.user,
-                                            service_point=data.get("service_point", ""), codes=data.get("code_list", ()))  # fmt: skip
+                codes = selectors.job_codes(
+                    source=data["source"],
+                    user=request.user,
+                    service_point=data.get("service_point", ""),
+                    codes=data.get("code_list", ()),
+                )
                 job = valuation_job_create(
                     actor=request.user, codes=codes, valuation_date=data.get("valuation_date"),
                     description=data.get("description", ""),

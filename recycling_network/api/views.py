@@ -356,8 +356,14 @@ class ScrapCertificateCreateView(AuditedViewMixin, APIView):
         data.is_valid(raise_exception=True)
         cert = services.scrap_certificate_record(actor=request.user, **data.validated_data)
         removal = cert.removals.first()
-        body = {"id": cert.pk, "number": cert.number, "vin": cert.vin, "pack_present": cert.pack_present,
-                "pack_code": cert.pack.code if cert.pack_id else None, "removal_event": removal.event_id if removal else None}  # fmt: skip
+        body = {
+            "id": cert.pk,
+            "number": cert.number,
+            "vin": cert.vin,
+            "pack_present": cert.pack_present,
+            "pack_code": cert.pack.code if cert.pack_id else None,
+            "removal_event": removal.event_id if removal else None,
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
 

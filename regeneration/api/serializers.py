@@ -132,9 +132,26 @@ class BatchOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Batch
-        fields = ["id", "reference", "enterprise", "edition", "status", "started_at", "dismantled_at",
-                  "recovered_at", "input_kg", "powder_content_kg", "energy_kgce_per_t", "water_recycled_pct",
-                  "flags", "has_shortfall", "has_unexplained_mass", "inputs", "outputs", "recoveries"]  # fmt: skip
+        fields = [
+            "id",
+            "reference",
+            "enterprise",
+            "edition",
+            "status",
+            "started_at",
+            "dismantled_at",
+            "recovered_at",
+            "input_kg",
+            "powder_content_kg",
+            "energy_kgce_per_t",
+            "water_recycled_pct",
+            "flags",
+            "has_shortfall",
+            "has_unexplained_mass",
+            "inputs",
+            "outputs",
+            "recoveries",
+        ]
 
     def get_inputs(self, obj) -> list[dict]:
         return [{"code": i.battery.code, "mass_kg": str(i.mass_kg)} for i in obj.inputs.all()]

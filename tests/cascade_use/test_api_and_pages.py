@@ -18,8 +18,15 @@ pytestmark = pytest.mark.django_db
 
 def grant_body(enterprise, **kw):
     today = timezone.localdate()
-    return {"enterprise": enterprise.uscc, "chemistries": ["E"], "product_types": ["P", "M"],
-            "valid_from": str(today), "valid_to": str(today + timedelta(days=365)), "document_ref": "CATL-TC-001", **kw}  # fmt: skip
+    return {
+        "enterprise": enterprise.uscc,
+        "chemistries": ["E"],
+        "product_types": ["P", "M"],
+        "valid_from": str(today),
+        "valid_to": str(today + timedelta(days=365)),
+        "document_ref": "CATL-TC-001",
+        **kw,
+    }
 
 
 def test_battery_maker_grants_and_revokes_over_the_api(client_for):
@@ -66,8 +73,15 @@ def test_repurpose_refusal_over_the_api_names_what_is_missing(client_for):
     pack = held_pack(maker=maker, holder=enterprise)
     assess(pack, enterprise)
     api = client_for(UserFactory(organisation=enterprise))
-    body = {"sources": [pack.code], "scenario": "grid_storage", "name": "Storage cabinet", "site": "Langfang",
-            "site_region": "HB", "operator": "State Grid", "commissioned_at": (now() - timedelta(hours=1)).isoformat()}  # fmt: skip
+    body = {
+        "sources": [pack.code],
+        "scenario": "grid_storage",
+        "name": "Storage cabinet",
+        "site": "Langfang",
+        "site_region": "HB",
+        "operator": "State Grid",
+        "commissioned_at": (now() - timedelta(hours=1)).isoformat(),
+    }
     r = api.post("/api/v1/cascade/products/", body, format="json")
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "authorisation_missing"
@@ -100,11 +114,27 @@ def test_pages_render_queues_and_maker_grants_on_the_web():
     maker_web = Client()
     maker_web.force_login(UserFactory(organisation=maker))
     today = timezone.localdate()
-    r = maker_web.post("/cascade/authorisations/", {"enterprise": enterprise.pk, "kind": "authorisation",
-                       "valid_from": str(today), "valid_to": str(today - timedelta(days=1)), "document_ref": "X-1"})  # fmt: skip
+    r = maker_web.post(
+        "/cascade/authorisations/",
+        {
+            "enterprise": enterprise.pk,
+            "kind": "authorisation",
+            "valid_from": str(today),
+            "valid_to": str(today - timedelta(days=1)),
+            "document_ref": "X-1",
+        },
+    )
     assert r.status_code == 200 and "the validity ends before it starts" in r.content.decode()
-    r = maker_web.post("/cascade/authorisations/", {"enterprise": enterprise.pk, "kind": "authorisation",
-                       "valid_from": str(today), "valid_to": str(today + timedelta(days=9)), "document_ref": "X-2"})  # fmt: skip
+    r = maker_web.post(
+        "/cascade/authorisations/",
+        {
+            "enterprise": enterprise.pk,
+            "kind": "authorisation",
+            "valid_from": str(today),
+            "valid_to": str(today + timedelta(days=9)),
+            "document_ref": "X-2",
+        },
+    )
     assert (
         r.status_code == 302
         and Authorisation.objects.filter(document_ref="X-2", battery_maker=maker).exists()

@@ -49,11 +49,24 @@ RECEIPTS = {"received", "cascade_received", "regeneration_received"}
 def _entitle(o) -> None:
 
     for maker in ("maker_a", "maker_b"):
-        authorisation_grant(battery_maker=o[maker], enterprise=o["cascade"], valid_from=date(2015, 1, 1),
-                            valid_to=date(2040, 1, 1), document_ref=f"AUTH-{maker}", actor=platform_actor(o[maker]))  # fmt: skip
-    licence_register(enterprise=o["regen"], number="HW-DASH-1", issuing_authority="TJ EEB",
-                     categories=["LIB-TERNARY", "LIB-LFP"], annual_scale_t=Decimal(1000),
-                     valid_from=date(2015, 1, 1), valid_to=date(2040, 1, 1), actor=platform_actor(o["regen"]))  # fmt: skip
+        authorisation_grant(
+            battery_maker=o[maker],
+            enterprise=o["cascade"],
+            valid_from=date(2015, 1, 1),
+            valid_to=date(2040, 1, 1),
+            document_ref=f"AUTH-{maker}",
+            actor=platform_actor(o[maker]),
+        )
+    licence_register(
+        enterprise=o["regen"],
+        number="HW-DASH-1",
+        issuing_authority="TJ EEB",
+        categories=["LIB-TERNARY", "LIB-LFP"],
+        annual_scale_t=Decimal(1000),
+        valid_from=date(2015, 1, 1),
+        valid_to=date(2040, 1, 1),
+        actor=platform_actor(o["regen"]),
+    )
 
 
 def _certify(dismantler, vehicle, at) -> None:
@@ -126,8 +139,14 @@ def build_world(monkeypatch, n: int = 18) -> World:
                 # automaker's receipt is at its own service point, in its own custody.
                 receiver = actor if actor.has_kind("automaker") else custodian
                 if not pack.releases.filter(status="open", receiver=receiver).exists():
-                    event_record(battery=pack, kind="handed_over", actor=platform_actor(pack.custodian), release_to=receiver,
-                                 occurred_at=occurred, reported_at=min(occurred + timedelta(hours=1), now))  # fmt: skip
+                    event_record(
+                        battery=pack,
+                        kind="handed_over",
+                        actor=platform_actor(pack.custodian),
+                        release_to=receiver,
+                        occurred_at=occurred,
+                        reported_at=min(occurred + timedelta(hours=1), now),
+                    )
                 actor, kwargs = receiver, {}
             if kind in ("dispatched", "lost"):
                 actor = pack.custodian  # the holder releases (or reports) it

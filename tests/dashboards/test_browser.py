@@ -15,8 +15,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 def live_world(transactional_db, monkeypatch):
     world = build_world(monkeypatch, n=36)
     # Published service points for the map and the coverage columns (the network's own test factory).
-    for automaker, district in [("auto_bj", "110105"), ("auto_bj", "110108"), ("auto_bj", "110112"),
-                                ("auto_tj", "120116"), ("auto_tj", "120101"), ("auto_hb", "130600")]:  # fmt: skip
+    for automaker, district in [
+        ("auto_bj", "110105"),
+        ("auto_bj", "110108"),
+        ("auto_bj", "110112"),
+        ("auto_tj", "120116"),
+        ("auto_tj", "120101"),
+        ("auto_hb", "130600"),
+    ]:
         region = {"11": "BJ", "12": "TJ", "13": "HB"}[district[:2]]
         make_point(automakers=[world.orgs[automaker]], region=region, district=district)
     tj = world.users["reg_tj"]

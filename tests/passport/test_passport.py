@@ -76,8 +76,9 @@ def test_custody_history_has_kinds_and_regions_but_no_names(client_for, api_clie
 def test_hand_in_point_is_the_nearest_published_one(api_client, life):
     body = api_client.get(f"/api/v1/passports/{life['pack'].code}/").json()
     assert body["hand_in_point"]["code"] == life["near"].code
-    far = api_client.get(f"/api/v1/passports/{life['pack'].code}/", {"lat": life["far"].lat,
-                                                                      "lon": life["far"].lon}).json()  # fmt: skip
+    far = api_client.get(
+        f"/api/v1/passports/{life['pack'].code}/", {"lat": life["far"].lat, "lon": life["far"].lon}
+    ).json()
     assert far["hand_in_point"]["code"] == life["far"].code
 
 
@@ -216,8 +217,13 @@ def test_a_passport_reads_a_bounded_number_of_queries(client_for, life, django_a
     with django_assert_max_num_queries(40) as first:
         client.get(f"/api/v1/passports/{code}/")
     for _ in range(5):
-        services.event_record(battery=life["product"], kind=EventKind.ASSESSED, actor=platform_actor(life["enterprise"]),
-                              occurred_at=life["product"].created_at, payload={"note": "routine check"})  # fmt: skip
+        services.event_record(
+            battery=life["product"],
+            kind=EventKind.ASSESSED,
+            actor=platform_actor(life["enterprise"]),
+            occurred_at=life["product"].created_at,
+            payload={"note": "routine check"},
+        )
     with django_assert_max_num_queries(len(first.captured_queries)):
         body = client.get(f"/api/v1/passports/{code}/").json()
     assert len(body["custody_history"]) >= 6 and len(body["ledger_proofs"]) == len(body["custody_history"])

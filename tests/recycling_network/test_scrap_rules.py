@@ -10,8 +10,15 @@ from recycling_network import scrapping
 
 
 def facts(**kw):
-    base = {"in_vehicle": None, "named": None, "named_was_in_vehicle": False, "last_out": "P1",
-            "accounted": frozenset(), "recycled_certificate": False, "recycled_consistent": False}  # fmt: skip
+    base = {
+        "in_vehicle": None,
+        "named": None,
+        "named_was_in_vehicle": False,
+        "last_out": "P1",
+        "accounted": frozenset(),
+        "recycled_certificate": False,
+        "recycled_consistent": False,
+    }
     return scrapping.PackFacts(**{**base, **kw})
 
 

@@ -100,8 +100,10 @@ def test_two_stages_write_events_and_flag_shortfalls(world):
 def test_recovered_above_feed_is_rejected(world):
     batch = open_batch(world).json()
     world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", STAGE1, format="json")
-    bad = {"finished_at": "2026-01-08T08:00:00+08:00",
-           "recoveries": [{"element": "Li", "route": "wet", "feed_kg": "10", "recovered_kg": "11"}]}  # fmt: skip
+    bad = {
+        "finished_at": "2026-01-08T08:00:00+08:00",
+        "recoveries": [{"element": "Li", "route": "wet", "feed_kg": "10", "recovered_kg": "11"}],
+    }
     r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage2/", bad, format="json")
     assert r.status_code == 422 and r.json()["error"]["code"] == "outputs_exceed_inputs"
 

@@ -28,8 +28,15 @@ def test_daily_pages_and_the_two_stage_forms():
                  "edition": "", "inputs": [p.code for p in packs]})  # fmt: skip
     assert r.status_code == 200  # edition is required
 
-    r = web.post("/regeneration/batches/new/", {"reference": "B-1", "started_at": "2026-02-01T08:00",
-                 "edition": ThresholdEdition.objects.get(code="2024").pk, "inputs": [p.code for p in packs]})  # fmt: skip
+    r = web.post(
+        "/regeneration/batches/new/",
+        {
+            "reference": "B-1",
+            "started_at": "2026-02-01T08:00",
+            "edition": ThresholdEdition.objects.get(code="2024").pk,
+            "inputs": [p.code for p in packs],
+        },
+    )
     batch = Batch.objects.get(reference="B-1")
     assert r.status_code == 302
     r = web.post(f"/regeneration/batches/{batch.pk}/", {"stage1": "1", "finished_at": "2026-02-02T08:00",

@@ -119,8 +119,11 @@ def test_mixed_batch_duplicates_replays_and_dates(orgs, make_org):
 def test_late_report_by_index_is_marked_late(orgs):
     maker, automaker = orgs
     pack = register_pack(maker, customer=automaker)
-    services.bindings_upload(items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
-                             actor=platform_actor(automaker), reported_at_by_index={0: at(2024, 9, 1)})  # fmt: skip
+    services.bindings_upload(
+        items=[{"vin": make_vin(), "pack_code": pack.code, "sold_at": "2024-05-06"}],
+        actor=platform_actor(automaker),
+        reported_at_by_index={0: at(2024, 9, 1)},
+    )
     event = LifecycleEvent.objects.get(battery=pack, kind="bound")
     assert event.on_time is False and event.reported_at == at(2024, 9, 1)
 

@@ -63,8 +63,15 @@ def _declare(world, who, event, **kw):
 
 def test_a_receipt_with_a_wrong_place_is_corrected_at_once_and_both_stay_in_trace_and_ledger(world):
     pack, receipt = _received_at_point(world)
-    declaration = _declare(world, "point", receipt, note="scanned at the wrong counter", corrective=[
-        {"kind": "received", "occurred_at": "2025-01-03T15:00:00+08:00", "place": "Haidian point, bay 2"}])  # fmt: skip
+    declaration = _declare(
+        world,
+        "point",
+        receipt,
+        note="scanned at the wrong counter",
+        corrective=[
+            {"kind": "received", "occurred_at": "2025-01-03T15:00:00+08:00", "place": "Haidian point, bay 2"}
+        ],
+    )
     assert declaration.status == "effective" and not declaration.moves_custody
     b = Battery.objects.get(pk=pack.pk)
     assert (b.custodian_id, b.state) == (world["point"].pk, "at_service_point")
@@ -131,7 +138,13 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     assert CustodyRelease.objects.get(battery=pack).status == "confirmed"
     # Not the declarant, nor the regulator of another region.
     for org in (world["point"], world["tj_regulator"].organisation):
-        refused("correction.reviewer", services.error_review, actor=platform_actor(org), declaration_id=declaration.pk, decision="approve")  # fmt: skip
+        refused(
+            "correction.reviewer",
+            services.error_review,
+            actor=platform_actor(org),
+            declaration_id=declaration.pk,
+            decision="approve",
+        )
     assert _state(pack) == before
     regulator = world["regulator"]
     done = services.error_review(actor=regulator, declaration_id=declaration.pk,
@@ -141,7 +154,13 @@ def test_a_correction_that_moves_custody_waits_for_the_regions_regulator(world):
     assert _state(pack)[:2] == (world["automaker"].pk, "removed")
     assert CustodyRelease.objects.get(battery=pack).status == "open"
     assert done.correction_event.payload["approved_by"] == regulator.organisation_id
-    refused("correction.closed", services.error_review, actor=regulator, declaration_id=declaration.pk, decision="reject")  # fmt: skip
+    refused(
+        "correction.closed",
+        services.error_review,
+        actor=regulator,
+        declaration_id=declaration.pk,
+        decision="reject",
+    )
     assert ledger_store.verify().ok
 
 
@@ -149,7 +168,7 @@ def test_a_rejected_correction_changes_nothing_and_may_be_declared_again(world):
     pack, receipt = _received_at_point(world)
     before = _state(pack)
     declaration = _declare(world, "point", receipt, reason="wrong_party")
-    services.error_review(actor=world["regulator"], declaration_id=declaration.pk, decision="reject")  # fmt: skip
+    services.error_review(actor=world["regulator"], declaration_id=declaration.pk, decision="reject")
     assert _state(pack) == before
     assert _declare(world, "point", receipt, reason="wrong_party").status == "pending"
 
@@ -202,8 +221,15 @@ def test_the_corrected_kind_cannot_be_recorded_directly(world, client_for):
     before = _state(pack)
     refused("corrected.relation", services.event_record, battery=pack, kind="corrected", actor=platform_actor(world["point"]),
              occurred_at=at(2025, 1, 4))  # fmt: skip
-    r = client_for(world["users"]["point"]).post("/api/v1/events/", {"items": [
-        {"battery_code": pack.code, "kind": "corrected", "occurred_at": "2025-01-04"}]}, format="json").json()  # fmt: skip
+    r = (
+        client_for(world["users"]["point"])
+        .post(
+            "/api/v1/events/",
+            {"items": [{"battery_code": pack.code, "kind": "corrected", "occurred_at": "2025-01-04"}]},
+            format="json",
+        )
+        .json()
+    )
     assert r["results"][0]["rule"] == "corrected.relation"
     assert _state(pack) == before
 

@@ -49,8 +49,15 @@ def test_a_maker_cannot_take_an_automakers_pack_out_of_its_vehicle(world, client
     pack = _in_vehicle(world)
     refused("custody.removal_by_vehicle_party", services.event_record, battery=pack, kind="removed",
              actor=platform_actor(world["maker"]), occurred_at=at(2025, 1, 2))  # fmt: skip
-    r = client_for(world["users"]["maker"]).post("/api/v1/events/", {"items": [
-        {"battery_code": pack.code, "kind": "removed", "occurred_at": "2025-01-02"}]}, format="json").json()  # fmt: skip
+    r = (
+        client_for(world["users"]["maker"])
+        .post(
+            "/api/v1/events/",
+            {"items": [{"battery_code": pack.code, "kind": "removed", "occurred_at": "2025-01-02"}]},
+            format="json",
+        )
+        .json()
+    )
     assert r["results"][0]["rule"] == "custody.removal_by_vehicle_party"
     _unchanged(pack, world["automaker"], "in_vehicle")
     assert Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
@@ -62,8 +69,11 @@ def test_a_read_only_account_records_nothing_whoever_calls(world, make_user, cli
     viewer = make_user(world["point"], role="viewer")
     refused("actor.read_only", services.release_record, battery=pack, actor=viewer, receiver=world["cascade"],
              occurred_at=at(2025, 1, 4))  # fmt: skip
-    r = client_for(viewer).post("/api/v1/custody/releases/", {"battery_code": pack.code,
-                                "to_uscc": world["cascade"].uscc, "occurred_at": "2025-01-04"}, format="json")  # fmt: skip
+    r = client_for(viewer).post(
+        "/api/v1/custody/releases/",
+        {"battery_code": pack.code, "to_uscc": world["cascade"].uscc, "occurred_at": "2025-01-04"},
+        format="json",
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "actor.read_only"
     _unchanged(pack, world["point"], "at_service_point")
     # The operator's own account releases the same pack.
@@ -92,8 +102,14 @@ def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world
 
 def test_a_repurposing_needs_a_passed_assessment(world):
     pack = _retired_at_point(world)
-    authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
+    authorisation_grant(
+        battery_maker=world["maker"],
+        enterprise=world["cascade"],
+        valid_from=date(2024, 1, 1),
+        valid_to=date(2030, 1, 1),
+        document_ref="AUTH-1",
+        actor=platform_actor(world["maker"]),
+    )
     move(pack, world["cascade"], at_=at(2025, 1, 4))
     refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip
@@ -104,8 +120,11 @@ def test_a_logistics_firm_cannot_record_a_cascade_receipt(world, client_for):
     pack = _retired_at_point(world)
     services.release_record(battery=pack, actor=platform_actor(world["point"]), receiver=world["logistics"],
                             occurred_at=at(2025, 1, 4), kind="dispatched")  # fmt: skip
-    r = client_for(world["users"]["logistics"]).post("/api/v1/events/", {"items": [
-        {"battery_code": pack.code, "kind": "cascade_received", "occurred_at": "2025-01-05"}]}, format="json")  # fmt: skip
+    r = client_for(world["users"]["logistics"]).post(
+        "/api/v1/events/",
+        {"items": [{"battery_code": pack.code, "kind": "cascade_received", "occurred_at": "2025-01-05"}]},
+        format="json",
+    )
     assert r.json()["results"][0]["rule"] == "cascade_received.actor_kind"
     _unchanged(pack, world["point"], "in_transit")
 
@@ -187,8 +206,16 @@ def test_a_dismantler_removes_only_with_a_scrap_certificate_for_the_vin(world, m
 def test_release_confirm_and_cancel_over_rest(world, client_for):
     pack = _retired_at_point(world)
     holder, receiver = client_for(world["users"]["point"]), client_for(world["users"]["automaker"])
-    r = holder.post("/api/v1/custody/releases/", {"battery_code": pack.code, "to_uscc": world["automaker"].uscc,
-                                                 "kind": "handed_over", "manifest": "HO-1"}, format="json")  # fmt: skip
+    r = holder.post(
+        "/api/v1/custody/releases/",
+        {
+            "battery_code": pack.code,
+            "to_uscc": world["automaker"].uscc,
+            "kind": "handed_over",
+            "manifest": "HO-1",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     release = r.json()["id"]
     assert receiver.get("/api/v1/custody/releases/").json()["results"][0]["id"] == release
@@ -219,8 +246,11 @@ def test_release_confirm_and_cancel_over_rest(world, client_for):
 def test_an_orphan_is_claimed_and_moves_only_on_the_regulators_approval(world, client_for, make_regulator):
     pack = _retired_at_point(world)
     finder = world["users"]["automaker"]
-    r = client_for(finder).post("/api/v1/custody/claims/", {"battery_code": pack.code, "reason": "left by a repairer",
-                                                           "found_at": "2025-02-01"}, format="json")  # fmt: skip
+    r = client_for(finder).post(
+        "/api/v1/custody/claims/",
+        {"battery_code": pack.code, "reason": "left by a repairer", "found_at": "2025-02-01"},
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     claim = r.json()["id"]
     _unchanged(pack, world["point"], "at_service_point")

@@ -48,8 +48,14 @@ class Custody(RuleBasedStateMachine):
             RegulatorFactory(region="BJ", department="industry_it") if not _regulator() else _regulator()
         )
         AfterSalesOutlet.objects.create(automaker=self.orgs["automaker"], outlet=self.orgs["outlet"])
-        authorisation_grant(battery_maker=self.orgs["maker"], enterprise=self.orgs["cascade_ok"],
-                            valid_from=date(2020, 1, 1), valid_to=date(2035, 1, 1), document_ref="A-1", actor=platform_actor(self.orgs["maker"]))  # fmt: skip
+        authorisation_grant(
+            battery_maker=self.orgs["maker"],
+            enterprise=self.orgs["cascade_ok"],
+            valid_from=date(2020, 1, 1),
+            valid_to=date(2035, 1, 1),
+            document_ref="A-1",
+            actor=platform_actor(self.orgs["maker"]),
+        )
         licence(self.orgs["regen_ok"], scale_t=1000)
         self.orgs_by_pk = {o.pk: o for o in self.orgs.values()}
         self.packs = []
@@ -65,8 +71,12 @@ class Custody(RuleBasedStateMachine):
             self.packs.append(pack.pk)
         self.clock = timezone.now() - timedelta(days=300)
         # One pack already out of its vehicle, with its automaker: a history of moves to correct.
-        services.event_record(battery=Battery.objects.get(pk=self.packs[0]), kind="removed",
-                              actor=platform_actor(self.orgs["automaker"]), occurred_at=self.tick())  # fmt: skip
+        services.event_record(
+            battery=Battery.objects.get(pk=self.packs[0]),
+            kind="removed",
+            actor=platform_actor(self.orgs["automaker"]),
+            occurred_at=self.tick(),
+        )
         self.ever_out_of_vehicle_use: set[int] = set()
 
     def tick(self):

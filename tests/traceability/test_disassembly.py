@@ -159,9 +159,16 @@ def test_an_event_on_a_module_inside_an_intact_pack_isrefused(world, client_for)
     refused("lifecycle.part_of_intact_pack", services.battery_disassemble, actor=platform_actor(world["automaker"]),
              code=module.code, occurred_at=at(2025, 1, 5))  # fmt: skip
     # The generic endpoint has no disassembly and no separation: those come with their own endpoint.
-    r = client_for(world["users"]["regen"]).post("/api/v1/events/", {"items": [
-        {"battery_code": pack.code, "kind": "disassembled", "occurred_at": "2025-01-05"},
-        {"battery_code": module.code, "kind": "separated", "occurred_at": "2025-01-05"}]}, format="json")  # fmt: skip
+    r = client_for(world["users"]["regen"]).post(
+        "/api/v1/events/",
+        {
+            "items": [
+                {"battery_code": pack.code, "kind": "disassembled", "occurred_at": "2025-01-05"},
+                {"battery_code": module.code, "kind": "separated", "occurred_at": "2025-01-05"},
+            ]
+        },
+        format="json",
+    )
     assert [x["status"] for x in r.json()["results"]] == ["error", "error"]
     assert _snapshot(pack, module, cell) == before
     # What the standard allows on a part alone: an assessment of it, which moves nothing.
@@ -226,8 +233,14 @@ def test_disassembly_at_regeneration_gives_each_child_its_own_path(world, client
 
 
 def test_a_cell_goes_on_alone_and_its_trace_shows_the_packs_history_by_reference(world, client_for):
-    authorisation_grant(battery_maker=world["maker"], enterprise=world["cascade"], valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-1", actor=platform_actor(world["maker"]))  # fmt: skip
+    authorisation_grant(
+        battery_maker=world["maker"],
+        enterprise=world["cascade"],
+        valid_from=date(2024, 1, 1),
+        valid_to=date(2030, 1, 1),
+        document_ref="AUTH-1",
+        actor=platform_actor(world["maker"]),
+    )
     licence(world["regen"])
     pack = _in_vehicle(world, modules=1, cells=2)
     services.event_record(

@@ -32,8 +32,15 @@ def world(make_org, make_user):
 
 def test_a_user_cannot_record_an_event_in_another_enterprises_name(world):
     pack = pack_in_vehicle(world["maker"], world["automaker"])
-    refused("actor.other_organisation", services.event_record, battery=pack, kind="removed",
-            actor=world["users"]["maker"], on_behalf_of=world["automaker"], occurred_at=at(2025, 1, 2))  # fmt: skip
+    refused(
+        "actor.other_organisation",
+        services.event_record,
+        battery=pack,
+        kind="removed",
+        actor=world["users"]["maker"],
+        on_behalf_of=world["automaker"],
+        occurred_at=at(2025, 1, 2),
+    )
     fresh = Battery.objects.get(pk=pack.pk)
     assert (fresh.state, fresh.custodian_id) == ("in_vehicle", world["automaker"].pk)
     assert not pack.events.filter(kind="removed").exists()
@@ -62,8 +69,14 @@ def test_only_the_battery_maker_grants_an_authorisation_in_its_name():
                                 valid_to=now().date(), document_ref="FORGED-1", actor=outsider)  # fmt: skip
         assert err.value.code == "not_the_maker" and err.value.field == "battery_maker"
     assert not Authorisation.objects.exists()
-    assert authorisation_grant(battery_maker=maker, enterprise=enterprise, valid_from=now().date(),
-                               valid_to=now().date(), document_ref="OWN-1", actor=platform_actor(maker))  # fmt: skip
+    assert authorisation_grant(
+        battery_maker=maker,
+        enterprise=enterprise,
+        valid_from=now().date(),
+        valid_to=now().date(),
+        document_ref="OWN-1",
+        actor=platform_actor(maker),
+    )
 
 
 def test_a_cascade_user_assesses_only_in_its_own_name_and_only_what_it_holds():

@@ -55,8 +55,11 @@ def test_a_bad_time_answers_400_naming_the_field(world, client_for):  # noqa: F8
 
 
 def test_an_unknown_battery_answers_404(world, client_for):  # noqa: F811
-    r = client_for(world["users"]["point"]).post("/api/v1/custody/releases/", {"battery_code": "NOPE",
-                                                 "to_uscc": world["automaker"].uscc}, format="json")  # fmt: skip
+    r = client_for(world["users"]["point"]).post(
+        "/api/v1/custody/releases/",
+        {"battery_code": "NOPE", "to_uscc": world["automaker"].uscc},
+        format="json",
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 

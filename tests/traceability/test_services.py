@@ -84,8 +84,14 @@ def test_product_link_consumes_sources_and_trace_follows_both_ways(make_org):
     maker = make_org(kinds=["battery_maker"])
     cascade = make_org(kinds=["cascade_use"])
 
-    authorisation_grant(battery_maker=maker, enterprise=cascade, valid_from=date(2024, 1, 1),
-                        valid_to=date(2030, 1, 1), document_ref="AUTH-LINK", actor=platform_actor(maker))  # fmt: skip
+    authorisation_grant(
+        battery_maker=maker,
+        enterprise=cascade,
+        valid_from=date(2024, 1, 1),
+        valid_to=date(2030, 1, 1),
+        document_ref="AUTH-LINK",
+        actor=platform_actor(maker),
+    )
     sources = [register_pack(maker) for _ in range(2)]
     for s in sources:
         move(s, cascade, at_=at(2025, 1, 1), kind="cascade_received")

@@ -403,6 +403,10 @@ class CorrectionReviewView(_CustodyView):
         declaration = ErrorDeclaration.objects.filter(pk=pk).first() if pk <= BIGINT_MAX else None
         if declaration is None or not (org.is_regulator or org.pk == declaration.declarant_id):
             raise Http404
-        declaration = services.error_review(actor=request.user, declaration_id=pk,
-                               decision=request.data.get("decision"), note=str(request.data.get("note") or ""))  # fmt: skip
+        declaration = services.error_review(
+            actor=request.user,
+            declaration_id=pk,
+            decision=request.data.get("decision"),
+            note=str(request.data.get("note") or ""),
+        )
         return Response(_declaration_body(declaration))

@@ -295,8 +295,13 @@ def _apply(
     custodian_now = battery.custodian_id
     moved = _moved(event)
     previous, ended = _before(event) if moved else (None, battery.vehicle_use_ended)
-    payload = {"error_declaration": declaration.pk, "corrects": event.pk, "reason": declaration.reason,
-               "declared_by": declaration.declarant_id, "declared_at": declaration.declared_at.isoformat()}  # fmt: skip
+    payload = {
+        "error_declaration": declaration.pk,
+        "corrects": event.pk,
+        "reason": declaration.reason,
+        "declared_by": declaration.declarant_id,
+        "declared_at": declaration.declared_at.isoformat(),
+    }
     if declaration.note:
         payload["note"] = declaration.note
     if approved_by is not None:

@@ -109,8 +109,13 @@ def release_cancel(
     reason: str = "",
 ) -> LifecycleEvent:
     """The holder withdraws an unconfirmed release; a dispatched battery returns to its state before."""
-    return event_record(battery=battery, kind=EventKind.RELEASE_CANCELLED, actor=actor,
-                        occurred_at=occurred_at, payload={"reason": reason[:300]} if reason else None)  # fmt: skip
+    return event_record(
+        battery=battery,
+        kind=EventKind.RELEASE_CANCELLED,
+        actor=actor,
+        occurred_at=occurred_at,
+        payload={"reason": reason[:300]} if reason else None,
+    )
 
 
 @transaction.atomic
@@ -177,7 +182,9 @@ def claim_review(
         raise TraceabilityForbidden("only a regulator of the claim's region reviews it", field="actor",
                                 code="custody.claim_reviewer")  # fmt: skip
     if claim.status != ClaimStatus.PENDING:
-        raise TraceabilityConflict(f"the claim is already {claim.status}", field="claim", code="custody.claim_closed")  # fmt: skip
+        raise TraceabilityConflict(
+            f"the claim is already {claim.status}", field="claim", code="custody.claim_closed"
+        )
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     claim.reviewer, claim.reviewed_by, claim.review_note = reviewer, reviewer_user, note[:500]
     claim.reviewed_at = occurred_at or timezone.now()

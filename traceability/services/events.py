@@ -426,8 +426,15 @@ def _track_release(battery, spec, actor, event, release, facts: _Facts) -> None:
         and spec.release_to is not None
         and event.custodian_after_id == event.custodian_before_id
     ):
-        new = CustodyRelease(battery_id=battery.pk, releaser=actor, receiver=spec.release_to, kind=spec.kind,
-                             manifest=spec.manifest[:64], state_before=battery.state, region=battery.region or "")  # fmt: skip
+        new = CustodyRelease(
+            battery_id=battery.pk,
+            releaser=actor,
+            receiver=spec.release_to,
+            kind=spec.kind,
+            manifest=spec.manifest[:64],
+            state_before=battery.state,
+            region=battery.region or "",
+        )
         facts.releases[battery.pk] = new
         facts.new_releases.append((event, new))
     elif release is not None and spec.kind in RECEIPTS:

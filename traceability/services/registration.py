@@ -287,9 +287,15 @@ def _battery_from_spec(
     if actor is not None and spec.registered:
         # A maker registers its own codes; a cascade-use enterprise its products' new codes.
         mine = spec_maker is None or spec_maker.pk == actor.pk
-        refusal = authority.decide(authority.Request(kind=EventKind.PRODUCED, state="", code=code,
-                                                     actor_kinds=frozenset(actor.kinds),
-                                                     relations=frozenset({"maker"} if mine else ())))  # fmt: skip
+        refusal = authority.decide(
+            authority.Request(
+                kind=EventKind.PRODUCED,
+                state="",
+                code=code,
+                actor_kinds=frozenset(actor.kinds),
+                relations=frozenset({"maker"} if mine else ()),
+            )
+        )
         if refusal is not None:
             raise _refused(refusal)
     custodian = spec.custodian or spec_maker or actor

@@ -202,8 +202,14 @@ def bindings_upload(
     # The authority first on the actor's kind (a whole-upload refusal: no automaker, no binding); then per pack on
     # its state and the actor's relation to it, memoised, since a batch holds only a few distinct pairs (the
     # refusal names the state, not a pack: the item's index and its pack_code say which).
-    refusal = authority.decide(authority.Request(kind=EventKind.BOUND, state=State.REGISTERED,
-                                                 actor_kinds=frozenset(org.kinds), relations=frozenset({"holder"})))  # fmt: skip
+    refusal = authority.decide(
+        authority.Request(
+            kind=EventKind.BOUND,
+            state=State.REGISTERED,
+            actor_kinds=frozenset(org.kinds),
+            relations=frozenset({"holder"}),
+        )
+    )
     if refusal is not None:
         raise _refused(refusal)
     results: list[dict | None] = [None] * len(items)
