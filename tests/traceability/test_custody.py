@@ -8,9 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actors import platform_actor
-from cascade_use.services import authorisation_grant
 from recycling_network.models import ScrapCertificate
-from tests.cascade_use.factories import licence
+from tests.cascade_use.factories import authorise, licence
 from traceability import services
 from traceability.models import Battery, Binding, CustodyClaim
 
@@ -102,14 +101,7 @@ def test_a_cascade_user_without_authorisation_cannot_receive_nor_repurpose(world
 
 def test_a_repurposing_needs_a_passed_assessment(world):
     pack = _retired_at_point(world)
-    authorisation_grant(
-        battery_maker=world["maker"],
-        enterprise=world["cascade"],
-        valid_from=date(2024, 1, 1),
-        valid_to=date(2030, 1, 1),
-        document_ref="AUTH-1",
-        actor=platform_actor(world["maker"]),
-    )
+    authorise(world["maker"], world["cascade"], valid_from=date(2024, 1, 1), valid_to=date(2030, 1, 1))
     move(pack, world["cascade"], at_=at(2025, 1, 4))
     refused("cascade_use.assessment_missing", services.event_record, battery=pack, kind="cascade_repurposed",
              actor=platform_actor(world["cascade"]), occurred_at=at(2025, 1, 5))  # fmt: skip

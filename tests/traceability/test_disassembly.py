@@ -11,10 +11,9 @@ from django.urls import reverse
 
 from accounts.actors import platform_actor
 from accounts.management.commands.seed_demo import DEMO_APPS
-from cascade_use.services import authorisation_grant
 from core.demo import DemoWorld
 from regeneration.models import Licence
-from tests.cascade_use.factories import licence
+from tests.cascade_use.factories import authorise, licence
 from tests.factories import OrganisationFactory
 from traceability import ledger_store, selectors, services
 from traceability.models import Battery, LifecycleEvent
@@ -233,14 +232,7 @@ def test_disassembly_at_regeneration_gives_each_child_its_own_path(world, client
 
 
 def test_a_cell_goes_on_alone_and_its_trace_shows_the_packs_history_by_reference(world, client_for):
-    authorisation_grant(
-        battery_maker=world["maker"],
-        enterprise=world["cascade"],
-        valid_from=date(2024, 1, 1),
-        valid_to=date(2030, 1, 1),
-        document_ref="AUTH-1",
-        actor=platform_actor(world["maker"]),
-    )
+    authorise(world["maker"], world["cascade"], valid_from=date(2024, 1, 1), valid_to=date(2030, 1, 1))
     licence(world["regen"])
     pack = _in_vehicle(world, modules=1, cells=2)
     services.event_record(
