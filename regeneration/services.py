@@ -214,7 +214,9 @@ def _store_flags(batch: Batch) -> None:
 
 
 def _require_write(actor: User, batch: Batch) -> None:
-    """Only a user who may change the batch (of its enterprise, not read-only) records its stages."""
+    """Only a regeneration enterprise's user who may change the batch (of its enterprise, not read-only) records
+    its stages: a regulator, who may change its region's records, does not."""
+    acting_organisation(actor, "regeneration")
     if not tenancy.can_write(actor, batch):
         raise Forbidden("read-only: this record belongs to another organisation or region", field="actor")
 

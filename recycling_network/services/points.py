@@ -120,7 +120,8 @@ def service_point_register(
     """An automaker registers a service point as a draft (R-NET). ``automakers`` lists every automaker a
     co-built point serves (seed 四(一)1 共建共享); the registering automaker is always one of them.
     ``operator`` runs the point (default: the automaker itself)."""
-    org = acting_organisation(actor, *(() if actor.is_superuser else ("automaker",)))
+    # A platform administrator registers for the organisation it acts for, whatever its kind.
+    org = acting_organisation(actor) if actor.is_superuser else acting_organisation(actor, "automaker")
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
         raise NetworkError(f"unknown fields: {', '.join(sorted(unknown))}")

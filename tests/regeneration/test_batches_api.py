@@ -138,6 +138,23 @@ def test_only_a_writer_of_the_batchs_enterprise_records_its_stages(world, client
     assert Batch.objects.get(pk=batch.pk).status == "open"
 
 
+def test_a_regulator_of_the_region_reads_a_batch_but_records_no_stage(world, make_regulator, client_for):
+    """A regulator may change some records of its region; a batch's stages are the enterprise's own, and the
+    service refuses them to a regulator whatever path calls it."""
+    batch = Batch.objects.get(pk=open_batch(world).json()["id"])
+    regulator = make_regulator(world["regen"].region)
+    with pytest.raises(Forbidden) as err:
+        batch_stage1_record(
+            batch=batch, outputs=STAGE1["outputs"], finished_at=batch.started_at, actor=regulator
+        )
+    assert err.value.code == "actor.kind"
+    api = client_for(regulator)
+    assert api.get(f"/api/v1/regeneration/batches/{batch.pk}/").status_code == 200
+    r = api.post(f"/api/v1/regeneration/batches/{batch.pk}/stage1/", STAGE1, format="json")
+    assert r.status_code == 403
+    assert Batch.objects.get(pk=batch.pk).status == "open"
+
+
 def test_a_pack_of_another_enterprise_cannot_be_put_in_a_batch(world):
     stranger = regeneration_enterprise()
     licence(stranger)
