@@ -18,7 +18,7 @@ from core import tenancy
 from core.dates import parse_date
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
-from core.pages import refusals
+from core.pages import posted_id, refusals
 from traceability.choices import Chemistry
 
 from . import selectors, services
@@ -252,7 +252,7 @@ def lot_detail(request, pk: int):
 @require_POST
 def lot_accept(request, pk: int):
     lot = tenancy.get_visible_or_404(Lot.objects.all(), request.user, pk=pk)
-    bid = get_object_or_404(Bid, pk=request.POST.get("bid"), lot=lot)
+    bid = get_object_or_404(Bid, pk=posted_id(request, "bid"), lot=lot)
     with refusals(request):
         services.lot_accept(actor=request.user, lot=lot, bid=bid)
         messages.success(request, _("Deal concluded; custody of the batteries moved to the buyer."))

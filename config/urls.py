@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import views as core_views
 from recycling_network.views import IntakePhotoView
 
+handler400 = core_views.bad_request
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("traceability.api.urls")),

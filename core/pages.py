@@ -24,6 +24,15 @@ def as_page_exception(exc: ServiceError) -> Exception:
     return BadRequest(exc.message)
 
 
+def posted_id(request, name: str) -> int:
+    """The id of a record a form posts under ``name``. Anything but a whole number is a 400 naming the field:
+    passed on, the database would refuse it with a server error."""
+    raw = request.POST.get(name, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise BadRequest(f"{name}: expected the number of a record, got {raw[:40]!r}")
+    return int(raw)
+
+
 @contextmanager
 def refusals(request, form=None):
     """Show a refusal raised inside the block and carry on after it: beside the form's field at fault (or at

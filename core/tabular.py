@@ -49,6 +49,10 @@ def read_rows(uploaded, *, max_rows: int = 10000, max_bytes: int | None = None) 
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise TabularError("the file is not UTF-8 text; save it as CSV UTF-8 or XLSX") from exc
+        if "\x00" in text:
+            # Valid CSV to Python, but no text column can store it; naming the line lets the sender mend it.
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            raise TabularError(f"line {line} contains the NUL character (U+0000); the file is not plain text")
         rows = csv.reader(io.StringIO(text))
     header: list[str] | None = None
     body: list[Sequence] = []

@@ -1,6 +1,7 @@
 import json
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -17,6 +18,13 @@ from core.tenancy import scope_of
 def home(request):
     scope = scope_of(request.user)
     return render(request, "core/home.html", {"scope": scope, "title": _("Jingjinji Battery Trace")})
+
+
+def bad_request(request, exception):
+    """Django's 400 page, with the reason where the platform gave one (a ``BadRequest`` it raised: a field at
+    fault, a refusal); Django's own (a ``SuspiciousOperation``) stays unexplained, as Django intends."""
+    reason = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"exception": reason}, status=400)
 
 
 def healthz(request):

@@ -26,6 +26,7 @@ from core.dates import parse_date
 from core.errors import Forbidden
 from core.i18n import is_english, localised
 from core.list_views import ObjectListView
+from core.pages import posted_id
 from traceability import deadlines
 from traceability import selectors as trace
 from traceability.choices import BatteryState, Chemistry, EventKindChoices
@@ -347,7 +348,7 @@ class EnterpriseView(RegulatorPage):
                 )
                 messages.success(request, _("Finding recorded."))
             elif action in ("confirm", "dismiss"):
-                finding = get_object_or_404(Finding, pk=request.POST.get("finding"), enterprise=org)
+                finding = get_object_or_404(Finding, pk=posted_id(request, "finding"), enterprise=org)
                 services.finding_decide(
                     actor=request.user,
                     finding=finding,

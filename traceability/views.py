@@ -17,6 +17,7 @@ from accounts.actors import acting_organisation
 from core import tenancy
 from core.errors import Forbidden
 from core.list_views import Column, ObjectListView
+from core.pages import posted_id
 from core.tabular import TabularError, export_response, read_rows
 
 from . import codes, ledger_store, merkle, selectors, services
@@ -322,18 +323,20 @@ class Custody(ObjectListView):
             if "declaration" in request.POST:
                 services.error_review(
                     actor=request.user,
-                    declaration_id=request.POST["declaration"],
+                    declaration_id=posted_id(request, "declaration"),
                     decision=request.POST.get("decision", ""),
                     note=request.POST.get("note", ""),
                 )
             elif "claim" in request.POST:
-                claim = CustodyClaim.objects.filter(pk=request.POST["claim"]).first()
+                claim = CustodyClaim.objects.filter(pk=posted_id(request, "claim")).first()
                 if claim is None:
                     raise Http404
                 services.claim_review(claim=claim, actor=request.user, approve=request.POST.get("decision") == "approve",
                                       note=request.POST.get("note", ""))  # fmt: skip
             elif "release" in request.POST:
-                release = CustodyRelease.objects.filter(pk=request.POST["release"], status="open").first()
+                release = CustodyRelease.objects.filter(
+                    pk=posted_id(request, "release"), status="open"
+                ).first()
                 if release is None or org.pk not in (release.releaser_id, release.receiver_id):
                     raise Http404
                 if request.POST.get("action") == "cancel":

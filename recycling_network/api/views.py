@@ -7,13 +7,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, renderers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import tenancy
 from core.api.base import AuditedViewMixin, TenantQuerysetMixin
 from core.api.bulk import ERROR, BulkAPIView, item_result
+from core.api.parsers import StrictJSONParser
 from core.tabular import TabularError, export_response, read_rows
 
 from .. import selectors, services
@@ -213,7 +214,7 @@ class IntakeListCreateView(AuditedViewMixin, generics.ListAPIView):
     queryset = Intake.objects.select_related("point", "battery", "battery__custodian")
     serializer_class = s.IntakeSerializer
     filterset_class = IntakeFilterSet
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return selectors.intakes_visible(self.queryset.all(), self.request.user)

@@ -19,7 +19,6 @@ from valuation.filtersets import PriceSetFilterSet, ValuationFilterSet, Valuatio
 from valuation.models import PriceSet, Valuation
 from valuation.services import ValuationError, require_assessor, valuation_assess, valuation_job_create
 
-from .parsers import StrictJSONParser
 from .serializers import (
     AssessInputSerializer,
     AssessOutputSerializer,
@@ -47,7 +46,6 @@ class CycleLifeView(AuditedViewMixin, BulkAPIView):
     present but not a finite number is an item error; a bare ``NaN``/``Infinity`` makes the body invalid JSON (400).
     """
 
-    parser_classes = [StrictJSONParser]
     max_items = 5000
 
     @extend_schema(request=CycleLifeInputSerializer, responses=CycleLifeOutputSerializer)
@@ -77,7 +75,6 @@ class AssessView(AuditedViewMixin, BulkAPIView):
     battery from its history and store the valuation; per item SOH, RUL, grade, scenarios, value and reasons."""
 
     max_items = 500
-    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=AssessInputSerializer, responses=AssessOutputSerializer)
     def post(self, request, *args, **kwargs):
@@ -130,8 +127,6 @@ class AssessView(AuditedViewMixin, BulkAPIView):
 
 class SortView(AuditedViewMixin, APIView):
     """Group modules or cells of similar SOH and internal resistance for rebuilding."""
-
-    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=SortInputSerializer, responses=SortOutputSerializer)
     def post(self, request):
