@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import JJJ_REGIONS, Region
 from accounts.models import Organisation
+from core.bounds import year_validators
 from core.filtersets import BoundedFilterSet
 from traceability import filtersets as trace_filtersets
 from traceability import selectors as trace
@@ -115,7 +116,8 @@ class LifecycleEventFilterSet(trace_filtersets.LifecycleEventFilterSet):
         label=_("Reported by"), queryset=Organisation.objects.filter(is_regulator=False)
     )
     month = df.DateFilter(label=_("Month"), method="filter_month")
-    year = df.NumberFilter(label=_("Year"), method="filter_year")
+    # Not a column: the filter says which years it takes (the platform's calendar), or year 0 would reach date().
+    year = df.NumberFilter(label=_("Year"), method="filter_year", validators=year_validators())
     on_time = df.ChoiceFilter(
         label=_("Upload"),
         choices=[("true", _("On time")), ("false", _("Late")), ("unknown", _("No deadline"))],

@@ -78,6 +78,10 @@ def test_a_year_parameter_outside_the_calendar_is_a_400(regulator_api, year):
         "/regeneration/balance/?year=0",
         "/regeneration/balance/?year=abc",
         "/dashboards/compliance/?year=99999999999",
+        "/dashboards/rows/events/?year=0",
+        "/dashboards/rows/events/?year=9999",
+        "/dashboards/rows/events/?year=-1",
+        "/dashboards/rows/events/?year=99999999999999999999",
         "/audit/?created_after=0001-01-01",
     ],
 )
