@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404
 
+from .concurrency import written_meanwhile
 from .errors import Forbidden, NotFound, ServiceError
 
 
@@ -55,7 +56,8 @@ def refusals(request, form=None):
 
 
 class RefusalMiddleware:
-    """A refusal no page caught answers 403, 404 or 400 through Django's error pages."""
+    """A refusal no page caught answers 403, 404 or 400 through Django's error pages; so does a unique violation
+    no service caught (two requests wrote the same record at once)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,6 +66,7 @@ class RefusalMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, ServiceError):
-            raise as_page_exception(exception) from exception
+        refusal = exception if isinstance(exception, ServiceError) else written_meanwhile(exception)
+        if refusal is not None:
+            raise as_page_exception(refusal) from exception
         return None

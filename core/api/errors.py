@@ -5,7 +5,8 @@
 
 A service's refusal (``core.errors.ServiceError``) is mapped here, once, by its ``http_status``: 400 lists the
 field at fault under ``fields``; any other status carries the refusal's ``code`` and ``message``, and ``field``
-where the refusal names one.
+where the refusal names one. A unique violation no service caught (two requests wrote the same record at once)
+is the 409 of ``core.concurrency.written_meanwhile``.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.concurrency import written_meanwhile
 from core.errors import ServiceError
 
 
@@ -62,9 +64,9 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 
 def exception_handler(exc, context):
-    refusal = exc if isinstance(exc, ServiceError) else None
+    refusal = exc if isinstance(exc, ServiceError) else written_meanwhile(exc)
     if refusal is not None:
-        exc = as_api_exception(exc)
+        exc = as_api_exception(refusal)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

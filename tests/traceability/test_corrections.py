@@ -319,7 +319,7 @@ def test_the_custody_page_lists_pending_corrections_for_the_regulator(world, cli
     page = client.get(reverse("traceability:custody")).content.decode()
     assert pack.code in page and "&lt;b&gt;never&lt;/b&gt;" in page
     forged = client.post(reverse("traceability:custody"), {"declaration": "1 OR 1=1", "decision": "approve"})
-    assert forged.status_code == 302 and ErrorDeclaration.objects.get(pk=declaration.pk).status == "pending"
+    assert forged.status_code == 400 and ErrorDeclaration.objects.get(pk=declaration.pk).status == "pending"
     client.post(reverse("traceability:custody"), {"declaration": declaration.pk, "decision": "approve"})
     assert ErrorDeclaration.objects.get(pk=declaration.pk).status == "approved"
     assert _state(pack)[:2] == (world["automaker"].pk, "removed")

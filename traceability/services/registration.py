@@ -14,6 +14,7 @@ from accounts.actors import organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
+from core.concurrency import first_writer_wins
 
 from .. import authority, codes
 from ..lifecycle import EventKind, State
@@ -156,7 +157,14 @@ def battery_register_unknown(*, code: str, actor: User, occurred_at) -> Battery:
         parse_errors=errors,
         payload={"first_seen_at_intake": True},
     )
-    return batteries_register_bulk(specs=[spec], maker=None, actor=actor)[0]
+    try:
+        return batteries_register_bulk(specs=[spec], maker=None, actor=actor)[0]
+    except TraceabilityError as exc:
+        # Another point took the same unknown code in at the same moment: the code is known now, as it is.
+        existing = Battery.objects.filter(code=raw).first() if exc.code == "duplicate" else None
+        if existing is None:
+            raise
+        return existing
 
 
 @transaction.atomic
@@ -187,18 +195,17 @@ def batteries_register_bulk(
                                      check_manufacturer=check_manufacturer)  # fmt: skip
         seen[battery.code] = battery
         batteries.append(battery)
-    taken = set(Battery.objects.filter(code__in=list(seen)).values_list("code", flat=True))
-    if taken:
-        raise TraceabilityError(
-            f"already registered: {', '.join(sorted(taken)[:5])}", field="code", code="duplicate"
-        )
-    # Insert level by level so that a child's parent already has its id.
-    for rank in (3, 2, 1, 0):
-        group = [b for b in batteries if LEVEL_RANK.get(b.level, 0) == rank]
-        for b in group:
-            if b.parent is not None:
-                b.parent_id = b.parent.pk
-        Battery.objects.bulk_create(group, batch_size=5000)
+    if taken := _already_registered(list(seen)):
+        raise taken
+    # Insert level by level so that a child's parent already has its id. A writer that registered one of the
+    # codes since the check above makes the insert meet the unique index: the same refusal, not a server error.
+    with first_writer_wins(lambda _: _already_registered_after_all(list(seen))):
+        for rank in (3, 2, 1, 0):
+            group = [b for b in batteries if LEVEL_RANK.get(b.level, 0) == rank]
+            for b in group:
+                if b.parent is not None:
+                    b.parent_id = b.parent.pk
+            Battery.objects.bulk_create(group, batch_size=5000)
     events = []
     for battery, spec in zip(batteries, specs, strict=True):
         occurred = spec.occurred_at or now
@@ -246,6 +253,21 @@ def batteries_register_bulk(
             changes={"count": len(batteries)},
         )
     return batteries
+
+
+def _already_registered(codes_: list[str]) -> TraceabilityError | None:
+    taken = sorted(Battery.objects.filter(code__in=codes_).values_list("code", flat=True))
+    if not taken:
+        return None
+    return TraceabilityError(f"already registered: {', '.join(taken[:5])}", field="code", code="duplicate")
+
+
+def _already_registered_after_all(codes_: list[str]) -> TraceabilityError:
+    """The refusal once the unique index has spoken (the other writer has committed, so the codes are seen)."""
+    refusal = _already_registered(codes_)
+    return refusal or TraceabilityError(
+        "already registered by a concurrent request", field="code", code="duplicate"
+    )
 
 
 def _battery_from_spec(
