@@ -1,22 +1,17 @@
 """Two writers at the same moment (R-LIFE): each race ends with one winner, a clear refusal for the other
 (never a server error from a unique index), and a ledger whose tree covers every event once.
 
-Each writer runs in its own thread with its own database connection, released together by a barrier; the
-races are run several times, since the scheduler decides who reaches the database first."""
+Each writer runs in its own thread with its own database connection (``tests.races``)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import platform_actor
-from core.errors import ServiceError
 from recycling_network.models import Intake
 from recycling_network.services.intake import intake_record
+from tests.races import ROUNDS, outcome_kinds, race
 from tests.recycling_network.factories import make_pack, make_point, pack_code
 from traceability import ledger_store, services
 from traceability.models import Battery, Binding, CustodyRelease, LifecycleEvent, Vehicle
@@ -24,39 +19,6 @@ from traceability.models import Battery, Binding, CustodyRelease, LifecycleEvent
 from .factories import make_code, make_vin, register_pack
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-ROUNDS = 4
-
-
-def race(*calls: Callable[[], object]) -> list[tuple[str, object]]:
-    """Run the calls at once, one thread and connection each; ("ok", result) or ("refused", error) per call.
-    Anything else a call raises fails the test: a unique index or a deadlock is not an answer."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, object]] = [("unset", None)] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except ServiceError as exc:
-            outcomes[index] = ("refused", exc)
-        except Exception as exc:
-            outcomes[index] = ("crashed", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    crashed = [repr(o[1]) for o in outcomes if o[0] not in ("ok", "refused")]
-    assert not crashed, crashed
-    return outcomes
-
-
-def kinds(outcomes) -> list[str]:
-    return sorted(kind for kind, _ in outcomes)
 
 
 def test_two_points_taking_in_one_unknown_code_register_it_once(make_org, make_user):
@@ -72,7 +34,7 @@ def test_two_points_taking_in_one_unknown_code_register_it_once(make_org, make_u
                 for p, u in points
             )
         )
-        assert kinds(outcomes) == ["ok", "refused"]
+        assert outcome_kinds(outcomes) == ["ok", "refused"]
         assert Battery.objects.filter(code=code).count() == 1
         assert Intake.objects.filter(battery__code=code).count() == 1
         winner = next(result for kind, result in outcomes if kind == "ok")
@@ -90,7 +52,7 @@ def test_a_maker_registering_one_code_twice_at_once_gets_one_pack(make_org):
             )
 
         outcomes = race(register, register)
-        assert kinds(outcomes) == ["ok", "refused"]
+        assert outcome_kinds(outcomes) == ["ok", "refused"]
         assert Battery.objects.filter(code=code).count() == 1
         assert LifecycleEvent.objects.filter(battery__code=code, kind="produced").count() == 1
 
@@ -109,7 +71,7 @@ def test_a_holder_releasing_one_pack_to_two_receivers_at_once_opens_one_release(
                 for r in receivers
             )
         )
-        assert kinds(outcomes) == ["ok", "refused"]
+        assert outcome_kinds(outcomes) == ["ok", "refused"]
         refused_with = next(result for kind, result in outcomes if kind == "refused")
         assert refused_with.code == "custody.release_open"
         assert CustodyRelease.objects.filter(battery=pack, status="open").count() == 1
