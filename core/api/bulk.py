@@ -2,8 +2,9 @@
 
 A bulk view answers 200 with ``{"summary": {...}, "results": [{"index", "status", ...}]}`` where status is
 ``created``, ``unchanged`` (an exact replay) or ``error`` (with ``errors``: field -> messages). Good items are
-kept when others fail. ``Idempotency-Key`` makes a retried request return the first answer; the same key with a
-different body is refused (422). Malformed envelopes get 400 and oversized ones 413.
+kept when others fail. ``Idempotency-Key`` makes a retried request return the first answer, also one that
+arrives while the first is still being processed; the same key with a different body is refused (422).
+Malformed envelopes get 400 and oversized ones 413.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +56,21 @@ def parse_envelope(data: Any, *, max_items: int | None = None) -> list:
     return items
 
 
+@contextmanager
+def _key_held(user_id: int, endpoint: str, key: str) -> Iterator[None]:
+    """One request at a time per idempotency key: a retry that arrives while the first is still being processed
+    waits for its answer and replays it, instead of writing the items a second time. A session lock (released
+    here, or by PostgreSQL when the connection ends), since each item commits on its own."""
+    name = f"idempotency:{user_id}:{endpoint}:{key}"
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [name])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+
+
 class BulkAPIView(APIView):
     """Subclasses implement ``process(items, request) -> list[dict]`` (one :func:`item_result` per item)."""
 
@@ -68,24 +86,19 @@ class BulkAPIView(APIView):
             return self._answer(items, request)
         body_hash = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
         endpoint = request.path
-        previous = IdempotencyRecord.objects.filter(user=request.user, endpoint=endpoint, key=key).first()
-        if previous is not None:
-            return self._replay(previous, body_hash)
-        response = self._answer(items, request)
-        try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.create(
-                    user=request.user,
-                    endpoint=endpoint,
-                    key=key,
-                    request_hash=body_hash,
-                    status_code=response.status_code,
-                    response=response.data,
-                )
-        except IntegrityError:
-            # A concurrent retry won the race; both answers describe the same stored items.
-            previous = IdempotencyRecord.objects.get(user=request.user, endpoint=endpoint, key=key)
-            return self._replay(previous, body_hash)
+        with _key_held(request.user.pk, endpoint, key):
+            previous = IdempotencyRecord.objects.filter(user=request.user, endpoint=endpoint, key=key).first()
+            if previous is not None:
+                return self._replay(previous, body_hash)
+            response = self._answer(items, request)
+            IdempotencyRecord.objects.create(
+                user=request.user,
+                endpoint=endpoint,
+                key=key,
+                request_hash=body_hash,
+                status_code=response.status_code,
+                response=response.data,
+            )
         return response
 
     def _answer(self, items: list, request) -> Response:
