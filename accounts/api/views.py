@@ -50,6 +50,8 @@ class ApiTokenListCreateView(AuditedViewMixin, APIView):
 
 
 class ApiTokenRevokeView(AuditedViewMixin, APIView):
+    """Revoke one of your own tokens by its prefix; it stops working at once."""
+
     throttle_scope = "auth"
 
     @extend_schema(request=None, responses=ApiTokenSerializer)

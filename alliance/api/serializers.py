@@ -103,6 +103,10 @@ class ApplyInput(serializers.Serializer):
     capabilities = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class LotCancelInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
 class DecideInput(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")

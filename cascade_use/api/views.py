@@ -4,7 +4,6 @@ Workflows are small APIViews calling one service; lists are tenancy-filtered wit
 Business refusals answer 422 with the refusal's code and a message naming what is missing (the platform's
 exception handler maps them)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status, viewsets
 from rest_framework.response import Response
@@ -12,8 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.actors import acting_organisation
 from accounts.models import Organisation
-from core import tenancy
-from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from core.api.base import AuditedViewMixin, RowActionView, TenantQuerysetMixin
 from traceability.api.lookups import battery_from_input
 
 from .. import selectors, services
@@ -65,18 +63,15 @@ class AuthorisationDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = s.AuthorisationOutput
 
 
-class AuthorisationRevokeView(AuditedViewMixin, APIView):
+class AuthorisationRevokeView(RowActionView):
     """The granting battery maker revokes an authorisation."""
 
-    @extend_schema(request=s.RevokeInput, responses=s.AuthorisationOutput)
-    def post(self, request, pk: int):
-        authorisation = tenancy.get_visible_or_404(Authorisation.objects.all(), request.user, pk=pk)
-        data = s.RevokeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.authorisation_revoke(
-            authorisation=authorisation, actor=request.user, reason=data.validated_data["reason"]
-        )
-        return Response(s.AuthorisationOutput(authorisation).data)
+    queryset = Authorisation.objects.all()
+    row_argument = "authorisation"
+    service = staticmethod(services.authorisation_revoke)
+    input_serializer = s.RevokeInput
+    output_serializer = s.AuthorisationOutput
+    answer_queryset = AuthorisationDetailView.queryset
 
 
 class AssessmentListView(TenantQuerysetMixin, generics.ListAPIView):
@@ -125,16 +120,15 @@ class ProductDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = s.ProductOutput
 
 
-class ProductRetireView(AuditedViewMixin, APIView):
+class ProductRetireView(RowActionView):
     """End a product's second life; it joins the enterprise's waste to hand to regeneration."""
 
-    @extend_schema(request=s.RetireInput, responses=s.ProductOutput)
-    def post(self, request, pk: int):
-        product = tenancy.get_visible_or_404(RepurposedProduct.objects.all(), request.user, pk=pk)
-        data = s.RetireInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.product_retire(product=product, actor=request.user, **data.validated_data)
-        return Response(s.ProductOutput(get_object_or_404(ProductListView.queryset, pk=pk)).data)
+    queryset = RepurposedProduct.objects.all()
+    row_argument = "product"
+    service = staticmethod(services.product_retire)
+    input_serializer = s.RetireInput
+    output_serializer = s.ProductOutput
+    answer_queryset = ProductListView.queryset
 
 
 class WasteView(AuditedViewMixin, APIView):

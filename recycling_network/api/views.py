@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import tenancy
-from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from core.api.base import AuditedViewMixin, RowActionView, TenantQuerysetMixin
 from core.api.bulk import ERROR, BulkAPIView, item_result
 from core.api.parsers import StrictJSONParser
 from core.tabular import TabularError, export_response, read_rows
@@ -146,17 +146,15 @@ class ServicePointDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
         return Response(s.ServicePointSerializer(point).data)
 
 
-class ServicePointReviewView(AuditedViewMixin, APIView):
+class ServicePointReviewView(RowActionView):
     """Workflow step: ``submit`` (owner), ``publish`` / ``return`` / ``suspend`` / ``reinstate`` (regulator of
     the point's region), ``close`` (either)."""
 
-    @extend_schema(request=s.ReviewInputSerializer, responses=s.ServicePointSerializer)
-    def post(self, request, pk: int):
-        point = tenancy.get_visible_or_404(ServicePoint.objects.all(), request.user, pk=pk)
-        data = s.ReviewInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        point = services.service_point_review(point=point, actor=request.user, **data.validated_data)
-        return Response(s.ServicePointSerializer(point).data)
+    queryset = ServicePoint.objects.all()
+    row_argument = "point"
+    service = staticmethod(services.service_point_review)
+    input_serializer = s.ReviewInputSerializer
+    output_serializer = s.ServicePointSerializer
 
 
 class PointChangeRequestListCreateView(TenantQuerysetMixin, generics.ListAPIView):
@@ -184,16 +182,14 @@ class PointChangeRequestListCreateView(TenantQuerysetMixin, generics.ListAPIView
         return Response(s.PointChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
-class PointChangeDecideView(AuditedViewMixin, APIView):
+class PointChangeDecideView(RowActionView):
     """The operator, or the regulator of the point's region, approves or rejects a pending request."""
 
-    @extend_schema(request=s.ChangeDecisionInputSerializer, responses=s.PointChangeRequestSerializer)
-    def post(self, request, pk: int):
-        change = tenancy.get_visible_or_404(PointChangeRequest.objects.all(), request.user, pk=pk)
-        data = s.ChangeDecisionInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        change = services.point_change_decide(request=change, actor=request.user, **data.validated_data)
-        return Response(s.PointChangeRequestSerializer(change).data)
+    queryset = PointChangeRequest.objects.all()
+    row_argument = "request"
+    service = staticmethod(services.point_change_decide)
+    input_serializer = s.ChangeDecisionInputSerializer
+    output_serializer = s.PointChangeRequestSerializer
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -332,16 +328,14 @@ class TransferDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = s.TransferSerializer
 
 
-class TransferReceiveView(AuditedViewMixin, APIView):
+class TransferReceiveView(RowActionView):
     """The receiver confirms which packs arrived (partial arrival allowed); ``close`` reports the rest missing."""
 
-    @extend_schema(request=s.TransferReceiveInputSerializer, responses=s.TransferSerializer)
-    def post(self, request, pk: int):
-        transfer = tenancy.get_visible_or_404(Transfer.objects.all(), request.user, pk=pk)
-        data = s.TransferReceiveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        transfer = services.transfer_receive(transfer=transfer, actor=request.user, **data.validated_data)
-        return Response(s.TransferSerializer(transfer).data)
+    queryset = Transfer.objects.all()
+    row_argument = "transfer"
+    service = staticmethod(services.transfer_receive)
+    input_serializer = s.TransferReceiveInputSerializer
+    output_serializer = s.TransferSerializer
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -368,35 +362,33 @@ class ScrapCertificateCreateView(AuditedViewMixin, APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class PackRemovalCreateView(AuditedViewMixin, APIView):
-    @extend_schema(request=s.PackRemovalInputSerializer, responses={201: OpenApiTypes.OBJECT})
-    def post(self, request, pk: int):
-        cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
-        data = s.PackRemovalInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        removal = services.pack_remove(certificate=cert, actor=request.user, **data.validated_data)
-        body = {
-            "id": removal.pk,
-            "code": removal.battery.code,
-            "custodian": removal.custodian.uscc,
-            "event": removal.event_id,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+class PackRemovalCreateView(RowActionView):
+    """The dismantler holding the scrap certificate records the pack's removal from the scrapped vehicle."""
+
+    queryset = ScrapCertificate.objects.all()
+    row_argument = "certificate"
+    service = staticmethod(services.pack_remove)
+    input_serializer = s.PackRemovalInputSerializer
+    output_serializer = OpenApiTypes.OBJECT
+    success_status = status.HTTP_201_CREATED
+
+    def answer(self, result):
+        return {"id": result.pk, "code": result.battery.code, "custodian": result.custodian.uscc,
+                "event": result.event_id}  # fmt: skip
 
 
-class RecycledCertificateCreateView(AuditedViewMixin, APIView):
+class RecycledCertificateCreateView(RowActionView):
     """For a vehicle scrapped without its pack: the battery-recycled certificate, checked against the trace."""
 
-    @extend_schema(request=s.RecycledCertificateInputSerializer, responses={201: OpenApiTypes.OBJECT})
-    def post(self, request, pk: int):
-        cert = tenancy.get_visible_or_404(ScrapCertificate.objects.all(), request.user, pk=pk)
-        data = s.RecycledCertificateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        record = services.recycled_certificate_record(
-            certificate=cert, actor=request.user, **data.validated_data
-        )
-        body = {"id": record.pk, "check_result": record.check_result, "check_notes": record.check_notes}
-        return Response(body, status=status.HTTP_201_CREATED)
+    queryset = ScrapCertificate.objects.all()
+    row_argument = "certificate"
+    service = staticmethod(services.recycled_certificate_record)
+    input_serializer = s.RecycledCertificateInputSerializer
+    output_serializer = OpenApiTypes.OBJECT
+    success_status = status.HTTP_201_CREATED
+
+    def answer(self, result):
+        return {"id": result.pk, "check_result": result.check_result, "check_notes": result.check_notes}
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Business refusals answer 422 with the refusal's code (licence_expired, licence_c
 outputs_exceed_inputs, ...) and a message naming what is wrong."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.actors import acting_organisation
 from accounts.models import Organisation
 from core import tenancy
-from core.api.base import AuditedViewMixin, TenantQuerysetMixin
+from core.api.base import AuditedViewMixin, RowActionView, TenantQuerysetMixin
 from core.bounds import year_param
 from traceability.api.lookups import battery_from_input
 
@@ -131,34 +131,23 @@ class BatchDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
     serializer_class = s.BatchOutput
 
 
-class _BatchStageView(AuditedViewMixin, APIView):
-    """One stage of a batch: its input is checked by ``input_class`` and recorded by ``record``."""
-
-    input_class: type[serializers.Serializer]
-    record: staticmethod
-
-    def post(self, request, pk: int):
-        batch = tenancy.get_visible_or_404(Batch.objects.all(), request.user, pk=pk)
-        data = self.input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.record(batch=batch, actor=request.user, **data.validated_data)
-        return Response(s.BatchOutput(BATCHES.get(pk=pk)).data)
-
-
-@extend_schema_view(post=extend_schema(request=s.Stage1Input, responses=s.BatchOutput))
-class BatchStage1View(_BatchStageView):
+class BatchStage1View(RowActionView):
     """Stage 1, harmless dismantling: outputs with masses; outputs heavier than inputs are rejected."""
 
-    input_class = s.Stage1Input
-    record = staticmethod(services.batch_stage1_record)
+    queryset = Batch.objects.all()
+    row_argument = "batch"
+    service = staticmethod(services.batch_stage1_record)
+    input_serializer = s.Stage1Input
+    output_serializer = s.BatchOutput
+    answer_queryset = BATCHES
 
 
-@extend_schema_view(post=extend_schema(request=s.Stage2Input, responses=s.BatchOutput))
-class BatchStage2View(_BatchStageView):
+class BatchStage2View(BatchStage1View):
     """Stage 2, material recovery per element and route; recovered above feed is rejected."""
 
-    input_class = s.Stage2Input
-    record = staticmethod(services.batch_stage2_record)
+    service = staticmethod(services.batch_stage2_record)
+    input_serializer = s.Stage2Input
+    output_serializer = s.BatchOutput
 
 
 class BatchEvaluationView(AuditedViewMixin, APIView):

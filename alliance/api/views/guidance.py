@@ -8,8 +8,7 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import tenancy
-from core.api.base import AuditedViewMixin, TenantReadOnlyViewSet
+from core.api.base import RowActionView, TenantReadOnlyViewSet
 
 from ... import selectors, services
 from ...filtersets import (
@@ -43,12 +42,13 @@ class GuidanceViewSet(TenantReadOnlyViewSet):
         return Response(s.GuidanceSerializer(guidance).data, status=status.HTTP_201_CREATED)
 
 
-class GuidancePublishView(AuditedViewMixin, APIView):
-    @extend_schema(request=None, responses=s.GuidanceSerializer)
-    def post(self, request, pk: int):
-        guidance = tenancy.get_visible_or_404(PriceGuidance.objects.all(), request.user, pk=pk)
-        guidance = services.guidance_publish(actor=request.user, guidance=guidance)
-        return Response(s.GuidanceSerializer(guidance).data)
+class GuidancePublishView(RowActionView):
+    """The assessor publishes a draft: from its ``effective_from`` it is the guidance in force until a later one."""
+
+    queryset = PriceGuidance.objects.all()
+    row_argument = "guidance"
+    service = staticmethod(services.guidance_publish)
+    output_serializer = s.GuidanceSerializer
 
 
 class InForceView(APIView):

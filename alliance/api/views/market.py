@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import tenancy
-from core.api.base import AuditedViewMixin, TenantReadOnlyViewSet
+from core.api.base import AuditedViewMixin, RowActionView, TenantReadOnlyViewSet
 
 from ... import selectors, services
 from ...filtersets import (
@@ -63,12 +63,13 @@ class LotBidsView(AuditedViewMixin, APIView):
         return Response(s.BidSerializer(bid).data, status=status.HTTP_201_CREATED)
 
 
-class BidWithdrawView(AuditedViewMixin, APIView):
-    @extend_schema(request=None, responses=s.BidSerializer)
-    def post(self, request, pk: int):
-        bid = tenancy.get_visible_or_404(Bid.objects.all(), request.user, pk=pk)
-        bid = services.bid_withdraw(actor=request.user, bid=bid)
-        return Response(s.BidSerializer(bid).data)
+class BidWithdrawView(RowActionView):
+    """The bidder withdraws its active bid while bidding is open."""
+
+    queryset = Bid.objects.all()
+    row_argument = "bid"
+    service = staticmethod(services.bid_withdraw)
+    output_serializer = s.BidSerializer
 
 
 class LotQualificationView(AuditedViewMixin, APIView):
@@ -94,12 +95,14 @@ class LotAcceptView(AuditedViewMixin, APIView):
         return Response(s.DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
-class LotCancelView(AuditedViewMixin, APIView):
-    @extend_schema(request=None, responses=s.LotSerializer)
-    def post(self, request, pk: int):
-        lot = _lot(request, pk)
-        lot = services.lot_cancel(actor=request.user, lot=lot, reason=request.data.get("reason", ""))
-        return Response(s.LotSerializer(lot, context={"request": request}).data)
+class LotCancelView(RowActionView):
+    """The seller cancels its open lot (``reason`` optional); active bids are declined."""
+
+    queryset = Lot.objects.all()
+    row_argument = "lot"
+    service = staticmethod(services.lot_cancel)
+    input_serializer = s.LotCancelInput
+    output_serializer = s.LotSerializer
 
 
 class LotEventsView(AuditedViewMixin, APIView):

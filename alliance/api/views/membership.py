@@ -7,8 +7,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import tenancy
-from core.api.base import AuditedViewMixin, TenantReadOnlyViewSet
+from core.api.base import AuditedViewMixin, RowActionView, TenantReadOnlyViewSet
 from core.api.pagination import StandardPagination
 
 from ... import selectors, services
@@ -60,13 +59,11 @@ class ApplyView(AuditedViewMixin, APIView):
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-class DecideView(AuditedViewMixin, APIView):
-    @extend_schema(request=s.DecideInput, responses=s.MembershipSerializer)
-    def post(self, request, pk: int):
-        membership = tenancy.get_visible_or_404(Membership.objects.all(), request.user, pk=pk)
-        data = s.DecideInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.membership_decide(
-            actor=request.user, membership=membership, **data.validated_data
-        )
-        return Response(s.MembershipSerializer(membership).data)
+class DecideView(RowActionView):
+    """The secretariat approves or rejects an application (``approve``, ``note``)."""
+
+    queryset = Membership.objects.all()
+    row_argument = "membership"
+    service = staticmethod(services.membership_decide)
+    input_serializer = s.DecideInput
+    output_serializer = s.MembershipSerializer
