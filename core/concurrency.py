@@ -3,7 +3,10 @@
 
 ``first_writer_wins`` turns that into the service's own refusal where the service knows what it means (a code
 already registered); ``written_meanwhile`` is the net under everything else, read by the one place that maps
-refusals to HTTP for the API and the one for pages: a 409 that says what happened, never a server error.
+refusals to HTTP for the API and the one for pages: a 409 that says what happened, never a server error. The same
+net catches the two ways PostgreSQL aborts a transaction because of another one (``deadlock_detected`` 40P01,
+``serialization_failure`` 40001): the services lock rows in id order so that they do not deadlock each other,
+but a 409 that asks to send again is the answer if something does.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg2
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from .errors import Conflict, ServiceError
 
 UNIQUE_VIOLATION = "23505"
+ABORTED_FOR_ANOTHER = frozenset({"40P01", "40001"})
 
 
 def unique_violation(exc: BaseException) -> str | None:
@@ -42,12 +46,24 @@ def first_writer_wins(refusal: Callable[[str], ServiceError]) -> Iterator[None]:
         raise refusal(constraint) from exc
 
 
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__ if isinstance(exc, DatabaseError) else exc
+    return getattr(cause, "pgcode", None) if isinstance(cause, psycopg2.Error) else None
+
+
 def written_meanwhile(exc: BaseException) -> Conflict | None:
-    """The 409 for a unique violation no service caught; None for any other error."""
-    if unique_violation(exc) is None:
-        return None
-    return Conflict(
-        "another request recorded the same at the same moment; reload, check what is recorded now, and send "
-        "again only what is missing",
-        code="conflict.written_meanwhile",
-    )
+    """The 409 for a unique violation no service caught, or a transaction PostgreSQL aborted because of another
+    one; None for any other error."""
+    if unique_violation(exc) is not None:
+        return Conflict(
+            "another request recorded the same at the same moment; reload, check what is recorded now, and send "
+            "again only what is missing",
+            code="conflict.written_meanwhile",
+        )
+    if _sqlstate(exc) in ABORTED_FOR_ANOTHER:
+        return Conflict(
+            "this request and another one waited on each other, and the database undid this one: nothing of "
+            "it was written; send it again",
+            code="conflict.try_again",
+        )
+    return None
