@@ -201,14 +201,15 @@ def service_point_update(
         if before != ids:
             changes["automakers"] = [before, ids]
             point.automakers.set(automakers)
+    if not changes:
+        return point  # nothing differs: nothing is written, not even the time of a change
     public = PUBLIC_POINT_FIELDS & set(changes)
     if public and point.status == PointStatus.PUBLISHED and not tenancy.scope_of(actor).regulator:
         changes["status"] = [point.status, PointStatus.SUBMITTED]
         point.status = PointStatus.SUBMITTED
     point.updated_at = timezone.now()
     point.save()
-    if changes:
-        audit_log(actor=actor, action="service_point.update", obj=point, changes=changes)
+    audit_log(actor=actor, action="service_point.update", obj=point, changes=changes)
     return point
 
 
