@@ -141,6 +141,8 @@ class WasteView(AuditedViewMixin, APIView):
 
 
 class WasteHandoverView(AuditedViewMixin, APIView):
+    """Hand one item of your outstanding waste to a licensed regeneration enterprise; answers the waste left."""
+
     @extend_schema(request=s.HandoverInput, responses={200: s.WasteOutput(many=True)})
     def post(self, request):
         data = s.HandoverInput(data=request.data)

@@ -132,6 +132,9 @@ class ServicePointListCreateView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class ServicePointDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One service point. PATCH (its operator): change its facts; a change to what the public sees of a
+    published point sends it back to review."""
+
     queryset = ServicePointListCreateView.queryset
     serializer_class = s.ServicePointSerializer
 

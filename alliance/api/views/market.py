@@ -85,6 +85,9 @@ class LotQualificationView(AuditedViewMixin, APIView):
 
 
 class LotAcceptView(AuditedViewMixin, APIView):
+    """The seller accepts a bid (``{"bid": id}``): the deal is concluded and custody of the lot's batteries moves
+    to the buyer, one hand-over event each. A sealed lot is decided after its deadline."""
+
     @extend_schema(request=s.AcceptInput, responses={201: s.DealSerializer})
     def post(self, request, pk: int):
         lot = _lot(request, pk)
@@ -125,6 +128,8 @@ class DealViewSet(TenantReadOnlyViewSet):
 
 
 class OfflineDealView(AuditedViewMixin, APIView):
+    """The seller records a deal made offline (线下交易): the same buyer qualification and custody hand-over apply."""
+
     @extend_schema(request=s.OfflineDealInput, responses={201: s.DealSerializer})
     def post(self, request):
         data = s.OfflineDealInput(data=request.data)

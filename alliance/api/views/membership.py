@@ -51,6 +51,8 @@ class MembershipViewSet(TenantReadOnlyViewSet):
 
 
 class ApplyView(AuditedViewMixin, APIView):
+    """Your enterprise applies to join the alliance at a tier; the secretariat decides."""
+
     @extend_schema(request=s.ApplyInput, responses={201: s.MembershipSerializer})
     def post(self, request):
         data = s.ApplyInput(data=request.data)
