@@ -3,6 +3,7 @@
 - U+0000 is valid JSON and a valid URL escape (``%00``), but neither a text column nor ``jsonb`` stores it.
 - A lone surrogate (``"\\ud800"``) is valid JSON but not Unicode: it cannot be encoded as UTF-8.
 - ``NaN`` and ``Infinity`` are not JSON (RFC 8259 §6), though Python's json module reads and writes them.
+- Nesting deeper than ``MAX_DEPTH`` (RFC 8259 §9 lets a parser limit it).
 
 Pure: no Django. ``refusal`` names the first place at fault (``items[0].payload.note``) and why.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+# No record of the platform nests this deep; a body that does is an attack on the parser, not data.
+MAX_DEPTH = 32
 # A UTF-16 surrogate alone: json.loads lets "\ud800" through as a str that UTF-8 cannot encode.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -23,17 +26,23 @@ class NonFinite:
         self.literal = literal
 
 
-def _walk(data: object, path: str) -> Iterator[tuple[str, object]]:
-    """Every key and value with the place it stands, depth first."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            child = f"{path}.{key}" if path else str(key)
-            yield child, key
-            yield from _walk(value, child)
-    elif isinstance(data, list | tuple):
-        for index, value in enumerate(data):
-            yield from _walk(value, f"{path}[{index}]")
+def _walk(data: object) -> Iterator[tuple[str, object, int]]:
+    """Every key and value with the place it stands and its depth, depth first (with a stack: a body nested a
+    thousand deep must not exhaust Python's own)."""
+    stack: list[tuple[str, object, int]] = [("", data, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        yield path, item, depth
+        if isinstance(item, dict):
+            children = []
+            for key, value in item.items():
+                child = f"{path}.{key}" if path else str(key)
+                children += [(child, key, depth + 1), (child, value, depth + 1)]
+        elif isinstance(item, list | tuple):
+            children = [(f"{path}[{index}]", value, depth + 1) for index, value in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
 
 
 def _printable(place: str) -> str:
@@ -43,7 +52,9 @@ def _printable(place: str) -> str:
 
 def refusal(data: object) -> tuple[str, str] | None:
     """The first place in parsed request data that cannot be stored, and why; None when all of it can."""
-    for place, item in _walk(data, ""):
+    for place, item, depth in _walk(data):
+        if depth >= MAX_DEPTH and isinstance(item, dict | list | tuple):  # the 33rd object or array inside
+            return _printable(place), f"nests deeper than {MAX_DEPTH} levels"
         if isinstance(item, NonFinite):
             return _printable(
                 place

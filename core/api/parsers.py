@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-from core.unstorable import NonFinite, refusal
+from core.unstorable import MAX_DEPTH, NonFinite, refusal
 
 
 class StrictJSONParser(JSONParser):
@@ -21,6 +21,8 @@ class StrictJSONParser(JSONParser):
             data = json.loads(text, parse_constant=NonFinite)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}")
+        except RecursionError:  # Python's decoder recurses once per level: ~1,000 levels exhaust it
+            raise exceptions.ParseError(f"JSON parse error - the body nests deeper than {MAX_DEPTH} levels")
         found = refusal(data)
         if found:
             place, message = found

@@ -8,7 +8,7 @@ import io
 from urllib.parse import urlencode
 
 import pytest
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 
 from accounts.models import ApiToken
 from core.api.parsers import StrictJSONParser
@@ -34,6 +34,29 @@ def test_the_first_unstorable_place_is_named(body, place, words):
         StrictJSONParser().parse(io.BytesIO(body.encode()))
     [(named, [message])] = refused.value.detail.items()
     assert named == place and words in message
+
+
+@pytest.mark.parametrize("depth", [33, 5000, 200_000])
+def test_a_body_nested_beyond_the_limit_is_refused_whatever_the_depth(depth):
+    """Python's decoder recurses once per level; past about a thousand it would fail with a server error."""
+    body = ("[" * depth + "]" * depth).encode()
+    with pytest.raises((ValidationError, ParseError), match="deeper than 32 levels"):
+        StrictJSONParser().parse(io.BytesIO(body))
+
+
+def test_a_body_nested_to_the_limit_is_read():
+    body = '{"a": ' * 31 + "[1]" + "}" * 31  # 32 levels
+    assert StrictJSONParser().parse(io.BytesIO(body.encode())) is not None
+
+
+@pytest.mark.django_db
+def test_a_deeply_nested_upload_is_a_400(maker_client):
+    _, client = maker_client
+    response = client.post(
+        "/api/v1/events/", data="[" * 50_000 + "]" * 50_000, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "deeper than 32 levels" in response.json()["error"]["message"]
 
 
 def test_a_body_that_can_be_stored_is_let_through():
