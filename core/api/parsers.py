@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-from core.unstorable import MAX_DEPTH, NonFinite, refusal
+from core.unstorable import MAX_DEPTH, NonFinite, finite_float, refusal
 
 
 class StrictJSONParser(JSONParser):
@@ -18,7 +18,7 @@ class StrictJSONParser(JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.getreader(encoding)(stream).read()
-            data = json.loads(text, parse_constant=NonFinite)
+            data = json.loads(text, parse_constant=NonFinite, parse_float=finite_float)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}")
         except RecursionError:  # Python's decoder recurses once per level: ~1,000 levels exhaust it

@@ -26,6 +26,8 @@ from traceability.models import LifecycleEvent
         ('{"items": [1, ["\\ud800"]]}', "items[1][0]", "lone surrogate"),
         ('{"a": {"b": NaN}}', "a.b", "NaN is not valid JSON"),
         ("[Infinity]", "[0]", "Infinity is not valid JSON"),
+        ('{"mass_kg": 1e999}', "mass_kg", "beyond the range of a number"),
+        ('{"a": [-1.5e400]}', "a[0]", "beyond the range of a number"),
         ('"\\u0000"', "body", "NUL"),
     ],
 )
@@ -60,10 +62,10 @@ def test_a_deeply_nested_upload_is_a_400(maker_client):
 
 
 def test_a_body_that_can_be_stored_is_let_through():
-    body = '{"note": "电池 ü \\ud83d\\udd0b", "items": [{"a": [1, 2.5, null, true]}], "": ""}'
+    body = '{"note": "电池 ü \\ud83d\\udd0b", "items": [{"a": [1, 2.5, null, true, 1e308]}], "": ""}'
     assert StrictJSONParser().parse(io.BytesIO(body.encode())) == {
         "note": "电池 ü 🔋",
-        "items": [{"a": [1, 2.5, None, True]}],
+        "items": [{"a": [1, 2.5, None, True, 1e308]}],
         "": "",
     }
 
@@ -81,6 +83,7 @@ def maker_client(make_org, make_user, client_for):
         ('"payload": {"note\\u0000": "x"}', "items[0].payload.note\\u0000"),
         ('"payload": {"note": "\\udc00"}', "items[0].payload.note"),
         ('"payload": {"mass_kg": NaN}', "items[0].payload.mass_kg"),
+        ('"payload": {"mass_kg": 1e999}', "items[0].payload.mass_kg"),
     ],
 )
 def test_an_upload_with_an_unstorable_character_is_a_400_and_writes_nothing(
