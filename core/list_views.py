@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from core.tabular import export_response
+from core.tabular import export_response, too_many_rows
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -118,9 +118,15 @@ class ObjectListView(View):
         return [c.header for c in self.columns]
 
     def export_rows(self, rows) -> Iterable[Sequence]:
+        """The export's rows; past ``export_limit`` the export is refused (400 naming the limit), not cut short."""
         columns = self.columns
         if self.export_limit is not None:
-            rows = rows[: self.export_limit]
+            head = rows[: self.export_limit + 1]
+            found = (
+                len(head) if isinstance(head, list | tuple) else head.count()
+            )  # a QuerySet: COUNT over LIMIT
+            if found > self.export_limit:
+                raise too_many_rows(self.export_limit, what="one export")
         return ([column(row) for column in columns] for row in rows)
 
     def get_export_filename(self) -> str:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse, StreamingHttpResponse
 
+from core.errors import Invalid
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -22,6 +24,8 @@ class TabularError(ValueError):
 # Upload bounds: bytes as sent, bytes once an XLSX (a zip) is inflated, rows per file.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_INFLATION = 10
+# An XLSX file is built whole in memory before the first byte goes out; a CSV export streams and has no limit.
+DEFAULT_XLSX_MAX_ROWS = 100_000
 
 
 def max_upload_bytes() -> int:
@@ -124,17 +128,35 @@ class _Echo:
         return value
 
 
+def xlsx_max_rows() -> int:
+    return int(getattr(settings, "XLSX_EXPORT_MAX_ROWS", DEFAULT_XLSX_MAX_ROWS))
+
+
+def too_many_rows(limit: int, *, what: str) -> Invalid:
+    """The refusal of an export past its limit: the file is not cut short without a word."""
+    return Invalid(
+        f"more than {limit:,} rows for {what}; narrow the filters"
+        + (", or export CSV" if "XLSX" in what else ""),
+        field="export",
+        code="export.too_many_rows",
+    )
+
+
 def export_response(
     rows: Iterable[Sequence], header: Sequence[str], *, filename: str, fmt: str = "csv"
 ) -> HttpResponse | StreamingHttpResponse:
-    """A download of ``rows`` under ``header`` as CSV (streamed) or XLSX."""
+    """A download of ``rows`` under ``header`` as CSV (streamed, any length) or XLSX (built in memory, so at most
+    ``XLSX_EXPORT_MAX_ROWS`` rows; past them the export is refused, naming the limit)."""
     if fmt == "xlsx":
         from openpyxl import Workbook  # noqa: PLC0415 - openpyxl loads only for XLSX files
 
+        limit = xlsx_max_rows()
         wb = Workbook(write_only=True)
         ws = wb.create_sheet()
         ws.append([_xlsx_cell(ws, h) for h in header])
-        for row in rows:
+        for count, row in enumerate(rows, start=1):
+            if count > limit:
+                raise too_many_rows(limit, what="an XLSX file")
             ws.append([_xlsx_cell(ws, v) for v in row])
         buf = io.BytesIO()
         wb.save(buf)

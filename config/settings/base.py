@@ -242,6 +242,7 @@ FILE_UPLOAD_HANDLERS = [
 UPLOAD_CEILING_BYTES = int(os.environ.get("UPLOAD_CEILING_BYTES", str(32 * 1024 * 1024)))
 TABULAR_UPLOAD_MAX_BYTES = int(os.environ.get("TABULAR_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 PHOTO_UPLOAD_MAX_BYTES = int(os.environ.get("PHOTO_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+XLSX_EXPORT_MAX_ROWS = int(os.environ.get("XLSX_EXPORT_MAX_ROWS", "100000"))
 
 # The API docs under the same policy: Swagger UI from the bundled distribution (no CDN) with its settings
 # script served as a separate file (drf-spectacular's split view).

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from core import tenancy
 from core.audit import audit_log
 from core.list_views import Column
+from core.views import AuditLogList
 from recycling_network.models import ServicePoint
 from tests.factories import UserFactory
 from tests.recycling_network.factories import make_point
@@ -100,3 +101,33 @@ def test_points_page_asks_the_same_number_of_queries_for_more_rows(client, make_
         page = client.get("/network/points/")
     assert page.status_code == 200 and page.content.count(b'value="publish"') == 7
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_past_its_limit_is_refused_naming_the_limit_not_cut_short(client, monkeypatch, fmt):
+    monkeypatch.setattr(AuditLogList, "export_limit", 2)
+    user = UserFactory()
+    for n in range(3):
+        audit_log(actor=user, action="probe", obj=user, changes={"n": n})
+    audit_log(actor=user, action="single", obj=user, changes={})
+    client.force_login(user)
+    response = client.get("/audit/", {"export": fmt, "action": "probe"})
+    assert response.status_code == 400
+    assert "more than 2 rows for one export; narrow the filters" in response.content.decode()
+    # Within the limit the file comes whole.
+    rows = _csv(client.get("/audit/", {"export": "csv", "action": "single"}))
+    assert [r[3] for r in rows[1:]] == ["single"]
+
+
+@pytest.mark.django_db
+def test_an_xlsx_past_its_row_limit_is_refused_and_a_csv_of_the_same_rows_streams(client, settings):
+    settings.XLSX_EXPORT_MAX_ROWS = 2
+    user = UserFactory()
+    for n in range(3):
+        audit_log(actor=user, action="probe", obj=user, changes={"n": n})
+    client.force_login(user)
+    refused = client.get("/audit/", {"export": "xlsx", "action": "probe"})
+    assert refused.status_code == 400
+    assert "more than 2 rows for an XLSX file; narrow the filters, or export CSV" in refused.content.decode()
+    assert len(_csv(client.get("/audit/", {"export": "csv", "action": "probe"}))) == 4
