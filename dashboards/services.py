@@ -125,6 +125,8 @@ def violations_publish(*, actor: User, region: str) -> ViolationPublication:
 
 
 COHORT_COLUMNS = ("region", "year", "vehicles", "avg_pack_kg", "use")
+# More vehicles of one use than a region has people is a typing error; the column itself ends at 2,147,483,647.
+MAX_COHORT_VEHICLES = 100_000_000
 
 
 @transaction.atomic
@@ -147,8 +149,11 @@ def cohorts_import(*, actor: User, rows: list[dict[str, str]], source: str = "")
             year, vehicles, kg = int(row["year"]), int(row["vehicles"]), float(row["avg_pack_kg"])
         except ValueError as exc:
             raise TabularError(f"row {number}: year and vehicles are integers, avg_pack_kg a number") from exc
-        if not (1990 <= year <= 2100) or vehicles < 0 or not (0 < kg < 10000):
-            raise TabularError(f"row {number}: year, vehicles or avg_pack_kg out of range")
+        if not (1990 <= year <= 2100) or not (0 <= vehicles <= MAX_COHORT_VEHICLES) or not (0 < kg < 10000):
+            raise TabularError(
+                f"row {number}: year (1990-2100), vehicles (0-{MAX_COHORT_VEHICLES:,}) or avg_pack_kg "
+                "(above 0, below 10,000) out of range"
+            )
         require_regulator(actor, region=region, write=True)
         clean.append((region, year, row["use"], vehicles, kg))
     for region, year, use, vehicles, kg in clean:

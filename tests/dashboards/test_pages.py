@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from core.models import AuditLog
 from dashboards import services
-from dashboards.models import Finding
+from dashboards.models import CohortRow, Finding
 from traceability.models import Battery
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +160,19 @@ def test_cohort_import_checks_rows_and_region(world):
     page = client.get(url, {"region": "BJ"})
     assert page.context["cohorts"].paginator.count == 1
     assert page.context["data"]["imported"][page.context["data"]["years"].index(2020)] > 0
+
+
+@pytest.mark.parametrize(
+    "row",
+    [b"BJ,2019,99999999999999999999,330,private", b"BJ,2019,-1,330,private", b"BJ,2019,12,nan,private",
+     b"BJ,2019,12,1e999,private", b"BJ,1899,12,330,private"],
+)  # fmt: skip
+def test_a_cohort_row_out_of_range_refuses_the_file_naming_the_row(world, row):
+    client = browser_for(world.users["reg_bj"])
+    upload = SimpleUploadedFile("c.csv", b"region,year,vehicles,avg_pack_kg,use\n" + row + b"\n")
+    response = client.post(reverse("dashboards:forecast"), {"file": upload})
+    assert response.status_code == 200 and "row 2: " in response.context["form_error"]
+    assert not CohortRow.objects.filter(region="BJ", year__in=(1899, 2019)).exists()
 
 
 def test_search_finds_by_vin_and_code(world):
