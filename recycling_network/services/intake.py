@@ -80,6 +80,30 @@ def require_photo(photo) -> None:
     photo.name = f"{secrets.token_hex(8)}.{PHOTO_FORMATS[found]}"
 
 
+def require_mass(mass_kg: Decimal | None) -> None:
+    """A pack's mass as weighed at intake: a finite number of kilograms above 0 that its column can hold."""
+    if mass_kg is None:
+        return
+    field = Intake._meta.get_field("mass_kg")
+    limit = Decimal(10) ** (field.max_digits - field.decimal_places)  # type: ignore[operator]  # a DecimalField
+    if not mass_kg.is_finite() or not 0 < mass_kg < limit:
+        raise NetworkError(
+            f"mass_kg must be a number of kilograms above 0 and below {limit:,}", field="mass_kg"
+        )
+
+
+def _parse_mass(text: str) -> Decimal | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except ArithmeticError as exc:
+        raise NetworkError(
+            f"mass_kg {text[:20]!r} is not a number of kilograms (e.g. 312.5)", field="mass_kg"
+        ) from exc
+
+
 def require_code_shape(code: str) -> str:
     """``code`` if it can be a battery code as scanned, else :class:`NetworkError` on ``code`` (R-CODE).
 
@@ -175,6 +199,7 @@ def intake_record(
     if condition not in Condition.values:
         raise NetworkError(f"unknown condition {condition!r}", field="condition")
     code = require_code_shape(normalise_code(code))
+    require_mass(mass_kg)
     if photo:
         require_photo(photo)
     received_at = received_at or timezone.now()
@@ -280,7 +305,7 @@ def intake_bulk(*, point: ServicePoint, actor: User, rows: list[dict[str, str]])
         line: dict[str, Any] = {"row": number, "code": code}
         try:
             received_at = _parse_datetime(row.get("received_at", ""))
-            mass = Decimal(row["mass_kg"]) if row.get("mass_kg") else None
+            mass = _parse_mass(row.get("mass_kg", ""))
             result = intake_record(
                 point=point,
                 actor=actor,

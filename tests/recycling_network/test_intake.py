@@ -194,6 +194,32 @@ def test_csv_upload_reports_each_row(client_for, point, operator_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("mass", ["1e999999", "12345678901", "-5", "0", "NaN", "Infinity", "abc"])
+def test_an_uploaded_mass_that_is_no_weight_is_a_row_error_naming_the_column(
+    client_for, point, operator_user, mass
+):
+    """Passed on, these were a database error for the whole file (overflow, NaN) or a negative weight stored."""
+    text = f"code,source_kind,condition,mass_kg\n{make_pack().code},owner,intact,{mass}\n{make_pack().code},owner,intact,312.5\n"
+    upload = io.BytesIO(text.encode())
+    upload.name = "intake.csv"
+    response = client_for(operator_user).post(
+        "/api/v1/intakes/upload/", {"point": point.pk, "file": upload}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    bad, good = response.json()["rows"]
+    assert bad["status"] == "error" and bad["field"] == "mass_kg" and "kilograms" in bad["message"]
+    assert good["status"] == "created"
+    assert [str(m) for m in Intake.objects.values_list("mass_kg", flat=True)] == ["312.50"]
+
+
+@pytest.mark.django_db
+def test_a_single_intake_with_a_negative_mass_is_refused(client_for, point, operator_user):
+    response = post_intake(client_for(operator_user), point, make_pack().code, mass_kg="-5")
+    assert response.status_code == 400 and "mass_kg" in response.json()["error"]["fields"]
+    assert not Intake.objects.exists()
+
+
+@pytest.mark.django_db
 def test_xlsx_upload(client_for, point, operator_user):
     wb = Workbook()
     ws = wb.active
