@@ -260,8 +260,8 @@ def batch_stage1_record(
             balance.Output(
                 row["kind"],
                 Decimal(row["mass_kg"]),
-                _opt(row.get("cu_impurity_pct")),
-                _opt(row.get("al_impurity_pct")),
+                _share(row.get("cu_impurity_pct"), "cu_impurity_pct"),
+                _share(row.get("al_impurity_pct"), "al_impurity_pct"),
             )
         )
     if not parsed:
@@ -317,6 +317,9 @@ def batch_stage2_record(
         )
     if batch.dismantled_at and finished_at < batch.dismantled_at:
         raise RegenerationError("stage 2 cannot finish before stage 1", field="finished_at")
+    _share(water_recycled_pct, "water_recycled_pct")
+    if energy_kgce_per_t is not None and not (energy_kgce_per_t.is_finite() and energy_kgce_per_t >= 0):
+        raise RegenerationError("energy_kgce_per_t is an energy use, 0 or more", field="energy_kgce_per_t")
     parsed = []
     for row in recoveries:
         if row.get("element") not in Element.values or row.get("route") not in Route.values:
@@ -377,3 +380,11 @@ def _mass_balance() -> Iterator[None]:
 
 def _opt(value) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
+
+
+def _share(value, field: str) -> Decimal | None:
+    """A percentage as measured: a share of the whole, 0 to 100."""
+    number = _opt(value)
+    if number is not None and not (number.is_finite() and 0 <= number <= 100):
+        raise RegenerationError(f"{field} is a percentage from 0 to 100, not {number}", field=field)
+    return number

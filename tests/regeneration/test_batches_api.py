@@ -108,6 +108,30 @@ def test_recovered_above_feed_is_rejected(world):
     assert r.status_code == 422 and r.json()["error"]["code"] == "outputs_exceed_inputs"
 
 
+@pytest.mark.parametrize("impurity", [{"cu_impurity_pct": "150"}, {"al_impurity_pct": "-1"}])
+def test_an_impurity_share_outside_0_to_100_percent_is_refused_naming_the_field(world, impurity):
+    batch = open_batch(world).json()
+    black_mass = {**STAGE1["outputs"][0], **impurity}
+    body = {**STAGE1, "outputs": [black_mass, *STAGE1["outputs"][1:]]}
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", body, format="json")
+    assert r.status_code in (400, 422) and next(iter(impurity)) in r.content.decode()
+    assert Batch.objects.get(pk=batch["id"]).status == "open"
+
+
+@pytest.mark.parametrize("extra", [{"water_recycled_pct": "250"}, {"energy_kgce_per_t": "-3"}])
+def test_stage_two_refuses_a_share_over_100_percent_or_a_negative_energy_use(world, extra):
+    batch = open_batch(world).json()
+    world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage1/", STAGE1, format="json")
+    body = {
+        "finished_at": "2026-01-08T08:00:00+08:00",
+        "recoveries": [{"element": "Li", "route": "wet", "feed_kg": "10", "recovered_kg": "9.5"}],
+        **extra,
+    }
+    r = world["api"].post(f"/api/v1/regeneration/batches/{batch['id']}/stage2/", body, format="json")
+    assert r.status_code in (400, 422) and next(iter(extra)) in r.content.decode()
+    assert Batch.objects.get(pk=batch["id"]).status == "dismantled"
+
+
 def test_another_regenerator_cannot_see_or_change_the_batch(world, client_for):
     batch = open_batch(world).json()
     stranger = client_for(UserFactory(organisation=regeneration_enterprise()))
