@@ -189,6 +189,10 @@ def _holding(battery: Battery, enterprise: Organisation) -> None:
         )
 
 
+# The serializer's bound too: a new pack may test a little above its rated capacity, not a fifth more.
+MAX_SOH_PCT = Decimal(120)
+
+
 @transaction.atomic
 def assessment_record(
     *,
@@ -238,12 +242,31 @@ def assessment_record(
         )
     if verdict == Verdict.PASS_LIMITED and not limits.strip():
         raise CascadeError("state the limits of use for a pass with limits", field="limits", code="required")
+    for name, value in (
+        ("voltage_v", voltage_v),
+        ("voltage_spread_mv", voltage_spread_mv),
+        ("test_current_a", test_current_a),
+        ("remaining_capacity_ah", remaining_capacity_ah),
+        ("insulation_mohm", insulation_mohm),
+        ("internal_resistance_mohm", internal_resistance_mohm),
+    ):
+        if not (Decimal(value).is_finite() and value >= 0):
+            raise CascadeError(f"{name} is a measurement, 0 or more; not {value}", field=name, code="invalid")
+    measured_from = "soh_pct"
     if soh_pct is None:
         if not battery.rated_capacity_ah:
             raise CascadeError(
                 "the rated capacity is unknown: give the SOH explicitly", field="soh_pct", code="required"
             )
         soh_pct = (Decimal(remaining_capacity_ah) / battery.rated_capacity_ah * 100).quantize(Decimal("0.01"))
+        measured_from = "remaining_capacity_ah"
+    if not 0 <= soh_pct <= MAX_SOH_PCT:
+        raise CascadeError(
+            f"an SOH of {soh_pct}% is not a measurement of this battery (0 to {MAX_SOH_PCT}%; a new pack may "
+            "test a little above its rating)",
+            field=measured_from,
+            code="invalid",
+        )
     assessment = SafetyAssessment.objects.create(
         battery=battery,
         enterprise=enterprise,

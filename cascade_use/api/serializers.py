@@ -9,6 +9,7 @@ from ..models import (
     Scenario,
     Verdict,
 )
+from ..services import MAX_SOH_PCT
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
@@ -91,7 +92,7 @@ class AssessmentInput(serializers.Serializer):
     test_current_a = serializers.DecimalField(max_digits=8, decimal_places=2)
     remaining_capacity_ah = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0)
     soh_pct = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, min_value=0, max_value=120
+        max_digits=5, decimal_places=2, required=False, min_value=0, max_value=MAX_SOH_PCT
     )
     insulation_mohm = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0)
     insulation_ok = serializers.BooleanField()

@@ -46,6 +46,26 @@ def test_soh_is_remaining_over_rated_capacity_and_an_event_is_written(world):
     assert event.kind == "assessed" and event.payload["verdict"] == "pass"
 
 
+@pytest.mark.parametrize(
+    ("measured", "field"),
+    [
+        ({"remaining_capacity_ah": Decimal("9999999")}, "remaining_capacity_ah"),  # an SOH of 6,666,666 %
+        ({"soh_pct": Decimal("-5")}, "soh_pct"),
+        ({"soh_pct": Decimal("999.99")}, "soh_pct"),
+        ({"voltage_v": Decimal("-350")}, "voltage_v"),
+        ({"insulation_mohm": Decimal("-1")}, "insulation_mohm"),
+        ({"voltage_spread_mv": Decimal("NaN")}, "voltage_spread_mv"),
+    ],
+)
+def test_a_measurement_no_battery_can_give_is_refused_naming_it(world, measured, field):
+    """The page's form and the API both reach this service; before it checked, a computed SOH too large for its
+    column was a database error."""
+    with pytest.raises(CascadeError) as refused:
+        assess(world["pack"], world["enterprise"], **measured)
+    assert refused.value.field == field
+    assert not world["pack"].events.filter(kind="assessed").exists()
+
+
 def test_a_failed_step_cannot_be_given_a_pass(world):
     with pytest.raises(CascadeError, match=r"failed steps \(insulation\) require the verdict 'fail'"):
         assess(world["pack"], world["enterprise"], insulation_ok=False)
