@@ -419,9 +419,8 @@ def product_create(
             payload={"scenario": scenario.key, "operator": operator, "sources": [b.code for b in sources]},
         )
     except trace.TraceabilityError as exc:
-        raise CascadeError(
-            exc.message, field="code" if exc.field == "code" else "sources", code=exc.code
-        ) from exc
+        named = exc.field if exc.field in ("code", "rated_energy_kwh") else "sources"
+        raise CascadeError(exc.message, field=named, code=exc.code) from exc
     product = RepurposedProduct.objects.create(
         battery=new,
         enterprise=enterprise,

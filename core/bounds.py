@@ -20,6 +20,9 @@ EARLIEST_YEAR = 1900
 LATEST_YEAR = 2999
 # PostgreSQL's double precision holds up to about 1.8e308; a filter value beyond this cannot be compared.
 FLOAT_LIMIT = 1e300
+# No pack, module, cell or batch the platform records reaches a million of its unit (kg, kWh, Ah): the columns
+# hold more, but a value past this is a typing error, and refused as one.
+MAX_QUANTITY = 10**6
 
 
 def validate_moment(value: date | datetime | None) -> None:

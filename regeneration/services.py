@@ -17,6 +17,7 @@ from accounts.actors import acting_organisation, person
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
+from core.bounds import MAX_QUANTITY
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
 from traceability import selectors as trace_selectors
@@ -129,6 +130,8 @@ def pack_receive(
         raise RegenerationError(
             f"{battery.code}: weigh it and give its mass", field="mass_kg", code="required"
         )
+    if not (Decimal(mass).is_finite() and mass < MAX_QUANTITY):
+        raise RegenerationError(f"mass_kg is a weight below {MAX_QUANTITY:,} kg", field="mass_kg")
     refusal = licence_refusal(enterprise=enterprise, battery=battery, on=local_day(occurred_at), mass_kg=mass)
     if refusal:
         raise RegenerationError(refusal.message, field="battery", code=refusal.code)
@@ -157,6 +160,12 @@ def batch_create(
     """Open a batch with its input packs (received here, not in another batch); masses default to the weighed
     receipt mass or the registered mass."""
     enterprise = acting_organisation(actor, "regeneration")
+    if powder_content_kg is not None and not (
+        Decimal(powder_content_kg).is_finite() and 0 <= powder_content_kg < MAX_QUANTITY
+    ):
+        raise RegenerationError(
+            f"powder_content_kg is a weight from 0 to {MAX_QUANTITY:,} kg", field="powder_content_kg"
+        )
     if not batteries:
         raise RegenerationError("a batch needs at least one input pack", field="batteries", code="required")
     if Batch.objects.filter(enterprise=enterprise, reference=reference).exists():
@@ -318,7 +327,9 @@ def batch_stage2_record(
     if batch.dismantled_at and finished_at < batch.dismantled_at:
         raise RegenerationError("stage 2 cannot finish before stage 1", field="finished_at")
     _share(water_recycled_pct, "water_recycled_pct")
-    if energy_kgce_per_t is not None and not (energy_kgce_per_t.is_finite() and energy_kgce_per_t >= 0):
+    if energy_kgce_per_t is not None and not (
+        Decimal(energy_kgce_per_t).is_finite() and energy_kgce_per_t >= 0
+    ):
         raise RegenerationError("energy_kgce_per_t is an energy use, 0 or more", field="energy_kgce_per_t")
     parsed = []
     for row in recoveries:

@@ -86,7 +86,7 @@ def require_mass(mass_kg: Decimal | None) -> None:
         return
     field = Intake._meta.get_field("mass_kg")
     limit = Decimal(10) ** (field.max_digits - field.decimal_places)  # type: ignore[operator]  # a DecimalField
-    if not mass_kg.is_finite() or not 0 < mass_kg < limit:
+    if not Decimal(mass_kg).is_finite() or not 0 < mass_kg < limit:
         raise NetworkError(
             f"mass_kg must be a number of kilograms above 0 and below {limit:,}", field="mass_kg"
         )

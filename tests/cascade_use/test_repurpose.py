@@ -1,6 +1,7 @@
 """Repurposing under a maker's authorisation, with a new code linked both ways (R-CASCADE, domain.md §1)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -147,3 +148,12 @@ def test_only_a_writer_of_the_products_enterprise_retires_it(world):
     product_retire(product=product, occurred_at=now(), actor=UserFactory(organisation=world["enterprise"]))
     product.refresh_from_db()
     assert product.status == ProductStatus.RETIRED
+
+
+@pytest.mark.parametrize("energy", [Decimal("-1"), Decimal("0"), Decimal("2000000")])
+def test_a_product_rated_energy_out_of_range_is_refused_naming_it(world, energy):
+    authorise(world["maker"], world["enterprise"])
+    with pytest.raises(CascadeError) as exc:
+        build(world, rated_energy_kwh=energy)
+    assert exc.value.field == "rated_energy_kwh"
+    assert not Battery.objects.filter(is_cascade_product=True).exists()

@@ -132,6 +132,12 @@ def test_stage_two_refuses_a_share_over_100_percent_or_a_negative_energy_use(wor
     assert Batch.objects.get(pk=batch["id"]).status == "dismantled"
 
 
+def test_a_negative_powder_content_is_refused_naming_it(world):
+    r = open_batch(world, powder_content_kg="-250")
+    assert r.status_code in (400, 422) and "powder_content_kg" in r.content.decode()
+    assert not Batch.objects.exists()
+
+
 def test_another_regenerator_cannot_see_or_change_the_batch(world, client_for):
     batch = open_batch(world).json()
     stranger = client_for(UserFactory(organisation=regeneration_enterprise()))

@@ -71,3 +71,11 @@ def test_a_pack_not_handed_over_cannot_be_booked_in(regen):
     other = regeneration_enterprise()
     with pytest.raises(RegenerationError, match="has not been handed to"):
         pack_receive(battery=handed(other), occurred_at=now(), actor=platform_actor(regen))
+
+
+@pytest.mark.parametrize("mass", [Decimal("1e9"), Decimal("Infinity")])
+def test_a_weighed_mass_no_pack_can_have_is_refused_naming_it(regen, mass):
+    licence(regen)
+    with pytest.raises(RegenerationError) as exc:
+        pack_receive(battery=handed(regen), occurred_at=now(), actor=platform_actor(regen), mass_kg=mass)
+    assert exc.value.field == "mass_kg"

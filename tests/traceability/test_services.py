@@ -1,6 +1,8 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.actors import platform_actor
 from cascade_use.services import authorisation_grant
@@ -195,3 +197,16 @@ def test_removal_closes_the_binding(make_org):
     )
     assert not Binding.objects.filter(pack=pack, unbound_at__isnull=True).exists()
     assert Battery.objects.get(pk=pack.pk).custodian == automaker
+
+
+@pytest.mark.parametrize("field", ["rated_capacity_ah", "rated_energy_kwh", "mass_kg"])
+@pytest.mark.parametrize("value", [Decimal("-5"), Decimal("0"), Decimal("NaN"), Decimal("1e9")])
+def test_a_registered_quantity_out_of_range_is_refused_naming_it(make_org, field, value):
+    """Whoever registers (a maker's upload, a cascade-use product, a disassembly), the same bound applies."""
+    maker = make_org(kinds=["battery_maker"])
+    code = make_code("P")
+    with pytest.raises(services.TraceabilityError) as refused:
+        services.battery_register(code=code, maker=maker, actor=platform_actor(maker), occurred_at=timezone.now(),
+                                  **{field: value})  # fmt: skip
+    assert refused.value.field == field
+    assert not Battery.objects.filter(code=code).exists()

@@ -14,6 +14,7 @@ from accounts.actors import organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
+from core.bounds import MAX_QUANTITY
 from core.concurrency import first_writer_wins
 
 from .. import authority, codes
@@ -270,6 +271,12 @@ def _already_registered_after_all(codes_: list[str]) -> TraceabilityError:
     )
 
 
+def require_quantity(value: Decimal | None, field_name: str) -> None:
+    """A rated capacity, energy or mass as registered: a positive finite number below ``MAX_QUANTITY``."""
+    if value is not None and not (Decimal(value).is_finite() and 0 < value < MAX_QUANTITY):
+        raise TraceabilityError(f"must be a positive number below {MAX_QUANTITY:,}", field=field_name)
+
+
 def _battery_from_spec(
     spec: BatterySpec,
     *,
@@ -285,6 +292,8 @@ def _battery_from_spec(
     if len(code) > (Battery._meta.get_field("code").max_length or len(code)):
         raise TraceabilityError("the code is too long to store", field="code", code="length")
     spec_maker = maker if spec.maker is UNCHANGED else spec.maker
+    for name in ("rated_capacity_ah", "rated_energy_kwh", "mass_kg"):
+        require_quantity(getattr(spec, name), name)
     parsed = None
     if spec.parse_errors is None and spec.registered:
         parsed = parse_code(code)

@@ -47,7 +47,13 @@ from .events import (
     _require_writer,
     events_record_bulk,
 )
-from .registration import BatterySpec, _manufacturer_check, batteries_register_bulk, parse_code
+from .registration import (
+    BatterySpec,
+    _manufacturer_check,
+    batteries_register_bulk,
+    parse_code,
+    require_quantity,
+)
 
 # --- the bindings fast path's rows: read by name, written by name -------------------------------------------
 
@@ -538,8 +544,7 @@ def _decimal(value, field_name: str) -> Decimal | None:
         number = Decimal(str(value))
     except ArithmeticError as exc:
         raise TraceabilityError("not a number", field=field_name) from exc
-    if not number.is_finite() or number <= 0 or number >= 10**6:
-        raise TraceabilityError("must be a positive number below 1,000,000", field=field_name)
+    require_quantity(number, field_name)
     return number
 
 
