@@ -9,22 +9,16 @@ point, a battery's public passport) are left out: anyone may read them.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 
-from accounts.choices import EnterpriseKind
-from accounts.management.commands.seed_demo import DEMO_APPS
-from accounts.models import Organisation
 from alliance.models import Lot
 from cascade_use.models import RepurposedProduct
-from core import tenancy
-from core.demo import DemoWorld
 from recycling_network.models import ServicePoint, Transfer
 from regeneration.models import Batch
-from tests.factories import OrganisationFactory, UserFactory
+from tests.core.tenancy_sweep import DetailSweep, demo_users
 from traceability.models import Battery, LifecycleEvent, Vehicle
 from valuation.models import ValuationJob
 
@@ -61,21 +55,8 @@ PAGES = [
 
 @pytest.fixture
 def callers(db) -> list[tuple[str, object, Client]]:
-    world = DemoWorld()
-    for app in DEMO_APPS:
-        importlib.import_module(f"{app}.demo").seed(world)
-    users = []
-    for kind, _ in EnterpriseKind.choices:
-        for org in Organisation.objects.filter(kinds__contains=[kind]).order_by("pk")[:1]:
-            users.append((f"{kind}:{org.name_en}", UserFactory(organisation=org)))
-        users.append(
-            (f"{kind}:fresh", UserFactory(organisation=OrganisationFactory(kinds=[kind], region="HB")))
-        )
-    for region in ("BJ", "TJ"):
-        regulator = Organisation.objects.filter(is_regulator=True, region=region).order_by("pk").first()
-        users.append((f"regulator:{region}", UserFactory(organisation=regulator)))
     found = []
-    for label, user in users:
+    for label, user in demo_users():
         client = Client()
         client.force_login(user)
         found.append((label, user, client))
@@ -83,24 +64,11 @@ def callers(db) -> list[tuple[str, object, Client]]:
 
 
 def test_no_page_shows_a_record_its_reader_may_not_read(callers):
-    leaks: list[str] = []
-    refused = opened = 0
+    sweep = DetailSweep(samples=SAMPLES)
     for label, user, client in callers:
         for page in PAGES:
-            manager = page.model._default_manager
-            readable = tenancy.visible(manager.all(), user)
-            hidden = manager.exclude(pk__in=readable.values("pk")).order_by("pk")[:SAMPLES]
-            for row in hidden:
-                url = page.url.format(getattr(row, page.key))
-                status = client.get(url).status_code
-                refused += status in (403, 404)
-                if status == 200:
-                    leaks.append(
-                        f"{label}: GET {url} answered 200 for a {page.model.__name__} it may not read"
-                    )
-            own = readable.order_by("pk").first()
-            if own is not None:
-                opened += client.get(page.url.format(getattr(own, page.key))).status_code == 200
+            sweep.check(label=label, client=client, user=user, model=page.model,
+                        url_of=lambda row, page=page: page.url.format(getattr(row, page.key)))  # fmt: skip
     # Both sides must have been looked at, or the sweep proves nothing.
-    assert refused > 100 and opened > 30, (refused, opened)
-    assert not leaks, "\n".join(leaks)
+    assert sweep.refused > 100 and sweep.opened > 30, (sweep.refused, sweep.opened)
+    assert not sweep.leaks, "\n".join(sweep.leaks)

@@ -10,7 +10,6 @@ Each failure names the request that leaked.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,13 +18,9 @@ import pytest
 from django.urls import resolve
 from rest_framework.test import APIClient
 
-from accounts.choices import EnterpriseKind
-from accounts.management.commands.seed_demo import DEMO_APPS
-from accounts.models import Organisation
 from accounts.services import api_token_issue
 from core import tenancy
-from core.demo import DemoWorld
-from tests.factories import OrganisationFactory, UserFactory
+from tests.core.tenancy_sweep import DetailSweep, demo_users
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
@@ -110,29 +105,15 @@ def openapi(client) -> dict:
 
 @pytest.fixture
 def callers(db) -> list[Caller]:
-    """The demo world, two tenants of every enterprise kind (the demo's, completed by fresh organisations
-    that own nothing), and the regulators of Beijing and Tianjin."""
-    world = DemoWorld()
-    for app in DEMO_APPS:
-        importlib.import_module(f"{app}.demo").seed(world)
-    found: list[Caller] = []
-    for kind, _ in EnterpriseKind.choices:
-        demo_orgs = list(Organisation.objects.filter(kinds__contains=[kind]).order_by("pk")[:1])
-        for org in demo_orgs:
-            found.append(Caller(f"{kind}:{org.name_en}", UserFactory(organisation=org)))
-        fresh = OrganisationFactory(kinds=[kind], region="HB")
-        found.append(Caller(f"{kind}:fresh", UserFactory(organisation=fresh)))
-    for region in ("BJ", "TJ"):
-        regulator = Organisation.objects.filter(is_regulator=True, region=region).order_by("pk").first()
-        found.append(Caller(f"regulator:{region}", UserFactory(organisation=regulator)))
-    return found
+    return [Caller(label, user) for label, user in demo_users()]
 
 
 def test_no_endpoint_leaks_a_row_across_tenants_or_regions(openapi, callers):
     lists, details, untied = _endpoints(openapi)
     assert len(lists) >= 20 and len(details) >= 15, (lists, details)
-    leaks: list[str] = []
-    rows_checked = details_refused = details_opened = 0
+    sweep = DetailSweep(samples=DETAIL_SAMPLES)
+    leaks = sweep.leaks
+    rows_checked = 0
     for caller in callers:
         for ep in lists:
             url = f"{ep.path}?page_size=200"
@@ -152,26 +133,13 @@ def test_no_endpoint_leaks_a_row_across_tenants_or_regions(openapi, callers):
                     f"{caller.label}: GET {url} returned {ep.model.__name__} pk={pk} it may not read"
                 )
         for ep in details:
-            manager = ep.model._default_manager
-            readable = tenancy.visible(manager.all(), caller.user)
-            hidden = manager.exclude(pk__in=readable.values("pk")).order_by("pk")[:DETAIL_SAMPLES]
-            for row in hidden:
-                url = PARAM.sub(str(getattr(row, ep.lookup)), ep.path)
-                status = caller.client.get(url).status_code
-                details_refused += status in (403, 404)
-                if status == 200:
-                    leaks.append(
-                        f"{caller.label}: GET {url} answered 200 for a {ep.model.__name__} it may not read"
-                    )
-            own = readable.order_by("pk").first()
-            if own is not None:
-                url = PARAM.sub(str(getattr(own, ep.lookup)), ep.path)
-                details_opened += caller.client.get(url).status_code == 200
+            sweep.check(label=caller.label, client=caller.client, user=caller.user, model=ep.model,
+                        url_of=lambda row, ep=ep: PARAM.sub(str(getattr(row, ep.lookup)), ep.path))  # fmt: skip
     # The sweep must have looked at something on each side, or it proves nothing.
-    assert rows_checked > 200 and details_refused > 50 and details_opened > 20, (
+    assert rows_checked > 200 and sweep.refused > 50 and sweep.opened > 20, (
         rows_checked,
-        details_refused,
-        details_opened,
+        sweep.refused,
+        sweep.opened,
         untied,
     )
     assert not leaks, "\n".join(leaks)
