@@ -11,6 +11,7 @@ but a 409 that asks to send again is the answer if something does.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,8 @@ import psycopg2
 from django.db import DatabaseError, IntegrityError, transaction
 
 from .errors import Conflict, ServiceError
+
+log = logging.getLogger(__name__)
 
 UNIQUE_VIOLATION = "23505"
 ABORTED_FOR_ANOTHER = frozenset({"40P01", "40001"})
@@ -54,13 +57,17 @@ def _sqlstate(exc: BaseException) -> str | None:
 def written_meanwhile(exc: BaseException) -> Conflict | None:
     """The 409 for a unique violation no service caught, or a transaction PostgreSQL aborted because of another
     one; None for any other error."""
-    if unique_violation(exc) is not None:
+    constraint = unique_violation(exc)
+    if constraint is not None:
+        # Logged: a service that meets its own index on every call is a bug this answer must not hide.
+        log.warning("unique violation on %s answered with 409", constraint)
         return Conflict(
             "another request recorded the same at the same moment; reload, check what is recorded now, and send "
             "again only what is missing",
             code="conflict.written_meanwhile",
         )
     if _sqlstate(exc) in ABORTED_FOR_ANOTHER:
+        log.warning("transaction undone by PostgreSQL (%s) answered with 409", _sqlstate(exc))
         return Conflict(
             "this request and another one waited on each other, and the database undid this one: nothing of "
             "it was written; send it again",
