@@ -59,6 +59,9 @@ class AuthorisationListView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class AuthorisationDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One authorisation by a battery maker to a cascade-use enterprise: the chemistries and product types it
+    covers, its term and whether it is revoked."""
+
     queryset = Authorisation.objects.select_related("battery_maker", "enterprise")
     serializer_class = s.AuthorisationOutput
 
@@ -116,6 +119,8 @@ class ProductListView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class ProductDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One second-life product: its new code, scenario, site and the original batteries it was built from."""
+
     queryset = ProductListView.queryset
     serializer_class = s.ProductOutput
 

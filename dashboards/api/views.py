@@ -16,6 +16,9 @@ from .serializers import FindingSerializer, ForecastOutlookSerializer
 
 
 class FindingViewSet(TenantReadOnlyViewSet):
+    """Compliance findings on enterprises: a regulator reads its own region's and, read-only, the others';
+    published violations are public."""
+
     queryset = Finding.objects.select_related("enterprise", "rule").order_by("-created_at", "-id")
     serializer_class = FindingSerializer
     filterset_class = FindingFilterSet

@@ -101,6 +101,9 @@ class PublicServicePointListView(generics.ListAPIView):
 
 
 class PublicServicePointDetailView(generics.RetrieveAPIView):
+    """One published service point, by its code, for anyone: what the public sees of it (its phone only when
+    the point publishes it)."""
+
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
     serializer_class = s.PublicServicePointSerializer
@@ -327,6 +330,9 @@ class TransferListCreateView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class TransferDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One hand-over under a transport manifest (between points, to the hub, to a cascade-use or regeneration
+    enterprise) and what arrived of each pack."""
+
     queryset = TransferListCreateView.queryset
     serializer_class = s.TransferSerializer
 
@@ -399,6 +405,9 @@ class RecycledCertificateCreateView(RowActionView):
 
 
 class NetworkAlertListView(TenantQuerysetMixin, generics.ListAPIView):
+    """Alerts on the network: packs missing in transit, unregistered codes taken in, vehicles scrapped without
+    their pack, battery-recycled certificates that contradict the trace."""
+
     queryset = NetworkAlert.objects.select_related("battery")
     serializer_class = s.NetworkAlertSerializer
     filterset_class = NetworkAlertFilterSet

@@ -38,6 +38,8 @@ BATCHES = Batch.objects.select_related("enterprise", "edition").prefetch_related
 
 
 class WasteCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The hazardous-waste categories a regeneration licence may cover, by code."""
+
     queryset = WasteCategory.objects.all()
     serializer_class = s.WasteCategorySerializer
     lookup_field = "code"
@@ -73,6 +75,8 @@ class LicenceListView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class LicenceDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One hazardous-waste business licence: its categories, annual scale and term."""
+
     queryset = Licence.objects.select_related("enterprise")
     serializer_class = s.LicenceOutput
 
@@ -127,6 +131,8 @@ class BatchListView(TenantQuerysetMixin, generics.ListAPIView):
 
 
 class BatchDetailView(TenantQuerysetMixin, generics.RetrieveAPIView):
+    """One regeneration batch: its input packs, stage outputs, recoveries and flags."""
+
     queryset = BATCHES
     serializer_class = s.BatchOutput
 

@@ -111,3 +111,9 @@ def test_no_operation_is_described_by_the_classes_its_view_is_built_on(generated
         name for name, op in _operations(schema) if (op.get("description") or "").startswith(tuple(framework))
     ]
     assert borrowed == [], borrowed
+
+
+def test_every_operation_says_what_it_does(generated):
+    schema, _ = generated
+    undescribed = [name for name, op in _operations(schema) if not (op.get("description") or "").strip()]
+    assert undescribed == [], undescribed

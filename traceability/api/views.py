@@ -114,6 +114,9 @@ def _battery_or_404(request, code):
 
 
 class BatteryDetailView(AuditedViewMixin, APIView):
+    """One battery by its code (GB/T 34014): level, chemistry, maker, state and custodian, for those who may
+    read it."""
+
     @extend_schema(responses=BatterySerializer)
     def get(self, request, code: str):
         return Response(BatterySerializer(_battery_or_404(request, code)).data)

@@ -149,6 +149,8 @@ class SortView(AuditedViewMixin, APIView):
 
 
 class ValuationViewSet(TenantReadOnlyViewSet):
+    """Residual-value assessments stored for batteries you may read: SOH, RUL, grade and value."""
+
     queryset = Valuation.objects.select_related("battery").order_by("-created_at", "-id")
     filterset_class = ValuationFilterSet
 
@@ -157,6 +159,8 @@ class ValuationViewSet(TenantReadOnlyViewSet):
 
 
 class PriceSetViewSet(TenantReadOnlyViewSet):
+    """Price sets for residual valuation, each in force from its effective date until the next; public."""
+
     queryset = PriceSet.objects.order_by("-effective_date", "-id")
     serializer_class = PriceSetSerializer
     filterset_class = PriceSetFilterSet
