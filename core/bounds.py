@@ -4,6 +4,7 @@ platform's calendar. Input outside these is the sender's error (400 naming the f
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import cast
 
 from django.core.exceptions import ValidationError
@@ -23,6 +24,15 @@ FLOAT_LIMIT = 1e300
 # No pack, module, cell or batch the platform records reaches a million of its unit (kg, kWh, Ah): the columns
 # hold more, but a value past this is a typing error, and refused as one.
 MAX_QUANTITY = 10**6
+
+
+def is_quantity(value: Decimal | float | int, *, zero: bool = False) -> bool:
+    """Whether ``value`` is a quantity the platform records (kg, kWh, Ah): finite, below ``MAX_QUANTITY`` and
+    above 0, or 0 too where ``zero``."""
+    number = Decimal(value)
+    if not number.is_finite():
+        return False  # before comparing: a NaN Decimal refuses to be ordered
+    return (number >= 0 if zero else number > 0) and number < MAX_QUANTITY
 
 
 def validate_moment(value: date | datetime | None) -> None:

@@ -66,8 +66,9 @@ def written_meanwhile(exc: BaseException) -> Conflict | None:
             "again only what is missing",
             code="conflict.written_meanwhile",
         )
-    if _sqlstate(exc) in ABORTED_FOR_ANOTHER:
-        log.warning("transaction undone by PostgreSQL (%s) answered with 409", _sqlstate(exc))
+    sqlstate = _sqlstate(exc)
+    if sqlstate in ABORTED_FOR_ANOTHER:
+        log.warning("transaction undone by PostgreSQL (%s) answered with 409", sqlstate)
         return Conflict(
             "this request and another one waited on each other, and the database undid this one: nothing of "
             "it was written; send it again",

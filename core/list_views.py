@@ -122,9 +122,8 @@ class ObjectListView(View):
         columns = self.columns
         if self.export_limit is not None:
             head = rows[: self.export_limit + 1]
-            found = (
-                len(head) if isinstance(head, list | tuple) else head.count()
-            )  # a QuerySet: COUNT over LIMIT
+            # A QuerySet counts with COUNT over LIMIT, without reading the rows.
+            found = len(head) if isinstance(head, list | tuple) else head.count()
             if found > self.export_limit:
                 raise too_many_rows(self.export_limit, what="one export")
         return ([column(row) for column in columns] for row in rows)

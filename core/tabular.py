@@ -132,13 +132,10 @@ def xlsx_max_rows() -> int:
     return int(getattr(settings, "XLSX_EXPORT_MAX_ROWS", DEFAULT_XLSX_MAX_ROWS))
 
 
-def too_many_rows(limit: int, *, what: str) -> Invalid:
+def too_many_rows(limit: int, *, what: str, advice: str = "narrow the filters") -> Invalid:
     """The refusal of an export past its limit: the file is not cut short without a word."""
     return Invalid(
-        f"more than {limit:,} rows for {what}; narrow the filters"
-        + (", or export CSV" if "XLSX" in what else ""),
-        field="export",
-        code="export.too_many_rows",
+        f"more than {limit:,} rows for {what}; {advice}", field="export", code="export.too_many_rows"
     )
 
 
@@ -156,7 +153,7 @@ def export_response(
         ws.append([_xlsx_cell(ws, h) for h in header])
         for count, row in enumerate(rows, start=1):
             if count > limit:
-                raise too_many_rows(limit, what="an XLSX file")
+                raise too_many_rows(limit, what="an XLSX file", advice="narrow the filters, or export CSV")
             ws.append([_xlsx_cell(ws, v) for v in row])
         buf = io.BytesIO()
         wb.save(buf)

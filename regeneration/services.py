@@ -17,7 +17,7 @@ from accounts.actors import acting_organisation, person
 from accounts.models import Organisation, User
 from core import tenancy
 from core.audit import audit_log
-from core.bounds import MAX_QUANTITY
+from core.bounds import MAX_QUANTITY, is_quantity
 from core.dates import local_day
 from core.errors import Forbidden, Invalid
 from traceability import selectors as trace_selectors
@@ -130,7 +130,7 @@ def pack_receive(
         raise RegenerationError(
             f"{battery.code}: weigh it and give its mass", field="mass_kg", code="required"
         )
-    if not (Decimal(mass).is_finite() and mass < MAX_QUANTITY):
+    if not is_quantity(mass):
         raise RegenerationError(f"mass_kg is a weight below {MAX_QUANTITY:,} kg", field="mass_kg")
     refusal = licence_refusal(enterprise=enterprise, battery=battery, on=local_day(occurred_at), mass_kg=mass)
     if refusal:
@@ -160,9 +160,7 @@ def batch_create(
     """Open a batch with its input packs (received here, not in another batch); masses default to the weighed
     receipt mass or the registered mass."""
     enterprise = acting_organisation(actor, "regeneration")
-    if powder_content_kg is not None and not (
-        Decimal(powder_content_kg).is_finite() and 0 <= powder_content_kg < MAX_QUANTITY
-    ):
+    if powder_content_kg is not None and not is_quantity(powder_content_kg, zero=True):
         raise RegenerationError(
             f"powder_content_kg is a weight from 0 to {MAX_QUANTITY:,} kg", field="powder_content_kg"
         )

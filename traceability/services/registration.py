@@ -14,7 +14,7 @@ from accounts.actors import organisation_of, person
 from accounts.models import Organisation, User
 from core import hooks
 from core.audit import audit_log
-from core.bounds import MAX_QUANTITY
+from core.bounds import MAX_QUANTITY, is_quantity
 from core.concurrency import first_writer_wins
 
 from .. import authority, codes
@@ -273,7 +273,7 @@ def _already_registered_after_all(codes_: list[str]) -> TraceabilityError:
 
 def require_quantity(value: Decimal | None, field_name: str) -> None:
     """A rated capacity, energy or mass as registered: a positive finite number below ``MAX_QUANTITY``."""
-    if value is not None and not (Decimal(value).is_finite() and 0 < value < MAX_QUANTITY):
+    if value is not None and not is_quantity(value):
         raise TraceabilityError(f"must be a positive number below {MAX_QUANTITY:,}", field=field_name)
 
 
